@@ -1,0 +1,92 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func runDown(args []string) error {
+	fs, dir, bin := commonFlags("down")
+	_ = fs.Parse(args)
+	l, err := newLayout(*dir, *bin)
+	if err != nil {
+		return err
+	}
+	return stopAndRemove(l)
+}
+
+// recordedPIDs returns the processes up started that are still this
+// cluster's: a recycled PID that now belongs to something else is skipped.
+func recordedPIDs(l layout) []int {
+	f, err := os.Open(l.pidFile)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var pids []int
+	scanner := bufio.NewScanner(f)
+	for scanner.Scan() {
+		fields := strings.Fields(scanner.Text())
+		if len(fields) != 2 {
+			continue
+		}
+		pid, err := strconv.Atoi(fields[1])
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil || !strings.Contains(string(cmdline), l.state) {
+			continue
+		}
+		pids = append(pids, pid)
+	}
+	return pids
+}
+
+func running(l layout) bool {
+	return len(recordedPIDs(l)) == 5
+}
+
+func stopAndRemove(l layout) error {
+	pids := recordedPIDs(l)
+	// kwok and the controllers first, etcd last, as a real shutdown would.
+	for i := len(pids) - 1; i >= 0; i-- {
+		terminate(pids[i])
+	}
+	return removeState(l)
+}
+
+// terminate stops a component's whole session: SIGTERM, then SIGKILL.
+func terminate(pid int) {
+	_ = syscall.Kill(-pid, syscall.SIGTERM)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if syscall.Kill(pid, 0) != nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+		reap(pid)
+	}
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	reap(pid)
+}
+
+// reap collects a child of this process so that it does not linger as a zombie.
+func reap(pid int) {
+	var status syscall.WaitStatus
+	_, _ = syscall.Wait4(pid, &status, syscall.WNOHANG, nil)
+}
+
+func removeState(l layout) error {
+	for _, path := range []string{l.state, l.adminKubeconfig, l.devKubeconfig, l.auditLog, l.standinLog, l.envFile} {
+		if err := os.RemoveAll(path); err != nil {
+			return err
+		}
+	}
+	return nil
+}

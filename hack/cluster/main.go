@@ -1,0 +1,104 @@
+// Command localcluster runs toolbox's local test cluster: etcd,
+// kube-apiserver, kube-controller-manager and kwok, all on loopback, with
+// simulated nodes.
+//
+//	localcluster up   [-dir D] [-nodes N] [-start-delay 0s]
+//	localcluster down [-dir D]
+//
+// up returns once the cluster is ready and leaves the components running in
+// the background; down stops every process up started and removes its state.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	var err error
+	switch os.Args[1] {
+	case "up":
+		err = runUp(os.Args[2:])
+	case "down":
+		err = runDown(os.Args[2:])
+	case "node-agent":
+		err = runNodeAgent(os.Args[2:])
+	default:
+		usage()
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "localcluster %s: %v\n", os.Args[1], err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: localcluster up [-dir DIR] [-nodes N] [-start-delay DURATION] | down [-dir DIR]")
+	os.Exit(2)
+}
+
+// layout names every file of one cluster below its directory, so that two
+// clusters with different directories can run side by side.
+type layout struct {
+	dir, bin, state   string
+	adminKubeconfig   string
+	devKubeconfig     string
+	auditLog          string
+	standinLog        string
+	pidFile, envFile  string
+	logs, pki, etcd   string
+	kwokConfig        string
+	auditPolicy       string
+	componentKubeconf string
+}
+
+func newLayout(dir, bin string) (layout, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return layout{}, err
+	}
+	if bin == "" {
+		bin = filepath.Join(dir, "bin")
+	}
+	if bin, err = filepath.Abs(bin); err != nil {
+		return layout{}, err
+	}
+	state := filepath.Join(dir, "state")
+	return layout{
+		dir: dir, bin: bin, state: state,
+		adminKubeconfig:   filepath.Join(dir, "kubeconfig"),
+		devKubeconfig:     filepath.Join(dir, "kubeconfig-dev"),
+		auditLog:          filepath.Join(dir, "audit.log"),
+		standinLog:        filepath.Join(dir, "standin.log"),
+		pidFile:           filepath.Join(state, "pids"),
+		envFile:           filepath.Join(dir, "cluster.env"),
+		logs:              filepath.Join(state, "logs"),
+		pki:               filepath.Join(state, "pki"),
+		etcd:              filepath.Join(state, "etcd"),
+		kwokConfig:        filepath.Join(state, "kwok.yaml"),
+		auditPolicy:       filepath.Join(state, "audit-policy.yaml"),
+		componentKubeconf: filepath.Join(state, "kubeconfigs"),
+	}, nil
+}
+
+func commonFlags(name string) (*flag.FlagSet, *string, *string) {
+	fs := flag.NewFlagSet(name, flag.ExitOnError)
+	dir := fs.String("dir", envOr("CLUSTER_DIR", "target/cluster"), "directory that holds this cluster's state")
+	bin := fs.String("bin", os.Getenv("CLUSTER_BIN"), "directory with the etcd, kube-apiserver, kube-controller-manager and kwok binaries (default DIR/bin)")
+	return fs, dir, bin
+}
+
+func envOr(key, fallback string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return fallback
+}
+
+var errAlreadyRunning = errors.New("already running")

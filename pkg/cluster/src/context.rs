@@ -1,0 +1,218 @@
+//! Which cluster, as whom, in which namespace: resolved the way kubectl does.
+
+use std::path::{Path, PathBuf};
+
+use k8s_openapi::api::authentication::v1::SelfSubjectReview;
+use kube::api::{Api, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+
+use crate::error::{Action, ClusterError, Result, api_status};
+
+/// How to reach the cluster, as given on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    /// `--kubeconfig`: one file, used alone.
+    pub kubeconfig: Option<PathBuf>,
+    /// `--context`.
+    pub context: Option<String>,
+    /// `-n/--namespace`, or toolbox's configured namespace.
+    pub namespace: Option<String>,
+    /// `--as`.
+    pub as_user: Option<String>,
+    /// `--as-group`, repeatable.
+    pub as_groups: Vec<String>,
+}
+
+/// A connected cluster: the one client every command shares, and what it
+/// was resolved from.
+#[derive(Clone)]
+pub struct ClusterContext {
+    pub client: Client,
+    pub config: Config,
+    /// The kubeconfig context's name, or "in-cluster".
+    pub context: String,
+    /// The namespace toolbox works in.
+    pub namespace: String,
+    /// The user as the kubeconfig names it, until the server says otherwise.
+    kubeconfig_user: Option<String>,
+}
+
+impl std::fmt::Debug for ClusterContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterContext")
+            .field("context", &self.context)
+            .field("namespace", &self.namespace)
+            .field("server", &self.config.cluster_url)
+            .finish()
+    }
+}
+
+/// The kubeconfig kubectl would use: `--kubeconfig` alone; else every file in
+/// KUBECONFIG that exists, merged (first one wins); else ~/.kube/config.
+pub fn load_kubeconfig(explicit: Option<&Path>) -> Result<Option<Kubeconfig>> {
+    let read = |path: &Path| {
+        Kubeconfig::read_from(path)
+            .map_err(|e| ClusterError::BadKubeconfig { path: path.display().to_string(), message: error_chain(&e) })
+    };
+    if let Some(path) = explicit {
+        if !path.exists() {
+            return Err(ClusterError::BadKubeconfig { path: path.display().to_string(), message: "no such file".into() });
+        }
+        return read(path).map(Some);
+    }
+    if let Some(value) = std::env::var_os("KUBECONFIG") {
+        let paths: Vec<PathBuf> = std::env::split_paths(&value).filter(|p| !p.as_os_str().is_empty() && p.exists()).collect();
+        if !paths.is_empty() {
+            let mut merged = Kubeconfig::default();
+            for path in &paths {
+                merged = merged
+                    .merge(read(path)?)
+                    .map_err(|e| ClusterError::BadKubeconfig { path: path.display().to_string(), message: e.to_string() })?;
+            }
+            return Ok(Some(merged));
+        }
+    }
+    match home_kubeconfig() {
+        Some(path) if path.exists() => read(&path).map(Some),
+        _ => Ok(None),
+    }
+}
+
+fn home_kubeconfig() -> Option<PathBuf> {
+    std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".kube").join("config"))
+}
+
+/// The context names a kubeconfig defines, for errors and completion.
+pub fn context_names(kubeconfig: &Kubeconfig) -> Vec<String> {
+    kubeconfig.contexts.iter().map(|c| c.name.clone()).collect()
+}
+
+impl ClusterContext {
+    /// Resolves the options into one client. Nothing is sent to the server yet.
+    pub async fn connect(options: &ConnectOptions) -> Result<Self> {
+        let (mut config, context, kubeconfig_user) = match load_kubeconfig(options.kubeconfig.as_deref())? {
+            Some(kubeconfig) => {
+                let context = options
+                    .context
+                    .clone()
+                    .or_else(|| kubeconfig.current_context.clone())
+                    .ok_or_else(|| ClusterError::BadContext {
+                        context: String::new(),
+                        message: "the kubeconfig has no current-context; pass --context".into(),
+                    })?;
+                let Some(named) = kubeconfig.contexts.iter().find(|c| c.name == context) else {
+                    return Err(ClusterError::UnknownContext { name: context, valid: context_names(&kubeconfig) });
+                };
+                let user = named.context.as_ref().and_then(|c| c.user.clone());
+                let kube_options = KubeConfigOptions { context: Some(context.clone()), ..Default::default() };
+                let config = Config::from_custom_kubeconfig(kubeconfig, &kube_options)
+                    .await
+                    .map_err(|e| ClusterError::BadContext { context: context.clone(), message: error_chain(&e) })?;
+                (config, context, user)
+            }
+            None => match Config::incluster() {
+                Ok(config) => (config, "in-cluster".to_string(), None),
+                Err(_) => return Err(ClusterError::NoKubeconfig),
+            },
+        };
+        if let Some(user) = &options.as_user {
+            config.auth_info.impersonate = Some(user.clone());
+        }
+        if !options.as_groups.is_empty() {
+            config.auth_info.impersonate_groups = Some(options.as_groups.clone());
+        }
+        let namespace = options.namespace.clone().unwrap_or_else(|| config.default_namespace.clone());
+        let client = Client::try_from(config.clone())
+            .map_err(|e| ClusterError::BadContext { context: context.clone(), message: error_chain(&e) })?;
+        Ok(ClusterContext { client, config, context, namespace, kubeconfig_user })
+    }
+
+    pub fn server_url(&self) -> String {
+        self.config.cluster_url.to_string().trim_end_matches('/').to_string()
+    }
+
+    /// Turns a failed request into the error a person can act on: the
+    /// server unreachable, the credentials rejected, or `action` denied.
+    pub fn request_error(&self, action: Action, err: kube::Error) -> ClusterError {
+        if let Some(status) = api_status(&err) {
+            match status.code {
+                401 => return ClusterError::Unauthorized { context: self.context.clone() },
+                403 => {
+                    return ClusterError::Forbidden { user: self.user_for_errors(), action };
+                }
+                _ => {}
+            }
+            return ClusterError::Api { action: format!("cannot {action}"), source: err };
+        }
+        if is_transport_error(&err) {
+            return ClusterError::Unreachable {
+                context: self.context.clone(),
+                url: self.server_url(),
+                message: transport_message(&err),
+            };
+        }
+        ClusterError::Api { action: format!("cannot {action}"), source: err }
+    }
+
+    fn user_for_errors(&self) -> String {
+        self.config
+            .auth_info
+            .impersonate
+            .clone()
+            .or_else(|| self.kubeconfig_user.clone())
+            .unwrap_or_else(|| "you".into())
+    }
+
+    /// Who the server thinks we are (SelfSubjectReview). Servers without
+    /// that API, or that forbid it, get the kubeconfig's user name instead.
+    pub async fn identity(&self) -> Result<String> {
+        let api: Api<SelfSubjectReview> = Api::all(self.client.clone());
+        match api.create(&PostParams::default(), &SelfSubjectReview::default()).await {
+            Ok(review) => Ok(review
+                .status
+                .and_then(|s| s.user_info)
+                .and_then(|u| u.username)
+                .unwrap_or_else(|| self.user_for_errors())),
+            Err(err) => match api_status(&err).map(|s| s.code) {
+                Some(404 | 403 | 405) => Ok(self.user_for_errors()),
+                _ => Err(self.request_error(Action::cluster("create", "selfsubjectreviews"), err)),
+            },
+        }
+    }
+
+    /// The server's version, e.g. "v1.37.2".
+    pub async fn server_version(&self) -> Result<k8s_openapi::apimachinery::pkg::version::Info> {
+        self.client
+            .apiserver_version()
+            .await
+            .map_err(|e| self.request_error(Action::cluster("get", "/version"), e))
+    }
+}
+
+fn is_transport_error(err: &kube::Error) -> bool {
+    matches!(err, kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::HttpError(_))
+        || matches!(err, kube::Error::Auth(_))
+}
+
+fn transport_message(err: &kube::Error) -> String {
+    let chain = error_chain(err);
+    // The innermost causes say what happened ("Connection refused"); the
+    // outer layers only repeat that a request failed.
+    chain.rsplit(": ").next().map(str::to_string).unwrap_or(chain)
+}
+
+/// An error and its sources on one line.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,200 @@
+//! The ways talking to a cluster goes wrong, each with what to do about it.
+
+use std::fmt;
+
+/// A request the user's identity may be denied, named the way RBAC names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Action {
+    pub verb: &'static str,
+    pub resource: &'static str,
+    pub namespace: Option<String>,
+}
+
+impl Action {
+    pub fn namespaced(verb: &'static str, resource: &'static str, namespace: &str) -> Self {
+        Action { verb, resource, namespace: Some(namespace.to_string()) }
+    }
+
+    pub fn cluster(verb: &'static str, resource: &'static str) -> Self {
+        Action { verb, resource, namespace: None }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.verb, self.resource)?;
+        if let Some(ns) = &self.namespace {
+            write!(f, " in namespace {ns}")?;
+        }
+        Ok(())
+    }
+}
+
+/// What kind of failure an error is; the binary maps each kind to an exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The kubeconfig, a context, or the server could not be used.
+    Connection,
+    /// The server refused who we are or what we asked.
+    Access,
+    /// Something named does not exist.
+    NotFound,
+    /// The pod was refused or could not start.
+    PodStart,
+    /// The session ended because of a signal.
+    Interrupted,
+}
+
+/// Errors from the cluster context and the pod lifecycle.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error("no kubeconfig found: pass --kubeconfig, set KUBECONFIG, or create ~/.kube/config")]
+    NoKubeconfig,
+
+    #[error("cannot read kubeconfig {path}: {message}")]
+    BadKubeconfig { path: String, message: String },
+
+    #[error("context \"{name}\" not found in kubeconfig; valid contexts: {}", if valid.is_empty() { "(none)".to_string() } else { valid.join(", ") })]
+    UnknownContext { name: String, valid: Vec<String> },
+
+    #[error("cannot load context \"{context}\": {message}")]
+    BadContext { context: String, message: String },
+
+    #[error("cannot reach the API server of context \"{context}\" at {url}: {message}")]
+    Unreachable { context: String, url: String, message: String },
+
+    #[error("the API server of context \"{context}\" rejected the credentials (401 Unauthorized): they may have expired; log in again and retry")]
+    Unauthorized { context: String },
+
+    #[error("permission denied: {user} cannot {action}{}", rbac_hint(.action))]
+    Forbidden { user: String, action: Action },
+
+    #[error("node \"{name}\" not found{}", suggestion_text(.suggestions))]
+    NodeNotFound { name: String, suggestions: Vec<String> },
+
+    #[error("node \"{name}\" is NotReady ({reason}): a pod there would never start; pick a Ready node")]
+    NodeNotReady { name: String, reason: String },
+
+    #[error("namespace \"{name}\" not found")]
+    NamespaceNotFound { name: String },
+
+    #[error(
+        "namespace \"{namespace}\" enforces PodSecurity \"{enforced}\" (label pod-security.kubernetes.io/enforce); {what} needs \"{needed}\": use a namespace that allows it (for example -n kube-system), or label this one pod-security.kubernetes.io/enforce={needed}"
+    )]
+    PodSecurity { namespace: String, enforced: String, needed: String, what: String },
+
+    #[error("the API server refused pod {pod}: {message}{}", hint.as_ref().map(|h| format!("; {h}")).unwrap_or_default())]
+    AdmissionRejected { pod: String, message: String, hint: Option<String> },
+
+    #[error("pod {pod} could not start: {reason}{}{}", message.as_ref().map(|m| format!(": {m}")).unwrap_or_default(), hint.as_ref().map(|h| format!("; {h}")).unwrap_or_default())]
+    PodFailed { pod: String, reason: String, message: Option<String>, hint: Option<String> },
+
+    #[error("pod {pod} was not running after {seconds}s (last state: {state}); raise --timeout, or check the node and image")]
+    StartTimeout { pod: String, seconds: u64, state: String },
+
+    #[error("interrupted by {signal}")]
+    Interrupted { signal: crate::signals::Signal },
+
+    #[error("exec in pod {pod} failed: {message}")]
+    ExecFailed { pod: String, message: String },
+
+    #[error("lost the connection to pod {pod}: {message}")]
+    ConnectionLost { pod: String, message: String },
+
+    #[error("{action}: {source}")]
+    Api {
+        action: String,
+        #[source]
+        source: kube::Error,
+    },
+
+    #[error("terminal: {0}")]
+    Terminal(#[from] std::io::Error),
+}
+
+fn suggestion_text(suggestions: &[String]) -> String {
+    match suggestions {
+        [] => String::new(),
+        [one] => format!(" (did you mean {one}?)"),
+        many => format!(" (did you mean one of: {}?)", many.join(", ")),
+    }
+}
+
+fn rbac_hint(action: &Action) -> String {
+    let ns = action.namespace.as_ref().map(|n| format!(" -n {n}")).unwrap_or_default();
+    let (verb, resource) = (action.verb, action.resource);
+    format!(" (check with: kubectl auth can-i {verb} {resource}{ns})")
+}
+
+impl ClusterError {
+    pub fn kind(&self) -> ErrorKind {
+        use ClusterError::*;
+        match self {
+            NoKubeconfig | BadKubeconfig { .. } | UnknownContext { .. } | BadContext { .. } | Unreachable { .. } | Api { .. } => {
+                ErrorKind::Connection
+            }
+            Unauthorized { .. } | Forbidden { .. } => ErrorKind::Access,
+            NodeNotFound { .. } | NamespaceNotFound { .. } => ErrorKind::NotFound,
+            NodeNotReady { .. } | PodSecurity { .. } | AdmissionRejected { .. } | PodFailed { .. } | StartTimeout { .. } => {
+                ErrorKind::PodStart
+            }
+            ConnectionLost { .. } | ExecFailed { .. } | Terminal(_) => ErrorKind::Connection,
+            Interrupted { .. } => ErrorKind::Interrupted,
+        }
+    }
+}
+
+/// The API's own answer for a failed request, when there was one.
+pub(crate) fn api_status(err: &kube::Error) -> Option<&kube::core::Status> {
+    match err {
+        kube::Error::Api(status) => Some(status),
+        _ => None,
+    }
+}
+
+pub type Result<T, E = ClusterError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_not_found_names_the_closest_nodes() {
+        let err = ClusterError::NodeNotFound { name: "ip-10-0-1-7".into(), suggestions: vec!["ip-10-0-1-17".into()] };
+        assert_eq!(err.to_string(), "node \"ip-10-0-1-7\" not found (did you mean ip-10-0-1-17?)");
+        let none = ClusterError::NodeNotFound { name: "x".into(), suggestions: vec![] };
+        assert_eq!(none.to_string(), "node \"x\" not found");
+    }
+
+    #[test]
+    fn forbidden_names_the_verb_and_resource() {
+        let err = ClusterError::Forbidden { user: "dev".into(), action: Action::namespaced("create", "pods/exec", "team-a") };
+        assert_eq!(
+            err.to_string(),
+            "permission denied: dev cannot create pods/exec in namespace team-a (check with: kubectl auth can-i create pods/exec -n team-a)"
+        );
+        assert_eq!(err.kind(), ErrorKind::Access);
+    }
+
+    #[test]
+    fn unknown_context_lists_the_valid_ones() {
+        let err = ClusterError::UnknownContext { name: "prod".into(), valid: vec!["dev".into(), "staging".into()] };
+        assert_eq!(err.to_string(), "context \"prod\" not found in kubeconfig; valid contexts: dev, staging");
+        assert_eq!(err.kind(), ErrorKind::Connection);
+    }
+
+    #[test]
+    fn pod_security_names_the_label_and_the_way_out() {
+        let err = ClusterError::PodSecurity {
+            namespace: "prod".into(),
+            enforced: "baseline".into(),
+            needed: "privileged".into(),
+            what: "node-shell".into(),
+        };
+        let text = err.to_string();
+        assert!(text.starts_with("namespace \"prod\" enforces PodSecurity \"baseline\""), "{text}");
+        assert!(text.contains("pod-security.kubernetes.io/enforce"), "{text}");
+        assert!(text.contains("-n kube-system"), "{text}");
+        assert_eq!(err.kind(), ErrorKind::PodStart);
+    }
+}

@@ -1,0 +1,18 @@
+//! The cluster context toolbox works in: which kubeconfig, context,
+//! namespace and identity; the one client; and the lifecycle of the pods
+//! that node-shell, debug-node and compare create.
+
+pub mod context;
+pub mod error;
+pub mod lifecycle;
+pub mod nodes;
+pub mod podsecurity;
+pub mod signals;
+pub mod terminal;
+
+pub use context::{ClusterContext, ConnectOptions, error_chain, load_kubeconfig};
+pub use error::{Action, ClusterError, ErrorKind, Result};
+pub use lifecycle::{PodGuard, Progress, SessionOutcome, SessionSpec, Silent, WaitState};
+pub use nodes::{closest, node_os_facts, node_readiness, parse_node_arg};
+pub use podsecurity::{Level, required_level};
+pub use signals::Signal;

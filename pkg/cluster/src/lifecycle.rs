@@ -1,0 +1,625 @@
+//! The one pod lifecycle node-shell, debug-node and compare share: create,
+//! wait with Events, exec, and delete on every exit path.
+
+use std::time::Duration;
+
+use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::api::core::v1::{Event, Pod};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Status as ExecStatus;
+use kube::api::{Api, AttachParams, DeleteParams, ListParams, PostParams, WatchEvent, WatchParams};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::Instant;
+
+use crate::context::{ClusterContext, error_chain};
+use crate::error::{Action, ClusterError, Result, api_status};
+use crate::signals::Signals;
+use crate::terminal::{RawMode, terminal_size};
+
+/// One session on a node: the pod to create and what to run in it.
+#[derive(Debug, Clone)]
+pub struct SessionSpec {
+    pub pod: Pod,
+    /// The container to exec into.
+    pub container: String,
+    /// The argv to exec.
+    pub command: Vec<String>,
+    /// Interactive: a TTY, raw mode, resizes forwarded.
+    pub tty: bool,
+    /// How long the pod may take to start.
+    pub start_timeout: Duration,
+    /// Leave the pod after a successful session.
+    pub keep: bool,
+}
+
+/// Where the pod is while toolbox waits for it, for a spinner to show.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WaitState {
+    pub phase: String,
+    /// A container's waiting reason, e.g. ContainerCreating.
+    pub detail: Option<String>,
+    /// The newest Event about the pod: "Reason: message".
+    pub last_event: Option<String>,
+}
+
+/// Receives progress while a session starts; the binary draws it.
+pub trait Progress: Send + Sync {
+    /// Whether Events are worth a watch of their own (a spinner is showing).
+    fn wants_events(&self) -> bool;
+    fn waiting(&self, state: &WaitState);
+    /// The pod is running; clear whatever was drawn.
+    fn started(&self);
+}
+
+/// Progress that shows nothing.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn wants_events(&self) -> bool {
+        false
+    }
+    fn waiting(&self, _: &WaitState) {}
+    fn started(&self) {}
+}
+
+/// How a session ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionOutcome {
+    pub pod: String,
+    /// The remote command's exit status.
+    pub exit_code: i32,
+    /// The pod was left running (`--keep`).
+    pub kept: bool,
+    /// The pod could not be deleted; it stops by itself at its TTL.
+    pub delete_error: Option<String>,
+}
+
+/// Deletes its pod when dropped without [`PodGuard::delete`] or
+/// [`PodGuard::keep`]: a panic or an early return cannot leave it behind.
+pub struct PodGuard {
+    api: Api<Pod>,
+    config: kube::Config,
+    name: String,
+    armed: bool,
+}
+
+const DELETE_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+const DELETE_TOTAL_TIMEOUT: Duration = Duration::from_secs(15);
+
+impl PodGuard {
+    pub fn new(api: Api<Pod>, config: kube::Config, name: String) -> Self {
+        PodGuard { api, config, name, armed: true }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Leaves the pod in place.
+    pub fn keep(mut self) {
+        self.armed = false;
+    }
+
+    /// Deletes the pod now, at once (grace period 0), retrying transport
+    /// failures for a while. Already gone counts as deleted.
+    pub async fn delete(mut self) -> std::result::Result<(), String> {
+        self.armed = false;
+        delete_pod(&self.api, &self.name).await
+    }
+}
+
+async fn delete_pod(api: &Api<Pod>, name: &str) -> std::result::Result<(), String> {
+    let params = DeleteParams { grace_period_seconds: Some(0), ..DeleteParams::default() };
+    let deadline = Instant::now() + DELETE_TOTAL_TIMEOUT;
+    loop {
+        let attempt = tokio::time::timeout(DELETE_ATTEMPT_TIMEOUT, api.delete(name, &params)).await;
+        let err = match attempt {
+            Ok(Ok(_)) => return Ok(()),
+            Ok(Err(err)) if api_status(&err).is_some_and(|s| s.code == 404) => return Ok(()),
+            Ok(Err(err)) if api_status(&err).is_some() => return Err(error_chain(&err)),
+            Ok(Err(err)) => error_chain(&err),
+            Err(_) => "timed out".to_string(),
+        };
+        if Instant::now() >= deadline {
+            return Err(err);
+        }
+        tracing::debug!(pod = name, error = %err, "retrying pod deletion");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+impl Drop for PodGuard {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        // Drop cannot await, and the runtime that owns the client may be
+        // shutting down, so a thread of its own with a fresh client deletes.
+        let (config, name) = (self.config.clone(), self.name.clone());
+        let namespace = self.api.namespace().map(str::to_string).unwrap_or_default();
+        let worker = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            runtime.block_on(async {
+                let client = kube::Client::try_from(config).ok()?;
+                delete_pod(&Api::namespaced(client, &namespace), &name).await.ok()
+            })
+        });
+        let _ = worker.join();
+    }
+}
+
+impl ClusterContext {
+    /// Creates the pod, waits for it, runs the command, and deletes the pod
+    /// however the session ends: normally, by a signal, on a lost connection,
+    /// or on an error. Only `keep` after a successful start leaves it.
+    pub async fn run_session(&self, spec: SessionSpec, progress: &dyn Progress) -> Result<SessionOutcome> {
+        // Caught before the pod exists, so that no signal can kill toolbox
+        // between creating the pod and guarding it.
+        let mut signals = Signals::install()?;
+        let api: Api<Pod> = Api::namespaced(self.client.clone(), &self.namespace);
+        let created = self.create_pod(&api, &spec.pod).await?;
+        let name = created.metadata.name.clone().unwrap_or_default();
+        let guard = PodGuard::new(api.clone(), self.config.clone(), name.clone());
+
+        let result = match signals.pending() {
+            Some(signal) => Err(ClusterError::Interrupted { signal }),
+            None => tokio::select! {
+                signal = signals.recv() => Err(ClusterError::Interrupted { signal }),
+                result = self.wait_then_exec(&api, &created, &spec, progress) => result,
+            },
+        };
+        match result {
+            Ok(exit_code) if spec.keep => {
+                guard.keep();
+                Ok(SessionOutcome { pod: name, exit_code, kept: true, delete_error: None })
+            }
+            Ok(exit_code) => {
+                let delete_error = guard.delete().await.err();
+                Ok(SessionOutcome { pod: name, exit_code, kept: false, delete_error })
+            }
+            Err(err) => {
+                if let Err(delete_error) = guard.delete().await {
+                    tracing::warn!(pod = %name, error = %delete_error, "could not delete the pod; it stops by itself at its TTL");
+                }
+                Err(err)
+            }
+        }
+    }
+
+    async fn create_pod(&self, api: &Api<Pod>, pod: &Pod) -> Result<Pod> {
+        let pod_name = pod.metadata.name.clone().unwrap_or_default();
+        api.create(&PostParams::default(), pod).await.map_err(|err| {
+            let Some(status) = api_status(&err) else {
+                return self.request_error(Action::namespaced("create", "pods", &self.namespace), err);
+            };
+            let message = status.message.clone();
+            match status.code {
+                403 if message.contains("cannot create resource") => {
+                    self.request_error(Action::namespaced("create", "pods", &self.namespace), err)
+                }
+                403 | 400 | 422 => ClusterError::AdmissionRejected { hint: admission_hint(&message), pod: pod_name, message },
+                404 => ClusterError::NamespaceNotFound { name: self.namespace.clone() },
+                _ => self.request_error(Action::namespaced("create", "pods", &self.namespace), err),
+            }
+        })
+    }
+
+    async fn wait_then_exec(&self, api: &Api<Pod>, created: &Pod, spec: &SessionSpec, progress: &dyn Progress) -> Result<i32> {
+        self.wait_until_running(api, created, spec.start_timeout, progress).await?;
+        progress.started();
+        let name = created.metadata.name.as_deref().unwrap_or_default();
+        self.exec(api, name, &spec.container, &spec.command, spec.tty).await
+    }
+
+    /// Watches the pod (never polls) until it runs, fails, or the timeout
+    /// passes. A pod that cannot start ends the wait as soon as the
+    /// kubelet reports why.
+    pub async fn wait_until_running(&self, api: &Api<Pod>, created: &Pod, timeout: Duration, progress: &dyn Progress) -> Result<()> {
+        let name = created.metadata.name.clone().unwrap_or_default();
+        let deadline = Instant::now() + timeout;
+        let mut state = WaitState { phase: "Pending".into(), ..Default::default() };
+        match assess(created) {
+            Assessment::Running => return Ok(()),
+            Assessment::Failed(f) => return Err(self.start_failure(&name, f).await),
+            Assessment::Waiting(s) => state = merge_state(state, s),
+        }
+        progress.waiting(&state);
+
+        let events_api: Api<Event> = Api::namespaced(self.client.clone(), &self.namespace);
+        let event_fields = format!("involvedObject.name={name},involvedObject.kind=Pod");
+        let mut events = if progress.wants_events() {
+            let params = WatchParams::default().fields(&event_fields);
+            match events_api.watch(&params, "0").await {
+                Ok(stream) => stream.boxed(),
+                Err(_) => futures::stream::pending().boxed(),
+            }
+        } else {
+            futures::stream::pending().boxed()
+        };
+
+        let mut resource_version = created.metadata.resource_version.clone().unwrap_or_else(|| "0".into());
+        'watch: loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let server_timeout = remaining.as_secs().clamp(1, 290) as u32;
+            let params = WatchParams::default().fields(&format!("metadata.name={name}")).timeout(server_timeout);
+            let mut pods = api
+                .watch(&params, &resource_version)
+                .await
+                .map_err(|e| self.request_error(Action::namespaced("watch", "pods", &self.namespace), e))?
+                .boxed();
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(deadline) => {
+                        let state_text = describe_state(&state);
+                        return Err(ClusterError::StartTimeout { pod: name, seconds: timeout.as_secs(), state: state_text });
+                    }
+                    event = events.try_next() => {
+                        if let Ok(Some(WatchEvent::Added(e) | WatchEvent::Modified(e))) = event {
+                            state.last_event = Some(event_line(&e));
+                            progress.waiting(&state);
+                        }
+                    }
+                    event = pods.try_next() => match event {
+                        Ok(Some(WatchEvent::Added(pod) | WatchEvent::Modified(pod))) => {
+                            if let Some(rv) = pod.metadata.resource_version.clone() {
+                                resource_version = rv;
+                            }
+                            match assess(&pod) {
+                                Assessment::Running => return Ok(()),
+                                Assessment::Failed(f) => return Err(self.start_failure(&name, f).await),
+                                Assessment::Waiting(s) => {
+                                    state = merge_state(state, s);
+                                    progress.waiting(&state);
+                                }
+                            }
+                        }
+                        Ok(Some(WatchEvent::Deleted(_))) => {
+                            return Err(ClusterError::PodFailed {
+                                pod: name,
+                                reason: "Deleted".into(),
+                                message: Some("the pod was deleted while it was starting".into()),
+                                hint: None,
+                            });
+                        }
+                        Ok(Some(WatchEvent::Bookmark(b))) => resource_version = b.metadata.resource_version,
+                        Ok(Some(WatchEvent::Error(e))) if e.code == 410 => {
+                            // Our resourceVersion is too old: start again from now.
+                            let pod = api.get(&name).await.map_err(|e| self.request_error(Action::namespaced("get", "pods", &self.namespace), e))?;
+                            match assess(&pod) {
+                                Assessment::Running => return Ok(()),
+                                Assessment::Failed(f) => return Err(self.start_failure(&name, f).await),
+                                Assessment::Waiting(_) => {}
+                            }
+                            resource_version = pod.metadata.resource_version.unwrap_or_else(|| "0".into());
+                            continue 'watch;
+                        }
+                        Ok(Some(WatchEvent::Error(e))) => {
+                            return Err(ClusterError::Api {
+                                action: format!("cannot watch pod {name}"),
+                                source: kube::Error::Api(Box::new(kube::core::Status::failure(&e.message, &e.reason).with_code(e.code))),
+                            });
+                        }
+                        // The server closed the watch (its timeout): watch again.
+                        Ok(None) => continue 'watch,
+                        Err(err) => return Err(self.request_error(Action::namespaced("watch", "pods", &self.namespace), err)),
+                    }
+                }
+            }
+        }
+    }
+
+    /// A start failure, completed with the newest Warning Event's message
+    /// when the pod status alone does not say enough.
+    async fn start_failure(&self, pod: &str, failure: Failure) -> ClusterError {
+        let mut message = failure.message;
+        if message.is_none() {
+            let events: Api<Event> = Api::namespaced(self.client.clone(), &self.namespace);
+            let fields = format!("involvedObject.name={pod}");
+            if let Ok(list) = events.list(&ListParams::default().fields(&fields)).await {
+                message = list
+                    .items
+                    .iter()
+                    .filter(|e| e.type_.as_deref() == Some("Warning"))
+                    .max_by_key(|e| e.last_timestamp.as_ref().map(|t| t.0))
+                    .and_then(|e| e.message.clone());
+            }
+        }
+        ClusterError::PodFailed { pod: pod.to_string(), hint: failure_hint(&failure.reason), reason: failure.reason, message }
+    }
+
+    /// Runs `command` in the pod and returns its exit status. With `tty`,
+    /// the local terminal is raw for the session and resizes follow it;
+    /// without, stdin is streamed in (EOF included) and stdout and stderr
+    /// stay apart.
+    pub async fn exec(&self, api: &Api<Pod>, pod: &str, container: &str, command: &[String], tty: bool) -> Result<i32> {
+        let params = AttachParams::default().container(container).stdin(true).stdout(true).stderr(!tty).tty(tty);
+        let mut attached = api.exec(pod, command.to_vec(), &params).await.map_err(|err| {
+            if api_status(&err).is_some_and(|s| s.code == 403) {
+                self.request_error(Action::namespaced("create", "pods/exec", &self.namespace), err)
+            } else if let kube::Error::UpgradeConnection(_) = &err {
+                ClusterError::ExecFailed { pod: pod.to_string(), message: error_chain(&err) }
+            } else {
+                self.request_error(Action::namespaced("create", "pods/exec", &self.namespace), err)
+            }
+        })?;
+        let status = attached.take_status();
+        let _raw = if tty { Some(RawMode::enable()?) } else { None };
+
+        if tty && let Some(mut sizes) = attached.terminal_size() {
+            use futures::SinkExt;
+            if let Some((width, height)) = terminal_size() {
+                let _ = sizes.send(kube::api::TerminalSize { width, height }).await;
+            }
+            tokio::spawn(async move {
+                #[cfg(unix)]
+                if let Ok(mut winch) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change()) {
+                    while winch.recv().await.is_some() {
+                        if let Some((width, height)) = terminal_size()
+                            && sizes.send(kube::api::TerminalSize { width, height }).await.is_err()
+                        {
+                            break;
+                        }
+                    }
+                }
+            });
+        }
+
+        // Nothing can interrupt a blocking read of stdin, so this task is
+        // left behind when the session ends; the process exits right after.
+        if let Some(mut remote_stdin) = attached.stdin() {
+            tokio::spawn(async move {
+                let mut local = tokio::io::stdin();
+                let mut buf = vec![0u8; 8192];
+                loop {
+                    match local.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            if remote_stdin.write_all(&buf[..n]).await.is_err() || remote_stdin.flush().await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+                // EOF reaches the remote command (v5.channel.k8s.io closes the stream).
+                let _ = remote_stdin.shutdown().await;
+            });
+        }
+
+        let (remote_stdout, remote_stderr) = (attached.stdout(), attached.stderr());
+        let copy_stdout = async {
+            if let Some(mut out) = remote_stdout {
+                copy_flushing(&mut out, &mut tokio::io::stdout()).await;
+            }
+        };
+        let copy_stderr = async {
+            if let Some(mut err) = remote_stderr {
+                copy_flushing(&mut err, &mut tokio::io::stderr()).await;
+            }
+        };
+        tokio::join!(copy_stdout, copy_stderr);
+        let status = match status {
+            Some(status) => status.await,
+            None => None,
+        };
+        let joined = attached.join().await;
+        drop(_raw);
+        match status {
+            Some(status) => exit_status(pod, &status),
+            None => Err(ClusterError::ConnectionLost {
+                pod: pod.to_string(),
+                message: joined.err().map(|e| error_chain(&e)).unwrap_or_else(|| "the exec stream closed without a status".into()),
+            }),
+        }
+    }
+}
+
+/// Copies until EOF, flushing each chunk so that an interactive session
+/// shows output as it comes.
+async fn copy_flushing(from: &mut (impl tokio::io::AsyncRead + Unpin), to: &mut (impl tokio::io::AsyncWrite + Unpin)) {
+    let mut buf = vec![0u8; 16384];
+    loop {
+        match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                if to.write_all(&buf[..n]).await.is_err() || to.flush().await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// The exit status an exec's final Status reports.
+fn exit_status(pod: &str, status: &ExecStatus) -> Result<i32> {
+    if status.status.as_deref() == Some("Success") {
+        return Ok(0);
+    }
+    let exit_code = status
+        .details
+        .as_ref()
+        .and_then(|d| d.causes.as_ref())
+        .and_then(|causes| causes.iter().find(|c| c.reason.as_deref() == Some("ExitCode")))
+        .and_then(|c| c.message.as_ref()?.parse().ok());
+    match exit_code {
+        Some(code) => Ok(code),
+        None => Err(ClusterError::ExecFailed { pod: pod.to_string(), message: status.message.clone().unwrap_or_default() }),
+    }
+}
+
+enum Assessment {
+    Running,
+    Waiting(WaitState),
+    Failed(Failure),
+}
+
+struct Failure {
+    reason: String,
+    message: Option<String>,
+}
+
+/// Container waiting reasons that a kubelet does not recover from by itself
+/// within a session's patience.
+const FATAL_WAITING_REASONS: &[&str] = &[
+    "ErrImagePull",
+    "ImagePullBackOff",
+    "InvalidImageName",
+    "ErrImageNeverPull",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "RunContainerError",
+    "CrashLoopBackOff",
+];
+
+fn assess(pod: &Pod) -> Assessment {
+    let Some(status) = pod.status.as_ref() else {
+        return Assessment::Waiting(WaitState { phase: "Pending".into(), ..Default::default() });
+    };
+    let phase = status.phase.clone().unwrap_or_else(|| "Pending".into());
+    let containers = status.container_statuses.as_deref().unwrap_or_default();
+    if matches!(phase.as_str(), "Failed" | "Succeeded") {
+        let terminated = containers.iter().find_map(|c| c.state.as_ref()?.terminated.as_ref());
+        let reason = status
+            .reason
+            .clone()
+            .or_else(|| terminated.and_then(|t| t.reason.clone()))
+            .unwrap_or_else(|| phase.clone());
+        let message = status.message.clone().or_else(|| {
+            terminated.map(|t| match &t.message {
+                Some(m) => format!("container exited with code {}: {m}", t.exit_code),
+                None => format!("container exited with code {}", t.exit_code),
+            })
+        });
+        return Assessment::Failed(Failure { reason, message });
+    }
+    for container in containers {
+        let Some(state) = container.state.as_ref() else { continue };
+        if let Some(waiting) = &state.waiting {
+            let reason = waiting.reason.clone().unwrap_or_default();
+            if FATAL_WAITING_REASONS.contains(&reason.as_str()) {
+                return Assessment::Failed(Failure { reason, message: waiting.message.clone() });
+            }
+        }
+        if let Some(terminated) = &state.terminated {
+            return Assessment::Failed(Failure {
+                reason: terminated.reason.clone().unwrap_or_else(|| "Terminated".into()),
+                message: Some(format!("container exited with code {}", terminated.exit_code)),
+            });
+        }
+    }
+    let all_running = !containers.is_empty() && containers.iter().all(|c| c.state.as_ref().is_some_and(|s| s.running.is_some()));
+    if phase == "Running" && all_running {
+        return Assessment::Running;
+    }
+    let detail = containers.iter().find_map(|c| c.state.as_ref()?.waiting.as_ref()?.reason.clone());
+    Assessment::Waiting(WaitState { phase, detail, last_event: None })
+}
+
+fn merge_state(previous: WaitState, next: WaitState) -> WaitState {
+    WaitState { last_event: previous.last_event, ..next }
+}
+
+fn describe_state(state: &WaitState) -> String {
+    let mut text = state.phase.clone();
+    if let Some(detail) = &state.detail {
+        text.push_str(&format!(", {detail}"));
+    }
+    if let Some(event) = &state.last_event {
+        text.push_str(&format!("; last event: {event}"));
+    }
+    text
+}
+
+fn event_line(event: &Event) -> String {
+    format!("{}: {}", event.reason.as_deref().unwrap_or("Event"), event.message.as_deref().unwrap_or_default().trim())
+}
+
+fn failure_hint(reason: &str) -> Option<String> {
+    match reason {
+        "ErrImagePull" | "ImagePullBackOff" | "InvalidImageName" | "ErrImageNeverPull" => Some(
+            "check --image, and pass --image-pull-secret if the registry needs credentials".into(),
+        ),
+        "CreateContainerConfigError" | "CreateContainerError" => {
+            Some("the kubelet could not create the container from its configuration".into())
+        }
+        "DeadlineExceeded" => Some("the pod outlived its --ttl; start a new session".into()),
+        _ => None,
+    }
+}
+
+fn admission_hint(message: &str) -> Option<String> {
+    if message.contains("PodSecurity") {
+        Some("use a namespace whose pod-security.kubernetes.io/enforce label allows this pod (for example -n kube-system)".into())
+    } else if message.contains("PriorityClass") {
+        Some("check --priority-class".into())
+    } else if message.contains("webhook") {
+        Some("an admission webhook (for example Gatekeeper or Kyverno) refused it; ask the cluster's admins for an exception".into())
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pod(status: serde_json::Value) -> Pod {
+        serde_json::from_value(json!({ "metadata": { "name": "p" }, "status": status })).unwrap()
+    }
+
+    #[test]
+    fn running_pods_with_running_containers_are_ready() {
+        let p = pod(json!({ "phase": "Running", "containerStatuses": [
+            { "name": "c", "image": "i", "imageID": "", "ready": true, "restartCount": 0, "state": { "running": {} } }] }));
+        assert!(matches!(assess(&p), Assessment::Running));
+    }
+
+    #[test]
+    fn image_pull_errors_fail_at_once_with_a_hint() {
+        let p = pod(json!({ "phase": "Pending", "containerStatuses": [
+            { "name": "c", "image": "i", "imageID": "", "ready": false, "restartCount": 0,
+              "state": { "waiting": { "reason": "ImagePullBackOff", "message": "Back-off pulling image" } } }] }));
+        let Assessment::Failed(f) = assess(&p) else { panic!("should fail") };
+        assert_eq!(f.reason, "ImagePullBackOff");
+        assert!(failure_hint(&f.reason).unwrap().contains("--image-pull-secret"));
+    }
+
+    #[test]
+    fn deadline_exceeded_and_terminated_containers_fail() {
+        let p = pod(json!({ "phase": "Failed", "reason": "DeadlineExceeded", "message": "Pod was active too long" }));
+        let Assessment::Failed(f) = assess(&p) else { panic!("should fail") };
+        assert_eq!(f.reason, "DeadlineExceeded");
+        let crashed = pod(json!({ "phase": "Pending", "containerStatuses": [
+            { "name": "c", "image": "i", "imageID": "", "ready": false, "restartCount": 0,
+              "state": { "terminated": { "exitCode": 1, "reason": "Error" } } }] }));
+        let Assessment::Failed(f) = assess(&crashed) else { panic!("should fail") };
+        assert_eq!(f.message.as_deref(), Some("container exited with code 1"));
+    }
+
+    #[test]
+    fn pending_pods_wait_with_their_container_reason() {
+        let p = pod(json!({ "phase": "Pending", "containerStatuses": [
+            { "name": "c", "image": "i", "imageID": "", "ready": false, "restartCount": 0,
+              "state": { "waiting": { "reason": "ContainerCreating" } } }] }));
+        let Assessment::Waiting(state) = assess(&p) else { panic!("should wait") };
+        assert_eq!(state.detail.as_deref(), Some("ContainerCreating"));
+    }
+
+    #[test]
+    fn exec_status_carries_the_exit_code() {
+        let failure: ExecStatus = serde_json::from_value(json!({
+            "status": "Failure", "message": "command terminated with non-zero exit code", "reason": "NonZeroExitCode",
+            "details": { "causes": [{ "reason": "ExitCode", "message": "42" }] }
+        }))
+        .unwrap();
+        assert_eq!(exit_status("p", &failure).unwrap(), 42);
+        let success: ExecStatus = serde_json::from_value(json!({ "status": "Success" })).unwrap();
+        assert_eq!(exit_status("p", &success).unwrap(), 0);
+    }
+
+    #[test]
+    fn admission_hints_point_the_way() {
+        assert!(admission_hint("violates PodSecurity \"restricted:latest\"").unwrap().contains("kube-system"));
+        assert!(admission_hint("admission webhook \"validate.kyverno.svc\" denied the request").unwrap().contains("webhook"));
+        assert!(admission_hint("something else").is_none());
+    }
+}

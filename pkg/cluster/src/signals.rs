@@ -1,0 +1,83 @@
+//! The signals that end a session early. Once installed they no longer kill
+//! the process, so that the pod can be deleted first.
+
+use std::fmt;
+
+/// A signal that asked toolbox to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    Interrupt,
+    Terminate,
+    Hangup,
+}
+
+impl Signal {
+    /// The shell's convention: 128 plus the signal's number.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Signal::Hangup => 129,
+            Signal::Interrupt => 130,
+            Signal::Terminate => 143,
+        }
+    }
+}
+
+impl fmt::Display for Signal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Signal::Interrupt => "SIGINT",
+            Signal::Terminate => "SIGTERM",
+            Signal::Hangup => "SIGHUP",
+        })
+    }
+}
+
+/// SIGINT, SIGTERM and SIGHUP, caught for as long as this value lives.
+pub struct Signals {
+    #[cfg(unix)]
+    streams: [(Signal, tokio::signal::unix::Signal); 3],
+}
+
+impl Signals {
+    pub fn install() -> std::io::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Signals {
+                streams: [
+                    (Signal::Interrupt, signal(SignalKind::interrupt())?),
+                    (Signal::Terminate, signal(SignalKind::terminate())?),
+                    (Signal::Hangup, signal(SignalKind::hangup())?),
+                ],
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Signals {})
+        }
+    }
+
+    /// Resolves with the next signal to arrive.
+    pub async fn recv(&mut self) -> Signal {
+        #[cfg(unix)]
+        {
+            let [(a, sa), (b, sb), (c, sc)] = &mut self.streams;
+            tokio::select! {
+                _ = sa.recv() => *a,
+                _ = sb.recv() => *b,
+                _ = sc.recv() => *c,
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            Signal::Interrupt
+        }
+    }
+
+    /// A signal that has already arrived, without waiting.
+    pub fn pending(&mut self) -> Option<Signal> {
+        use futures::FutureExt;
+        self.recv().now_or_never()
+    }
+}

@@ -1,0 +1,70 @@
+//! Pure functions from a typed request to the `Pod` that toolbox creates on a node.
+//!
+//! Nothing in this crate talks to a cluster, reads a clock or draws a random number:
+//! pod-name suffixes, expiry times and TTLs all arrive in the request, so the same
+//! request always yields the same pod. That is what makes the snapshot tests meaningful
+//! and what lets the CLI print the exact pod it is about to create.
+//!
+//! Two pod shapes are built here:
+//! - [`node_shell_pod`]: a privileged holder pod whose sessions `nsenter` into the host
+//!   (or, on Windows, a HostProcess pod).
+//! - [`debug_node_pod`]: the pod `kubectl debug node/NAME --profile P [--custom F]` would
+//!   create, with toolbox's labels, annotations and TTL holder.
+//!
+//! Both pods run a *holder* process that exits on its own after the TTL; interactive
+//! sessions are `exec`s into the holder container ([`node_shell_exec_command`],
+//! [`debug_node_exec_command`]).
+
+mod common;
+mod debug_node;
+mod node_shell;
+mod strategic_merge;
+
+pub use common::{Audit, PodCommon, node_label_value, pod_name};
+pub use debug_node::{
+    DebugNodeRequest, Profile, TemplateError, UnknownProfileError, debug_node_exec_command,
+    debug_node_pod, parse_custom_container,
+};
+pub use node_shell::{
+    HostNamespaces, NODE_SHELL_CONTAINER, NodeOs, NodeShellRequest, node_shell_exec_command,
+    node_shell_pod,
+};
+
+/// Standard Kubernetes label naming the tool that manages an object.
+pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+/// Value of [`MANAGED_BY_LABEL`] on every toolbox pod; list selectors rely on it.
+pub const MANAGED_BY_TOOLBOX: &str = "toolbox";
+/// Label carrying the node name, made label-safe by [`node_label_value`].
+pub const NODE_LABEL: &str = "toolbox.dev/node";
+/// Label carrying the toolbox subcommand that created the pod.
+pub const SUBCOMMAND_LABEL: &str = "toolbox.dev/subcommand";
+
+/// Annotation: the identity of the user who asked for the pod.
+pub const REQUESTED_BY_ANNOTATION: &str = "toolbox.dev/requested-by";
+/// Annotation: the host the request came from.
+pub const CLIENT_HOST_ANNOTATION: &str = "toolbox.dev/client-host";
+/// Annotation: JSON array of the subcommand followed by the user's command line.
+pub const COMMAND_ANNOTATION: &str = "toolbox.dev/command";
+/// Annotation: the user's free-text reason; present only when one was given.
+pub const REASON_ANNOTATION: &str = "toolbox.dev/reason";
+/// Annotation: RFC 3339 time after which the pod is expected to be gone.
+pub const EXPIRES_AT_ANNOTATION: &str = "toolbox.dev/expires-at";
+/// Annotation: the full node name, which the label may have had to shorten.
+pub const NODE_ANNOTATION: &str = "toolbox.dev/node";
+/// Annotation: the TTL the pod was created with, in seconds.
+pub const TTL_ANNOTATION: &str = "toolbox.dev/ttl-seconds";
+
+/// [`SUBCOMMAND_LABEL`] value for node-shell pods.
+pub const NODE_SHELL_SUBCOMMAND: &str = "node-shell";
+/// [`SUBCOMMAND_LABEL`] value for debug-node pods.
+pub const DEBUG_NODE_SUBCOMMAND: &str = "debug-node";
+
+/// Pod-name prefix for node-shell pods (see [`pod_name`]).
+pub const NODE_SHELL_POD_PREFIX: &str = "toolbox-shell";
+/// Pod-name prefix for debug-node pods (see [`pod_name`]).
+pub const DEBUG_NODE_POD_PREFIX: &str = "toolbox-debug";
+
+/// Name of the hostPath volume that exposes the node's `/`.
+pub const HOST_ROOT_VOLUME: &str = "host-root";
+/// Where the node's `/` is mounted inside the container.
+pub const HOST_ROOT_MOUNT_PATH: &str = "/host";
