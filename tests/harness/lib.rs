@@ -64,7 +64,10 @@ pub fn cluster() -> &'static ClusterEnv {
             .current_dir(&root)
             .status()
             .expect("running make cluster-up");
-        assert!(status.success(), "make cluster-up failed: the e2e tests need the local cluster");
+        assert!(
+            status.success(),
+            "make cluster-up failed: the e2e tests need the local cluster"
+        );
         read_cluster_env(&dir).expect("make cluster-up wrote no cluster.env")
     })
 }
@@ -92,7 +95,13 @@ fn read_cluster_env(dir: &Path) -> Result<ClusterEnv, String> {
 
 fn is_up(env: &ClusterEnv) -> bool {
     StdCommand::new(&env.kubectl)
-        .args(["--kubeconfig", &env.kubeconfig.to_string_lossy(), "get", "--raw", "/readyz"])
+        .args([
+            "--kubeconfig",
+            &env.kubeconfig.to_string_lossy(),
+            "get",
+            "--raw",
+            "/readyz",
+        ])
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false)
@@ -113,7 +122,9 @@ pub fn toolbox_bin() -> &'static Path {
             .status()
             .expect("running cargo build");
         assert!(status.success(), "cargo build -p toolbox failed");
-        let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or(root.join("target"));
+        let target = std::env::var("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or(root.join("target"));
         target.join("debug/toolbox")
     })
     .as_path()
@@ -178,16 +189,27 @@ impl TestNs {
             .create(&PostParams::default(), &ns)
             .await
             .expect("creating the test namespace");
-        wait_until(Duration::from_secs(30), "the default service account", || async {
-            Api::<k8s_openapi::api::core::v1::ServiceAccount>::namespaced(admin.clone(), &name)
-                .get_opt("default")
-                .await
-                .ok()
-                .flatten()
-                .is_some()
-        })
+        wait_until(
+            Duration::from_secs(30),
+            "the default service account",
+            || async {
+                Api::<k8s_openapi::api::core::v1::ServiceAccount>::namespaced(admin.clone(), &name)
+                    .get_opt("default")
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some()
+            },
+        )
         .await;
-        TestNs { name, admin, dev, env, nodes: Vec::new(), cluster_objects: Vec::new() }
+        TestNs {
+            name,
+            admin,
+            dev,
+            env,
+            nodes: Vec::new(),
+            cluster_objects: Vec::new(),
+        }
     }
 
     pub fn pods(&self) -> Api<Pod> {
@@ -219,7 +241,9 @@ impl TestNs {
     /// The cluster's own kubectl, as the admin.
     pub fn kubectl(&self) -> assert_cmd::Command {
         let mut cmd = assert_cmd::Command::new(&self.env.kubectl);
-        cmd.env("KUBECONFIG", &self.env.kubeconfig).args(["-n", &self.name]).timeout(Duration::from_secs(120));
+        cmd.env("KUBECONFIG", &self.env.kubeconfig)
+            .args(["-n", &self.name])
+            .timeout(Duration::from_secs(120));
         cmd
     }
 
@@ -233,8 +257,14 @@ impl TestNs {
             ("kubernetes.io/os".to_string(), os.to_string()),
             ("kubernetes.io/arch".to_string(), "amd64".to_string()),
             ("node-role.kubernetes.io/worker".to_string(), String::new()),
-            ("topology.kubernetes.io/zone".to_string(), "local-1a".to_string()),
-            ("node.kubernetes.io/instance-type".to_string(), "m7i.large".to_string()),
+            (
+                "topology.kubernetes.io/zone".to_string(),
+                "local-1a".to_string(),
+            ),
+            (
+                "node.kubernetes.io/instance-type".to_string(),
+                "m7i.large".to_string(),
+            ),
             ("toolbox.test/e2e-namespace".to_string(), self.name.clone()),
         ]);
         if spec.not_ready {
@@ -242,7 +272,11 @@ impl TestNs {
         }
         labels.extend(spec.labels.clone());
         let os_image = spec.os_image.clone().unwrap_or_else(|| {
-            if spec.windows { "Windows Server 2022 Datacenter".into() } else { "Debian GNU/Linux 13 (trixie)".into() }
+            if spec.windows {
+                "Windows Server 2022 Datacenter".into()
+            } else {
+                "Debian GNU/Linux 13 (trixie)".into()
+            }
         });
         let node: Node = serde_json::from_value(json!({
             "metadata": { "name": name, "labels": labels, "annotations": { "kwok.x-k8s.io/node": "fake" } },
@@ -259,12 +293,23 @@ impl TestNs {
         }))
         .expect("node object");
         let nodes: Api<Node> = Api::all(self.admin.clone());
-        nodes.create(&PostParams::default(), &node).await.expect("creating a simulated node");
+        nodes
+            .create(&PostParams::default(), &node)
+            .await
+            .expect("creating a simulated node");
         self.nodes.push(name.clone());
         let want = if spec.not_ready { "False" } else { "True" };
-        wait_until(Duration::from_secs(30), &format!("node {name} Ready={want}"), || async {
-            nodes.get(&name).await.ok().is_some_and(|n| node_ready(&n) == Some(want.to_string()))
-        })
+        wait_until(
+            Duration::from_secs(30),
+            &format!("node {name} Ready={want}"),
+            || async {
+                nodes
+                    .get(&name)
+                    .await
+                    .ok()
+                    .is_some_and(|n| node_ready(&n) == Some(want.to_string()))
+            },
+        )
         .await;
         name
     }
@@ -272,7 +317,9 @@ impl TestNs {
     /// Grants `dev` exactly these rules in this namespace.
     pub async fn grant_dev(&mut self, rules: Vec<PolicyRule>) {
         let name = format!("dev-{}", random_suffix());
-        let role: Role = serde_json::from_value(json!({ "metadata": { "name": name }, "rules": rules })).unwrap();
+        let role: Role =
+            serde_json::from_value(json!({ "metadata": { "name": name }, "rules": rules }))
+                .unwrap();
         Api::<Role>::namespaced(self.admin.clone(), &self.name)
             .create(&PostParams::default(), &role)
             .await
@@ -292,7 +339,9 @@ impl TestNs {
     /// Grants `dev` these rules cluster-wide, for as long as this test runs.
     pub async fn grant_dev_cluster(&mut self, rules: Vec<PolicyRule>) {
         let name = format!("{}-dev", self.name);
-        let role: ClusterRole = serde_json::from_value(json!({ "metadata": { "name": name }, "rules": rules })).unwrap();
+        let role: ClusterRole =
+            serde_json::from_value(json!({ "metadata": { "name": name }, "rules": rules }))
+                .unwrap();
         Api::<ClusterRole>::all(self.admin.clone())
             .create(&PostParams::default(), &role)
             .await
@@ -329,7 +378,11 @@ impl TestNs {
             .into_iter()
             .filter_map(|p| p.metadata.name)
             .collect();
-        assert!(left.is_empty(), "toolbox left pods behind in {}: {left:?}", self.name);
+        assert!(
+            left.is_empty(),
+            "toolbox left pods behind in {}: {left:?}",
+            self.name
+        );
         self.cleanup().await;
     }
 
@@ -342,18 +395,34 @@ impl TestNs {
         }
         for (kind, name) in &self.cluster_objects {
             let _ = match *kind {
-                "clusterrole" => Api::<ClusterRole>::all(self.admin.clone()).delete(name, &DeleteParams::default()).await.map(|_| ()),
-                _ => Api::<ClusterRoleBinding>::all(self.admin.clone()).delete(name, &DeleteParams::default()).await.map(|_| ()),
+                "clusterrole" => Api::<ClusterRole>::all(self.admin.clone())
+                    .delete(name, &DeleteParams::default())
+                    .await
+                    .map(|_| ()),
+                _ => Api::<ClusterRoleBinding>::all(self.admin.clone())
+                    .delete(name, &DeleteParams::default())
+                    .await
+                    .map(|_| ()),
             };
         }
-        let _ = Api::<Namespace>::all(self.admin.clone()).delete(&self.name, &DeleteParams::default()).await;
+        let _ = Api::<Namespace>::all(self.admin.clone())
+            .delete(&self.name, &DeleteParams::default())
+            .await;
     }
 
     /// Marks a node NotReady (or Ready again) the way a stopped kubelet would.
     pub async fn set_node_not_ready(&self, node: &str, not_ready: bool) {
-        let value = if not_ready { json!("true") } else { serde_json::Value::Null };
+        let value = if not_ready {
+            json!("true")
+        } else {
+            serde_json::Value::Null
+        };
         Api::<Node>::all(self.admin.clone())
-            .patch(node, &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"toolbox.test/not-ready": value}}})))
+            .patch(
+                node,
+                &PatchParams::default(),
+                &Patch::Merge(json!({"metadata": {"labels": {"toolbox.test/not-ready": value}}})),
+            )
             .await
             .expect("labelling node");
     }
@@ -380,21 +449,36 @@ where
         if check().await {
             return;
         }
-        assert!(tokio::time::Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
 /// Waits until the pod's phase is one of `phases`, returning the pod.
-pub async fn wait_for_phase(pods: &Api<Pod>, name: &str, phases: &[&str], timeout: Duration) -> Pod {
+pub async fn wait_for_phase(
+    pods: &Api<Pod>,
+    name: &str,
+    phases: &[&str],
+    timeout: Duration,
+) -> Pod {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         if let Ok(pod) = pods.get(name).await
-            && pod.status.as_ref().and_then(|s| s.phase.as_deref()).is_some_and(|p| phases.contains(&p))
+            && pod
+                .status
+                .as_ref()
+                .and_then(|s| s.phase.as_deref())
+                .is_some_and(|p| phases.contains(&p))
         {
             return pod;
         }
-        assert!(tokio::time::Instant::now() < deadline, "timed out after {timeout:?} waiting for pod {name} in phase {phases:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for pod {name} in phase {phases:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -421,9 +505,16 @@ pub fn standin_records_with(token: &str) -> Vec<StandinRecord> {
 pub fn random_suffix() -> String {
     use std::hash::{BuildHasher, Hasher};
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
     let n = hasher.finish();
-    (0..6).map(|i| (b'a' + ((n >> (i * 5)) % 26) as u8) as char).collect()
+    (0..6)
+        .map(|i| (b'a' + ((n >> (i * 5)) % 26) as u8) as char)
+        .collect()
 }
 
 fn sanitize(s: &str) -> String {
@@ -448,8 +539,15 @@ pub struct ExecOutput {
 pub async fn exec(pods: &Api<Pod>, pod: &str, command: &[&str], tty: bool) -> ExecOutput {
     use kube::api::AttachParams;
     use tokio::io::AsyncReadExt;
-    let params = AttachParams::default().stdin(false).stdout(true).stderr(!tty).tty(tty);
-    let mut attached = pods.exec(pod, command.to_vec(), &params).await.expect("exec");
+    let params = AttachParams::default()
+        .stdin(false)
+        .stdout(true)
+        .stderr(!tty)
+        .tty(tty);
+    let mut attached = pods
+        .exec(pod, command.to_vec(), &params)
+        .await
+        .expect("exec");
     let status = attached.take_status().expect("status channel");
     let mut stdout = String::new();
     let mut stderr = String::new();
@@ -457,14 +555,24 @@ pub async fn exec(pods: &Api<Pod>, pod: &str, command: &[&str], tty: bool) -> Ex
     let err = attached.stderr();
     let read_err = async {
         if let Some(mut err) = err {
-            err.read_to_string(&mut stderr).await.expect("reading stderr");
+            err.read_to_string(&mut stderr)
+                .await
+                .expect("reading stderr");
         }
     };
-    let read_out = async { out.read_to_string(&mut stdout).await.expect("reading stdout") };
+    let read_out = async {
+        out.read_to_string(&mut stdout)
+            .await
+            .expect("reading stdout")
+    };
     tokio::join!(read_out, read_err);
     let status = status.await.expect("exec status");
     attached.join().await.expect("exec stream");
-    ExecOutput { stdout, stderr, exit_code: exit_code(&status) }
+    ExecOutput {
+        stdout,
+        stderr,
+        exit_code: exit_code(&status),
+    }
 }
 
 /// The exit code an exec's final Status reports: 0 for Success, else the
@@ -477,7 +585,11 @@ pub fn exit_code(status: &k8s_openapi::apimachinery::pkg::apis::meta::v1::Status
         .details
         .as_ref()
         .and_then(|d| d.causes.as_ref())
-        .and_then(|causes| causes.iter().find(|c| c.reason.as_deref() == Some("ExitCode")))
+        .and_then(|causes| {
+            causes
+                .iter()
+                .find(|c| c.reason.as_deref() == Some("ExitCode"))
+        })
         .and_then(|c| c.message.as_ref()?.parse().ok())
         .unwrap_or(-1)
 }

@@ -1,1 +1,91 @@
-fn main() {}
+//! toolbox: get onto Kubernetes nodes safely.
+//!
+//! This binary is glue: it parses the command line, loads settings, runs one
+//! subcommand and maps how it ended to an exit code (see [`exit`]).
+
+mod cli;
+mod commands;
+mod exit;
+mod settings;
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::commands::App;
+use crate::exit::{AppError, ExitStatus};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.global.verbose);
+    let verbose = cli.global.verbose;
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(cli));
+    let code = match result {
+        Ok(status) => ExitCode::from(status),
+        Err(err) => {
+            if !err.is_interruption() {
+                report(&err, verbose);
+            }
+            ExitCode::from(err.exit_code())
+        }
+    };
+    // A blocking read of stdin may still be pending in the runtime; it must
+    // not hold the process open.
+    runtime.shutdown_background();
+    code
+}
+
+async fn run(cli: Cli) -> Result<ExitStatus, AppError> {
+    let env: BTreeMap<String, String> = std::env::vars().collect();
+    let app = App::new(cli.global, &env)?;
+    match cli.command {
+        Command::NodeShell(args) => commands::node_shell::run(args, &app).await,
+        Command::Config(args) => commands::config::run(args, &app).await,
+        Command::Completion(args) => commands::completion::run(args, &app).await,
+    }
+}
+
+/// One line by default; -v adds the chain of causes.
+fn report(err: &AppError, verbose: u8) {
+    eprintln!("error: {err}");
+    if verbose > 0 {
+        let mut source = std::error::Error::source(err);
+        while let Some(cause) = source {
+            eprintln!("  caused by: {cause}");
+            source = cause.source();
+        }
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info,toolbox=debug,toolbox_cluster=debug",
+        _ => "debug",
+    };
+    let filter = std::env::var("TOOLBOX_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| default.to_string());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        .without_time()
+        .with_target(false)
+        .try_init();
+}

@@ -52,23 +52,33 @@ impl std::fmt::Debug for ClusterContext {
 /// KUBECONFIG that exists, merged (first one wins); else ~/.kube/config.
 pub fn load_kubeconfig(explicit: Option<&Path>) -> Result<Option<Kubeconfig>> {
     let read = |path: &Path| {
-        Kubeconfig::read_from(path)
-            .map_err(|e| ClusterError::BadKubeconfig { path: path.display().to_string(), message: error_chain(&e) })
+        Kubeconfig::read_from(path).map_err(|e| ClusterError::BadKubeconfig {
+            path: path.display().to_string(),
+            message: error_chain(&e),
+        })
     };
     if let Some(path) = explicit {
         if !path.exists() {
-            return Err(ClusterError::BadKubeconfig { path: path.display().to_string(), message: "no such file".into() });
+            return Err(ClusterError::BadKubeconfig {
+                path: path.display().to_string(),
+                message: "no such file".into(),
+            });
         }
         return read(path).map(Some);
     }
     if let Some(value) = std::env::var_os("KUBECONFIG") {
-        let paths: Vec<PathBuf> = std::env::split_paths(&value).filter(|p| !p.as_os_str().is_empty() && p.exists()).collect();
+        let paths: Vec<PathBuf> = std::env::split_paths(&value)
+            .filter(|p| !p.as_os_str().is_empty() && p.exists())
+            .collect();
         if !paths.is_empty() {
             let mut merged = Kubeconfig::default();
             for path in &paths {
                 merged = merged
                     .merge(read(path)?)
-                    .map_err(|e| ClusterError::BadKubeconfig { path: path.display().to_string(), message: e.to_string() })?;
+                    .map_err(|e| ClusterError::BadKubeconfig {
+                        path: path.display().to_string(),
+                        message: e.to_string(),
+                    })?;
             }
             return Ok(Some(merged));
         }
@@ -91,45 +101,70 @@ pub fn context_names(kubeconfig: &Kubeconfig) -> Vec<String> {
 impl ClusterContext {
     /// Resolves the options into one client. Nothing is sent to the server yet.
     pub async fn connect(options: &ConnectOptions) -> Result<Self> {
-        let (mut config, context, kubeconfig_user) = match load_kubeconfig(options.kubeconfig.as_deref())? {
-            Some(kubeconfig) => {
-                let context = options
-                    .context
-                    .clone()
-                    .or_else(|| kubeconfig.current_context.clone())
-                    .ok_or_else(|| ClusterError::BadContext {
-                        context: String::new(),
-                        message: "the kubeconfig has no current-context; pass --context".into(),
-                    })?;
-                let Some(named) = kubeconfig.contexts.iter().find(|c| c.name == context) else {
-                    return Err(ClusterError::UnknownContext { name: context, valid: context_names(&kubeconfig) });
-                };
-                let user = named.context.as_ref().and_then(|c| c.user.clone());
-                let kube_options = KubeConfigOptions { context: Some(context.clone()), ..Default::default() };
-                let config = Config::from_custom_kubeconfig(kubeconfig, &kube_options)
-                    .await
-                    .map_err(|e| ClusterError::BadContext { context: context.clone(), message: error_chain(&e) })?;
-                (config, context, user)
-            }
-            None => match Config::incluster() {
-                Ok(config) => (config, "in-cluster".to_string(), None),
-                Err(_) => return Err(ClusterError::NoKubeconfig),
-            },
-        };
+        let (mut config, context, kubeconfig_user) =
+            match load_kubeconfig(options.kubeconfig.as_deref())? {
+                Some(kubeconfig) => {
+                    let context = options
+                        .context
+                        .clone()
+                        .or_else(|| kubeconfig.current_context.clone())
+                        .ok_or_else(|| ClusterError::BadContext {
+                            context: String::new(),
+                            message: "the kubeconfig has no current-context; pass --context".into(),
+                        })?;
+                    let Some(named) = kubeconfig.contexts.iter().find(|c| c.name == context) else {
+                        return Err(ClusterError::UnknownContext {
+                            name: context,
+                            valid: context_names(&kubeconfig),
+                        });
+                    };
+                    let user = named.context.as_ref().and_then(|c| c.user.clone());
+                    let kube_options = KubeConfigOptions {
+                        context: Some(context.clone()),
+                        ..Default::default()
+                    };
+                    let config = Config::from_custom_kubeconfig(kubeconfig, &kube_options)
+                        .await
+                        .map_err(|e| ClusterError::BadContext {
+                            context: context.clone(),
+                            message: error_chain(&e),
+                        })?;
+                    (config, context, user)
+                }
+                None => match Config::incluster() {
+                    Ok(config) => (config, "in-cluster".to_string(), None),
+                    Err(_) => return Err(ClusterError::NoKubeconfig),
+                },
+            };
         if let Some(user) = &options.as_user {
             config.auth_info.impersonate = Some(user.clone());
         }
         if !options.as_groups.is_empty() {
             config.auth_info.impersonate_groups = Some(options.as_groups.clone());
         }
-        let namespace = options.namespace.clone().unwrap_or_else(|| config.default_namespace.clone());
-        let client = Client::try_from(config.clone())
-            .map_err(|e| ClusterError::BadContext { context: context.clone(), message: error_chain(&e) })?;
-        Ok(ClusterContext { client, config, context, namespace, kubeconfig_user })
+        let namespace = options
+            .namespace
+            .clone()
+            .unwrap_or_else(|| config.default_namespace.clone());
+        let client = Client::try_from(config.clone()).map_err(|e| ClusterError::BadContext {
+            context: context.clone(),
+            message: error_chain(&e),
+        })?;
+        Ok(ClusterContext {
+            client,
+            config,
+            context,
+            namespace,
+            kubeconfig_user,
+        })
     }
 
     pub fn server_url(&self) -> String {
-        self.config.cluster_url.to_string().trim_end_matches('/').to_string()
+        self.config
+            .cluster_url
+            .to_string()
+            .trim_end_matches('/')
+            .to_string()
     }
 
     /// Turns a failed request into the error a person can act on: the
@@ -137,13 +172,23 @@ impl ClusterContext {
     pub fn request_error(&self, action: Action, err: kube::Error) -> ClusterError {
         if let Some(status) = api_status(&err) {
             match status.code {
-                401 => return ClusterError::Unauthorized { context: self.context.clone() },
+                401 => {
+                    return ClusterError::Unauthorized {
+                        context: self.context.clone(),
+                    };
+                }
                 403 => {
-                    return ClusterError::Forbidden { user: self.user_for_errors(), action };
+                    return ClusterError::Forbidden {
+                        user: self.user_for_errors(),
+                        action,
+                    };
                 }
                 _ => {}
             }
-            return ClusterError::Api { action: format!("cannot {action}"), source: err };
+            return ClusterError::Api {
+                action: format!("cannot {action}"),
+                source: err,
+            };
         }
         if is_transport_error(&err) {
             return ClusterError::Unreachable {
@@ -152,7 +197,10 @@ impl ClusterContext {
                 message: transport_message(&err),
             };
         }
-        ClusterError::Api { action: format!("cannot {action}"), source: err }
+        ClusterError::Api {
+            action: format!("cannot {action}"),
+            source: err,
+        }
     }
 
     fn user_for_errors(&self) -> String {
@@ -168,14 +216,17 @@ impl ClusterContext {
     /// that API, or that forbid it, get the kubeconfig's user name instead.
     pub async fn identity(&self) -> Result<String> {
         let api: Api<SelfSubjectReview> = Api::all(self.client.clone());
-        match api.create(&PostParams::default(), &SelfSubjectReview::default()).await {
+        match api
+            .create(&PostParams::default(), &SelfSubjectReview::default())
+            .await
+        {
             Ok(review) => Ok(review
                 .status
                 .and_then(|s| s.user_info)
                 .and_then(|u| u.username)
                 .unwrap_or_else(|| self.user_for_errors())),
             Err(err) => match api_status(&err).map(|s| s.code) {
-                Some(404 | 403 | 405) => Ok(self.user_for_errors()),
+                Some(403..=405) => Ok(self.user_for_errors()),
                 _ => Err(self.request_error(Action::cluster("create", "selfsubjectreviews"), err)),
             },
         }
@@ -191,15 +242,21 @@ impl ClusterContext {
 }
 
 fn is_transport_error(err: &kube::Error) -> bool {
-    matches!(err, kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::HttpError(_))
-        || matches!(err, kube::Error::Auth(_))
+    matches!(
+        err,
+        kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::HttpError(_)
+    ) || matches!(err, kube::Error::Auth(_))
 }
 
 fn transport_message(err: &kube::Error) -> String {
     let chain = error_chain(err);
     // The innermost causes say what happened ("Connection refused"); the
     // outer layers only repeat that a request failed.
-    chain.rsplit(": ").next().map(str::to_string).unwrap_or(chain)
+    chain
+        .rsplit(": ")
+        .next()
+        .map(str::to_string)
+        .unwrap_or(chain)
 }
 
 /// An error and its sources on one line.

@@ -12,11 +12,19 @@ pub struct Action {
 
 impl Action {
     pub fn namespaced(verb: &'static str, resource: &'static str, namespace: &str) -> Self {
-        Action { verb, resource, namespace: Some(namespace.to_string()) }
+        Action {
+            verb,
+            resource,
+            namespace: Some(namespace.to_string()),
+        }
     }
 
     pub fn cluster(verb: &'static str, resource: &'static str) -> Self {
-        Action { verb, resource, namespace: None }
+        Action {
+            verb,
+            resource,
+            namespace: None,
+        }
     }
 }
 
@@ -61,18 +69,29 @@ pub enum ClusterError {
     BadContext { context: String, message: String },
 
     #[error("cannot reach the API server of context \"{context}\" at {url}: {message}")]
-    Unreachable { context: String, url: String, message: String },
+    Unreachable {
+        context: String,
+        url: String,
+        message: String,
+    },
 
-    #[error("the API server of context \"{context}\" rejected the credentials (401 Unauthorized): they may have expired; log in again and retry")]
+    #[error(
+        "the API server of context \"{context}\" rejected the credentials (401 Unauthorized): they may have expired; log in again and retry"
+    )]
     Unauthorized { context: String },
 
     #[error("permission denied: {user} cannot {action}{}", rbac_hint(.action))]
     Forbidden { user: String, action: Action },
 
     #[error("node \"{name}\" not found{}", suggestion_text(.suggestions))]
-    NodeNotFound { name: String, suggestions: Vec<String> },
+    NodeNotFound {
+        name: String,
+        suggestions: Vec<String>,
+    },
 
-    #[error("node \"{name}\" is NotReady ({reason}): a pod there would never start; pick a Ready node")]
+    #[error(
+        "node \"{name}\" is NotReady ({reason}): a pod there would never start; pick a Ready node"
+    )]
     NodeNotReady { name: String, reason: String },
 
     #[error("namespace \"{name}\" not found")]
@@ -81,16 +100,36 @@ pub enum ClusterError {
     #[error(
         "namespace \"{namespace}\" enforces PodSecurity \"{enforced}\" (label pod-security.kubernetes.io/enforce); {what} needs \"{needed}\": use a namespace that allows it (for example -n kube-system), or label this one pod-security.kubernetes.io/enforce={needed}"
     )]
-    PodSecurity { namespace: String, enforced: String, needed: String, what: String },
+    PodSecurity {
+        namespace: String,
+        enforced: String,
+        needed: String,
+        what: String,
+    },
 
     #[error("the API server refused pod {pod}: {message}{}", hint.as_ref().map(|h| format!("; {h}")).unwrap_or_default())]
-    AdmissionRejected { pod: String, message: String, hint: Option<String> },
+    AdmissionRejected {
+        pod: String,
+        message: String,
+        hint: Option<String>,
+    },
 
     #[error("pod {pod} could not start: {reason}{}{}", message.as_ref().map(|m| format!(": {m}")).unwrap_or_default(), hint.as_ref().map(|h| format!("; {h}")).unwrap_or_default())]
-    PodFailed { pod: String, reason: String, message: Option<String>, hint: Option<String> },
+    PodFailed {
+        pod: String,
+        reason: String,
+        message: Option<String>,
+        hint: Option<String>,
+    },
 
-    #[error("pod {pod} was not running after {seconds}s (last state: {state}); raise --timeout, or check the node and image")]
-    StartTimeout { pod: String, seconds: u64, state: String },
+    #[error(
+        "pod {pod} was not running after {seconds}s (last state: {state}); raise --timeout, or check the node and image"
+    )]
+    StartTimeout {
+        pod: String,
+        seconds: u64,
+        state: String,
+    },
 
     #[error("interrupted by {signal}")]
     Interrupted { signal: crate::signals::Signal },
@@ -121,7 +160,11 @@ fn suggestion_text(suggestions: &[String]) -> String {
 }
 
 fn rbac_hint(action: &Action) -> String {
-    let ns = action.namespace.as_ref().map(|n| format!(" -n {n}")).unwrap_or_default();
+    let ns = action
+        .namespace
+        .as_ref()
+        .map(|n| format!(" -n {n}"))
+        .unwrap_or_default();
     let (verb, resource) = (action.verb, action.resource);
     format!(" (check with: kubectl auth can-i {verb} {resource}{ns})")
 }
@@ -130,14 +173,19 @@ impl ClusterError {
     pub fn kind(&self) -> ErrorKind {
         use ClusterError::*;
         match self {
-            NoKubeconfig | BadKubeconfig { .. } | UnknownContext { .. } | BadContext { .. } | Unreachable { .. } | Api { .. } => {
-                ErrorKind::Connection
-            }
+            NoKubeconfig
+            | BadKubeconfig { .. }
+            | UnknownContext { .. }
+            | BadContext { .. }
+            | Unreachable { .. }
+            | Api { .. } => ErrorKind::Connection,
             Unauthorized { .. } | Forbidden { .. } => ErrorKind::Access,
             NodeNotFound { .. } | NamespaceNotFound { .. } => ErrorKind::NotFound,
-            NodeNotReady { .. } | PodSecurity { .. } | AdmissionRejected { .. } | PodFailed { .. } | StartTimeout { .. } => {
-                ErrorKind::PodStart
-            }
+            NodeNotReady { .. }
+            | PodSecurity { .. }
+            | AdmissionRejected { .. }
+            | PodFailed { .. }
+            | StartTimeout { .. } => ErrorKind::PodStart,
             ConnectionLost { .. } | ExecFailed { .. } | Terminal(_) => ErrorKind::Connection,
             Interrupted { .. } => ErrorKind::Interrupted,
         }
@@ -160,15 +208,27 @@ mod tests {
 
     #[test]
     fn node_not_found_names_the_closest_nodes() {
-        let err = ClusterError::NodeNotFound { name: "ip-10-0-1-7".into(), suggestions: vec!["ip-10-0-1-17".into()] };
-        assert_eq!(err.to_string(), "node \"ip-10-0-1-7\" not found (did you mean ip-10-0-1-17?)");
-        let none = ClusterError::NodeNotFound { name: "x".into(), suggestions: vec![] };
+        let err = ClusterError::NodeNotFound {
+            name: "ip-10-0-1-7".into(),
+            suggestions: vec!["ip-10-0-1-17".into()],
+        };
+        assert_eq!(
+            err.to_string(),
+            "node \"ip-10-0-1-7\" not found (did you mean ip-10-0-1-17?)"
+        );
+        let none = ClusterError::NodeNotFound {
+            name: "x".into(),
+            suggestions: vec![],
+        };
         assert_eq!(none.to_string(), "node \"x\" not found");
     }
 
     #[test]
     fn forbidden_names_the_verb_and_resource() {
-        let err = ClusterError::Forbidden { user: "dev".into(), action: Action::namespaced("create", "pods/exec", "team-a") };
+        let err = ClusterError::Forbidden {
+            user: "dev".into(),
+            action: Action::namespaced("create", "pods/exec", "team-a"),
+        };
         assert_eq!(
             err.to_string(),
             "permission denied: dev cannot create pods/exec in namespace team-a (check with: kubectl auth can-i create pods/exec -n team-a)"
@@ -178,8 +238,14 @@ mod tests {
 
     #[test]
     fn unknown_context_lists_the_valid_ones() {
-        let err = ClusterError::UnknownContext { name: "prod".into(), valid: vec!["dev".into(), "staging".into()] };
-        assert_eq!(err.to_string(), "context \"prod\" not found in kubeconfig; valid contexts: dev, staging");
+        let err = ClusterError::UnknownContext {
+            name: "prod".into(),
+            valid: vec!["dev".into(), "staging".into()],
+        };
+        assert_eq!(
+            err.to_string(),
+            "context \"prod\" not found in kubeconfig; valid contexts: dev, staging"
+        );
         assert_eq!(err.kind(), ErrorKind::Connection);
     }
 
@@ -192,8 +258,14 @@ mod tests {
             what: "node-shell".into(),
         };
         let text = err.to_string();
-        assert!(text.starts_with("namespace \"prod\" enforces PodSecurity \"baseline\""), "{text}");
-        assert!(text.contains("pod-security.kubernetes.io/enforce"), "{text}");
+        assert!(
+            text.starts_with("namespace \"prod\" enforces PodSecurity \"baseline\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("pod-security.kubernetes.io/enforce"),
+            "{text}"
+        );
         assert!(text.contains("-n kube-system"), "{text}");
         assert_eq!(err.kind(), ErrorKind::PodStart);
     }

@@ -87,7 +87,12 @@ const DELETE_TOTAL_TIMEOUT: Duration = Duration::from_secs(15);
 
 impl PodGuard {
     pub fn new(api: Api<Pod>, config: kube::Config, name: String) -> Self {
-        PodGuard { api, config, name, armed: true }
+        PodGuard {
+            api,
+            config,
+            name,
+            armed: true,
+        }
     }
 
     pub fn name(&self) -> &str {
@@ -108,7 +113,10 @@ impl PodGuard {
 }
 
 async fn delete_pod(api: &Api<Pod>, name: &str) -> std::result::Result<(), String> {
-    let params = DeleteParams { grace_period_seconds: Some(0), ..DeleteParams::default() };
+    let params = DeleteParams {
+        grace_period_seconds: Some(0),
+        ..DeleteParams::default()
+    };
     let deadline = Instant::now() + DELETE_TOTAL_TIMEOUT;
     loop {
         let attempt = tokio::time::timeout(DELETE_ATTEMPT_TIMEOUT, api.delete(name, &params)).await;
@@ -137,10 +145,15 @@ impl Drop for PodGuard {
         let (config, name) = (self.config.clone(), self.name.clone());
         let namespace = self.api.namespace().map(str::to_string).unwrap_or_default();
         let worker = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             runtime.block_on(async {
                 let client = kube::Client::try_from(config).ok()?;
-                delete_pod(&Api::namespaced(client, &namespace), &name).await.ok()
+                delete_pod(&Api::namespaced(client, &namespace), &name)
+                    .await
+                    .ok()
             })
         });
         let _ = worker.join();
@@ -151,7 +164,11 @@ impl ClusterContext {
     /// Creates the pod, waits for it, runs the command, and deletes the pod
     /// however the session ends: normally, by a signal, on a lost connection,
     /// or on an error. Only `keep` after a successful start leaves it.
-    pub async fn run_session(&self, spec: SessionSpec, progress: &dyn Progress) -> Result<SessionOutcome> {
+    pub async fn run_session(
+        &self,
+        spec: SessionSpec,
+        progress: &dyn Progress,
+    ) -> Result<SessionOutcome> {
         // Caught before the pod exists, so that no signal can kill toolbox
         // between creating the pod and guarding it.
         let mut signals = Signals::install()?;
@@ -170,11 +187,21 @@ impl ClusterContext {
         match result {
             Ok(exit_code) if spec.keep => {
                 guard.keep();
-                Ok(SessionOutcome { pod: name, exit_code, kept: true, delete_error: None })
+                Ok(SessionOutcome {
+                    pod: name,
+                    exit_code,
+                    kept: true,
+                    delete_error: None,
+                })
             }
             Ok(exit_code) => {
                 let delete_error = guard.delete().await.err();
-                Ok(SessionOutcome { pod: name, exit_code, kept: false, delete_error })
+                Ok(SessionOutcome {
+                    pod: name,
+                    exit_code,
+                    kept: false,
+                    delete_error,
+                })
             }
             Err(err) => {
                 if let Err(delete_error) = guard.delete().await {
@@ -187,36 +214,62 @@ impl ClusterContext {
 
     async fn create_pod(&self, api: &Api<Pod>, pod: &Pod) -> Result<Pod> {
         let pod_name = pod.metadata.name.clone().unwrap_or_default();
-        api.create(&PostParams::default(), pod).await.map_err(|err| {
-            let Some(status) = api_status(&err) else {
-                return self.request_error(Action::namespaced("create", "pods", &self.namespace), err);
-            };
-            let message = status.message.clone();
-            match status.code {
-                403 if message.contains("cannot create resource") => {
-                    self.request_error(Action::namespaced("create", "pods", &self.namespace), err)
+        api.create(&PostParams::default(), pod)
+            .await
+            .map_err(|err| {
+                let Some(status) = api_status(&err) else {
+                    return self
+                        .request_error(Action::namespaced("create", "pods", &self.namespace), err);
+                };
+                let message = status.message.clone();
+                match status.code {
+                    403 if message.contains("cannot create resource") => self
+                        .request_error(Action::namespaced("create", "pods", &self.namespace), err),
+                    403 | 400 | 422 => ClusterError::AdmissionRejected {
+                        hint: admission_hint(&message),
+                        pod: pod_name,
+                        message,
+                    },
+                    404 => ClusterError::NamespaceNotFound {
+                        name: self.namespace.clone(),
+                    },
+                    _ => self
+                        .request_error(Action::namespaced("create", "pods", &self.namespace), err),
                 }
-                403 | 400 | 422 => ClusterError::AdmissionRejected { hint: admission_hint(&message), pod: pod_name, message },
-                404 => ClusterError::NamespaceNotFound { name: self.namespace.clone() },
-                _ => self.request_error(Action::namespaced("create", "pods", &self.namespace), err),
-            }
-        })
+            })
     }
 
-    async fn wait_then_exec(&self, api: &Api<Pod>, created: &Pod, spec: &SessionSpec, progress: &dyn Progress) -> Result<i32> {
-        self.wait_until_running(api, created, spec.start_timeout, progress).await?;
+    async fn wait_then_exec(
+        &self,
+        api: &Api<Pod>,
+        created: &Pod,
+        spec: &SessionSpec,
+        progress: &dyn Progress,
+    ) -> Result<i32> {
+        self.wait_until_running(api, created, spec.start_timeout, progress)
+            .await?;
         progress.started();
         let name = created.metadata.name.as_deref().unwrap_or_default();
-        self.exec(api, name, &spec.container, &spec.command, spec.tty).await
+        self.exec(api, name, &spec.container, &spec.command, spec.tty)
+            .await
     }
 
     /// Watches the pod (never polls) until it runs, fails, or the timeout
     /// passes. A pod that cannot start ends the wait as soon as the
     /// kubelet reports why.
-    pub async fn wait_until_running(&self, api: &Api<Pod>, created: &Pod, timeout: Duration, progress: &dyn Progress) -> Result<()> {
+    pub async fn wait_until_running(
+        &self,
+        api: &Api<Pod>,
+        created: &Pod,
+        timeout: Duration,
+        progress: &dyn Progress,
+    ) -> Result<()> {
         let name = created.metadata.name.clone().unwrap_or_default();
         let deadline = Instant::now() + timeout;
-        let mut state = WaitState { phase: "Pending".into(), ..Default::default() };
+        let mut state = WaitState {
+            phase: "Pending".into(),
+            ..Default::default()
+        };
         match assess(created) {
             Assessment::Running => return Ok(()),
             Assessment::Failed(f) => return Err(self.start_failure(&name, f).await),
@@ -236,15 +289,23 @@ impl ClusterContext {
             futures::stream::pending().boxed()
         };
 
-        let mut resource_version = created.metadata.resource_version.clone().unwrap_or_else(|| "0".into());
+        let mut resource_version = created
+            .metadata
+            .resource_version
+            .clone()
+            .unwrap_or_else(|| "0".into());
         'watch: loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
             let server_timeout = remaining.as_secs().clamp(1, 290) as u32;
-            let params = WatchParams::default().fields(&format!("metadata.name={name}")).timeout(server_timeout);
+            let params = WatchParams::default()
+                .fields(&format!("metadata.name={name}"))
+                .timeout(server_timeout);
             let mut pods = api
                 .watch(&params, &resource_version)
                 .await
-                .map_err(|e| self.request_error(Action::namespaced("watch", "pods", &self.namespace), e))?
+                .map_err(|e| {
+                    self.request_error(Action::namespaced("watch", "pods", &self.namespace), e)
+                })?
                 .boxed();
             loop {
                 tokio::select! {
@@ -323,24 +384,53 @@ impl ClusterContext {
                     .and_then(|e| e.message.clone());
             }
         }
-        ClusterError::PodFailed { pod: pod.to_string(), hint: failure_hint(&failure.reason), reason: failure.reason, message }
+        ClusterError::PodFailed {
+            pod: pod.to_string(),
+            hint: failure_hint(&failure.reason),
+            reason: failure.reason,
+            message,
+        }
     }
 
     /// Runs `command` in the pod and returns its exit status. With `tty`,
     /// the local terminal is raw for the session and resizes follow it;
     /// without, stdin is streamed in (EOF included) and stdout and stderr
     /// stay apart.
-    pub async fn exec(&self, api: &Api<Pod>, pod: &str, container: &str, command: &[String], tty: bool) -> Result<i32> {
-        let params = AttachParams::default().container(container).stdin(true).stdout(true).stderr(!tty).tty(tty);
-        let mut attached = api.exec(pod, command.to_vec(), &params).await.map_err(|err| {
-            if api_status(&err).is_some_and(|s| s.code == 403) {
-                self.request_error(Action::namespaced("create", "pods/exec", &self.namespace), err)
-            } else if let kube::Error::UpgradeConnection(_) = &err {
-                ClusterError::ExecFailed { pod: pod.to_string(), message: error_chain(&err) }
-            } else {
-                self.request_error(Action::namespaced("create", "pods/exec", &self.namespace), err)
-            }
-        })?;
+    pub async fn exec(
+        &self,
+        api: &Api<Pod>,
+        pod: &str,
+        container: &str,
+        command: &[String],
+        tty: bool,
+    ) -> Result<i32> {
+        let params = AttachParams::default()
+            .container(container)
+            .stdin(true)
+            .stdout(true)
+            .stderr(!tty)
+            .tty(tty);
+        let mut attached = api
+            .exec(pod, command.to_vec(), &params)
+            .await
+            .map_err(|err| {
+                if api_status(&err).is_some_and(|s| s.code == 403) {
+                    self.request_error(
+                        Action::namespaced("create", "pods/exec", &self.namespace),
+                        err,
+                    )
+                } else if let kube::Error::UpgradeConnection(_) = &err {
+                    ClusterError::ExecFailed {
+                        pod: pod.to_string(),
+                        message: error_chain(&err),
+                    }
+                } else {
+                    self.request_error(
+                        Action::namespaced("create", "pods/exec", &self.namespace),
+                        err,
+                    )
+                }
+            })?;
         let status = attached.take_status();
         let _raw = if tty { Some(RawMode::enable()?) } else { None };
 
@@ -351,10 +441,15 @@ impl ClusterContext {
             }
             tokio::spawn(async move {
                 #[cfg(unix)]
-                if let Ok(mut winch) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change()) {
+                if let Ok(mut winch) =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change())
+                {
                     while winch.recv().await.is_some() {
                         if let Some((width, height)) = terminal_size()
-                            && sizes.send(kube::api::TerminalSize { width, height }).await.is_err()
+                            && sizes
+                                .send(kube::api::TerminalSize { width, height })
+                                .await
+                                .is_err()
                         {
                             break;
                         }
@@ -373,7 +468,9 @@ impl ClusterContext {
                     match local.read(&mut buf).await {
                         Ok(0) | Err(_) => break,
                         Ok(n) => {
-                            if remote_stdin.write_all(&buf[..n]).await.is_err() || remote_stdin.flush().await.is_err() {
+                            if remote_stdin.write_all(&buf[..n]).await.is_err()
+                                || remote_stdin.flush().await.is_err()
+                            {
                                 return;
                             }
                         }
@@ -406,7 +503,10 @@ impl ClusterContext {
             Some(status) => exit_status(pod, &status),
             None => Err(ClusterError::ConnectionLost {
                 pod: pod.to_string(),
-                message: joined.err().map(|e| error_chain(&e)).unwrap_or_else(|| "the exec stream closed without a status".into()),
+                message: joined
+                    .err()
+                    .map(|e| error_chain(&e))
+                    .unwrap_or_else(|| "the exec stream closed without a status".into()),
             }),
         }
     }
@@ -414,7 +514,10 @@ impl ClusterContext {
 
 /// Copies until EOF, flushing each chunk so that an interactive session
 /// shows output as it comes.
-async fn copy_flushing(from: &mut (impl tokio::io::AsyncRead + Unpin), to: &mut (impl tokio::io::AsyncWrite + Unpin)) {
+async fn copy_flushing(
+    from: &mut (impl tokio::io::AsyncRead + Unpin),
+    to: &mut (impl tokio::io::AsyncWrite + Unpin),
+) {
     let mut buf = vec![0u8; 16384];
     loop {
         match from.read(&mut buf).await {
@@ -437,11 +540,18 @@ fn exit_status(pod: &str, status: &ExecStatus) -> Result<i32> {
         .details
         .as_ref()
         .and_then(|d| d.causes.as_ref())
-        .and_then(|causes| causes.iter().find(|c| c.reason.as_deref() == Some("ExitCode")))
+        .and_then(|causes| {
+            causes
+                .iter()
+                .find(|c| c.reason.as_deref() == Some("ExitCode"))
+        })
         .and_then(|c| c.message.as_ref()?.parse().ok());
     match exit_code {
         Some(code) => Ok(code),
-        None => Err(ClusterError::ExecFailed { pod: pod.to_string(), message: status.message.clone().unwrap_or_default() }),
+        None => Err(ClusterError::ExecFailed {
+            pod: pod.to_string(),
+            message: status.message.clone().unwrap_or_default(),
+        }),
     }
 }
 
@@ -471,12 +581,17 @@ const FATAL_WAITING_REASONS: &[&str] = &[
 
 fn assess(pod: &Pod) -> Assessment {
     let Some(status) = pod.status.as_ref() else {
-        return Assessment::Waiting(WaitState { phase: "Pending".into(), ..Default::default() });
+        return Assessment::Waiting(WaitState {
+            phase: "Pending".into(),
+            ..Default::default()
+        });
     };
     let phase = status.phase.clone().unwrap_or_else(|| "Pending".into());
     let containers = status.container_statuses.as_deref().unwrap_or_default();
     if matches!(phase.as_str(), "Failed" | "Succeeded") {
-        let terminated = containers.iter().find_map(|c| c.state.as_ref()?.terminated.as_ref());
+        let terminated = containers
+            .iter()
+            .find_map(|c| c.state.as_ref()?.terminated.as_ref());
         let reason = status
             .reason
             .clone()
@@ -491,30 +606,53 @@ fn assess(pod: &Pod) -> Assessment {
         return Assessment::Failed(Failure { reason, message });
     }
     for container in containers {
-        let Some(state) = container.state.as_ref() else { continue };
+        let Some(state) = container.state.as_ref() else {
+            continue;
+        };
         if let Some(waiting) = &state.waiting {
             let reason = waiting.reason.clone().unwrap_or_default();
             if FATAL_WAITING_REASONS.contains(&reason.as_str()) {
-                return Assessment::Failed(Failure { reason, message: waiting.message.clone() });
+                return Assessment::Failed(Failure {
+                    reason,
+                    message: waiting.message.clone(),
+                });
             }
         }
         if let Some(terminated) = &state.terminated {
             return Assessment::Failed(Failure {
-                reason: terminated.reason.clone().unwrap_or_else(|| "Terminated".into()),
-                message: Some(format!("container exited with code {}", terminated.exit_code)),
+                reason: terminated
+                    .reason
+                    .clone()
+                    .unwrap_or_else(|| "Terminated".into()),
+                message: Some(format!(
+                    "container exited with code {}",
+                    terminated.exit_code
+                )),
             });
         }
     }
-    let all_running = !containers.is_empty() && containers.iter().all(|c| c.state.as_ref().is_some_and(|s| s.running.is_some()));
+    let all_running = !containers.is_empty()
+        && containers
+            .iter()
+            .all(|c| c.state.as_ref().is_some_and(|s| s.running.is_some()));
     if phase == "Running" && all_running {
         return Assessment::Running;
     }
-    let detail = containers.iter().find_map(|c| c.state.as_ref()?.waiting.as_ref()?.reason.clone());
-    Assessment::Waiting(WaitState { phase, detail, last_event: None })
+    let detail = containers
+        .iter()
+        .find_map(|c| c.state.as_ref()?.waiting.as_ref()?.reason.clone());
+    Assessment::Waiting(WaitState {
+        phase,
+        detail,
+        last_event: None,
+    })
 }
 
 fn merge_state(previous: WaitState, next: WaitState) -> WaitState {
-    WaitState { last_event: previous.last_event, ..next }
+    WaitState {
+        last_event: previous.last_event,
+        ..next
+    }
 }
 
 fn describe_state(state: &WaitState) -> String {
@@ -529,7 +667,11 @@ fn describe_state(state: &WaitState) -> String {
 }
 
 fn event_line(event: &Event) -> String {
-    format!("{}: {}", event.reason.as_deref().unwrap_or("Event"), event.message.as_deref().unwrap_or_default().trim())
+    format!(
+        "{}: {}",
+        event.reason.as_deref().unwrap_or("Event"),
+        event.message.as_deref().unwrap_or_default().trim()
+    )
 }
 
 fn failure_hint(reason: &str) -> Option<String> {
@@ -578,20 +720,32 @@ mod tests {
         let p = pod(json!({ "phase": "Pending", "containerStatuses": [
             { "name": "c", "image": "i", "imageID": "", "ready": false, "restartCount": 0,
               "state": { "waiting": { "reason": "ImagePullBackOff", "message": "Back-off pulling image" } } }] }));
-        let Assessment::Failed(f) = assess(&p) else { panic!("should fail") };
+        let Assessment::Failed(f) = assess(&p) else {
+            panic!("should fail")
+        };
         assert_eq!(f.reason, "ImagePullBackOff");
-        assert!(failure_hint(&f.reason).unwrap().contains("--image-pull-secret"));
+        assert!(
+            failure_hint(&f.reason)
+                .unwrap()
+                .contains("--image-pull-secret")
+        );
     }
 
     #[test]
     fn deadline_exceeded_and_terminated_containers_fail() {
-        let p = pod(json!({ "phase": "Failed", "reason": "DeadlineExceeded", "message": "Pod was active too long" }));
-        let Assessment::Failed(f) = assess(&p) else { panic!("should fail") };
+        let p = pod(
+            json!({ "phase": "Failed", "reason": "DeadlineExceeded", "message": "Pod was active too long" }),
+        );
+        let Assessment::Failed(f) = assess(&p) else {
+            panic!("should fail")
+        };
         assert_eq!(f.reason, "DeadlineExceeded");
         let crashed = pod(json!({ "phase": "Pending", "containerStatuses": [
             { "name": "c", "image": "i", "imageID": "", "ready": false, "restartCount": 0,
               "state": { "terminated": { "exitCode": 1, "reason": "Error" } } }] }));
-        let Assessment::Failed(f) = assess(&crashed) else { panic!("should fail") };
+        let Assessment::Failed(f) = assess(&crashed) else {
+            panic!("should fail")
+        };
         assert_eq!(f.message.as_deref(), Some("container exited with code 1"));
     }
 
@@ -600,7 +754,9 @@ mod tests {
         let p = pod(json!({ "phase": "Pending", "containerStatuses": [
             { "name": "c", "image": "i", "imageID": "", "ready": false, "restartCount": 0,
               "state": { "waiting": { "reason": "ContainerCreating" } } }] }));
-        let Assessment::Waiting(state) = assess(&p) else { panic!("should wait") };
+        let Assessment::Waiting(state) = assess(&p) else {
+            panic!("should wait")
+        };
         assert_eq!(state.detail.as_deref(), Some("ContainerCreating"));
     }
 
@@ -618,8 +774,16 @@ mod tests {
 
     #[test]
     fn admission_hints_point_the_way() {
-        assert!(admission_hint("violates PodSecurity \"restricted:latest\"").unwrap().contains("kube-system"));
-        assert!(admission_hint("admission webhook \"validate.kyverno.svc\" denied the request").unwrap().contains("webhook"));
+        assert!(
+            admission_hint("violates PodSecurity \"restricted:latest\"")
+                .unwrap()
+                .contains("kube-system")
+        );
+        assert!(
+            admission_hint("admission webhook \"validate.kyverno.svc\" denied the request")
+                .unwrap()
+                .contains("webhook")
+        );
         assert!(admission_hint("something else").is_none());
     }
 }

@@ -56,15 +56,43 @@ const BASELINE_CAPABILITIES: &[&str] = &[
 /// The most restrictive standard this pod satisfies. It covers the fields
 /// toolbox's pods set; PodSecurity admission itself stays the final word.
 pub fn required_level(pod: &Pod) -> Level {
-    let Some(spec) = pod.spec.as_ref() else { return Level::Restricted };
-    let containers = || spec.containers.iter().chain(spec.init_containers.iter().flatten());
-    let host_namespaces = spec.host_pid == Some(true) || spec.host_ipc == Some(true) || spec.host_network == Some(true);
+    let Some(spec) = pod.spec.as_ref() else {
+        return Level::Restricted;
+    };
+    let containers = || {
+        spec.containers
+            .iter()
+            .chain(spec.init_containers.iter().flatten())
+    };
+    let host_namespaces = spec.host_pid == Some(true)
+        || spec.host_ipc == Some(true)
+        || spec.host_network == Some(true);
     let host_path = spec.volumes.iter().flatten().any(|v| v.host_path.is_some());
-    let host_process = spec.security_context.as_ref().and_then(|s| s.windows_options.as_ref()).and_then(|w| w.host_process) == Some(true)
-        || containers().any(|c| c.security_context.as_ref().and_then(|s| s.windows_options.as_ref()).and_then(|w| w.host_process) == Some(true));
-    let pod_seccomp = spec.security_context.as_ref().and_then(|s| s.seccomp_profile.as_ref()).map(|p| p.type_.as_str());
+    let host_process = spec
+        .security_context
+        .as_ref()
+        .and_then(|s| s.windows_options.as_ref())
+        .and_then(|w| w.host_process)
+        == Some(true)
+        || containers().any(|c| {
+            c.security_context
+                .as_ref()
+                .and_then(|s| s.windows_options.as_ref())
+                .and_then(|w| w.host_process)
+                == Some(true)
+        });
+    let pod_seccomp = spec
+        .security_context
+        .as_ref()
+        .and_then(|s| s.seccomp_profile.as_ref())
+        .map(|p| p.type_.as_str());
     let unconfined = |c: &Container| {
-        c.security_context.as_ref().and_then(|s| s.seccomp_profile.as_ref()).map(|p| p.type_.as_str()).or(pod_seccomp) == Some("Unconfined")
+        c.security_context
+            .as_ref()
+            .and_then(|s| s.seccomp_profile.as_ref())
+            .map(|p| p.type_.as_str())
+            .or(pod_seccomp)
+            == Some("Unconfined")
     };
     let beyond_baseline = |c: &Container| {
         let sc = c.security_context.as_ref();
@@ -72,28 +100,49 @@ pub fn required_level(pod: &Pod) -> Level {
             || sc
                 .and_then(|s| s.capabilities.as_ref())
                 .and_then(|caps| caps.add.as_ref())
-                .is_some_and(|add| add.iter().any(|cap| !BASELINE_CAPABILITIES.contains(&cap.as_str())))
-            || c.ports.iter().flatten().any(|p| p.host_port.is_some_and(|port| port != 0))
+                .is_some_and(|add| {
+                    add.iter()
+                        .any(|cap| !BASELINE_CAPABILITIES.contains(&cap.as_str()))
+                })
+            || c.ports
+                .iter()
+                .flatten()
+                .any(|p| p.host_port.is_some_and(|port| port != 0))
             || unconfined(c)
     };
     if host_namespaces || host_path || host_process || containers().any(beyond_baseline) {
         return Level::Privileged;
     }
 
-    let pod_non_root = spec.security_context.as_ref().and_then(|s| s.run_as_non_root) == Some(true);
+    let pod_non_root = spec
+        .security_context
+        .as_ref()
+        .and_then(|s| s.run_as_non_root)
+        == Some(true);
     let restricted = |c: &Container| {
         let sc = c.security_context.as_ref();
         let non_root = sc.and_then(|s| s.run_as_non_root).unwrap_or(pod_non_root);
         let no_escalation = sc.and_then(|s| s.allow_privilege_escalation) == Some(false);
         let caps = sc.and_then(|s| s.capabilities.as_ref());
-        let drops_all = caps.and_then(|c| c.drop.as_ref()).is_some_and(|d| d.iter().any(|cap| cap == "ALL"));
-        let adds_only_bind = caps.and_then(|c| c.add.as_ref()).is_none_or(|a| a.iter().all(|cap| cap == "NET_BIND_SERVICE"));
-        let seccomp = sc.and_then(|s| s.seccomp_profile.as_ref()).map(|p| p.type_.as_str()).or(pod_seccomp);
+        let drops_all = caps
+            .and_then(|c| c.drop.as_ref())
+            .is_some_and(|d| d.iter().any(|cap| cap == "ALL"));
+        let adds_only_bind = caps
+            .and_then(|c| c.add.as_ref())
+            .is_none_or(|a| a.iter().all(|cap| cap == "NET_BIND_SERVICE"));
+        let seccomp = sc
+            .and_then(|s| s.seccomp_profile.as_ref())
+            .map(|p| p.type_.as_str())
+            .or(pod_seccomp);
         let seccomp_ok = matches!(seccomp, Some("RuntimeDefault" | "Localhost"));
         let not_uid_zero = sc.and_then(|s| s.run_as_user) != Some(0);
         non_root && no_escalation && drops_all && adds_only_bind && seccomp_ok && not_uid_zero
     };
-    if containers().all(restricted) { Level::Restricted } else { Level::Baseline }
+    if containers().all(restricted) {
+        Level::Restricted
+    } else {
+        Level::Baseline
+    }
 }
 
 impl ClusterContext {
@@ -106,7 +155,9 @@ impl ClusterContext {
             Ok(ns) => ns,
             Err(err) => {
                 return match api_status(&err).map(|s| s.code) {
-                    Some(404) => Err(ClusterError::NamespaceNotFound { name: self.namespace.clone() }),
+                    Some(404) => Err(ClusterError::NamespaceNotFound {
+                        name: self.namespace.clone(),
+                    }),
                     Some(403) => Ok(()),
                     _ => Err(self.request_error(Action::cluster("get", "namespaces"), err)),
                 };
@@ -142,11 +193,17 @@ mod tests {
 
     #[test]
     fn host_namespaces_and_privilege_need_privileged() {
-        let shell = pod(json!({ "hostPID": true, "containers": [{ "name": "c", "securityContext": { "privileged": true } }] }));
+        let shell = pod(
+            json!({ "hostPID": true, "containers": [{ "name": "c", "securityContext": { "privileged": true } }] }),
+        );
         assert_eq!(required_level(&shell), Level::Privileged);
-        let host_root = pod(json!({ "containers": [{ "name": "c" }], "volumes": [{ "name": "h", "hostPath": { "path": "/" } }] }));
+        let host_root = pod(
+            json!({ "containers": [{ "name": "c" }], "volumes": [{ "name": "h", "hostPath": { "path": "/" } }] }),
+        );
         assert_eq!(required_level(&host_root), Level::Privileged);
-        let sys_admin = pod(json!({ "containers": [{ "name": "c", "securityContext": { "capabilities": { "add": ["SYS_ADMIN"] } } }] }));
+        let sys_admin = pod(
+            json!({ "containers": [{ "name": "c", "securityContext": { "capabilities": { "add": ["SYS_ADMIN"] } } }] }),
+        );
         assert_eq!(required_level(&sys_admin), Level::Privileged);
     }
 

@@ -26,5 +26,7 @@ pub fn stdin_is_terminal() -> bool {
 
 /// The local terminal's size as (columns, rows).
 pub fn terminal_size() -> Option<(u16, u16)> {
-    crossterm::terminal::size().ok().filter(|(w, h)| *w > 0 && *h > 0)
+    crossterm::terminal::size()
+        .ok()
+        .filter(|(w, h)| *w > 0 && *h > 0)
 }

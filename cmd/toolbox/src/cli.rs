@@ -1,0 +1,71 @@
+//! The command line: global flags as kubectl names them, and one subcommand each.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::commands;
+
+/// Get onto Kubernetes nodes safely.
+///
+/// toolbox opens root shells and debug pods on nodes, and makes sure that none
+/// of its pods outlives its session.
+#[derive(Debug, Parser)]
+#[command(
+    name = "toolbox",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every subcommand takes, with kubectl's names and meanings.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// The kubeconfig context to use
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// The namespace toolbox creates its pods in
+    #[arg(short = 'n', long, global = true, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+
+    /// Username to impersonate for the operation
+    #[arg(long = "as", global = true, value_name = "USER")]
+    pub as_user: Option<String>,
+
+    /// Group to impersonate for the operation (repeatable)
+    #[arg(long = "as-group", global = true, value_name = "GROUP")]
+    pub as_groups: Vec<String>,
+
+    /// toolbox's settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)
+    #[arg(long, global = true, value_name = "FILE", env = "TOOLBOX_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// More output on stderr: -v for details, -vv for debugging
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open a root shell on a node (nsenter into the host's namespaces)
+    #[command(name = "node-shell")]
+    NodeShell(commands::node_shell::NodeShellArgs),
+
+    /// Show the effective settings and where each value came from
+    Config(commands::config::ConfigArgs),
+
+    /// Print a shell completion script
+    Completion(commands::completion::CompletionArgs),
+}

@@ -1,0 +1,45 @@
+//! One module per subcommand. Each holds its clap `Args` and
+//! `async fn run(args, app) -> Result<ExitStatus, AppError>`.
+
+pub mod completion;
+pub mod config;
+pub mod node_shell;
+mod session;
+
+use std::collections::BTreeMap;
+
+use toolbox_cluster::{ClusterContext, ConnectOptions};
+
+use crate::cli::GlobalArgs;
+use crate::exit::AppError;
+use crate::settings::{self, LoadedSettings};
+
+/// What every subcommand gets: the global flags and the loaded settings.
+pub struct App {
+    pub global: GlobalArgs,
+    pub settings: LoadedSettings,
+}
+
+impl App {
+    pub fn new(global: GlobalArgs, env: &BTreeMap<String, String>) -> Result<App, AppError> {
+        let mut settings = settings::load(global.config.as_deref(), env)?;
+        if let Some(namespace) = &global.namespace {
+            settings.settings.namespace = Some(namespace.clone());
+            settings.set_by_flag("namespace", "--namespace");
+        }
+        Ok(App { global, settings })
+    }
+
+    /// Connects to the cluster: the namespace is -n, else the configured
+    /// one, else the context's.
+    pub async fn connect(&self) -> Result<ClusterContext, AppError> {
+        let options = ConnectOptions {
+            kubeconfig: self.global.kubeconfig.clone(),
+            context: self.global.context.clone(),
+            namespace: self.settings.settings.namespace.clone(),
+            as_user: self.global.as_user.clone(),
+            as_groups: self.global.as_groups.clone(),
+        };
+        Ok(ClusterContext::connect(&options).await?)
+    }
+}

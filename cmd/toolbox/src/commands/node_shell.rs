@@ -1,0 +1,132 @@
+//! `toolbox node-shell [NODE] [-- COMMAND...]`: a root shell on a node.
+
+use clap::Args;
+use toolbox_cluster::{SessionSpec, node_os_facts, required_level, terminal::stdin_is_terminal};
+use toolbox_podtemplate::{
+    HostNamespaces, NODE_SHELL_CONTAINER, NODE_SHELL_SUBCOMMAND, NodeOs, NodeShellRequest,
+    node_shell_exec_command, node_shell_pod,
+};
+
+use crate::commands::App;
+use crate::commands::session::{self, CommonInputs, SessionArgs};
+use crate::exit::{AppError, ExitStatus};
+
+/// Open a root shell on a node, through a privileged pod in the host's PID,
+/// network and IPC namespaces that enters PID 1's namespaces with nsenter.
+///
+/// The pod is deleted when the session ends, however it ends, and stops by
+/// itself after --ttl even if toolbox is killed.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  toolbox node-shell node-1\n  toolbox node-shell node/node-1 -- journalctl -u kubelet -n 50\n  toolbox node-shell node-1 -x -- ls /host/etc"
+)]
+pub struct NodeShellArgs {
+    /// The node: NAME or node/NAME
+    #[arg(value_name = "NODE")]
+    pub node: Option<String>,
+
+    /// The command to run instead of a login shell
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+
+    /// The image; it needs nsenter and sleep [default: alpine]
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+
+    /// Do not enter the host's mount namespace
+    #[arg(long)]
+    pub no_mount: bool,
+
+    /// Do not enter the host's UTS namespace (hostname)
+    #[arg(long)]
+    pub no_uts: bool,
+
+    /// Do not enter the host's IPC namespace, and do not share it with the pod
+    #[arg(long)]
+    pub no_ipc: bool,
+
+    /// Do not enter the host's network namespace, and do not share it with the pod
+    #[arg(long)]
+    pub no_net: bool,
+
+    /// Do not enter the host's PID namespace, and do not share it with the pod
+    #[arg(long)]
+    pub no_pid: bool,
+
+    /// Mount the host's / at /host and run the shell in the container, without nsenter
+    #[arg(short = 'x', long)]
+    pub host_mount: bool,
+
+    #[command(flatten)]
+    pub session: SessionArgs,
+}
+
+pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError> {
+    let cluster = app.connect().await?;
+    let (user, node) = tokio::try_join!(
+        async { cluster.identity().await.map_err(AppError::from) },
+        session::resolve_node(&cluster, args.node.as_deref()),
+    )?;
+    let node_name = node.metadata.name.clone().unwrap_or_default();
+    let (os_label, os_image) = node_os_facts(&node);
+    let os = NodeOs::detect(os_label, os_image);
+    let settings = &app.settings.settings;
+    let image = args.image.clone().unwrap_or_else(|| match os {
+        NodeOs::Windows => settings.windows_image.clone(),
+        NodeOs::Linux | NodeOs::Bottlerocket => settings.image.clone(),
+    });
+    let command_line = if args.command.is_empty() {
+        Vec::new()
+    } else {
+        std::iter::once("--".to_string())
+            .chain(args.command.iter().cloned())
+            .collect()
+    };
+    let inputs = CommonInputs {
+        app,
+        session: &args.session,
+        node: &node_name,
+        namespace: &cluster.namespace,
+        image,
+        user,
+        subcommand: NODE_SHELL_SUBCOMMAND,
+        command_line,
+    };
+    let request = NodeShellRequest {
+        common: inputs.pod_common(),
+        os,
+        namespaces: HostNamespaces {
+            mount: !args.no_mount,
+            uts: !args.no_uts,
+            ipc: !args.no_ipc,
+            net: !args.no_net,
+            pid: !args.no_pid,
+        },
+        host_mount: args.host_mount,
+    };
+    let pod = node_shell_pod(&request);
+    cluster
+        .check_pod_security(required_level(&pod), "node-shell")
+        .await?;
+
+    let command = node_shell_exec_command(&request, &args.command);
+    let namespace = cluster.namespace.clone();
+    let reach_again = {
+        let command = command.join(" ");
+        move |pod: &str| {
+            format!("kubectl exec -it -n {namespace} {pod} -c {NODE_SHELL_CONTAINER} -- {command}")
+        }
+    };
+    let spec = SessionSpec {
+        pod,
+        container: NODE_SHELL_CONTAINER.to_string(),
+        command,
+        tty: stdin_is_terminal(),
+        start_timeout: args
+            .session
+            .timeout
+            .unwrap_or_else(|| app.settings.start_timeout()),
+        keep: args.session.keep,
+    };
+    session::run(&cluster, spec, &node_name, reach_again).await
+}

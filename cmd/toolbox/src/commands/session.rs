@@ -1,0 +1,256 @@
+//! What node-shell and debug-node share: finding the node, the audit facts,
+//! the spinner, and running the session through pkg/cluster's lifecycle.
+
+use std::io::IsTerminal;
+use std::time::{Duration, SystemTime};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use k8s_openapi::api::core::v1::{Node, ResourceRequirements};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use toolbox_cluster::{
+    ClusterContext, Progress, SessionSpec, WaitState, node_readiness, parse_node_arg,
+};
+use toolbox_podtemplate::{Audit, PodCommon};
+
+use crate::commands::App;
+use crate::exit::{AppError, ExitStatus, usage};
+
+/// Options every node session takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SessionArgs {
+    /// How long the pod may live; it stops by itself after this [default: 1h]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub ttl: Option<Duration>,
+
+    /// How long to wait for the pod to start [default: 2m]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+
+    /// Why you need the node; recorded on the pod for the audit trail
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+
+    /// Leave the pod running after the session, and print how to reach and remove it
+    #[arg(long)]
+    pub keep: bool,
+
+    /// A Secret to pull the image with (repeatable)
+    #[arg(long = "image-pull-secret", value_name = "SECRET")]
+    pub image_pull_secrets: Vec<String>,
+
+    /// When to pull the image
+    #[arg(long, value_name = "POLICY", value_parser = ["Always", "IfNotPresent", "Never"])]
+    pub image_pull_policy: Option<String>,
+
+    /// The pod's PriorityClass, e.g. system-node-critical for a node at its pod limit
+    #[arg(long, value_name = "NAME")]
+    pub priority_class: Option<String>,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(d) if d >= Duration::from_secs(1) => Ok(d),
+        Ok(_) => Err("must be at least 1s".into()),
+        Err(e) => Err(format!("{e} (examples: 90s, 30m, 1h)")),
+    }
+}
+
+/// The node a session targets, checked to exist and to be Ready.
+pub async fn resolve_node(cluster: &ClusterContext, arg: Option<&str>) -> Result<Node, AppError> {
+    let Some(arg) = arg else {
+        let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+        return Err(if terminal {
+            usage("no NODE given: pass NODE (the interactive node picker is not built yet)")
+        } else {
+            usage("no NODE given and no terminal to pick one; pass NODE or -l SELECTOR")
+        });
+    };
+    let name = parse_node_arg(arg);
+    if name.is_empty() {
+        return Err(usage("NODE is empty"));
+    }
+    let node = cluster.get_node(name).await?;
+    if let Err(reason) = node_readiness(&node) {
+        return Err(toolbox_cluster::ClusterError::NodeNotReady {
+            name: name.to_string(),
+            reason,
+        }
+        .into());
+    }
+    Ok(node)
+}
+
+/// The parts of a pod that do not depend on the subcommand.
+pub struct CommonInputs<'a> {
+    pub app: &'a App,
+    pub session: &'a SessionArgs,
+    pub node: &'a str,
+    pub namespace: &'a str,
+    pub image: String,
+    pub user: String,
+    pub subcommand: &'static str,
+    pub command_line: Vec<String>,
+}
+
+impl CommonInputs<'_> {
+    pub fn ttl(&self) -> Duration {
+        self.session.ttl.unwrap_or_else(|| self.app.settings.ttl())
+    }
+
+    pub fn pod_common(&self) -> PodCommon {
+        let settings = &self.app.settings.settings;
+        let ttl = self.ttl();
+        let expires_at = humantime::format_rfc3339_seconds(SystemTime::now() + ttl).to_string();
+        let mut pull_secrets = settings.image_pull_secrets.clone();
+        pull_secrets.extend(self.session.image_pull_secrets.iter().cloned());
+        pull_secrets.dedup();
+        PodCommon {
+            name_suffix: random_suffix(),
+            namespace: self.namespace.to_string(),
+            node_name: self.node.to_string(),
+            image: self.image.clone(),
+            image_pull_policy: self
+                .session
+                .image_pull_policy
+                .clone()
+                .or_else(|| settings.image_pull_policy.clone()),
+            image_pull_secrets: pull_secrets,
+            extra_labels: settings.labels.clone(),
+            extra_annotations: settings.annotations.clone(),
+            resources: resources(&self.app.settings.settings.resources),
+            priority_class: self
+                .session
+                .priority_class
+                .clone()
+                .or_else(|| settings.priority_class.clone()),
+            ttl_seconds: ttl.as_secs() as i64,
+            audit: Audit {
+                user: self.user.clone(),
+                client_host: gethostname::gethostname().to_string_lossy().into_owned(),
+                subcommand: self.subcommand.to_string(),
+                command: self.command_line.clone(),
+                reason: self.session.reason.clone(),
+                expires_at,
+            },
+        }
+    }
+}
+
+fn resources(r: &crate::settings::ResourceSettings) -> Option<ResourceRequirements> {
+    let pairs = |cpu: &Option<String>, memory: &Option<String>| {
+        let map: std::collections::BTreeMap<String, Quantity> = [("cpu", cpu), ("memory", memory)]
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.to_string(), Quantity(v.clone()?))))
+            .collect();
+        (!map.is_empty()).then_some(map)
+    };
+    let requests = pairs(&r.cpu_request, &r.memory_request);
+    let limits = pairs(&r.cpu_limit, &r.memory_limit);
+    (requests.is_some() || limits.is_some()).then(|| ResourceRequirements {
+        requests,
+        limits,
+        ..Default::default()
+    })
+}
+
+/// Five lowercase letters and digits; the standard library's hasher keys
+/// come from the OS's randomness.
+pub fn random_suffix() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(std::process::id() as u64);
+    let mut n = hasher.finish();
+    (0..5)
+        .map(|_| {
+            let c = ALPHABET[(n % ALPHABET.len() as u64) as usize] as char;
+            n /= ALPHABET.len() as u64;
+            c
+        })
+        .collect()
+}
+
+/// Runs the session and turns its end into toolbox's exit status.
+pub async fn run(
+    cluster: &ClusterContext,
+    spec: SessionSpec,
+    node: &str,
+    reach_again: impl Fn(&str) -> String,
+) -> Result<ExitStatus, AppError> {
+    let spinner = Spinner::new(format!(
+        "Starting {} on node {node}",
+        spec.pod.metadata.name.as_deref().unwrap_or("pod")
+    ));
+    let outcome = cluster.run_session(spec, &spinner).await;
+    spinner.finish();
+    let outcome = outcome?;
+    if outcome.kept {
+        eprintln!(
+            "Kept pod {pod} in namespace {ns}.\n  Reach it again: {again}\n  Remove it:      kubectl delete pod -n {ns} {pod}",
+            pod = outcome.pod,
+            ns = cluster.namespace,
+            again = reach_again(&outcome.pod),
+        );
+    }
+    if let Some(err) = &outcome.delete_error {
+        eprintln!(
+            "warning: could not delete pod {} ({err}); it stops by itself when its --ttl runs out",
+            outcome.pod
+        );
+    }
+    Ok(match outcome.exit_code {
+        0 => ExitStatus::Success,
+        code => ExitStatus::Remote(u8::try_from(code).unwrap_or(1)),
+    })
+}
+
+/// A spinner on stderr while the pod starts, only when stderr is a terminal.
+struct Spinner {
+    bar: Option<ProgressBar>,
+    prefix: String,
+}
+
+impl Spinner {
+    fn new(prefix: String) -> Spinner {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar.set_message(prefix.clone());
+            bar
+        });
+        Spinner { bar, prefix }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for Spinner {
+    fn wants_events(&self) -> bool {
+        self.bar.is_some()
+    }
+
+    fn waiting(&self, state: &WaitState) {
+        if let Some(bar) = &self.bar {
+            let mut message = format!("{}: {}", self.prefix, state.phase);
+            if let Some(detail) = &state.detail {
+                message.push_str(&format!(" ({detail})"));
+            }
+            if let Some(event) = &state.last_event {
+                message.push_str(&format!(" - {event}"));
+            }
+            bar.set_message(message);
+        }
+    }
+
+    fn started(&self) {
+        self.finish();
+    }
+}

@@ -1,0 +1,119 @@
+//! Every way toolbox ends, and the exit code each one gets, in one place.
+//!
+//! | code | meaning |
+//! |------|---------|
+//! | 0 | success |
+//! | 1 | any other failure |
+//! | 2 | usage: bad flags, arguments or settings |
+//! | 3 | the cluster: kubeconfig, context, unreachable server, rejected credentials, permission denied, node or namespace not found |
+//! | 4 | the pod: refused by admission or PodSecurity, could not start, or not running in time |
+//! | 129, 130, 143 | ended by SIGHUP, SIGINT (or a cancelled prompt), SIGTERM |
+//!
+//! When a remote command ran, its own exit status passes through unchanged.
+
+use std::process::ExitCode;
+
+use toolbox_cluster::{ClusterError, ErrorKind};
+
+use crate::settings::SettingsError;
+
+/// How a command ended, when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    Success,
+    /// A remote command's own status.
+    Remote(u8),
+    /// The user cancelled (Esc in the picker, Ctrl-C at a prompt).
+    Cancelled,
+    /// The command did what it could but reports failure (e.g. some deletions failed).
+    Failure,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> ExitCode {
+        match status {
+            ExitStatus::Success => ExitCode::SUCCESS,
+            ExitStatus::Remote(code) => ExitCode::from(code),
+            ExitStatus::Cancelled => ExitCode::from(130),
+            ExitStatus::Failure => ExitCode::from(1),
+        }
+    }
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// Flags or arguments that make no sense together.
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+pub const USAGE: u8 = 2;
+pub const CLUSTER: u8 = 3;
+pub const POD: u8 = 4;
+
+impl AppError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            AppError::Usage(_) | AppError::Settings(_) => USAGE,
+            AppError::Cluster(err) => match err.kind() {
+                ErrorKind::Connection | ErrorKind::Access | ErrorKind::NotFound => CLUSTER,
+                ErrorKind::PodStart => POD,
+                ErrorKind::Interrupted => match err {
+                    ClusterError::Interrupted { signal } => signal.exit_code(),
+                    _ => 130,
+                },
+            },
+            AppError::Other(_) => 1,
+        }
+    }
+
+    /// Interruptions need no "error:" line: the user asked for them.
+    pub fn is_interruption(&self) -> bool {
+        matches!(self, AppError::Cluster(ClusterError::Interrupted { .. }))
+    }
+}
+
+pub fn usage(message: impl Into<String>) -> AppError {
+    AppError::Usage(message.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use toolbox_cluster::{Action, Signal};
+
+    #[test]
+    fn each_kind_of_failure_has_its_documented_code() {
+        let forbidden = AppError::from(ClusterError::Forbidden {
+            user: "dev".into(),
+            action: Action::cluster("list", "nodes"),
+        });
+        assert_eq!(forbidden.exit_code(), CLUSTER);
+        let missing = AppError::from(ClusterError::NodeNotFound {
+            name: "x".into(),
+            suggestions: vec![],
+        });
+        assert_eq!(missing.exit_code(), CLUSTER);
+        let pull = AppError::from(ClusterError::PodFailed {
+            pod: "p".into(),
+            reason: "ErrImagePull".into(),
+            message: None,
+            hint: None,
+        });
+        assert_eq!(pull.exit_code(), POD);
+        assert_eq!(usage("bad").exit_code(), USAGE);
+        let sigterm = AppError::from(ClusterError::Interrupted {
+            signal: Signal::Terminate,
+        });
+        assert_eq!(sigterm.exit_code(), 143);
+        assert!(sigterm.is_interruption());
+        assert_eq!(ExitCode::from(ExitStatus::Remote(7)), ExitCode::from(7));
+    }
+}

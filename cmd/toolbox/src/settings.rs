@@ -1,0 +1,514 @@
+//! toolbox's settings, in layers: built-in defaults, then a TOML file, then
+//! `TOOLBOX_*` environment variables, then flags. Every value remembers the
+//! layer it came from, so that `toolbox config` can say.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use toolbox_podtemplate::Profile;
+
+/// The effective settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// node-shell's image: it needs `nsenter` and `sleep`.
+    pub image: String,
+    /// debug-node's default image.
+    pub debug_image: String,
+    /// The image for Windows nodes' HostProcess pods.
+    pub windows_image: String,
+    /// Where toolbox creates its pods; else the context's namespace.
+    pub namespace: Option<String>,
+    pub image_pull_secrets: Vec<String>,
+    pub image_pull_policy: Option<String>,
+    /// Extra labels on every pod.
+    pub labels: BTreeMap<String, String>,
+    /// Extra annotations on every pod.
+    pub annotations: BTreeMap<String, String>,
+    pub resources: ResourceSettings,
+    /// How long a pod may take to start, e.g. "2m".
+    pub start_timeout: String,
+    /// How long a pod may live, e.g. "1h".
+    pub ttl: String,
+    pub priority_class: Option<String>,
+    pub debug_profile: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ResourceSettings {
+    pub cpu_request: Option<String>,
+    pub memory_request: Option<String>,
+    pub cpu_limit: Option<String>,
+    pub memory_limit: Option<String>,
+}
+
+impl Default for ResourceSettings {
+    fn default() -> Self {
+        ResourceSettings {
+            cpu_request: Some("10m".into()),
+            memory_request: Some("16Mi".into()),
+            cpu_limit: None,
+            memory_limit: Some("256Mi".into()),
+        }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            image: "docker.io/library/alpine:3.22".into(),
+            debug_image: "docker.io/library/busybox:1.37".into(),
+            windows_image:
+                "mcr.microsoft.com/oss/kubernetes/windows-host-process-containers-base-image:v1.0.0"
+                    .into(),
+            namespace: None,
+            image_pull_secrets: Vec::new(),
+            image_pull_policy: None,
+            labels: BTreeMap::new(),
+            annotations: BTreeMap::new(),
+            resources: ResourceSettings::default(),
+            start_timeout: "2m".into(),
+            ttl: "1h".into(),
+            priority_class: None,
+            debug_profile: Profile::default().name().into(),
+        }
+    }
+}
+
+/// Where a setting's value came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase", tag = "kind", content = "name")]
+pub enum Source {
+    Default,
+    File(PathBuf),
+    Env(String),
+    Flag(String),
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Default => f.write_str("default"),
+            Source::File(path) => write!(f, "file {}", path.display()),
+            Source::Env(var) => write!(f, "env {var}"),
+            Source::Flag(flag) => write!(f, "flag {flag}"),
+        }
+    }
+}
+
+/// Settings together with where each value came from.
+#[derive(Debug, Clone)]
+pub struct LoadedSettings {
+    pub settings: Settings,
+    /// Every set key ("ttl", "resources.cpu_limit", "labels.team") and its source.
+    pub sources: BTreeMap<String, Source>,
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("config file {path} not found")]
+    MissingFile { path: PathBuf },
+    #[error("config file {path}: {message}")]
+    BadFile { path: PathBuf, message: String },
+    #[error("unknown setting {var} in the environment; known settings: {known}")]
+    UnknownEnv { var: String, known: String },
+    #[error("setting {key} = {value:?} (from {origin}) is invalid: {allowed}")]
+    BadValue {
+        key: String,
+        value: String,
+        origin: Source,
+        allowed: String,
+    },
+    #[error("settings: {0}")]
+    Merge(String),
+}
+
+/// Environment variables that configure toolbox itself rather than a setting.
+const NON_SETTING_VARS: &[&str] = &["TOOLBOX_CONFIG", "TOOLBOX_LOG", "TOOLBOX_BIN"];
+const ENV_PREFIX: &str = "TOOLBOX_";
+
+/// The file to read: `--config` or TOOLBOX_CONFIG (which must exist), else
+/// `$XDG_CONFIG_HOME/toolbox/config.toml` (or ~/.config/...) when present.
+pub fn config_file(
+    explicit: Option<&Path>,
+    env: &BTreeMap<String, String>,
+) -> Result<Option<PathBuf>, SettingsError> {
+    if let Some(path) = explicit
+        .map(Path::to_path_buf)
+        .or_else(|| env.get("TOOLBOX_CONFIG").map(PathBuf::from))
+    {
+        return if path.exists() {
+            Ok(Some(path))
+        } else {
+            Err(SettingsError::MissingFile { path })
+        };
+    }
+    let base = env
+        .get("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env.get("HOME").map(|home| Path::new(home).join(".config")));
+    Ok(base
+        .map(|b| b.join("toolbox").join("config.toml"))
+        .filter(|p| p.exists()))
+}
+
+/// Loads defaults, the file and the environment (flags come later, through
+/// [`LoadedSettings::set_by_flag`]).
+pub fn load(
+    explicit: Option<&Path>,
+    env: &BTreeMap<String, String>,
+) -> Result<LoadedSettings, SettingsError> {
+    let file = config_file(explicit, env)?;
+    let defaults = Settings::default();
+    let mut builder = config::Config::builder().add_source(
+        config::Config::try_from(&defaults).map_err(|e| SettingsError::Merge(e.to_string()))?,
+    );
+
+    let mut file_keys = Vec::new();
+    if let Some(path) = &file {
+        let text = std::fs::read_to_string(path).map_err(|e| SettingsError::BadFile {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        // Parsed alone first, so that an unknown key or a wrong type is
+        // reported with the file's name and the key's line.
+        let parsed: Settings = toml::from_str(&text).map_err(|e| SettingsError::BadFile {
+            path: path.clone(),
+            message: one_line(&e.to_string()),
+        })?;
+        file_keys = flatten_keys(&serde_json::to_value(&parsed).unwrap_or_default(), "")
+            .into_iter()
+            .filter(|key| toml_has_key(&text, key))
+            .collect();
+        builder = builder.add_source(config::File::from_str(&text, config::FileFormat::Toml));
+    }
+
+    let settings_env: BTreeMap<String, String> = env
+        .iter()
+        .filter(|(k, _)| k.starts_with(ENV_PREFIX) && !NON_SETTING_VARS.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let known = known_keys();
+    let mut env_keys = BTreeMap::new();
+    for var in settings_env.keys() {
+        let key = env_var_key(var);
+        let top = key.split('.').next().unwrap_or_default();
+        let nested_ok = matches!(top, "labels" | "annotations") || known.contains(&key);
+        if !nested_ok {
+            return Err(SettingsError::UnknownEnv {
+                var: var.clone(),
+                known: known
+                    .iter()
+                    .map(|k| key_env_var(k))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        env_keys.insert(key, var.clone());
+    }
+    builder = builder.add_source(
+        config::Environment::with_prefix("TOOLBOX")
+            .prefix_separator("_")
+            .separator("__")
+            .list_separator(",")
+            .with_list_parse_key("image_pull_secrets")
+            .try_parsing(true)
+            .source(Some(settings_env.into_iter().collect())),
+    );
+    let settings: Settings = builder
+        .build()
+        .and_then(|c| c.try_deserialize())
+        .map_err(|e| SettingsError::Merge(one_line(&e.to_string())))?;
+
+    let mut sources = BTreeMap::new();
+    for key in flatten_keys(&serde_json::to_value(&settings).unwrap_or_default(), "") {
+        let source = if let Some(var) = env_keys.get(&key) {
+            Source::Env(var.clone())
+        } else if file_keys.contains(&key) {
+            Source::File(file.clone().unwrap_or_default())
+        } else {
+            Source::Default
+        };
+        sources.insert(key, source);
+    }
+    let loaded = LoadedSettings {
+        settings,
+        sources,
+        file,
+    };
+    loaded.validate()?;
+    Ok(loaded)
+}
+
+impl LoadedSettings {
+    /// Records that a flag set `key`.
+    pub fn set_by_flag(&mut self, key: &str, flag: &str) {
+        self.sources
+            .insert(key.to_string(), Source::Flag(flag.to_string()));
+    }
+
+    pub fn source_of(&self, key: &str) -> Source {
+        self.sources.get(key).cloned().unwrap_or(Source::Default)
+    }
+
+    fn bad(&self, key: &str, value: &str, allowed: &str) -> SettingsError {
+        SettingsError::BadValue {
+            key: key.into(),
+            value: value.into(),
+            origin: self.source_of(key),
+            allowed: allowed.into(),
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let s = &self.settings;
+        for (key, value) in [("ttl", &s.ttl), ("start_timeout", &s.start_timeout)] {
+            match humantime::parse_duration(value) {
+                Ok(d) if d >= Duration::from_secs(1) => {}
+                _ => {
+                    return Err(self.bad(
+                        key,
+                        value,
+                        "a duration of at least 1s, such as 90s, 30m or 1h",
+                    ));
+                }
+            }
+        }
+        if s.debug_profile.parse::<Profile>().is_err() {
+            let names: Vec<&str> = Profile::ALL.iter().map(|p| p.name()).collect();
+            return Err(self.bad(
+                "debug_profile",
+                &s.debug_profile,
+                &format!("one of {}", names.join(", ")),
+            ));
+        }
+        if let Some(policy) = &s.image_pull_policy
+            && !matches!(policy.as_str(), "Always" | "IfNotPresent" | "Never")
+        {
+            return Err(self.bad(
+                "image_pull_policy",
+                policy,
+                "one of Always, IfNotPresent, Never",
+            ));
+        }
+        for (key, value) in [
+            ("image", &s.image),
+            ("debug_image", &s.debug_image),
+            ("windows_image", &s.windows_image),
+        ] {
+            if value.trim().is_empty() {
+                return Err(self.bad(key, value, "an image reference, such as alpine:3.22"));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn ttl(&self) -> Duration {
+        humantime::parse_duration(&self.settings.ttl).unwrap_or(Duration::from_secs(3600))
+    }
+
+    pub fn start_timeout(&self) -> Duration {
+        humantime::parse_duration(&self.settings.start_timeout).unwrap_or(Duration::from_secs(120))
+    }
+
+    pub fn debug_profile(&self) -> Profile {
+        self.settings.debug_profile.parse().unwrap_or_default()
+    }
+}
+
+/// Every key a setting can have, nested ones dotted.
+pub fn known_keys() -> Vec<String> {
+    flatten_keys(
+        &serde_json::to_value(Settings::default()).unwrap_or_default(),
+        "",
+    )
+    .into_iter()
+    .chain(
+        [
+            "namespace",
+            "image_pull_policy",
+            "priority_class",
+            "resources.cpu_limit",
+        ]
+        .map(String::from),
+    )
+    .collect::<std::collections::BTreeSet<_>>()
+    .into_iter()
+    .collect()
+}
+
+fn flatten_keys(value: &serde_json::Value, prefix: &str) -> Vec<String> {
+    match value {
+        serde_json::Value::Object(map) => map
+            .iter()
+            .flat_map(|(k, v)| {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                if v.is_object() && !v.as_object().is_some_and(|m| m.is_empty()) {
+                    flatten_keys(v, &key)
+                } else if v.is_null() {
+                    Vec::new()
+                } else {
+                    vec![key]
+                }
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn toml_has_key(text: &str, dotted: &str) -> bool {
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return false;
+    };
+    let mut current = toml::Value::Table(table);
+    for part in dotted.split('.') {
+        match current.get(part) {
+            Some(next) => current = next.clone(),
+            None => return false,
+        }
+    }
+    true
+}
+
+/// TOOLBOX_RESOURCES__CPU_LIMIT -> resources.cpu_limit
+fn env_var_key(var: &str) -> String {
+    var.trim_start_matches(ENV_PREFIX)
+        .to_ascii_lowercase()
+        .replace("__", ".")
+}
+
+/// resources.cpu_limit -> TOOLBOX_RESOURCES__CPU_LIMIT
+pub fn key_env_var(key: &str) -> String {
+    format!(
+        "{ENV_PREFIX}{}",
+        key.to_ascii_uppercase().replace('.', "__")
+    )
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn write(text: &str) -> (tempdir::Dir, PathBuf) {
+        let dir = tempdir::Dir::new();
+        let path = dir.0.join("config.toml");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    mod tempdir {
+        pub struct Dir(pub std::path::PathBuf);
+        impl Dir {
+            pub fn new() -> Dir {
+                let path = std::env::temp_dir().join(format!(
+                    "toolbox-settings-{}-{:?}",
+                    std::process::id(),
+                    std::thread::current().id()
+                ));
+                std::fs::create_dir_all(&path).unwrap();
+                Dir(path)
+            }
+        }
+        impl Drop for Dir {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+    }
+
+    #[test]
+    fn defaults_apply_without_file_or_environment() {
+        let loaded = load(None, &env(&[])).unwrap();
+        assert_eq!(loaded.settings, Settings::default());
+        assert_eq!(loaded.ttl(), Duration::from_secs(3600));
+        assert_eq!(loaded.source_of("image"), Source::Default);
+    }
+
+    #[test]
+    fn the_environment_overrides_the_file_and_each_value_knows_its_source() {
+        let (_dir, path) = write(
+            "ttl = \"30m\"\nimage = \"registry.local/tools:1\"\n[resources]\ncpu_limit = \"1\"\n[labels]\nteam = \"sre\"\n",
+        );
+        let loaded = load(
+            Some(&path),
+            &env(&[
+                ("TOOLBOX_TTL", "15m"),
+                ("TOOLBOX_IMAGE_PULL_SECRETS", "a,b"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(loaded.settings.ttl, "15m");
+        assert_eq!(loaded.settings.image, "registry.local/tools:1");
+        assert_eq!(
+            loaded.settings.image_pull_secrets,
+            vec!["a".to_string(), "b".to_string()]
+        );
+        assert_eq!(loaded.settings.resources.cpu_limit.as_deref(), Some("1"));
+        assert_eq!(loaded.settings.labels["team"], "sre");
+        assert_eq!(loaded.source_of("ttl"), Source::Env("TOOLBOX_TTL".into()));
+        assert_eq!(loaded.source_of("image"), Source::File(path.clone()));
+        assert_eq!(loaded.source_of("resources.cpu_limit"), Source::File(path));
+        assert_eq!(loaded.source_of("start_timeout"), Source::Default);
+    }
+
+    #[test]
+    fn an_unknown_key_names_the_key_and_the_file() {
+        let (_dir, path) = write("imagee = \"x\"\n");
+        let err = load(Some(&path), &env(&[])).unwrap_err().to_string();
+        assert!(err.contains(&path.display().to_string()), "{err}");
+        assert!(err.contains("imagee"), "{err}");
+        assert!(err.contains("expected one of"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_value_names_the_key_its_source_and_the_allowed_values() {
+        let err = load(None, &env(&[("TOOLBOX_DEBUG_PROFILE", "root")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("debug_profile"), "{err}");
+        assert!(err.contains("TOOLBOX_DEBUG_PROFILE"), "{err}");
+        assert!(err.contains("sysadmin"), "{err}");
+        let err = load(None, &env(&[("TOOLBOX_TTL", "soon")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("ttl") && err.contains("1h"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_environment_variable_is_an_error() {
+        let err = load(None, &env(&[("TOOLBOX_IMAGES", "x")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("TOOLBOX_IMAGES") && err.contains("TOOLBOX_IMAGE"),
+            "{err}"
+        );
+        // Variables that configure toolbox itself are not settings.
+        assert!(load(None, &env(&[("TOOLBOX_LOG", "debug")])).is_ok());
+    }
+
+    #[test]
+    fn a_missing_explicit_file_is_an_error() {
+        let err = load(Some(Path::new("/nonexistent/toolbox.toml")), &env(&[])).unwrap_err();
+        assert!(matches!(err, SettingsError::MissingFile { .. }));
+    }
+}
