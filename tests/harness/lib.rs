@@ -227,15 +227,52 @@ impl TestNs {
     }
 
     fn toolbox_with(&self, kubeconfig: &Path) -> assert_cmd::Command {
-        let mut cmd = assert_cmd::Command::new(toolbox_bin());
+        let mut cmd = assert_cmd::Command::from_std(self.toolbox_process_with(kubeconfig));
+        cmd.timeout(Duration::from_secs(120));
+        cmd
+    }
+
+    /// toolbox as a plain process, for tests that signal it or give it a PTY.
+    pub fn toolbox_process(&self) -> StdCommand {
+        self.toolbox_process_with(&self.env.kubeconfig)
+    }
+
+    fn toolbox_process_with(&self, kubeconfig: &Path) -> StdCommand {
+        let mut cmd = StdCommand::new(toolbox_bin());
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", std::env::temp_dir())
+            .env("TERM", "xterm")
             .env("KUBECONFIG", kubeconfig)
             .env("TOOLBOX_NAMESPACE", &self.name)
-            .env("NO_COLOR", "1")
-            .timeout(Duration::from_secs(120));
+            .env("NO_COLOR", "1");
         cmd
+    }
+
+    /// Writes a toolbox settings file for this test and returns its path.
+    pub fn settings_file(&self, toml: &str) -> PathBuf {
+        let path = std::env::temp_dir().join(format!("{}-{}.toml", self.name, random_suffix()));
+        std::fs::write(&path, toml).expect("writing settings file");
+        path
+    }
+
+    /// Waits until a toolbox pod in this namespace reaches `phase`; returns it.
+    pub async fn wait_for_toolbox_pod(&self, phase: &str, timeout: Duration) -> Pod {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let pods = self.toolbox_pods().await;
+            if let Some(pod) = pods
+                .into_iter()
+                .find(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some(phase))
+            {
+                return pod;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no toolbox pod reached {phase} within {timeout:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// The cluster's own kubectl, as the admin.
@@ -592,4 +629,31 @@ pub fn exit_code(status: &k8s_openapi::apimachinery::pkg::apis::meta::v1::Status
         })
         .and_then(|c| c.message.as_ref()?.parse().ok())
         .unwrap_or(-1)
+}
+
+/// Sends a signal to a process by name ("INT", "TERM", "HUP", "KILL").
+pub fn send_signal(pid: u32, signal: &str) {
+    let status = StdCommand::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .expect("running kill");
+    assert!(status.success(), "kill -{signal} {pid} failed");
+}
+
+/// Waits for a child process with a deadline, killing it if it overstays.
+pub fn wait_with_timeout(
+    child: &mut std::process::Child,
+    timeout: Duration,
+) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().expect("waiting for child") {
+            return status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("process did not exit within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -1,0 +1,645 @@
+//! `toolbox node-shell` against the local cluster.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use harness::{
+    NodeSpec, TestNs, random_suffix, send_signal, standin_records_with, wait_with_timeout,
+};
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::rbac::v1::PolicyRule;
+use kube::api::{DeleteParams, ListParams};
+
+fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn a_command_runs_with_its_output_and_exit_status() {
+    let mut ns = TestNs::new("ns-command").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let out = ns
+        .toolbox()
+        .args([
+            "node-shell",
+            &node,
+            "--",
+            "sh",
+            "-c",
+            "echo to-stdout; echo to-stderr >&2; exit 7",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "to-stdout\n");
+    assert_eq!(
+        stderr_of(&out),
+        "to-stderr\n",
+        "stderr stays apart and toolbox adds nothing"
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "the remote status passes through"
+    );
+
+    let ok = ns
+        .toolbox()
+        .args(["node-shell", &format!("node/{node}"), "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr_of(&ok));
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn piped_stdin_reaches_the_remote_command_and_the_login_shell() {
+    let mut ns = TestNs::new("ns-stdin").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let out = ns
+        .toolbox()
+        .args(["node-shell", &node, "--", "cat"])
+        .write_stdin("line one\nline two\n")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "line one\nline two\n");
+    assert!(out.status.success(), "{}", stderr_of(&out));
+
+    // Without a command, a login shell reads its commands from stdin.
+    let token = format!("shell-{}", random_suffix());
+    let out = ns
+        .toolbox()
+        .args(["node-shell", &node])
+        .write_stdin(format!("echo {token}\nexit 3\n"))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&token),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let records = standin_records_with("exec bash -l");
+    assert!(!records.is_empty(), "the shell is entered through nsenter");
+    ns.finish().await;
+}
+
+/// What the stand-in nsenter received for one run of node-shell with `flags`.
+async fn nsenter_args(ns: &TestNs, node: &str, flags: &[&str]) -> Option<Vec<String>> {
+    let token = format!("ns-{}", random_suffix());
+    let mut args = vec!["node-shell", node];
+    args.extend_from_slice(flags);
+    args.extend_from_slice(&["--", "echo", &token]);
+    let out = ns.toolbox().args(&args).output().unwrap();
+    assert!(out.status.success(), "{flags:?}: {}", stderr_of(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), token);
+    let records = standin_records_with(&token);
+    records
+        .into_iter()
+        .find(|r| r.tool == "nsenter")
+        .map(|r| r.args)
+}
+
+#[tokio::test]
+async fn each_no_flag_drops_one_namespace_and_x_skips_nsenter() {
+    let mut ns = TestNs::new("ns-flags").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let all = ["--mount", "--uts", "--ipc", "--net", "--pid"];
+    let expect = |dropped: &str| -> Vec<String> {
+        let mut args: Vec<String> = ["--target", "1"].iter().map(|s| s.to_string()).collect();
+        args.extend(all.iter().filter(|f| **f != dropped).map(|s| s.to_string()));
+        args
+    };
+    let prefix =
+        |args: Vec<String>| -> Vec<String> { args.into_iter().take_while(|a| a != "--").collect() };
+
+    assert_eq!(
+        prefix(nsenter_args(&ns, &node, &[]).await.unwrap()),
+        expect("")
+    );
+    for (flag, namespace) in [
+        ("--no-mount", "--mount"),
+        ("--no-uts", "--uts"),
+        ("--no-ipc", "--ipc"),
+        ("--no-net", "--net"),
+        ("--no-pid", "--pid"),
+    ] {
+        let args = nsenter_args(&ns, &node, &[flag])
+            .await
+            .unwrap_or_else(|| panic!("{flag}: no nsenter record"));
+        assert_eq!(prefix(args), expect(namespace), "{flag}");
+    }
+    assert_eq!(
+        nsenter_args(&ns, &node, &["-x"]).await,
+        None,
+        "-x runs without nsenter"
+    );
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn keep_leaves_an_audited_pod_and_says_how_to_reach_and_remove_it() {
+    let mut ns = TestNs::new("ns-keep").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let out = ns
+        .toolbox()
+        .args([
+            "node-shell",
+            &node,
+            "--keep",
+            "--reason",
+            "INC-1234 disk full",
+            "--ttl",
+            "10m",
+            "--no-net",
+            "--",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let pods = ns.toolbox_pods().await;
+    assert_eq!(pods.len(), 1);
+    let pod = &pods[0];
+    let name = pod.metadata.name.clone().unwrap();
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains(&format!("kubectl delete pod -n {} {name}", ns.name)),
+        "{stderr}"
+    );
+    assert!(stderr.contains("kubectl exec -it"), "{stderr}");
+
+    assert!(name.starts_with("toolbox-shell-"), "{name}");
+    let annotations = pod.metadata.annotations.clone().unwrap();
+    assert_eq!(annotations["toolbox.dev/requested-by"], "admin");
+    assert_eq!(annotations["toolbox.dev/reason"], "INC-1234 disk full");
+    assert!(annotations.contains_key("toolbox.dev/expires-at"));
+    assert!(annotations.contains_key("toolbox.dev/client-host"));
+    assert!(annotations["toolbox.dev/command"].contains("true"));
+    let labels = pod.metadata.labels.clone().unwrap();
+    assert_eq!(labels["app.kubernetes.io/managed-by"], "toolbox");
+    assert_eq!(labels["toolbox.dev/node"], node);
+    let spec = pod.spec.clone().unwrap();
+    assert_eq!(spec.node_name.as_deref(), Some(node.as_str()));
+    assert_eq!(spec.active_deadline_seconds, Some(600));
+    assert_eq!(spec.host_pid, Some(true));
+    assert_ne!(spec.host_network, Some(true), "--no-net drops hostNetwork");
+    assert_eq!(
+        spec.containers[0]
+            .security_context
+            .as_ref()
+            .unwrap()
+            .privileged,
+        Some(true)
+    );
+    assert_eq!(
+        spec.tolerations.unwrap()[0].operator.as_deref(),
+        Some("Exists")
+    );
+
+    ns.pods()
+        .delete(&name, &DeleteParams::default().grace_period(0))
+        .await
+        .unwrap();
+    ns.cleanup().await;
+}
+
+#[tokio::test]
+async fn an_unknown_node_is_named_with_the_closest_ones() {
+    let mut ns = TestNs::new("ns-unknown").await;
+    let node = ns.node("worker", NodeSpec::default()).await;
+    let typo = node.replace("worker", "wroker");
+    let out = ns
+        .toolbox()
+        .args(["node-shell", &typo, "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.starts_with(&format!("error: node \"{typo}\" not found (did you mean")),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&node), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one clear line: {stderr}");
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn a_not_ready_node_fails_before_anything_is_created() {
+    let mut ns = TestNs::new("ns-notready").await;
+    let node = ns
+        .node(
+            "down",
+            NodeSpec {
+                not_ready: true,
+                ..Default::default()
+            },
+        )
+        .await;
+    let out = ns
+        .toolbox()
+        .args(["node-shell", &node, "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(stderr_of(&out).contains("NotReady"), "{}", stderr_of(&out));
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn a_restricted_namespace_is_refused_up_front_naming_the_label() {
+    let mut ns = TestNs::with_pod_security("ns-restricted", "restricted").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let out = ns
+        .toolbox()
+        .args(["node-shell", &node, "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains(&format!(
+            "namespace \"{}\" enforces PodSecurity \"restricted\"",
+            ns.name
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("pod-security.kubernetes.io/enforce"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("privileged"), "{stderr}");
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn admission_rejection_is_explained_when_the_namespace_cannot_be_read() {
+    // dev may create pods but not read the namespace, so only admission can say no.
+    let mut ns = TestNs::with_pod_security("ns-admission", "baseline").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    ns.grant_dev(vec![rule(
+        &[""],
+        &["pods"],
+        &["create", "get", "list", "watch", "delete"],
+    )])
+    .await;
+    ns.grant_dev_cluster(vec![rule(&[""], &["nodes"], &["get", "list"])])
+        .await;
+    let out = ns
+        .toolbox_as_dev()
+        .args(["node-shell", &node, "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr_of(&out));
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains("violates PodSecurity"), "{stderr}");
+    assert!(
+        stderr.contains("kube-system"),
+        "the hint points to a namespace that allows it: {stderr}"
+    );
+    ns.finish().await;
+}
+
+fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> PolicyRule {
+    PolicyRule {
+        api_groups: Some(groups.iter().map(|s| s.to_string()).collect()),
+        resources: Some(resources.iter().map(|s| s.to_string()).collect()),
+        verbs: verbs.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn dev_without_pods_exec_is_told_what_is_missing_and_leaves_nothing() {
+    let mut ns = TestNs::new("ns-rbac").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    ns.grant_dev(vec![rule(
+        &[""],
+        &["pods"],
+        &["create", "get", "list", "watch", "delete"],
+    )])
+    .await;
+    ns.grant_dev_cluster(vec![
+        rule(&[""], &["nodes"], &["get", "list"]),
+        rule(&[""], &["namespaces"], &["get"]),
+    ])
+    .await;
+    let out = ns
+        .toolbox_as_dev()
+        .args(["node-shell", &node, "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains(&format!(
+            "dev cannot create pods/exec in namespace {}",
+            ns.name
+        )),
+        "{stderr}"
+    );
+
+    // dev may get nodes here, but not create pods in a namespace without a role.
+    let bare = TestNs::new("ns-rbac-bare").await;
+    let out = bare
+        .toolbox_as_dev()
+        .args(["node-shell", &node, "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr_of(&out).contains(&format!(
+            "dev cannot create pods in namespace {}",
+            bare.name
+        )),
+        "{}",
+        stderr_of(&out)
+    );
+
+    // A user with no grants at all (impersonated with --as) is stopped at the node lookup.
+    let nobody = format!("nobody-{}", random_suffix());
+    let out = ns
+        .toolbox()
+        .args(["--as", &nobody, "node-shell", &node, "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr_of(&out).contains(&format!("{nobody} cannot get nodes")),
+        "{}",
+        stderr_of(&out)
+    );
+    ns.finish().await;
+    bare.finish().await;
+}
+
+#[tokio::test]
+async fn an_image_pull_failure_ends_within_seconds_and_removes_the_pod() {
+    let mut ns = TestNs::new("ns-pull").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let settings =
+        ns.settings_file("[annotations]\n\"toolbox.test/simulate\" = \"image-pull-error\"\n");
+    let started = Instant::now();
+    let out = ns
+        .toolbox()
+        .args([
+            "--config",
+            settings.to_str().unwrap(),
+            "node-shell",
+            &node,
+            "--image",
+            "registry.invalid/nope:1",
+            "--",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(4));
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains("ErrImagePull") || stderr.contains("ImagePullBackOff"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("--image-pull-secret"),
+        "with a hint: {stderr}"
+    );
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn a_slow_pod_times_out_with_its_state_and_is_removed() {
+    let mut ns = TestNs::new("ns-timeout").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let settings = ns.settings_file("[annotations]\n\"toolbox.test/simulate\" = \"slow-start\"\n\"toolbox.test/start-delay\" = \"60s\"\n");
+    let out = ns
+        .toolbox()
+        .args([
+            "--config",
+            settings.to_str().unwrap(),
+            "node-shell",
+            &node,
+            "--timeout",
+            "2s",
+            "--",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(
+        stderr_of(&out).contains("was not running after 2s"),
+        "{}",
+        stderr_of(&out)
+    );
+    ns.finish().await;
+}
+
+/// Starts `node-shell -- sleep 60` in the background and waits for its pod.
+async fn running_session(
+    ns: &TestNs,
+    node: &str,
+    extra: &[&str],
+    settings: Option<&str>,
+) -> std::process::Child {
+    let mut cmd = ns.toolbox_process();
+    if let Some(path) = settings {
+        cmd.args(["--config", path]);
+    }
+    cmd.args(["node-shell", node])
+        .args(extra)
+        .args(["--", "sleep", "60"]);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd.spawn().expect("starting toolbox")
+}
+
+#[tokio::test]
+async fn signals_during_a_session_delete_the_pod() {
+    let mut ns = TestNs::new("ns-signals").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    for (signal, code) in [("INT", 130), ("TERM", 143), ("HUP", 129)] {
+        let mut child = running_session(&ns, &node, &[], None).await;
+        ns.wait_for_toolbox_pod("Running", Duration::from_secs(20))
+            .await;
+        // The exec has started once the stand-in has recorded it.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        send_signal(child.id(), signal);
+        let status = wait_with_timeout(&mut child, Duration::from_secs(20));
+        assert_eq!(status.code(), Some(code), "SIG{signal}");
+        assert!(
+            ns.toolbox_pods().await.is_empty(),
+            "SIG{signal} left the pod behind"
+        );
+    }
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn ctrl_c_while_waiting_for_the_pod_deletes_it() {
+    let mut ns = TestNs::new("ns-ctrlc-wait").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let settings = ns.settings_file("[annotations]\n\"toolbox.test/simulate\" = \"slow-start\"\n\"toolbox.test/start-delay\" = \"60s\"\n");
+    let mut child = running_session(&ns, &node, &[], Some(settings.to_str().unwrap())).await;
+    ns.wait_for_toolbox_pod("Pending", Duration::from_secs(20))
+        .await;
+    send_signal(child.id(), "INT");
+    let status = wait_with_timeout(&mut child, Duration::from_secs(20));
+    assert_eq!(status.code(), Some(130));
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn a_killed_client_leaves_a_pod_that_stops_itself_at_its_ttl() {
+    let mut ns = TestNs::new("ns-sigkill").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let mut child = running_session(&ns, &node, &["--ttl", "3s"], None).await;
+    let pod = ns
+        .wait_for_toolbox_pod("Running", Duration::from_secs(20))
+        .await;
+    send_signal(child.id(), "KILL");
+    wait_with_timeout(&mut child, Duration::from_secs(10));
+    let name = pod.metadata.name.unwrap();
+    let pods = ns.pods();
+    let stopped: Pod = harness::wait_for_phase(
+        &pods,
+        &name,
+        &["Failed", "Succeeded"],
+        Duration::from_secs(20),
+    )
+    .await;
+    assert_eq!(
+        stopped.status.unwrap().reason.as_deref(),
+        Some("DeadlineExceeded")
+    );
+    pods.delete(&name, &DeleteParams::default().grace_period(0))
+        .await
+        .unwrap();
+    ns.cleanup().await;
+}
+
+#[tokio::test]
+async fn an_interactive_session_through_a_pty() {
+    use expectrl::{Eof, Expect, Session};
+    let mut ns = TestNs::new("ns-pty").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let mut cmd = ns.toolbox_process();
+    cmd.args(["node-shell", &node]);
+    let token = random_suffix();
+    let pods = ns.pods();
+    let result = tokio::task::spawn_blocking(move || {
+        let mut session = Session::spawn(cmd).expect("spawning toolbox on a pty");
+        session.set_expect_timeout(Some(Duration::from_secs(30)));
+        // The remote side is a login shell on a TTY.
+        session
+            .send_line(format!(
+                "tty >/dev/null && echo interactive-{token}-$((40+2))"
+            ))
+            .unwrap();
+        session
+            .expect(format!("interactive-{token}-42"))
+            .expect("the command's output");
+        session.send_line("exit 5").unwrap();
+        session.expect(Eof).expect("the session to end");
+        session.get_process().wait().expect("toolbox's exit status")
+    })
+    .await
+    .unwrap();
+    assert!(
+        matches!(result, expectrl::process::unix::WaitStatus::Exited(_, 5)),
+        "{result:?}"
+    );
+    assert!(
+        pods.list(&ListParams::default().labels(harness::TOOLBOX_SELECTOR))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn windows_nodes_get_a_host_process_pod() {
+    let mut ns = TestNs::new("ns-windows").await;
+    let node = ns
+        .node(
+            "win",
+            NodeSpec {
+                windows: true,
+                ..Default::default()
+            },
+        )
+        .await;
+    let out = ns
+        .toolbox()
+        .args(["node-shell", &node, "--keep", "--", "hostname"])
+        .output()
+        .unwrap();
+    // The simulated node runs Linux, so powershell is missing there; the pod is what counts.
+    assert_eq!(out.status.code(), Some(127), "{}", stderr_of(&out));
+    let pods = ns.toolbox_pods().await;
+    let spec = pods[0].spec.clone().unwrap();
+    let windows = spec.security_context.unwrap().windows_options.unwrap();
+    assert_eq!(windows.host_process, Some(true));
+    assert_eq!(
+        windows.run_as_user_name.as_deref(),
+        Some("NT AUTHORITY\\SYSTEM")
+    );
+    assert_eq!(spec.host_network, Some(true));
+    assert!(
+        spec.containers[0]
+            .image
+            .as_deref()
+            .unwrap()
+            .contains("windows")
+    );
+    ns.pods()
+        .delete(
+            pods[0].metadata.name.as_deref().unwrap(),
+            &DeleteParams::default().grace_period(0),
+        )
+        .await
+        .unwrap();
+    ns.cleanup().await;
+}
+
+#[tokio::test]
+async fn bottlerocket_nodes_open_the_admin_container() {
+    let mut ns = TestNs::new("ns-bottlerocket").await;
+    let node = ns
+        .node(
+            "br",
+            NodeSpec {
+                os_image: Some("Bottlerocket OS 1.20.0 (aws-k8s-1.31)".into()),
+                ..Default::default()
+            },
+        )
+        .await;
+    let token = format!("br-{}", random_suffix());
+    let out = ns
+        .toolbox()
+        .args(["node-shell", &node])
+        .write_stdin(format!("echo {token}\n"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&token));
+    let log = std::fs::read_to_string(&ns.env.standin_log).unwrap();
+    let apiclient = log
+        .lines()
+        .rev()
+        .find(|l| l.contains("\"tool\":\"apiclient\""))
+        .expect("apiclient was called");
+    assert!(
+        apiclient.contains("[\"exec\",\"admin\",\"bash\"]"),
+        "{apiclient}"
+    );
+    ns.finish().await;
+}
