@@ -29,31 +29,63 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        help_heading = "Global options"
+    )]
     pub kubeconfig: Option<PathBuf>,
 
     /// The kubeconfig context to use
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME",
+        help_heading = "Global options"
+    )]
     pub context: Option<String>,
 
     /// The namespace toolbox creates its pods in
-    #[arg(short = 'n', long, global = true, value_name = "NAMESPACE")]
+    #[arg(
+        short = 'n',
+        long,
+        global = true,
+        value_name = "NAMESPACE",
+        help_heading = "Global options"
+    )]
     pub namespace: Option<String>,
 
     /// Username to impersonate for the operation
-    #[arg(long = "as", global = true, value_name = "USER")]
+    #[arg(
+        long = "as",
+        global = true,
+        value_name = "USER",
+        help_heading = "Global options"
+    )]
     pub as_user: Option<String>,
 
     /// Group to impersonate for the operation (repeatable)
-    #[arg(long = "as-group", global = true, value_name = "GROUP")]
+    #[arg(
+        long = "as-group",
+        global = true,
+        value_name = "GROUP",
+        help_heading = "Global options"
+    )]
     pub as_groups: Vec<String>,
 
     /// toolbox's settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)
-    #[arg(long, global = true, value_name = "FILE", env = "TOOLBOX_CONFIG")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "TOOLBOX_CONFIG",
+        help_heading = "Global options"
+    )]
     pub config: Option<PathBuf>,
 
     /// More output on stderr: -v for details, -vv for debugging
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = "Global options")]
     pub verbose: u8,
 }
 
@@ -62,6 +94,10 @@ pub enum Command {
     /// Open a root shell on a node (nsenter into the host's namespaces)
     #[command(name = "node-shell")]
     NodeShell(commands::node_shell::NodeShellArgs),
+
+    /// Debug a node with kubectl's debug-node pod, deleted when the session ends
+    #[command(name = "debug-node")]
+    DebugNode(commands::debug_node::DebugNodeArgs),
 
     /// Show the effective settings and where each value came from
     Config(commands::config::ConfigArgs),

@@ -55,6 +55,7 @@ async fn run(cli: Cli) -> Result<ExitStatus, AppError> {
     let app = App::new(cli.global, &env)?;
     match cli.command {
         Command::NodeShell(args) => commands::node_shell::run(args, &app).await,
+        Command::DebugNode(args) => commands::debug_node::run(args, &app).await,
         Command::Config(args) => commands::config::run(args, &app).await,
         Command::Completion(args) => commands::completion::run(args, &app).await,
     }
@@ -73,9 +74,11 @@ fn report(err: &AppError, verbose: u8) {
 }
 
 fn init_tracing(verbose: u8) {
+    // Libraries' own logs (kube's included) stay out of a normal run: the
+    // error toolbox prints says what they would.
     let default = match verbose {
-        0 => "warn",
-        1 => "info,toolbox=debug,toolbox_cluster=debug",
+        0 => "toolbox=warn,toolbox_cluster=warn",
+        1 => "warn,toolbox=debug,toolbox_cluster=debug",
         _ => "debug",
     };
     let filter = std::env::var("TOOLBOX_LOG")

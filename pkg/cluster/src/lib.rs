@@ -13,6 +13,8 @@ pub mod terminal;
 pub use context::{ClusterContext, ConnectOptions, error_chain, load_kubeconfig};
 pub use error::{Action, ClusterError, ErrorKind, Result};
 pub use lifecycle::{PodGuard, Progress, SessionOutcome, SessionSpec, Silent, WaitState};
-pub use nodes::{closest, node_os_facts, node_readiness, parse_node_arg};
+pub use nodes::{
+    NodeRow, aligned_lines, closest, node_os_facts, node_readiness, node_rows, parse_node_arg,
+};
 pub use podsecurity::{Level, required_level};
 pub use signals::Signal;

@@ -46,6 +46,86 @@ impl ClusterContext {
     }
 }
 
+impl ClusterContext {
+    /// The nodes matching `selector`, in one list call served from the API
+    /// server's cache, for the picker.
+    pub async fn list_nodes(&self, selector: Option<&str>) -> Result<Vec<Node>> {
+        let api: Api<Node> = Api::all(self.client.clone());
+        let mut params = ListParams::default().match_any();
+        if let Some(selector) = selector {
+            params = params.labels(selector);
+        }
+        let list = api
+            .list(&params)
+            .await
+            .map_err(|e| self.request_error(Action::cluster("list", "nodes"), e))?;
+        Ok(list.items)
+    }
+
+    /// The name and the STATUS column of every object of a cluster-scoped
+    /// list (`path`, e.g. /api/v1/nodes), as the server renders them for
+    /// `kubectl get`, without the objects themselves. At 5,000 nodes this
+    /// is about 1.5 MB where even a metadata-only list is 20 MB, because
+    /// it leaves managedFields out; and it carries the status.
+    pub async fn name_and_status(
+        &self,
+        path: &str,
+        resource: &'static str,
+    ) -> Result<Vec<(String, String)>> {
+        let uri = format!("{path}?resourceVersion=0&includeObject=None");
+        let request = http::Request::get(uri)
+            .header(
+                http::header::ACCEPT,
+                "application/json;as=Table;v=v1;g=meta.k8s.io",
+            )
+            .body(Vec::new())
+            .map_err(|e| ClusterError::Api {
+                action: format!("cannot list {resource}"),
+                source: kube::Error::HttpError(e),
+            })?;
+        let table: Table = self
+            .client
+            .request(request)
+            .await
+            .map_err(|e| self.request_error(Action::cluster("list", resource), e))?;
+        let status_column = table
+            .column_definitions
+            .iter()
+            .position(|c| c.name == "Status");
+        Ok(table
+            .rows
+            .into_iter()
+            .filter_map(|row| {
+                let name = row.cells.first()?.as_str()?.to_string();
+                let status = status_column
+                    .and_then(|i| row.cells.get(i))
+                    .and_then(|c| c.as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                Some((name, status))
+            })
+            .collect())
+    }
+}
+
+/// The part of a meta.k8s.io/v1 Table that toolbox reads.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Table {
+    column_definitions: Vec<TableColumn>,
+    rows: Vec<TableRow>,
+}
+
+#[derive(serde::Deserialize)]
+struct TableColumn {
+    name: String,
+}
+
+#[derive(serde::Deserialize)]
+struct TableRow {
+    cells: Vec<serde_json::Value>,
+}
+
 /// The node's Ready condition: `Ok(())` when Ready, else why not.
 pub fn node_readiness(node: &Node) -> std::result::Result<(), String> {
     let ready = node
@@ -104,6 +184,146 @@ pub fn closest(wanted: &str, names: &[String], limit: usize) -> Vec<String> {
         .collect()
 }
 
+/// One line of the node picker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeRow {
+    pub name: String,
+    pub status: String,
+    pub ready: bool,
+    pub roles: String,
+    pub age: String,
+    pub version: String,
+    pub internal_ip: String,
+    pub zone: String,
+    pub instance_type: String,
+    pub os: String,
+}
+
+/// The picker's rows: Ready nodes first, then by name.
+pub fn node_rows(nodes: &[Node], now: k8s_openapi::jiff::Timestamp) -> Vec<NodeRow> {
+    let mut rows: Vec<NodeRow> = nodes.iter().map(|n| node_row(n, now)).collect();
+    rows.sort_by(|a, b| b.ready.cmp(&a.ready).then_with(|| a.name.cmp(&b.name)));
+    rows
+}
+
+fn node_row(node: &Node, now: k8s_openapi::jiff::Timestamp) -> NodeRow {
+    let labels = node.metadata.labels.clone().unwrap_or_default();
+    let label = |keys: &[&str]| {
+        keys.iter()
+            .find_map(|k| labels.get(*k).cloned())
+            .unwrap_or_else(|| "<none>".into())
+    };
+    let ready_condition = node
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|c| c.iter().find(|c| c.type_ == "Ready"));
+    let mut status = match ready_condition.map(|c| c.status.as_str()) {
+        Some("True") => "Ready",
+        Some("False") => "NotReady",
+        _ => "Unknown",
+    }
+    .to_string();
+    if node.spec.as_ref().and_then(|s| s.unschedulable) == Some(true) {
+        status.push_str(",SchedulingDisabled");
+    }
+    let mut roles: Vec<&str> = labels
+        .keys()
+        .filter_map(|k| k.strip_prefix("node-role.kubernetes.io/"))
+        .filter(|r| !r.is_empty())
+        .collect();
+    if let Some(role) = labels.get("kubernetes.io/role") {
+        roles.push(role);
+    }
+    roles.sort();
+    roles.dedup();
+    let info = node.status.as_ref().and_then(|s| s.node_info.as_ref());
+    let internal_ip = node
+        .status
+        .as_ref()
+        .and_then(|s| s.addresses.as_ref())
+        .and_then(|a| a.iter().find(|a| a.type_ == "InternalIP"))
+        .map(|a| a.address.clone())
+        .unwrap_or_else(|| "<none>".into());
+    NodeRow {
+        name: node.metadata.name.clone().unwrap_or_default(),
+        ready: node_readiness(node).is_ok(),
+        status,
+        roles: if roles.is_empty() {
+            "<none>".into()
+        } else {
+            roles.join(",")
+        },
+        age: node
+            .metadata
+            .creation_timestamp
+            .as_ref()
+            .map(|t| human_age(now, t.0))
+            .unwrap_or_else(|| "<unknown>".into()),
+        version: info.map(|i| i.kubelet_version.clone()).unwrap_or_default(),
+        internal_ip,
+        zone: label(&[
+            "topology.kubernetes.io/zone",
+            "failure-domain.beta.kubernetes.io/zone",
+        ]),
+        instance_type: label(&[
+            "node.kubernetes.io/instance-type",
+            "beta.kubernetes.io/instance-type",
+        ]),
+        os: label(&["kubernetes.io/os", "beta.kubernetes.io/os"]),
+    }
+}
+
+/// An age the way kubectl prints it: 45s, 12m, 5h, 3d, 2y.
+pub fn human_age(now: k8s_openapi::jiff::Timestamp, then: k8s_openapi::jiff::Timestamp) -> String {
+    let seconds = now.as_second().saturating_sub(then.as_second()).max(0);
+    match seconds {
+        s if s < 120 => format!("{s}s"),
+        s if s < 2 * 3600 => format!("{}m", s / 60),
+        s if s < 2 * 86400 => format!("{}h", s / 3600),
+        s if s < 2 * 365 * 86400 => format!("{}d", s / 86400),
+        s => format!("{}y", s / (365 * 86400)),
+    }
+}
+
+/// The rows as aligned lines, one per node, for a fuzzy search.
+pub fn aligned_lines(rows: &[NodeRow]) -> Vec<String> {
+    let cells: Vec<[&str; 9]> = rows
+        .iter()
+        .map(|r| {
+            [
+                &r.name,
+                &r.status,
+                &r.roles,
+                &r.age,
+                &r.version,
+                &r.internal_ip,
+                &r.zone,
+                &r.instance_type,
+                &r.os,
+            ]
+            .map(String::as_str)
+        })
+        .collect();
+    let mut widths = [0usize; 9];
+    for row in &cells {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.len());
+        }
+    }
+    cells
+        .iter()
+        .map(|row| {
+            let line: Vec<String> = row
+                .iter()
+                .zip(widths)
+                .map(|(cell, width)| format!("{cell:width$}"))
+                .collect();
+            line.join("  ").trim_end().to_string()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,6 +333,83 @@ mod tests {
         assert_eq!(parse_node_arg("node/worker-1"), "worker-1");
         assert_eq!(parse_node_arg("nodes/worker-1"), "worker-1");
         assert_eq!(parse_node_arg("worker-1"), "worker-1");
+    }
+
+    fn node(name: &str, ready: &str, unschedulable: bool, labels: serde_json::Value) -> Node {
+        serde_json::from_value(serde_json::json!({
+            "metadata": { "name": name, "labels": labels, "creationTimestamp": "2026-11-20T12:00:00Z" },
+            "spec": { "unschedulable": unschedulable },
+            "status": {
+                "conditions": [{ "type": "Ready", "status": ready }],
+                "addresses": [{ "type": "InternalIP", "address": "10.0.1.17" }],
+                "nodeInfo": { "kubeletVersion": "v1.37.2", "architecture": "amd64", "bootID": "", "containerRuntimeVersion": "",
+                    "kernelVersion": "", "kubeProxyVersion": "", "machineID": "", "operatingSystem": "linux", "osImage": "", "systemUUID": "" }
+            }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn picker_rows_put_ready_nodes_first_and_show_every_column() {
+        let now: k8s_openapi::jiff::Timestamp = "2026-11-26T12:00:00Z".parse().unwrap();
+        let labels = serde_json::json!({
+            "node-role.kubernetes.io/worker": "", "topology.kubernetes.io/zone": "eu-west-1a",
+            "node.kubernetes.io/instance-type": "m7i.large", "kubernetes.io/os": "linux"
+        });
+        let nodes = vec![
+            node("b-ready", "True", true, labels.clone()),
+            node("a-down", "False", false, serde_json::json!({})),
+            node("c-ready", "True", false, labels),
+        ];
+        let rows = node_rows(&nodes, now);
+        let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["b-ready", "c-ready", "a-down"]);
+        assert_eq!(rows[0].status, "Ready,SchedulingDisabled");
+        assert_eq!(rows[2].status, "NotReady");
+        assert_eq!(
+            (rows[1].roles.as_str(), rows[1].age.as_str()),
+            ("worker", "6d")
+        );
+        assert_eq!(
+            (
+                rows[1].zone.as_str(),
+                rows[1].instance_type.as_str(),
+                rows[1].os.as_str()
+            ),
+            ("eu-west-1a", "m7i.large", "linux")
+        );
+        assert_eq!(rows[2].roles, "<none>");
+        let lines = aligned_lines(&rows);
+        assert_eq!(
+            lines[1],
+            "c-ready  Ready                     worker  6d  v1.37.2  10.0.1.17  eu-west-1a  m7i.large  linux"
+        );
+        assert_eq!(
+            lines[0].find("Ready"),
+            lines[2].find("NotReady"),
+            "columns line up"
+        );
+    }
+
+    #[test]
+    fn ages_read_like_kubectl() {
+        let t = |s: &str| -> k8s_openapi::jiff::Timestamp { s.parse().unwrap() };
+        assert_eq!(
+            human_age(t("2026-01-01T00:01:30Z"), t("2026-01-01T00:00:00Z")),
+            "90s"
+        );
+        assert_eq!(
+            human_age(t("2026-01-01T01:00:00Z"), t("2026-01-01T00:00:00Z")),
+            "60m"
+        );
+        assert_eq!(
+            human_age(t("2026-01-01T05:00:00Z"), t("2026-01-01T00:00:00Z")),
+            "5h"
+        );
+        assert_eq!(
+            human_age(t("2026-01-10T00:00:00Z"), t("2026-01-01T00:00:00Z")),
+            "9d"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod completion;
 pub mod config;
+pub mod debug_node;
 pub mod node_shell;
 mod session;
 

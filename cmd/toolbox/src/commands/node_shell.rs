@@ -62,6 +62,7 @@ pub struct NodeShellArgs {
 }
 
 pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError> {
+    session::require_node_or_terminal(args.node.as_deref())?;
     let cluster = app.connect().await?;
     let (user, node) = tokio::try_join!(
         async { cluster.identity().await.map_err(AppError::from) },

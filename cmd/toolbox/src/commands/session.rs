@@ -55,17 +55,25 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     }
 }
 
+/// Fails at once, before any request, when there is no NODE and no
+/// terminal to pick one on.
+pub fn require_node_or_terminal(arg: Option<&str>) -> Result<(), AppError> {
+    let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    match arg {
+        Some(_) => Ok(()),
+        None if terminal => Err(usage(
+            "no NODE given: pass NODE (the interactive node picker is not built yet)",
+        )),
+        None => Err(usage(
+            "no NODE given and no terminal to pick one; pass NODE or -l SELECTOR",
+        )),
+    }
+}
+
 /// The node a session targets, checked to exist and to be Ready.
 pub async fn resolve_node(cluster: &ClusterContext, arg: Option<&str>) -> Result<Node, AppError> {
-    let Some(arg) = arg else {
-        let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-        return Err(if terminal {
-            usage("no NODE given: pass NODE (the interactive node picker is not built yet)")
-        } else {
-            usage("no NODE given and no terminal to pick one; pass NODE or -l SELECTOR")
-        });
-    };
-    let name = parse_node_arg(arg);
+    require_node_or_terminal(arg)?;
+    let name = parse_node_arg(arg.unwrap_or_default());
     if name.is_empty() {
         return Err(usage("NODE is empty"));
     }
@@ -170,6 +178,40 @@ pub fn random_suffix() -> String {
         .collect()
 }
 
+/// How to reach a kept pod again: the `kubectl exec` line, quoted so that it
+/// can be pasted into a shell as it is.
+pub fn kubectl_exec_hint(
+    namespace: &str,
+    container: &str,
+    command: &[String],
+) -> impl Fn(&str) -> String + use<> {
+    let tail = format!(
+        "-n {} -c {} -- {}",
+        shell_quote(namespace),
+        shell_quote(container),
+        command
+            .iter()
+            .map(|word| shell_quote(word))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    move |pod: &str| format!("kubectl exec -it {} {tail}", shell_quote(pod))
+}
+
+/// A word as a POSIX shell reads it back: as it is when that is safe, else in
+/// single quotes.
+fn shell_quote(word: &str) -> String {
+    let safe = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c));
+    if safe {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
 /// Runs the session and turns its end into toolbox's exit status.
 pub async fn run(
     cluster: &ClusterContext,
@@ -252,5 +294,22 @@ impl Progress for Spinner {
 
     fn started(&self) {
         self.finish();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exec_hint_quotes_what_a_shell_would_split() {
+        let command: Vec<String> = ["sh", "-c", "echo it's; exit 3"].map(String::from).to_vec();
+        let hint = kubectl_exec_hint("team-a", "debugger", &command);
+        assert_eq!(
+            hint("toolbox-debug-n-x7k2p"),
+            r#"kubectl exec -it toolbox-debug-n-x7k2p -n team-a -c debugger -- sh -c 'echo it'\''s; exit 3'"#
+        );
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(shell_quote("/host"), "/host");
     }
 }

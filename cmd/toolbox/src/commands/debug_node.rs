@@ -1,0 +1,415 @@
+//! `toolbox debug-node [NODE] [-- COMMAND...]`: the pod `kubectl debug node/NODE`
+//! creates, for every debug profile, run as a session that cleans up after itself.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use k8s_openapi::api::core::v1::Container;
+use toolbox_cluster::{SessionSpec, required_level, terminal::stdin_is_terminal};
+use toolbox_podtemplate::{
+    DEBUG_NODE_SUBCOMMAND, DebugNodeRequest, Profile, debug_node_exec_command, debug_node_pod,
+    parse_custom_container,
+};
+
+use crate::commands::App;
+use crate::commands::session::{self, CommonInputs, SessionArgs};
+use crate::exit::{AppError, ExitStatus, usage};
+
+/// Debug a node with the pod `kubectl debug node/NODE --profile P` creates, and
+/// delete it when the session ends.
+///
+/// The shell or COMMAND runs in the debug container, with the privileges the
+/// profile gives. The pod is deleted when the session ends, however it ends,
+/// and stops by itself after --ttl even if toolbox is killed.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  toolbox debug-node node-1\n  toolbox debug-node node/node-1 --profile sysadmin --chroot -- journalctl -u kubelet -n 50\n  toolbox debug-node node-1 --profile netadmin --image nicolaka/netshoot -- ip addr"
+)]
+pub struct DebugNodeArgs {
+    /// The node: NAME or node/NAME
+    #[arg(value_name = "NODE")]
+    pub node: Option<String>,
+
+    /// The command to run instead of a login shell
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+
+    /// The debug container's image [default: the debug_image setting, busybox]
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+
+    /// The privileges the debug container gets, as kubectl's debug profiles
+    /// [default: the debug_profile setting, general]
+    #[arg(long, value_name = "PROFILE", value_parser = profile_parser())]
+    pub profile: Option<Profile>,
+
+    /// Environment variables to set in the container: NAME=VALUE (repeatable;
+    /// A=1,B=2 sets two, as in kubectl)
+    #[arg(long = "env", value_name = "NAME=VALUE", value_parser = parse_env)]
+    pub env: Vec<EnvAssignments>,
+
+    /// The debug container's name
+    #[arg(short = 'c', long, value_name = "NAME", default_value = "debugger", value_parser = parse_container_name)]
+    pub container: String,
+
+    /// Do not print the "Creating debugging pod" line
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// A partial container spec (JSON or YAML) merged onto the profile's
+    /// container, as kubectl's --custom
+    #[arg(long, value_name = "FILE")]
+    pub custom: Option<PathBuf>,
+
+    /// Run the shell or COMMAND chrooted into the node's / (mounted at /host)
+    #[arg(long)]
+    pub chroot: bool,
+
+    #[command(flatten)]
+    pub session: SessionArgs,
+}
+
+/// The `NAME=VALUE` pairs of one `--env` flag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvAssignments(Vec<(String, String)>);
+
+pub async fn run(args: DebugNodeArgs, app: &App) -> Result<ExitStatus, AppError> {
+    session::require_node_or_terminal(args.node.as_deref())?;
+    let profile = args.profile.unwrap_or_else(|| app.settings.debug_profile());
+    if args.chroot && !profile.allows_chroot() {
+        return Err(usage(chroot_refusal(profile)));
+    }
+    let custom = args.custom.as_deref().map(read_custom).transpose()?;
+    if let Some(warning) = profile.deprecation_warning() {
+        eprintln!("warning: {warning}");
+    }
+
+    let cluster = app.connect().await?;
+    let (user, node) = tokio::try_join!(
+        async { cluster.identity().await.map_err(AppError::from) },
+        session::resolve_node(&cluster, args.node.as_deref()),
+    )?;
+    let node_name = node.metadata.name.clone().unwrap_or_default();
+    let image = args
+        .image
+        .clone()
+        .unwrap_or_else(|| app.settings.settings.debug_image.clone());
+    let inputs = CommonInputs {
+        app,
+        session: &args.session,
+        node: &node_name,
+        namespace: &cluster.namespace,
+        image,
+        user,
+        subcommand: DEBUG_NODE_SUBCOMMAND,
+        command_line: audit_command_line(profile, args.chroot, &args.command),
+    };
+    let request = DebugNodeRequest {
+        common: inputs.pod_common(),
+        profile,
+        container_name: args.container.clone(),
+        env: merge_env(&args.env),
+        custom,
+    };
+    let pod = debug_node_pod(&request).map_err(|err| match &args.custom {
+        Some(path) => custom_error(path, err),
+        None => usage(err.to_string()),
+    })?;
+    cluster
+        .check_pod_security(
+            required_level(&pod),
+            &format!("debug-node --profile {profile}"),
+        )
+        .await?;
+
+    let pod_name = pod.metadata.name.clone().unwrap_or_default();
+    if !args.quiet {
+        // kubectl prints this line to stdout; here stdout is the command's own.
+        eprintln!(
+            "Creating debugging pod {pod_name} with container {} on node {node_name}.",
+            args.container
+        );
+    }
+    let command = debug_node_exec_command(&request, &args.command, args.chroot);
+    let reach_again = session::kubectl_exec_hint(&cluster.namespace, &args.container, &command);
+    let spec = SessionSpec {
+        pod,
+        container: args.container.clone(),
+        command,
+        tty: stdin_is_terminal(),
+        start_timeout: args
+            .session
+            .timeout
+            .unwrap_or_else(|| app.settings.start_timeout()),
+        keep: args.session.keep,
+    };
+    session::run(&cluster, spec, &node_name, reach_again).await
+}
+
+fn profile_parser() -> impl TypedValueParser<Value = Profile> {
+    PossibleValuesParser::new(Profile::ALL.map(|profile| profile.name()))
+        .try_map(|name| name.parse::<Profile>())
+}
+
+/// Names a profile that can, since the error is only useful with a way out.
+fn chroot_refusal(profile: Profile) -> String {
+    format!(
+        "--chroot needs the node's / mounted at /host and CAP_SYS_CHROOT, which profile \
+         {profile} does not give; use --profile general, or --profile sysadmin for a \
+         privileged container"
+    )
+}
+
+fn read_custom(path: &Path) -> Result<Container, AppError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| usage(format!("cannot read --custom {}: {err}", path.display())))?;
+    parse_custom_container(&text).map_err(|err| custom_error(path, err))
+}
+
+fn custom_error(path: &Path, err: toolbox_podtemplate::TemplateError) -> AppError {
+    usage(format!("--custom {}: {err}", path.display()))
+}
+
+/// What the audit annotation records: the effective profile (which may come
+/// from the settings rather than a flag), --chroot, and the command.
+fn audit_command_line(profile: Profile, chroot: bool, command: &[String]) -> Vec<String> {
+    let mut line = vec!["--profile".to_string(), profile.name().to_string()];
+    if chroot {
+        line.push("--chroot".to_string());
+    }
+    if !command.is_empty() {
+        line.push("--".to_string());
+        line.extend(command.iter().cloned());
+    }
+    line
+}
+
+/// One `--env` value, read the way kubectl's (pflag's string-to-string) reads
+/// it: with a single `=` it is one pair whose value may hold commas; with more,
+/// it is a comma-separated (CSV) list of pairs. Names must not be empty.
+fn parse_env(text: &str) -> Result<EnvAssignments, String> {
+    let items = if text.matches('=').count() <= 1 {
+        vec![text.trim_matches('"').to_string()]
+    } else {
+        csv_fields(text)?
+    };
+    items
+        .into_iter()
+        .map(|item| match item.split_once('=') {
+            Some(("", _)) => Err(format!("{item:?} has no NAME: expected NAME=VALUE")),
+            Some((name, value)) => Ok((name.to_string(), value.to_string())),
+            None => Err(format!("{item:?} must be formatted as NAME=VALUE")),
+        })
+        .collect::<Result<_, _>>()
+        .map(EnvAssignments)
+}
+
+/// One CSV record: fields split at commas; a field in double quotes may hold
+/// commas, and `""` inside it is a quote.
+fn csv_fields(text: &str) -> Result<Vec<String>, String> {
+    let mut fields = Vec::new();
+    let mut chars = text.chars().peekable();
+    loop {
+        let mut field = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next() {
+                    Some('"') if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        field.push('"');
+                    }
+                    Some('"') => break,
+                    Some(c) => field.push(c),
+                    None => return Err(format!("{text:?} has an unclosed quote")),
+                }
+            }
+            if !matches!(chars.peek(), None | Some(',')) {
+                return Err(format!("{text:?} has text after a closing quote"));
+            }
+        } else {
+            while let Some(c) = chars.next_if(|c| *c != ',') {
+                field.push(c);
+            }
+        }
+        fields.push(field);
+        if chars.next().is_none() {
+            return Ok(fields);
+        }
+    }
+}
+
+/// All `--env` pairs in the order their names first appear; a name given
+/// again takes the later value, as kubectl's map does. (kubectl then orders
+/// them at random; toolbox keeps the command line's order.)
+fn merge_env(flags: &[EnvAssignments]) -> Vec<(String, String)> {
+    let mut merged: Vec<(String, String)> = Vec::new();
+    for (name, value) in flags.iter().flat_map(|flag| flag.0.iter()) {
+        match merged.iter_mut().find(|(known, _)| known == name) {
+            Some(existing) => existing.1 = value.clone(),
+            None => merged.push((name.clone(), value.clone())),
+        }
+    }
+    merged
+}
+
+/// A container name is a DNS-1123 label; checked here so that the API server
+/// does not refuse the pod after the node lookups.
+fn parse_container_name(text: &str) -> Result<String, String> {
+    let valid_chars = text
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let valid_ends = text.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && text.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if text.len() <= 63 && valid_chars && valid_ends {
+        Ok(text.to_string())
+    } else {
+        Err("must be 1 to 63 lowercase letters, digits or '-', starting and ending with a letter or digit".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: DebugNodeArgs,
+    }
+
+    fn parse(words: &[&str]) -> Result<DebugNodeArgs, clap::Error> {
+        Cli::try_parse_from(std::iter::once("debug-node").chain(words.iter().copied()))
+            .map(|cli| cli.args)
+    }
+
+    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+        items
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_leave_profile_and_image_to_the_settings() {
+        let args = parse(&["node-1"]).unwrap();
+        assert_eq!(args.node.as_deref(), Some("node-1"));
+        assert_eq!(args.profile, None);
+        assert_eq!(args.image, None);
+        assert_eq!(args.container, "debugger");
+        assert!(!args.chroot && !args.quiet && args.command.is_empty());
+    }
+
+    #[test]
+    fn every_profile_name_parses_and_others_are_refused() {
+        for profile in Profile::ALL {
+            let args = parse(&["n", "--profile", profile.name()]).unwrap();
+            assert_eq!(args.profile, Some(profile));
+        }
+        let err = parse(&["n", "--profile", "admin"]).unwrap_err().to_string();
+        assert!(err.contains("sysadmin") && err.contains("admin"), "{err}");
+    }
+
+    #[test]
+    fn the_command_follows_the_double_dash() {
+        let args = parse(&["node/n", "-q", "-c", "dbg", "--", "sh", "-c", "exit 3"]).unwrap();
+        assert_eq!(args.command, ["sh", "-c", "exit 3"]);
+        assert_eq!(args.container, "dbg");
+        assert!(args.quiet);
+    }
+
+    #[test]
+    fn env_takes_pairs_like_kubectl() {
+        assert_eq!(parse_env("A=1").unwrap().0, pairs(&[("A", "1")]));
+        assert_eq!(parse_env("A=1,2").unwrap().0, pairs(&[("A", "1,2")]));
+        assert_eq!(parse_env("A=").unwrap().0, pairs(&[("A", "")]));
+        assert_eq!(parse_env("A=x=y").unwrap().0, pairs(&[("A", "x=y")]));
+        assert_eq!(
+            parse_env("A=1,B=2").unwrap().0,
+            pairs(&[("A", "1"), ("B", "2")])
+        );
+        assert_eq!(
+            parse_env(r#""A=1,2",B=3"#).unwrap().0,
+            pairs(&[("A", "1,2"), ("B", "3")])
+        );
+        assert_eq!(parse_env(r#""A=1""#).unwrap().0, pairs(&[("A", "1")]));
+    }
+
+    #[test]
+    fn env_refuses_what_is_not_name_equals_value() {
+        for bad in ["A", "", "=1", "A=1,2,B=3", r#""A=1,B=2"#, r#""A=1"x,B=2"#] {
+            assert!(parse_env(bad).is_err(), "{bad:?} should be refused");
+        }
+        let err = parse(&["n", "--env", "FOO"]).unwrap_err().to_string();
+        assert!(err.contains("NAME=VALUE"), "{err}");
+        assert_eq!(
+            parse(&["n", "--env", "=x"]).unwrap_err().exit_code(),
+            crate::exit::USAGE as i32
+        );
+    }
+
+    #[test]
+    fn repeated_env_names_take_the_later_value_in_first_order() {
+        let args = parse(&["n", "--env", "A=1", "--env", "B=2,C=3", "--env", "A=4"]).unwrap();
+        assert_eq!(
+            merge_env(&args.env),
+            pairs(&[("A", "4"), ("B", "2"), ("C", "3")])
+        );
+    }
+
+    #[test]
+    fn container_names_must_be_dns_labels() {
+        for good in ["debugger", "a", "dbg-2"] {
+            assert!(parse_container_name(good).is_ok(), "{good}");
+        }
+        for bad in ["", "Debugger", "-a", "a-", "a_b", &"a".repeat(64)] {
+            assert!(parse_container_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn chroot_refusal_names_the_profile_and_ones_that_can() {
+        let text = chroot_refusal(Profile::Baseline);
+        assert!(text.contains("profile baseline"), "{text}");
+        assert!(text.contains("--profile general"), "{text}");
+        assert!(text.contains("--profile sysadmin"), "{text}");
+        // The profiles it suggests really allow it (legacy does too, but is deprecated).
+        assert!(Profile::General.allows_chroot() && Profile::Sysadmin.allows_chroot());
+    }
+
+    #[test]
+    fn audit_records_the_effective_profile_chroot_and_command() {
+        assert_eq!(
+            audit_command_line(Profile::General, false, &[]),
+            ["--profile", "general"]
+        );
+        assert_eq!(
+            audit_command_line(Profile::Sysadmin, true, &["uptime".into()]),
+            ["--profile", "sysadmin", "--chroot", "--", "uptime"]
+        );
+    }
+
+    #[test]
+    fn custom_errors_name_the_file() {
+        let missing = read_custom(Path::new("/nonexistent/custom.yaml")).unwrap_err();
+        assert_eq!(missing.exit_code(), crate::exit::USAGE);
+        assert!(
+            missing.to_string().contains("/nonexistent/custom.yaml"),
+            "{missing}"
+        );
+        let dir = std::env::temp_dir().join(format!("toolbox-custom-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("custom.json");
+        std::fs::write(&path, r#"{"image": "evil"}"#).unwrap();
+        let forbidden = read_custom(&path).unwrap_err();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let text = forbidden.to_string();
+        assert!(
+            text.contains(&path.display().to_string()) && text.contains("`image`"),
+            "{text}"
+        );
+        assert_eq!(forbidden.exit_code(), crate::exit::USAGE);
+    }
+}

@@ -1,0 +1,249 @@
+//! The command line without a cluster: help text, bad flags, bad settings and
+//! unusable kubeconfigs, each with its documented exit code and one clear line.
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+
+fn toolbox() -> Command {
+    let mut cmd = Command::cargo_bin("toolbox").expect("the toolbox binary");
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", scratch_dir("home"))
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100");
+    cmd
+}
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("toolbox-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn help(args: &[&str]) -> String {
+    let out = toolbox().args(args).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn help_texts() {
+    insta::assert_snapshot!("help", help(&[]));
+    insta::assert_snapshot!("help_node_shell", help(&["node-shell"]));
+    insta::assert_snapshot!("help_config", help(&["config"]));
+    insta::assert_snapshot!("help_completion", help(&["completion"]));
+    insta::assert_snapshot!("help_debug_node", help(&["debug-node"]));
+}
+
+#[test]
+fn unknown_flags_and_bad_values_are_usage_errors() {
+    let out = toolbox()
+        .args(["node-shell", "n1", "--bogus"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("unexpected argument '--bogus'"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = toolbox()
+        .args(["node-shell", "n1", "--ttl", "soon"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("invalid value 'soon' for '--ttl <DURATION>'"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = toolbox()
+        .args(["node-shell", "n1", "--image-pull-policy", "Sometimes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+
+    let out = toolbox().args(["frobnicate"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn bad_settings_name_the_key_the_file_and_what_is_allowed() {
+    let dir = scratch_dir("settings");
+    let file = dir.join("bad.toml");
+    std::fs::write(&file, "ttl = \"1h\"\nimagee = \"alpine\"\n").unwrap();
+    let out = toolbox()
+        .args(["--config", file.to_str().unwrap(), "config"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = stderr(&out);
+    assert!(
+        text.contains(file.to_str().unwrap())
+            && text.contains("imagee")
+            && text.contains("expected one of"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 1, "{text}");
+
+    let out = toolbox()
+        .env("TOOLBOX_TTL", "forever")
+        .arg("config")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("TOOLBOX_TTL"), "{}", stderr(&out));
+
+    let out = toolbox()
+        .env("TOOLBOX_IMAGEE", "x")
+        .arg("config")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("unknown setting TOOLBOX_IMAGEE"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn config_shows_each_value_and_where_it_came_from() {
+    let dir = scratch_dir("config");
+    let file = dir.join("config.toml");
+    std::fs::write(
+        &file,
+        "image = \"registry.local/tools:2\"\n[labels]\nteam = \"sre\"\n",
+    )
+    .unwrap();
+    let out = toolbox()
+        .env("TOOLBOX_CONFIG", &file)
+        .env("TOOLBOX_TTL", "20m")
+        .args(["-n", "ops", "config", "-o", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let entry = |key: &str| {
+        report["settings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["key"] == key)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(entry("image")["value"], "registry.local/tools:2");
+    assert_eq!(entry("image")["source"]["kind"], "file");
+    assert_eq!(entry("ttl")["value"], "20m");
+    assert_eq!(
+        entry("ttl")["source"],
+        serde_json::json!({"kind": "env", "name": "TOOLBOX_TTL"})
+    );
+    assert_eq!(
+        entry("namespace")["source"],
+        serde_json::json!({"kind": "flag", "name": "--namespace"})
+    );
+    assert_eq!(entry("labels.team")["value"], "sre");
+    assert_eq!(entry("start_timeout")["source"]["kind"], "default");
+
+    let table = toolbox()
+        .env("TOOLBOX_CONFIG", &file)
+        .arg("config")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.lines().next().unwrap().starts_with("KEY"), "{text}");
+    assert!(text.contains(&format!("file {}", file.display())), "{text}");
+}
+
+#[test]
+fn kubeconfig_problems_are_one_line_cluster_errors() {
+    let out = toolbox()
+        .args(["node-shell", "n1", "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        stderr(&out).trim(),
+        "error: no kubeconfig found: pass --kubeconfig, set KUBECONFIG, or create ~/.kube/config"
+    );
+
+    let out = toolbox()
+        .args([
+            "--kubeconfig",
+            "/nonexistent/kubeconfig",
+            "node-shell",
+            "n1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr(&out).contains("/nonexistent/kubeconfig: no such file"),
+        "{}",
+        stderr(&out)
+    );
+
+    let dir = scratch_dir("kubeconfig");
+    let kubeconfig = dir.join("config");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:1\ncontexts:\n- name: closed-port\n  context:\n    cluster: c\n    user: u\nusers:\n- name: u\n  user:\n    token: t\ncurrent-context: closed-port\n",
+    )
+    .unwrap();
+    let out = toolbox()
+        .env("KUBECONFIG", &kubeconfig)
+        .args(["node-shell", "n1", "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let text = stderr(&out);
+    assert!(
+        text.starts_with(
+            "error: cannot reach the API server of context \"closed-port\" at https://127.0.0.1:1"
+        ),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 1, "{text}");
+
+    let out = toolbox()
+        .env("KUBECONFIG", &kubeconfig)
+        .args(["--context", "prod", "node-shell", "n1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        stderr(&out).trim(),
+        "error: context \"prod\" not found in kubeconfig; valid contexts: closed-port"
+    );
+}
+
+#[test]
+fn no_node_and_no_terminal_fails_at_once() {
+    let out = toolbox().args(["node-shell"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out).trim(),
+        "error: no NODE given and no terminal to pick one; pass NODE or -l SELECTOR"
+    );
+}
+
+#[test]
+fn completion_scripts_print_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = toolbox().args(["completion", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("node-shell"),
+            "{shell}"
+        );
+    }
+}

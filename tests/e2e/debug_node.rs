@@ -1,0 +1,532 @@
+//! `toolbox debug-node` against the local cluster, and against the cluster's
+//! own `kubectl debug node/...`.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use harness::{
+    NodeSpec, TOOLBOX_SELECTOR, TestNs, random_suffix, send_signal, standin_records_with,
+    wait_with_timeout,
+};
+use kube::api::{DeleteParams, ListParams};
+use serde_json::Value;
+
+const IMAGE: &str = "docker.io/library/busybox:1.37";
+const KUBECTL_DEBUG_SELECTOR: &str = "app.kubernetes.io/managed-by=kubectl-debug";
+
+fn stdout_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+// ---------------------------------------------------------------------------
+// Parity with kubectl debug node/NAME
+// ---------------------------------------------------------------------------
+
+/// Where toolbox's pod spec may differ from kubectl's, and why. Everything
+/// else must be equal, field by field (docs/debug-node.md has the same list).
+const ALLOWED_DIFFERENCES: &[(&str, &str)] = &[
+    (
+        "spec.containers[0].command",
+        "the container runs the holder (sleep <ttl>); the user's command is an exec into it",
+    ),
+    (
+        "spec.activeDeadlineSeconds",
+        "the --ttl backstop: the pod stops by itself even if toolbox is killed",
+    ),
+    (
+        "spec.containers[0].resources",
+        "toolbox's configured requests and limits (the resources setting)",
+    ),
+];
+
+/// One field where the two pods differ; `None` is a missing field.
+#[derive(Debug)]
+struct Difference {
+    path: String,
+    kubectl: Option<Value>,
+    toolbox: Option<Value>,
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let show = |v: &Option<Value>| v.as_ref().map_or("(absent)".to_string(), Value::to_string);
+        write!(
+            f,
+            "{}: kubectl {} / toolbox {}",
+            self.path,
+            show(&self.kubectl),
+            show(&self.toolbox)
+        )
+    }
+}
+
+fn diff(path: &str, kubectl: Option<&Value>, toolbox: Option<&Value>, out: &mut Vec<Difference>) {
+    match (kubectl, toolbox) {
+        (Some(Value::Object(a)), Some(Value::Object(b))) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for key in keys {
+                diff(&format!("{path}.{key}"), a.get(key), b.get(key), out);
+            }
+        }
+        (Some(Value::Array(a)), Some(Value::Array(b))) => {
+            for i in 0..a.len().max(b.len()) {
+                diff(&format!("{path}[{i}]"), a.get(i), b.get(i), out);
+            }
+        }
+        (a, b) if a == b => {}
+        (a, b) => out.push(Difference {
+            path: path.to_string(),
+            kubectl: a.cloned(),
+            toolbox: b.cloned(),
+        }),
+    }
+}
+
+fn is_allowed(path: &str) -> bool {
+    ALLOWED_DIFFERENCES.iter().any(|(allowed, _)| {
+        path == *allowed
+            || path.starts_with(&format!("{allowed}."))
+            || path.starts_with(&format!("{allowed}["))
+    })
+}
+
+/// The service account token volume gets a random name from the API server
+/// (`kube-api-access-x7k2p`); only its name differs between two pods.
+fn normalise(value: &mut Value) {
+    match value {
+        Value::String(text) if text.starts_with("kube-api-access-") => {
+            *text = "kube-api-access-<random>".to_string();
+        }
+        Value::Object(map) => map.values_mut().for_each(normalise),
+        Value::Array(items) => items.iter_mut().for_each(normalise),
+        _ => {}
+    }
+}
+
+/// The pod as the API server stores it, every field included (kubectl's
+/// JSON, so that fields newer than k8s-openapi's are compared too).
+fn pod_json(ns: &TestNs, selector: &str) -> Value {
+    let out = ns
+        .kubectl()
+        .args(["get", "pods", "-l", selector, "-o", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let items = list["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), 1, "expected one pod with {selector}");
+    items.into_iter().next().unwrap()
+}
+
+async fn delete_pods(ns: &TestNs, selector: &str) {
+    let pods = ns.pods();
+    pods.delete_collection(
+        &DeleteParams::default().grace_period(0),
+        &ListParams::default().labels(selector),
+    )
+    .await
+    .unwrap();
+    harness::wait_until(Duration::from_secs(20), "the pods to be gone", || async {
+        pods.list(&ListParams::default().labels(selector))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    })
+    .await;
+}
+
+/// Creates kubectl's debug pod and toolbox's (with `extra` flags for both) on
+/// one node, and compares the two.
+async fn assert_parity(profile: &str, extra: &[&str]) {
+    let mut ns = TestNs::new(&format!("dn-parity-{profile}")).await;
+    let node = ns.node("n", NodeSpec::default()).await;
+
+    let kubectl = ns
+        .kubectl()
+        .args(["debug", &format!("node/{node}"), "--image", IMAGE])
+        .args(["--profile", profile])
+        .args(extra)
+        .args(["--", "true"])
+        .output()
+        .unwrap();
+    assert!(kubectl.status.success(), "kubectl: {}", stderr_of(&kubectl));
+
+    let toolbox = ns
+        .toolbox()
+        .args(["debug-node", &node, "--image", IMAGE, "--profile", profile])
+        .args(extra)
+        .args(["--keep", "--", "true"])
+        .output()
+        .unwrap();
+    assert!(toolbox.status.success(), "toolbox: {}", stderr_of(&toolbox));
+    if profile == "legacy" {
+        for (who, out) in [("kubectl", &kubectl), ("toolbox", &toolbox)] {
+            assert!(
+                stderr_of(out).contains("deprecated"),
+                "{who} warns about legacy: {}",
+                stderr_of(out)
+            );
+        }
+    }
+
+    let mut theirs = pod_json(&ns, KUBECTL_DEBUG_SELECTOR);
+    let mut ours = pod_json(&ns, TOOLBOX_SELECTOR);
+    normalise(&mut theirs);
+    normalise(&mut ours);
+    assert_eq!(
+        theirs["metadata"]["namespace"],
+        ours["metadata"]["namespace"]
+    );
+    let mut differences = Vec::new();
+    diff(
+        "spec",
+        Some(&theirs["spec"]),
+        Some(&ours["spec"]),
+        &mut differences,
+    );
+    let (allowed, unexpected): (Vec<_>, Vec<_>) =
+        differences.into_iter().partition(|d| is_allowed(&d.path));
+    assert!(
+        unexpected.is_empty(),
+        "--profile {profile} {extra:?}: toolbox's pod differs from kubectl's beyond the \
+         documented differences:\n  {}\n(allowed and seen: {})",
+        unexpected
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n  "),
+        allowed.len()
+    );
+    // The allowed differences are the ones the docs explain, not just any.
+    assert_eq!(ours["spec"]["containers"][0]["command"][0], "sleep");
+    assert_eq!(
+        theirs["spec"]["containers"][0]["command"],
+        serde_json::json!(["true"])
+    );
+    assert_eq!(ours["spec"]["activeDeadlineSeconds"], 3600);
+    assert_eq!(theirs["spec"]["activeDeadlineSeconds"], Value::Null);
+
+    delete_pods(&ns, KUBECTL_DEBUG_SELECTOR).await;
+    delete_pods(&ns, TOOLBOX_SELECTOR).await;
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn parity_with_kubectl_legacy() {
+    assert_parity("legacy", &[]).await;
+}
+
+#[tokio::test]
+async fn parity_with_kubectl_general() {
+    assert_parity("general", &[]).await;
+}
+
+#[tokio::test]
+async fn parity_with_kubectl_baseline() {
+    assert_parity("baseline", &[]).await;
+}
+
+#[tokio::test]
+async fn parity_with_kubectl_restricted() {
+    assert_parity("restricted", &[]).await;
+}
+
+#[tokio::test]
+async fn parity_with_kubectl_netadmin() {
+    assert_parity("netadmin", &[]).await;
+}
+
+#[tokio::test]
+async fn parity_with_kubectl_sysadmin() {
+    assert_parity("sysadmin", &[]).await;
+}
+
+/// Writes a `--custom` file for one test.
+fn custom_file(yaml: &str) -> String {
+    let path = std::env::temp_dir().join(format!("dn-custom-{}.yaml", random_suffix()));
+    std::fs::write(&path, yaml).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// `--custom`, `--env`, `-c` and `--image-pull-policy` reach the pod as kubectl's do.
+#[tokio::test]
+async fn parity_with_kubectl_custom_env_container_and_pull_policy() {
+    let custom = custom_file(
+        "env:\n- name: FROM_FLAG\n  value: overridden\n- name: FROM_FILE\n  value: file\n\
+         workingDir: /tmp\n\
+         securityContext:\n  runAsUser: 0\n  capabilities:\n    add: [SYS_PTRACE]\n",
+    );
+    let flags = [
+        "--custom",
+        &custom,
+        "--env",
+        "FROM_FLAG=flag",
+        "-c",
+        "dbg",
+        "--image-pull-policy",
+        "Never",
+    ];
+    assert_parity("netadmin", &flags).await;
+    let _ = std::fs::remove_file(&custom);
+}
+
+/// A custom mount merges onto the profile's /host mount by its path.
+#[tokio::test]
+async fn parity_with_kubectl_custom_read_only_host_mount() {
+    let custom =
+        custom_file("volumeMounts:\n- mountPath: /host\n  name: host-root\n  readOnly: true\n");
+    assert_parity("general", &["--custom", &custom]).await;
+    let _ = std::fs::remove_file(&custom);
+}
+
+// ---------------------------------------------------------------------------
+// Sessions
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_command_runs_with_its_output_and_exit_status() {
+    let mut ns = TestNs::new("dn-command").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let out = ns
+        .toolbox()
+        .args([
+            "debug-node",
+            &node,
+            "--",
+            "sh",
+            "-c",
+            "echo hi; echo oops >&2; exit 3",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(stdout_of(&out), "hi\n", "stdout is the command's alone");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.starts_with("Creating debugging pod toolbox-debug-")
+            && stderr.contains(&format!("with container debugger on node {node}.")),
+        "{stderr}"
+    );
+    assert!(stderr.ends_with("oops\n"), "{stderr}");
+
+    // -q leaves stderr to the command, and node/NAME works as in kubectl.
+    let quiet = ns
+        .toolbox()
+        .args([
+            "debug-node",
+            &format!("node/{node}"),
+            "-q",
+            "--",
+            "sh",
+            "-c",
+            "echo oops >&2",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(stderr_of(&quiet), "oops\n");
+    assert_eq!(quiet.status.code(), Some(0));
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn an_interactive_session_through_a_pty() {
+    use expectrl::{Eof, Expect, Session};
+    let mut ns = TestNs::new("dn-pty").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let mut cmd = ns.toolbox_process();
+    cmd.args(["debug-node", &node]);
+    let token = random_suffix();
+    let result = tokio::task::spawn_blocking(move || {
+        let mut session = Session::spawn(cmd).expect("spawning toolbox on a pty");
+        session.set_expect_timeout(Some(Duration::from_secs(30)));
+        session
+            .send_line(format!("tty >/dev/null && echo debug-{token}-$((40+2))"))
+            .unwrap();
+        session
+            .expect(format!("debug-{token}-42"))
+            .expect("the command's output, from a shell on a TTY");
+        session.send_line("exit").unwrap();
+        session.expect(Eof).expect("the session to end");
+        session.get_process().wait().expect("toolbox's exit status")
+    })
+    .await
+    .unwrap();
+    assert!(
+        matches!(result, expectrl::process::unix::WaitStatus::Exited(_, 0)),
+        "{result:?}"
+    );
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn chroot_runs_in_the_hosts_root_where_the_profile_allows_it() {
+    let mut ns = TestNs::new("dn-chroot").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let token = format!("chroot-{}", random_suffix());
+    let out = ns
+        .toolbox()
+        .args([
+            "debug-node",
+            &node,
+            "--profile",
+            "sysadmin",
+            "--chroot",
+            "--",
+            "echo",
+            &token,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out), format!("{token}\n"));
+    let records = standin_records_with(&token);
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0].tool, "chroot");
+    assert_eq!(records[0].args, ["/host", "echo", token.as_str()]);
+
+    for profile in ["baseline", "restricted", "netadmin"] {
+        let started = Instant::now();
+        let refused = ns
+            .toolbox()
+            .args([
+                "debug-node",
+                &node,
+                "--profile",
+                profile,
+                "--chroot",
+                "--",
+                "true",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            refused.status.code(),
+            Some(2),
+            "{profile}: {}",
+            stderr_of(&refused)
+        );
+        let stderr = stderr_of(&refused);
+        assert!(
+            stderr.contains(&format!("--chroot needs the node's / mounted at /host and CAP_SYS_CHROOT, which profile {profile} does not give"))
+                && stderr.contains("--profile general")
+                && stderr.contains("--profile sysadmin"),
+            "{stderr}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "refused up front"
+        );
+        assert!(ns.toolbox_pods().await.is_empty(), "nothing was created");
+    }
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn an_image_pull_failure_ends_within_seconds_and_removes_the_pod() {
+    let mut ns = TestNs::new("dn-pull").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let settings =
+        ns.settings_file("[annotations]\n\"toolbox.test/simulate\" = \"image-pull-error\"\n");
+    let started = Instant::now();
+    let out = ns
+        .toolbox()
+        .args(["--config", settings.to_str().unwrap()])
+        .args([
+            "debug-node",
+            &node,
+            "--image",
+            "registry.invalid/nope:1",
+            "--",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", stderr_of(&out));
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains("ErrImagePull") || stderr.contains("ImagePullBackOff"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("--image-pull-secret"),
+        "with a hint: {stderr}"
+    );
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn ctrl_c_during_a_session_deletes_the_pod() {
+    let mut ns = TestNs::new("dn-ctrlc").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let mut child = ns
+        .toolbox_process()
+        .args(["debug-node", &node, "--", "sleep", "60"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting toolbox");
+    ns.wait_for_toolbox_pod("Running", Duration::from_secs(20))
+        .await;
+    // Give the exec time to start, so that the signal lands mid-session.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    send_signal(child.id(), "INT");
+    let status = wait_with_timeout(&mut child, Duration::from_secs(20));
+    assert_eq!(status.code(), Some(130));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(
+        !stderr.contains("error:"),
+        "an interruption is no error: {stderr}"
+    );
+    assert!(
+        ns.toolbox_pods().await.is_empty(),
+        "Ctrl-C left the pod behind"
+    );
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn a_restricted_namespace_refuses_privileged_profiles_up_front() {
+    let mut ns = TestNs::with_pod_security("dn-restricted", "restricted").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    for (profile, needed) in [("sysadmin", "privileged"), ("baseline", "baseline")] {
+        let out = ns
+            .toolbox()
+            .args(["debug-node", &node, "--profile", profile, "--", "true"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(4), "{profile}: {}", stderr_of(&out));
+        let stderr = stderr_of(&out);
+        assert!(
+            stderr.contains(&format!(
+                "namespace \"{}\" enforces PodSecurity \"restricted\" (label pod-security.kubernetes.io/enforce); debug-node --profile {profile} needs \"{needed}\"",
+                ns.name
+            )),
+            "{stderr}"
+        );
+        assert!(
+            !stderr.contains("Creating debugging pod"),
+            "refused before creating: {stderr}"
+        );
+        assert!(ns.toolbox_pods().await.is_empty());
+    }
+
+    let ok = ns
+        .toolbox()
+        .args(["debug-node", &node, "--profile", "restricted", "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr_of(&ok));
+    ns.finish().await;
+}
