@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands;
+use crate::{commands, complete};
+use clap_complete::engine::ArgValueCompleter;
 
 /// Get onto Kubernetes nodes safely.
 ///
@@ -42,7 +43,8 @@ pub struct GlobalArgs {
         long,
         global = true,
         value_name = "NAME",
-        help_heading = "Global options"
+        help_heading = "Global options",
+        add = ArgValueCompleter::new(complete::contexts)
     )]
     pub context: Option<String>,
 
@@ -52,7 +54,8 @@ pub struct GlobalArgs {
         long,
         global = true,
         value_name = "NAMESPACE",
-        help_heading = "Global options"
+        help_heading = "Global options",
+        add = ArgValueCompleter::new(complete::namespaces)
     )]
     pub namespace: Option<String>,
 

@@ -7,7 +7,7 @@
 //! | 2 | usage: bad flags, arguments or settings |
 //! | 3 | the cluster: kubeconfig, context, unreachable server, rejected credentials, permission denied, node or namespace not found |
 //! | 4 | the pod: refused by admission or PodSecurity, could not start, or not running in time |
-//! | 129, 130, 143 | ended by SIGHUP, SIGINT (or a cancelled prompt), SIGTERM |
+//! | 129, 130, 143 | ended by SIGHUP, SIGINT (or a cancelled picker), SIGTERM |
 //!
 //! When a remote command ran, its own exit status passes through unchanged.
 
@@ -50,6 +50,9 @@ pub enum AppError {
     /// Flags or arguments that make no sense together.
     #[error("{0}")]
     Usage(String),
+    /// The user cancelled a prompt (Esc or Ctrl-C in the picker).
+    #[error("cancelled")]
+    Cancelled,
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -71,12 +74,16 @@ impl AppError {
                 },
             },
             AppError::Other(_) => 1,
+            AppError::Cancelled => 130,
         }
     }
 
     /// Interruptions need no "error:" line: the user asked for them.
     pub fn is_interruption(&self) -> bool {
-        matches!(self, AppError::Cluster(ClusterError::Interrupted { .. }))
+        matches!(
+            self,
+            AppError::Cancelled | AppError::Cluster(ClusterError::Interrupted { .. })
+        )
     }
 }
 

@@ -5,7 +5,9 @@
 
 mod cli;
 mod commands;
+mod complete;
 mod exit;
+mod picker;
 mod settings;
 
 use std::collections::BTreeMap;
@@ -19,6 +21,10 @@ use crate::commands::App;
 use crate::exit::{AppError, ExitStatus};
 
 fn main() -> ExitCode {
+    // Answers a shell's completion request (COMPLETE=bash toolbox ...) and
+    // exits, before any runtime or output starts.
+    clap_complete::CompleteEnv::with_factory(|| <Cli as clap::CommandFactory>::command())
+        .complete();
     let cli = Cli::parse();
     init_tracing(cli.global.verbose);
     let verbose = cli.global.verbose;

@@ -13,7 +13,7 @@ use toolbox_podtemplate::{
 };
 
 use crate::commands::App;
-use crate::commands::session::{self, CommonInputs, SessionArgs};
+use crate::commands::session::{self, CommonInputs, NodeArgs, SessionArgs};
 use crate::exit::{AppError, ExitStatus, usage};
 
 /// Debug a node with the pod `kubectl debug node/NODE --profile P` creates, and
@@ -27,9 +27,8 @@ use crate::exit::{AppError, ExitStatus, usage};
     after_help = "Examples:\n  toolbox debug-node node-1\n  toolbox debug-node node/node-1 --profile sysadmin --chroot -- journalctl -u kubelet -n 50\n  toolbox debug-node node-1 --profile netadmin --image nicolaka/netshoot -- ip addr"
 )]
 pub struct DebugNodeArgs {
-    /// The node: NAME or node/NAME
-    #[arg(value_name = "NODE")]
-    pub node: Option<String>,
+    #[command(flatten)]
+    pub target: NodeArgs,
 
     /// The command to run instead of a login shell
     #[arg(last = true, value_name = "COMMAND")]
@@ -75,7 +74,7 @@ pub struct DebugNodeArgs {
 pub struct EnvAssignments(Vec<(String, String)>);
 
 pub async fn run(args: DebugNodeArgs, app: &App) -> Result<ExitStatus, AppError> {
-    session::require_node_or_terminal(args.node.as_deref())?;
+    session::require_node_or_terminal(&args.target)?;
     let profile = args.profile.unwrap_or_else(|| app.settings.debug_profile());
     if args.chroot && !profile.allows_chroot() {
         return Err(usage(chroot_refusal(profile)));
@@ -88,7 +87,7 @@ pub async fn run(args: DebugNodeArgs, app: &App) -> Result<ExitStatus, AppError>
     let cluster = app.connect().await?;
     let (user, node) = tokio::try_join!(
         async { cluster.identity().await.map_err(AppError::from) },
-        session::resolve_node(&cluster, args.node.as_deref()),
+        session::resolve_node(&cluster, &args.target),
     )?;
     let node_name = node.metadata.name.clone().unwrap_or_default();
     let image = args

@@ -8,7 +8,7 @@ use toolbox_podtemplate::{
 };
 
 use crate::commands::App;
-use crate::commands::session::{self, CommonInputs, SessionArgs};
+use crate::commands::session::{self, CommonInputs, NodeArgs, SessionArgs};
 use crate::exit::{AppError, ExitStatus};
 
 /// Open a root shell on a node, through a privileged pod in the host's PID,
@@ -21,9 +21,8 @@ use crate::exit::{AppError, ExitStatus};
     after_help = "Examples:\n  toolbox node-shell node-1\n  toolbox node-shell node/node-1 -- journalctl -u kubelet -n 50\n  toolbox node-shell node-1 -x -- ls /host/etc"
 )]
 pub struct NodeShellArgs {
-    /// The node: NAME or node/NAME
-    #[arg(value_name = "NODE")]
-    pub node: Option<String>,
+    #[command(flatten)]
+    pub target: NodeArgs,
 
     /// The command to run instead of a login shell
     #[arg(last = true, value_name = "COMMAND")]
@@ -62,11 +61,11 @@ pub struct NodeShellArgs {
 }
 
 pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError> {
-    session::require_node_or_terminal(args.node.as_deref())?;
+    session::require_node_or_terminal(&args.target)?;
     let cluster = app.connect().await?;
     let (user, node) = tokio::try_join!(
         async { cluster.identity().await.map_err(AppError::from) },
-        session::resolve_node(&cluster, args.node.as_deref()),
+        session::resolve_node(&cluster, &args.target),
     )?;
     let node_name = node.metadata.name.clone().unwrap_or_default();
     let (os_label, os_image) = node_os_facts(&node);

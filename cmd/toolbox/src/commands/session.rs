@@ -14,6 +14,8 @@ use toolbox_podtemplate::{Audit, PodCommon};
 
 use crate::commands::App;
 use crate::exit::{AppError, ExitStatus, usage};
+use crate::{complete, picker};
+use clap_complete::engine::ArgValueCompleter;
 
 /// Options every node session takes.
 #[derive(Debug, Clone, clap::Args)]
@@ -55,35 +57,42 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     }
 }
 
-/// Fails at once, before any request, when there is no NODE and no
-/// terminal to pick one on.
-pub fn require_node_or_terminal(arg: Option<&str>) -> Result<(), AppError> {
-    let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    match arg {
-        Some(_) => Ok(()),
-        None if terminal => Err(usage(
-            "no NODE given: pass NODE (the interactive node picker is not built yet)",
-        )),
-        None => Err(usage(
+/// Which node: NODE, or a choice among the nodes `-l` matches, or the picker.
+#[derive(Debug, Clone, clap::Args)]
+pub struct NodeArgs {
+    /// The node: NAME or node/NAME. Omitted on a terminal, a picker opens
+    #[arg(value_name = "NODE", add = ArgValueCompleter::new(complete::nodes))]
+    pub node: Option<String>,
+
+    /// Choose among the nodes that match this label selector (the only match is used as is)
+    #[arg(short = 'l', long, value_name = "SELECTOR", conflicts_with = "node")]
+    pub selector: Option<String>,
+}
+
+/// Fails at once, before any request, when there is no NODE, no selector
+/// and no terminal to pick one on.
+pub fn require_node_or_terminal(target: &NodeArgs) -> Result<(), AppError> {
+    if target.node.is_none() && target.selector.is_none() && !picker::terminal_available() {
+        return Err(usage(
             "no NODE given and no terminal to pick one; pass NODE or -l SELECTOR",
-        )),
+        ));
     }
+    Ok(())
 }
 
 /// The node a session targets, checked to exist and to be Ready.
-pub async fn resolve_node(cluster: &ClusterContext, arg: Option<&str>) -> Result<Node, AppError> {
-    require_node_or_terminal(arg)?;
-    let name = parse_node_arg(arg.unwrap_or_default());
+pub async fn resolve_node(cluster: &ClusterContext, target: &NodeArgs) -> Result<Node, AppError> {
+    require_node_or_terminal(target)?;
+    let name = match &target.node {
+        Some(arg) => parse_node_arg(arg).to_string(),
+        None => picker::choose_node(cluster, target.selector.as_deref()).await?,
+    };
     if name.is_empty() {
         return Err(usage("NODE is empty"));
     }
-    let node = cluster.get_node(name).await?;
+    let node = cluster.get_node(&name).await?;
     if let Err(reason) = node_readiness(&node) {
-        return Err(toolbox_cluster::ClusterError::NodeNotReady {
-            name: name.to_string(),
-            reason,
-        }
-        .into());
+        return Err(toolbox_cluster::ClusterError::NodeNotReady { name, reason }.into());
     }
     Ok(node)
 }

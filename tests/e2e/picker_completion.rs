@@ -1,0 +1,281 @@
+//! The node picker (through a real PTY) and shell completion of live values.
+
+use std::time::Duration;
+
+use expectrl::{Eof, Expect, Session};
+use harness::{NodeSpec, TestNs, random_suffix};
+
+fn selector(ns: &TestNs) -> String {
+    format!("toolbox.test/e2e-namespace={}", ns.name)
+}
+
+#[tokio::test]
+async fn typing_part_of_a_name_and_enter_opens_the_shell_on_that_node() {
+    let mut ns = TestNs::new("pick").await;
+    ns.node("alpha", NodeSpec::default()).await;
+    let bravo = ns.node("bravo", NodeSpec::default()).await;
+    let mut cmd = ns.toolbox_process();
+    cmd.args(["node-shell", "-l", &selector(&ns)]);
+    let token = random_suffix();
+    let pods = ns.pods();
+    let (session, seen_node) = {
+        let mut session = tokio::task::spawn_blocking(move || {
+            let mut session = Session::spawn(cmd).expect("spawning toolbox on a pty");
+            session.set_expect_timeout(Some(Duration::from_secs(30)));
+            session.expect("Node").expect("the picker's prompt");
+            session.expect("alpha").expect("the node list");
+            session.send("bra").unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+            session.send("\r").unwrap();
+            session
+                .send_line(format!("echo picked-{token}-$((6*7))"))
+                .unwrap();
+            session
+                .expect(format!("picked-{token}-42"))
+                .expect("the shell on the chosen node");
+            session
+        })
+        .await
+        .unwrap();
+        // While the session is open, its pod is on the node that was picked.
+        let pod = ns
+            .wait_for_toolbox_pod("Running", Duration::from_secs(10))
+            .await;
+        let node = pod.spec.unwrap().node_name.unwrap();
+        session = tokio::task::spawn_blocking(move || {
+            session.send_line("exit").unwrap();
+            session.expect(Eof).expect("the session to end");
+            session
+        })
+        .await
+        .unwrap();
+        (session, node)
+    };
+    assert_eq!(seen_node, bravo);
+    let status = session.get_process().wait().unwrap();
+    assert!(
+        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
+        "{status:?}"
+    );
+    assert!(
+        pods.list(&Default::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn escape_cancels_with_130_and_creates_nothing() {
+    let mut ns = TestNs::new("pick-esc").await;
+    ns.node("alpha", NodeSpec::default()).await;
+    ns.node("bravo", NodeSpec::default()).await;
+    let mut cmd = ns.toolbox_process();
+    cmd.args(["debug-node", "-l", &selector(&ns)]);
+    let status = tokio::task::spawn_blocking(move || {
+        let mut session = Session::spawn(cmd).expect("spawning toolbox on a pty");
+        session.set_expect_timeout(Some(Duration::from_secs(30)));
+        session.expect("bravo").expect("the node list");
+        session.send("\x1b").unwrap();
+        session.expect(Eof).expect("toolbox to exit");
+        session.get_process().wait().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 130)),
+        "{status:?}"
+    );
+    let events = std::fs::read_to_string(&ns.env.audit_log).unwrap();
+    assert!(
+        !events.lines().any(|l| l.contains(&ns.name)
+            && l.contains("\"verb\":\"create\"")
+            && l.contains("\"resource\":\"pods\"")),
+        "no pod was created"
+    );
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn a_selector_matching_one_node_uses_it_and_none_is_an_error() {
+    let mut ns = TestNs::new("pick-one").await;
+    let only = ns.node("only", NodeSpec::default()).await;
+    let out = ns
+        .toolbox()
+        .args(["node-shell", "-l", &selector(&ns), "--", "echo", "ok"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ok\n");
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("Using node {only}")));
+
+    let out = ns
+        .toolbox()
+        .args([
+            "node-shell",
+            "-l",
+            "toolbox.test/nothing=here",
+            "--",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "error: no nodes match selector toolbox.test/nothing=here"
+    );
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn several_matches_without_a_terminal_fail_at_once() {
+    let mut ns = TestNs::new("pick-many").await;
+    ns.node("a", NodeSpec::default()).await;
+    ns.node("b", NodeSpec::default()).await;
+    let out = ns
+        .toolbox()
+        .args(["node-shell", "-l", &selector(&ns), "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("2 nodes match selector"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    ns.finish().await;
+}
+
+/// Runs the dynamic completion protocol of `shell` for the words typed so far.
+fn complete(
+    ns: &TestNs,
+    shell: &str,
+    words: &[&str],
+    kubeconfig: Option<&std::path::Path>,
+) -> std::process::Output {
+    let mut cmd = ns.toolbox_process();
+    if let Some(path) = kubeconfig {
+        cmd.env("KUBECONFIG", path);
+    }
+    cmd.env("COMPLETE", shell)
+        .env("_CLAP_COMPLETE_INDEX", (words.len() - 1).to_string());
+    if shell == "bash" {
+        cmd.env("_CLAP_COMPLETE_COMP_TYPE", "9")
+            .env("_CLAP_COMPLETE_SPACE", "true")
+            .env("_CLAP_IFS", "\n");
+    }
+    cmd.arg("--").args(words);
+    cmd.output().unwrap()
+}
+
+fn lines(out: &std::process::Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test]
+async fn completion_offers_live_nodes_namespaces_and_contexts() {
+    let mut ns = TestNs::new("complete").await;
+    let node = ns.node("cmp", NodeSpec::default()).await;
+    let cordoned = ns
+        .node(
+            "cordoned",
+            NodeSpec {
+                unschedulable: true,
+                ..Default::default()
+            },
+        )
+        .await;
+
+    let bash = complete(&ns, "bash", &["toolbox", "node-shell", &ns.name], None);
+    assert!(
+        bash.status.success() && bash.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&bash.stderr)
+    );
+    let mut got = lines(&bash);
+    got.sort();
+    assert_eq!(got, vec![node.clone(), cordoned.clone()]);
+
+    // zsh shows each node's status as its description.
+    let zsh = complete(&ns, "zsh", &["toolbox", "debug-node", &ns.name], None);
+    let got = lines(&zsh);
+    assert!(got.contains(&format!("{node}:Ready")), "{got:?}");
+    assert!(
+        got.contains(&format!("{cordoned}:Ready,SchedulingDisabled")),
+        "{got:?}"
+    );
+
+    let namespaces = complete(
+        &ns,
+        "bash",
+        &["toolbox", "-n", &ns.name[..ns.name.len() - 2]],
+        None,
+    );
+    assert_eq!(lines(&namespaces), vec![ns.name.clone()]);
+
+    let contexts = complete(
+        &ns,
+        "bash",
+        &["toolbox", "--context", "toolbox-local"],
+        None,
+    );
+    assert_eq!(
+        lines(&contexts),
+        vec!["toolbox-local".to_string(), "toolbox-local-dev".to_string()]
+    );
+
+    // --kubeconfig already on the line is honoured: dev's kubeconfig has one context.
+    let dev = ns.env.kubeconfig_dev.to_string_lossy().into_owned();
+    let contexts = complete(
+        &ns,
+        "bash",
+        &["toolbox", "--kubeconfig", &dev, "--context", ""],
+        None,
+    );
+    assert_eq!(lines(&contexts), vec!["toolbox-local".to_string()]);
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn completion_with_the_server_down_prints_nothing() {
+    let ns = TestNs::new("complete-down").await;
+    let dir = std::env::temp_dir().join(format!("{}-down", ns.name));
+    std::fs::create_dir_all(&dir).unwrap();
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:1\ncontexts:\n- name: down\n  context:\n    cluster: c\n    user: u\nusers:\n- name: u\n  user:\n    token: t\ncurrent-context: down\n",
+    )
+    .unwrap();
+    for shell in ["bash", "zsh"] {
+        let out = complete(
+            &ns,
+            shell,
+            &["toolbox", "node-shell", "node"],
+            Some(&kubeconfig),
+        );
+        assert!(out.status.success(), "{shell}");
+        assert!(
+            out.stdout.iter().all(u8::is_ascii_whitespace),
+            "{shell}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{shell}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    ns.finish().await;
+}
