@@ -23,8 +23,7 @@ use crate::exit::{AppError, ExitStatus};
 fn main() -> ExitCode {
     // Answers a shell's completion request (COMPLETE=bash toolbox ...) and
     // exits, before any runtime or output starts.
-    clap_complete::CompleteEnv::with_factory(|| <Cli as clap::CommandFactory>::command())
-        .complete();
+    clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command).complete();
     let cli = Cli::parse();
     init_tracing(cli.global.verbose);
     let verbose = cli.global.verbose;

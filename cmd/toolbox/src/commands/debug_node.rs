@@ -294,7 +294,7 @@ mod tests {
     #[test]
     fn defaults_leave_profile_and_image_to_the_settings() {
         let args = parse(&["node-1"]).unwrap();
-        assert_eq!(args.node.as_deref(), Some("node-1"));
+        assert_eq!(args.target.node.as_deref(), Some("node-1"));
         assert_eq!(args.profile, None);
         assert_eq!(args.image, None);
         assert_eq!(args.container, "debugger");
