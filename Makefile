@@ -4,6 +4,7 @@
 #   make test           lint, unit tests, then e2e tests on a fresh local cluster
 #   make cluster-up     start a local cluster (NODES=3) for trying toolbox by hand
 #   make cluster-down   stop it and remove its state
+#   make completions    regenerate the shell completion scripts in completions/
 #   make bench          benchmarks against kubectl (docs/benchmarks.md)
 
 SHELL := bash
@@ -69,6 +70,18 @@ cluster-up: kube-bin
 .PHONY: cluster-down
 cluster-down:
 	@if [ -x $(CLUSTER_BIN)/localcluster ]; then $(CLUSTER_BIN)/localcluster down -dir $(CLUSTER_DIR); fi
+
+## ---- shell completion -----------------------------------------------------
+
+COMPLETION_FILES := bash:toolbox.bash zsh:_toolbox fish:toolbox.fish powershell:_toolbox.ps1 elvish:toolbox.elv
+
+# Regenerates the static scripts in completions/; a test fails when they are stale.
+.PHONY: completions
+completions: build
+	@for entry in $(COMPLETION_FILES); do \
+		target/debug/toolbox completion $${entry%%:*} > completions/$${entry#*:}; \
+	done
+	@echo "completions/ regenerated"
 
 ## ---- checks ---------------------------------------------------------------
 

@@ -237,6 +237,22 @@ fn no_node_and_no_terminal_fails_at_once() {
 }
 
 #[test]
+fn completion_scripts_in_the_repository_are_current() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../completions");
+    for (shell, file) in [
+        ("bash", "toolbox.bash"),
+        ("zsh", "_toolbox"),
+        ("fish", "toolbox.fish"),
+        ("powershell", "_toolbox.ps1"),
+        ("elvish", "toolbox.elv"),
+    ] {
+        let out = toolbox().args(["completion", shell]).output().unwrap();
+        let checked_in = std::fs::read(dir.join(file)).unwrap_or_default();
+        assert!(out.stdout == checked_in, "completions/{file} is stale: run `make completions`");
+    }
+}
+
+#[test]
 fn completion_scripts_print_for_every_shell() {
     for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
         let out = toolbox().args(["completion", shell]).output().unwrap();

@@ -1,0 +1,172 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'toolbox'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'toolbox' {
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Username to impersonate for the operation')
+            [CompletionResult]::new('--as-group', '--as-group', [CompletionResultType]::ParameterName, 'Group to impersonate for the operation (repeatable)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('node-shell', 'node-shell', [CompletionResultType]::ParameterValue, 'Open a root shell on a node (nsenter into the host''s namespaces)')
+            [CompletionResult]::new('debug-node', 'debug-node', [CompletionResultType]::ParameterValue, 'Debug a node with kubectl''s debug-node pod, deleted when the session ends')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the effective settings and where each value came from')
+            [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'toolbox;node-shell' {
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Choose among the nodes that match this label selector (the only match is used as is)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Choose among the nodes that match this label selector (the only match is used as is)')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The image; it needs nsenter and sleep [default: alpine]')
+            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'How long the pod may live; it stops by itself after this [default: 1h]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the pod to start [default: 2m]')
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why you need the node; recorded on the pod for the audit trail')
+            [CompletionResult]::new('--image-pull-secret', '--image-pull-secret', [CompletionResultType]::ParameterName, 'A Secret to pull the image with (repeatable)')
+            [CompletionResult]::new('--image-pull-policy', '--image-pull-policy', [CompletionResultType]::ParameterName, 'When to pull the image')
+            [CompletionResult]::new('--priority-class', '--priority-class', [CompletionResultType]::ParameterName, 'The pod''s PriorityClass, e.g. system-node-critical for a node at its pod limit')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Username to impersonate for the operation')
+            [CompletionResult]::new('--as-group', '--as-group', [CompletionResultType]::ParameterName, 'Group to impersonate for the operation (repeatable)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)')
+            [CompletionResult]::new('--no-mount', '--no-mount', [CompletionResultType]::ParameterName, 'Do not enter the host''s mount namespace')
+            [CompletionResult]::new('--no-uts', '--no-uts', [CompletionResultType]::ParameterName, 'Do not enter the host''s UTS namespace (hostname)')
+            [CompletionResult]::new('--no-ipc', '--no-ipc', [CompletionResultType]::ParameterName, 'Do not enter the host''s IPC namespace, and do not share it with the pod')
+            [CompletionResult]::new('--no-net', '--no-net', [CompletionResultType]::ParameterName, 'Do not enter the host''s network namespace, and do not share it with the pod')
+            [CompletionResult]::new('--no-pid', '--no-pid', [CompletionResultType]::ParameterName, 'Do not enter the host''s PID namespace, and do not share it with the pod')
+            [CompletionResult]::new('-x', '-x', [CompletionResultType]::ParameterName, 'Mount the host''s / at /host and run the shell in the container, without nsenter')
+            [CompletionResult]::new('--host-mount', '--host-mount', [CompletionResultType]::ParameterName, 'Mount the host''s / at /host and run the shell in the container, without nsenter')
+            [CompletionResult]::new('--keep', '--keep', [CompletionResultType]::ParameterName, 'Leave the pod running after the session, and print how to reach and remove it')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'toolbox;debug-node' {
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Choose among the nodes that match this label selector (the only match is used as is)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Choose among the nodes that match this label selector (the only match is used as is)')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The debug container''s image [default: the debug_image setting, busybox]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'The privileges the debug container gets, as kubectl''s debug profiles [default: the debug_profile setting, general]')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment variables to set in the container: NAME=VALUE (repeatable; A=1,B=2 sets two, as in kubectl)')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'The debug container''s name')
+            [CompletionResult]::new('--container', '--container', [CompletionResultType]::ParameterName, 'The debug container''s name')
+            [CompletionResult]::new('--custom', '--custom', [CompletionResultType]::ParameterName, 'A partial container spec (JSON or YAML) merged onto the profile''s container, as kubectl''s --custom')
+            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'How long the pod may live; it stops by itself after this [default: 1h]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the pod to start [default: 2m]')
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why you need the node; recorded on the pod for the audit trail')
+            [CompletionResult]::new('--image-pull-secret', '--image-pull-secret', [CompletionResultType]::ParameterName, 'A Secret to pull the image with (repeatable)')
+            [CompletionResult]::new('--image-pull-policy', '--image-pull-policy', [CompletionResultType]::ParameterName, 'When to pull the image')
+            [CompletionResult]::new('--priority-class', '--priority-class', [CompletionResultType]::ParameterName, 'The pod''s PriorityClass, e.g. system-node-critical for a node at its pod limit')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Username to impersonate for the operation')
+            [CompletionResult]::new('--as-group', '--as-group', [CompletionResultType]::ParameterName, 'Group to impersonate for the operation (repeatable)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Do not print the "Creating debugging pod" line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Do not print the "Creating debugging pod" line')
+            [CompletionResult]::new('--chroot', '--chroot', [CompletionResultType]::ParameterName, 'Run the shell or COMMAND chrooted into the node''s / (mounted at /host)')
+            [CompletionResult]::new('--keep', '--keep', [CompletionResultType]::ParameterName, 'Leave the pod running after the session, and print how to reach and remove it')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'toolbox;config' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Username to impersonate for the operation')
+            [CompletionResult]::new('--as-group', '--as-group', [CompletionResultType]::ParameterName, 'Group to impersonate for the operation (repeatable)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'toolbox;completion' {
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Username to impersonate for the operation')
+            [CompletionResult]::new('--as-group', '--as-group', [CompletionResultType]::ParameterName, 'Group to impersonate for the operation (repeatable)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'toolbox;help' {
+            [CompletionResult]::new('node-shell', 'node-shell', [CompletionResultType]::ParameterValue, 'Open a root shell on a node (nsenter into the host''s namespaces)')
+            [CompletionResult]::new('debug-node', 'debug-node', [CompletionResultType]::ParameterValue, 'Debug a node with kubectl''s debug-node pod, deleted when the session ends')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the effective settings and where each value came from')
+            [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'toolbox;help;node-shell' {
+            break
+        }
+        'toolbox;help;debug-node' {
+            break
+        }
+        'toolbox;help;config' {
+            break
+        }
+        'toolbox;help;completion' {
+            break
+        }
+        'toolbox;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

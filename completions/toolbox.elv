@@ -1,0 +1,156 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[toolbox] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'toolbox'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'toolbox'= {
+            cand --kubeconfig 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)'
+            cand --context 'The kubeconfig context to use'
+            cand -n 'The namespace toolbox creates its pods in'
+            cand --namespace 'The namespace toolbox creates its pods in'
+            cand --as 'Username to impersonate for the operation'
+            cand --as-group 'Group to impersonate for the operation (repeatable)'
+            cand --config 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)'
+            cand -v 'More output on stderr: -v for details, -vv for debugging'
+            cand --verbose 'More output on stderr: -v for details, -vv for debugging'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand node-shell 'Open a root shell on a node (nsenter into the host''s namespaces)'
+            cand debug-node 'Debug a node with kubectl''s debug-node pod, deleted when the session ends'
+            cand config 'Show the effective settings and where each value came from'
+            cand completion 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'toolbox;node-shell'= {
+            cand -l 'Choose among the nodes that match this label selector (the only match is used as is)'
+            cand --selector 'Choose among the nodes that match this label selector (the only match is used as is)'
+            cand --image 'The image; it needs nsenter and sleep [default: alpine]'
+            cand --ttl 'How long the pod may live; it stops by itself after this [default: 1h]'
+            cand --timeout 'How long to wait for the pod to start [default: 2m]'
+            cand --reason 'Why you need the node; recorded on the pod for the audit trail'
+            cand --image-pull-secret 'A Secret to pull the image with (repeatable)'
+            cand --image-pull-policy 'When to pull the image'
+            cand --priority-class 'The pod''s PriorityClass, e.g. system-node-critical for a node at its pod limit'
+            cand --kubeconfig 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)'
+            cand --context 'The kubeconfig context to use'
+            cand -n 'The namespace toolbox creates its pods in'
+            cand --namespace 'The namespace toolbox creates its pods in'
+            cand --as 'Username to impersonate for the operation'
+            cand --as-group 'Group to impersonate for the operation (repeatable)'
+            cand --config 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)'
+            cand --no-mount 'Do not enter the host''s mount namespace'
+            cand --no-uts 'Do not enter the host''s UTS namespace (hostname)'
+            cand --no-ipc 'Do not enter the host''s IPC namespace, and do not share it with the pod'
+            cand --no-net 'Do not enter the host''s network namespace, and do not share it with the pod'
+            cand --no-pid 'Do not enter the host''s PID namespace, and do not share it with the pod'
+            cand -x 'Mount the host''s / at /host and run the shell in the container, without nsenter'
+            cand --host-mount 'Mount the host''s / at /host and run the shell in the container, without nsenter'
+            cand --keep 'Leave the pod running after the session, and print how to reach and remove it'
+            cand -v 'More output on stderr: -v for details, -vv for debugging'
+            cand --verbose 'More output on stderr: -v for details, -vv for debugging'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'toolbox;debug-node'= {
+            cand -l 'Choose among the nodes that match this label selector (the only match is used as is)'
+            cand --selector 'Choose among the nodes that match this label selector (the only match is used as is)'
+            cand --image 'The debug container''s image [default: the debug_image setting, busybox]'
+            cand --profile 'The privileges the debug container gets, as kubectl''s debug profiles [default: the debug_profile setting, general]'
+            cand --env 'Environment variables to set in the container: NAME=VALUE (repeatable; A=1,B=2 sets two, as in kubectl)'
+            cand -c 'The debug container''s name'
+            cand --container 'The debug container''s name'
+            cand --custom 'A partial container spec (JSON or YAML) merged onto the profile''s container, as kubectl''s --custom'
+            cand --ttl 'How long the pod may live; it stops by itself after this [default: 1h]'
+            cand --timeout 'How long to wait for the pod to start [default: 2m]'
+            cand --reason 'Why you need the node; recorded on the pod for the audit trail'
+            cand --image-pull-secret 'A Secret to pull the image with (repeatable)'
+            cand --image-pull-policy 'When to pull the image'
+            cand --priority-class 'The pod''s PriorityClass, e.g. system-node-critical for a node at its pod limit'
+            cand --kubeconfig 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)'
+            cand --context 'The kubeconfig context to use'
+            cand -n 'The namespace toolbox creates its pods in'
+            cand --namespace 'The namespace toolbox creates its pods in'
+            cand --as 'Username to impersonate for the operation'
+            cand --as-group 'Group to impersonate for the operation (repeatable)'
+            cand --config 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)'
+            cand -q 'Do not print the "Creating debugging pod" line'
+            cand --quiet 'Do not print the "Creating debugging pod" line'
+            cand --chroot 'Run the shell or COMMAND chrooted into the node''s / (mounted at /host)'
+            cand --keep 'Leave the pod running after the session, and print how to reach and remove it'
+            cand -v 'More output on stderr: -v for details, -vv for debugging'
+            cand --verbose 'More output on stderr: -v for details, -vv for debugging'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'toolbox;config'= {
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --kubeconfig 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)'
+            cand --context 'The kubeconfig context to use'
+            cand -n 'The namespace toolbox creates its pods in'
+            cand --namespace 'The namespace toolbox creates its pods in'
+            cand --as 'Username to impersonate for the operation'
+            cand --as-group 'Group to impersonate for the operation (repeatable)'
+            cand --config 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)'
+            cand -v 'More output on stderr: -v for details, -vv for debugging'
+            cand --verbose 'More output on stderr: -v for details, -vv for debugging'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'toolbox;completion'= {
+            cand --kubeconfig 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)'
+            cand --context 'The kubeconfig context to use'
+            cand -n 'The namespace toolbox creates its pods in'
+            cand --namespace 'The namespace toolbox creates its pods in'
+            cand --as 'Username to impersonate for the operation'
+            cand --as-group 'Group to impersonate for the operation (repeatable)'
+            cand --config 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)'
+            cand -v 'More output on stderr: -v for details, -vv for debugging'
+            cand --verbose 'More output on stderr: -v for details, -vv for debugging'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'toolbox;help'= {
+            cand node-shell 'Open a root shell on a node (nsenter into the host''s namespaces)'
+            cand debug-node 'Debug a node with kubectl''s debug-node pod, deleted when the session ends'
+            cand config 'Show the effective settings and where each value came from'
+            cand completion 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'toolbox;help;node-shell'= {
+        }
+        &'toolbox;help;debug-node'= {
+        }
+        &'toolbox;help;config'= {
+        }
+        &'toolbox;help;completion'= {
+        }
+        &'toolbox;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

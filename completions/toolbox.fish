@@ -1,0 +1,123 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_toolbox_global_optspecs
+    string join \n kubeconfig= context= n/namespace= as= as-group= config= v/verbose h/help V/version
+end
+
+function __fish_toolbox_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_toolbox_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_toolbox_using_subcommand
+    set -l cmd (__fish_toolbox_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c toolbox -n "__fish_toolbox_needs_command" -l kubeconfig -d 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)' -r -F
+complete -c toolbox -n "__fish_toolbox_needs_command" -l context -d 'The kubeconfig context to use' -r
+complete -c toolbox -n "__fish_toolbox_needs_command" -s n -l namespace -d 'The namespace toolbox creates its pods in' -r
+complete -c toolbox -n "__fish_toolbox_needs_command" -l as -d 'Username to impersonate for the operation' -r
+complete -c toolbox -n "__fish_toolbox_needs_command" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
+complete -c toolbox -n "__fish_toolbox_needs_command" -l config -d 'toolbox\'s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)' -r -F
+complete -c toolbox -n "__fish_toolbox_needs_command" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
+complete -c toolbox -n "__fish_toolbox_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c toolbox -n "__fish_toolbox_needs_command" -s V -l version -d 'Print version'
+complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "node-shell" -d 'Open a root shell on a node (nsenter into the host\'s namespaces)'
+complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "debug-node" -d 'Debug a node with kubectl\'s debug-node pod, deleted when the session ends'
+complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "config" -d 'Show the effective settings and where each value came from'
+complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "completion" -d 'Print a shell completion script'
+complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -s l -l selector -d 'Choose among the nodes that match this label selector (the only match is used as is)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l image -d 'The image; it needs nsenter and sleep [default: alpine]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l ttl -d 'How long the pod may live; it stops by itself after this [default: 1h]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l timeout -d 'How long to wait for the pod to start [default: 2m]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l reason -d 'Why you need the node; recorded on the pod for the audit trail' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l image-pull-secret -d 'A Secret to pull the image with (repeatable)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l image-pull-policy -d 'When to pull the image' -r -f -a "Always\t''
+IfNotPresent\t''
+Never\t''"
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l priority-class -d 'The pod\'s PriorityClass, e.g. system-node-critical for a node at its pod limit' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l kubeconfig -d 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l context -d 'The kubeconfig context to use' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -s n -l namespace -d 'The namespace toolbox creates its pods in' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l as -d 'Username to impersonate for the operation' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l config -d 'toolbox\'s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l no-mount -d 'Do not enter the host\'s mount namespace'
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l no-uts -d 'Do not enter the host\'s UTS namespace (hostname)'
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l no-ipc -d 'Do not enter the host\'s IPC namespace, and do not share it with the pod'
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l no-net -d 'Do not enter the host\'s network namespace, and do not share it with the pod'
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l no-pid -d 'Do not enter the host\'s PID namespace, and do not share it with the pod'
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -s x -l host-mount -d 'Mount the host\'s / at /host and run the shell in the container, without nsenter'
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l keep -d 'Leave the pod running after the session, and print how to reach and remove it'
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -s h -l help -d 'Print help'
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -s V -l version -d 'Print version'
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s l -l selector -d 'Choose among the nodes that match this label selector (the only match is used as is)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l image -d 'The debug container\'s image [default: the debug_image setting, busybox]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l profile -d 'The privileges the debug container gets, as kubectl\'s debug profiles [default: the debug_profile setting, general]' -r -f -a "legacy\t''
+general\t''
+baseline\t''
+restricted\t''
+netadmin\t''
+sysadmin\t''"
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l env -d 'Environment variables to set in the container: NAME=VALUE (repeatable; A=1,B=2 sets two, as in kubectl)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s c -l container -d 'The debug container\'s name' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l custom -d 'A partial container spec (JSON or YAML) merged onto the profile\'s container, as kubectl\'s --custom' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l ttl -d 'How long the pod may live; it stops by itself after this [default: 1h]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l timeout -d 'How long to wait for the pod to start [default: 2m]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l reason -d 'Why you need the node; recorded on the pod for the audit trail' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l image-pull-secret -d 'A Secret to pull the image with (repeatable)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l image-pull-policy -d 'When to pull the image' -r -f -a "Always\t''
+IfNotPresent\t''
+Never\t''"
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l priority-class -d 'The pod\'s PriorityClass, e.g. system-node-critical for a node at its pod limit' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l kubeconfig -d 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l context -d 'The kubeconfig context to use' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s n -l namespace -d 'The namespace toolbox creates its pods in' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l as -d 'Username to impersonate for the operation' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l config -d 'toolbox\'s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s q -l quiet -d 'Do not print the "Creating debugging pod" line'
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l chroot -d 'Run the shell or COMMAND chrooted into the node\'s / (mounted at /host)'
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l keep -d 'Leave the pod running after the session, and print how to reach and remove it'
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s h -l help -d 'Print help'
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s V -l version -d 'Print version'
+complete -c toolbox -n "__fish_toolbox_using_subcommand config" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c toolbox -n "__fish_toolbox_using_subcommand config" -l kubeconfig -d 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand config" -l context -d 'The kubeconfig context to use' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand config" -s n -l namespace -d 'The namespace toolbox creates its pods in' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand config" -l as -d 'Username to impersonate for the operation' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand config" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand config" -l config -d 'toolbox\'s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand config" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
+complete -c toolbox -n "__fish_toolbox_using_subcommand config" -s h -l help -d 'Print help'
+complete -c toolbox -n "__fish_toolbox_using_subcommand config" -s V -l version -d 'Print version'
+complete -c toolbox -n "__fish_toolbox_using_subcommand completion" -l kubeconfig -d 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand completion" -l context -d 'The kubeconfig context to use' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand completion" -s n -l namespace -d 'The namespace toolbox creates its pods in' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand completion" -l as -d 'Username to impersonate for the operation' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand completion" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand completion" -l config -d 'toolbox\'s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand completion" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
+complete -c toolbox -n "__fish_toolbox_using_subcommand completion" -s h -l help -d 'Print help'
+complete -c toolbox -n "__fish_toolbox_using_subcommand completion" -s V -l version -d 'Print version'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node config completion help" -f -a "node-shell" -d 'Open a root shell on a node (nsenter into the host\'s namespaces)'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node config completion help" -f -a "debug-node" -d 'Debug a node with kubectl\'s debug-node pod, deleted when the session ends'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node config completion help" -f -a "config" -d 'Show the effective settings and where each value came from'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node config completion help" -f -a "completion" -d 'Print a shell completion script'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node config completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
