@@ -5,7 +5,7 @@
 #   make cluster-up     start a local cluster (NODES=3) for trying toolbox by hand
 #   make cluster-down   stop it and remove its state
 #   make completions    regenerate the shell completion scripts in completions/
-#   make bench          benchmarks against kubectl (docs/benchmarks.md)
+#   make bench          benchmarks against kubectl on 5,000 simulated nodes (docs/benchmarks.md)
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -120,3 +120,26 @@ e2e-test: kube-bin build
 
 .PHONY: test
 test: lint-if-available unit-test e2e-test
+
+## ---- benchmarks ---------------------------------------------------------------
+
+# A cluster of 5,000 simulated nodes of its own; stopped at the end unless
+# BENCH_KEEP_CLUSTER=1, since its heartbeats load the machine.
+BENCH_CLUSTER_DIR := target/cluster-bench
+BENCH_NODES ?= 5000
+
+.PHONY: bench-tools
+bench-tools:
+	@test -x /usr/bin/time || { apt-get update -qq && apt-get install -y -qq time; }
+
+.PHONY: bench
+bench: kube-bin bench-tools
+	$(CARGO) build --locked --release -p toolbox -p toolbox-e2e --bin toolbox --bin bench
+	@$(MAKE) --no-print-directory cluster-up CLUSTER_DIR=$(BENCH_CLUSTER_DIR) NODES=$(BENCH_NODES) >/dev/null
+	@trap '[ "$${BENCH_KEEP_CLUSTER:-}" = 1 ] || $(MAKE) --no-print-directory cluster-down CLUSTER_DIR=$(BENCH_CLUSTER_DIR)' EXIT; \
+	TOOLBOX_E2E_CLUSTER=$(CURDIR)/$(BENCH_CLUSTER_DIR) target/release/bench
+
+# Only the completion and picker figures (issue: node-name completion at scale).
+.PHONY: bench-complete
+bench-complete:
+	@$(MAKE) --no-print-directory bench BENCH_ONLY=completion

@@ -71,7 +71,7 @@ where
     F: FnOnce(ClusterContext) -> Fut,
     Fut: std::future::Future<Output = toolbox_cluster::Result<Vec<(String, String)>>>,
 {
-    let options = options_on_the_line(std::env::args_os());
+    let options = ConnectOptions { user_agent: Some(crate::commands::user_agent()), ..options_on_the_line(std::env::args_os()) };
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

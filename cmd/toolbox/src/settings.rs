@@ -106,6 +106,8 @@ pub struct LoadedSettings {
     /// Every set key ("ttl", "resources.cpu_limit", "labels.team") and its source.
     pub sources: BTreeMap<String, Source>,
     pub file: Option<PathBuf>,
+    /// Things worth a line on stderr, such as a likely misspelt variable.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -114,8 +116,6 @@ pub enum SettingsError {
     MissingFile { path: PathBuf },
     #[error("config file {path}: {message}")]
     BadFile { path: PathBuf, message: String },
-    #[error("unknown setting {var} in the environment; known settings: {known}")]
-    UnknownEnv { var: String, known: String },
     #[error("setting {key} = {value:?} (from {origin}) is invalid: {allowed}")]
     BadValue {
         key: String,
@@ -192,24 +192,31 @@ pub fn load(
         .filter(|(k, _)| k.starts_with(ENV_PREFIX) && !NON_SETTING_VARS.contains(&k.as_str()))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    // Other programs use TOOLBOX_* too (toolbx sets TOOLBOX_PATH), so a
+    // variable that is not a setting is left alone; one that looks like a
+    // misspelt setting gets a warning.
     let known = known_keys();
     let mut env_keys = BTreeMap::new();
-    for var in settings_env.keys() {
+    let mut warnings = Vec::new();
+    let mut settings_env = settings_env;
+    settings_env.retain(|var, _| {
         let key = env_var_key(var);
         let top = key.split('.').next().unwrap_or_default();
-        let nested_ok = matches!(top, "labels" | "annotations") || known.contains(&key);
-        if !nested_ok {
-            return Err(SettingsError::UnknownEnv {
-                var: var.clone(),
-                known: known
-                    .iter()
-                    .map(|k| key_env_var(k))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
+        if matches!(top, "labels" | "annotations") || known.contains(&key) {
+            env_keys.insert(key, var.clone());
+            return true;
         }
-        env_keys.insert(key, var.clone());
-    }
+        let suggestion = known
+            .iter()
+            .map(|k| key_env_var(k))
+            .map(|candidate| (strsim::jaro_winkler(var, &candidate), candidate))
+            .filter(|(score, _)| *score > 0.93)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((_, candidate)) = suggestion {
+            warnings.push(format!("ignoring {var}: not a toolbox setting (did you mean {candidate}?)"));
+        }
+        false
+    });
     builder = builder.add_source(
         config::Environment::with_prefix("TOOLBOX")
             .prefix_separator("_")
@@ -239,6 +246,7 @@ pub fn load(
         settings,
         sources,
         file,
+        warnings,
     };
     loaded.validate()?;
     Ok(loaded)
@@ -494,16 +502,16 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_environment_variable_is_an_error() {
-        let err = load(None, &env(&[("TOOLBOX_IMAGES", "x")]))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("TOOLBOX_IMAGES") && err.contains("TOOLBOX_IMAGE"),
-            "{err}"
+    fn a_misspelt_environment_variable_is_ignored_with_a_warning() {
+        let loaded = load(None, &env(&[("TOOLBOX_IMAGES", "x")])).unwrap();
+        assert_eq!(loaded.settings.image, Settings::default().image);
+        assert_eq!(
+            loaded.warnings,
+            vec!["ignoring TOOLBOX_IMAGES: not a toolbox setting (did you mean TOOLBOX_IMAGE?)".to_string()]
         );
-        // Variables that configure toolbox itself are not settings.
-        assert!(load(None, &env(&[("TOOLBOX_LOG", "debug")])).is_ok());
+        // Other programs' TOOLBOX_* variables, and toolbox's own non-settings, pass silently.
+        let loaded = load(None, &env(&[("TOOLBOX_PATH", "/usr/bin/toolbox"), ("TOOLBOX_LOG", "debug")])).unwrap();
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub struct ConnectOptions {
     pub as_user: Option<String>,
     /// `--as-group`, repeatable.
     pub as_groups: Vec<String>,
+    /// Sent with every request, so that audit logs name the tool.
+    pub user_agent: Option<String>,
 }
 
 /// A connected cluster: the one client every command shares, and what it
@@ -141,6 +143,9 @@ impl ClusterContext {
         }
         if !options.as_groups.is_empty() {
             config.auth_info.impersonate_groups = Some(options.as_groups.clone());
+        }
+        if let Some(agent) = options.user_agent.as_deref().and_then(|a| http::HeaderValue::from_str(a).ok()) {
+            config.headers.push((http::header::USER_AGENT, agent));
         }
         let namespace = options
             .namespace

@@ -24,6 +24,9 @@ pub struct App {
 impl App {
     pub fn new(global: GlobalArgs, env: &BTreeMap<String, String>) -> Result<App, AppError> {
         let mut settings = settings::load(global.config.as_deref(), env)?;
+        for warning in &settings.warnings {
+            eprintln!("warning: {warning}");
+        }
         if let Some(namespace) = &global.namespace {
             settings.settings.namespace = Some(namespace.clone());
             settings.set_by_flag("namespace", "--namespace");
@@ -40,7 +43,13 @@ impl App {
             namespace: self.settings.settings.namespace.clone(),
             as_user: self.global.as_user.clone(),
             as_groups: self.global.as_groups.clone(),
+            user_agent: Some(user_agent()),
         };
         Ok(ClusterContext::connect(&options).await?)
     }
+}
+
+/// toolbox/VERSION (OS/ARCH), as kubectl names itself in audit logs.
+pub fn user_agent() -> String {
+    format!("toolbox/v{} ({}/{})", env!("CARGO_PKG_VERSION"), std::env::consts::OS, std::env::consts::ARCH)
 }
