@@ -36,6 +36,8 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('node-shell', 'node-shell', [CompletionResultType]::ParameterValue, 'Open a root shell on a node (nsenter into the host''s namespaces)')
             [CompletionResult]::new('debug-node', 'debug-node', [CompletionResultType]::ParameterValue, 'Debug a node with kubectl''s debug-node pod, deleted when the session ends')
+            [CompletionResult]::new('compare', 'compare', [CompletionResultType]::ParameterValue, 'Compare node-shell and debug-node on this cluster, node and namespace')
+            [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Find and delete the node-debug pods that toolbox and other tools left behind')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the effective settings and where each value came from')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -108,6 +110,56 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'toolbox;compare' {
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Choose among the nodes that match this label selector (the only match is used as is)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Choose among the nodes that match this label selector (the only match is used as is)')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The image of both pods [default: the image and debug_image settings]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'debug-node''s profile [default: the debug_profile setting, general]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: the comparison as tables, or all of it as JSON or YAML')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: the comparison as tables, or all of it as JSON or YAML')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Username to impersonate for the operation')
+            [CompletionResult]::new('--as-group', '--as-group', [CompletionResultType]::ParameterName, 'Group to impersonate for the operation (repeatable)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)')
+            [CompletionResult]::new('--diff', '--diff', [CompletionResultType]::ParameterName, 'Print a unified diff of the two pods'' YAML, and nothing else')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'toolbox;cleanup' {
+            [CompletionResult]::new('--node', '--node', [CompletionResultType]::ParameterName, 'Only pods on this node (NAME or node/NAME)')
+            [CompletionResult]::new('--tool', '--tool', [CompletionResultType]::ParameterName, 'Only the pods of this tool (repeatable)')
+            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Only pods at least this old, e.g. 30m or 2h')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: a table, or what was found and done as JSON or YAML')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table, or what was found and done as JSON or YAML')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Username to impersonate for the operation')
+            [CompletionResult]::new('--as-group', '--as-group', [CompletionResultType]::ParameterName, 'Group to impersonate for the operation (repeatable)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Look in all namespaces, even when -n is given (the default without -n)')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Look in all namespaces, even when -n is given (the default without -n)')
+            [CompletionResult]::new('--finished', '--finished', [CompletionResultType]::ParameterName, 'Only pods whose containers have ended (phase Succeeded or Failed)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Delete everything listed without asking')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Delete everything listed without asking')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'List what would be deleted, and delete nothing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'toolbox;config' {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
@@ -145,6 +197,8 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
         'toolbox;help' {
             [CompletionResult]::new('node-shell', 'node-shell', [CompletionResultType]::ParameterValue, 'Open a root shell on a node (nsenter into the host''s namespaces)')
             [CompletionResult]::new('debug-node', 'debug-node', [CompletionResultType]::ParameterValue, 'Debug a node with kubectl''s debug-node pod, deleted when the session ends')
+            [CompletionResult]::new('compare', 'compare', [CompletionResultType]::ParameterValue, 'Compare node-shell and debug-node on this cluster, node and namespace')
+            [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Find and delete the node-debug pods that toolbox and other tools left behind')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the effective settings and where each value came from')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -154,6 +208,12 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
             break
         }
         'toolbox;help;debug-node' {
+            break
+        }
+        'toolbox;help;compare' {
+            break
+        }
+        'toolbox;help;cleanup' {
             break
         }
         'toolbox;help;config' {

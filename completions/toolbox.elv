@@ -33,6 +33,8 @@ set edit:completion:arg-completer[toolbox] = {|@words|
             cand --version 'Print version'
             cand node-shell 'Open a root shell on a node (nsenter into the host''s namespaces)'
             cand debug-node 'Debug a node with kubectl''s debug-node pod, deleted when the session ends'
+            cand compare 'Compare node-shell and debug-node on this cluster, node and namespace'
+            cand cleanup 'Find and delete the node-debug pods that toolbox and other tools left behind'
             cand config 'Show the effective settings and where each value came from'
             cand completion 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -102,6 +104,54 @@ set edit:completion:arg-completer[toolbox] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'toolbox;compare'= {
+            cand -l 'Choose among the nodes that match this label selector (the only match is used as is)'
+            cand --selector 'Choose among the nodes that match this label selector (the only match is used as is)'
+            cand --image 'The image of both pods [default: the image and debug_image settings]'
+            cand --profile 'debug-node''s profile [default: the debug_profile setting, general]'
+            cand -o 'Output format: the comparison as tables, or all of it as JSON or YAML'
+            cand --output 'Output format: the comparison as tables, or all of it as JSON or YAML'
+            cand --kubeconfig 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)'
+            cand --context 'The kubeconfig context to use'
+            cand -n 'The namespace toolbox creates its pods in'
+            cand --namespace 'The namespace toolbox creates its pods in'
+            cand --as 'Username to impersonate for the operation'
+            cand --as-group 'Group to impersonate for the operation (repeatable)'
+            cand --config 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)'
+            cand --diff 'Print a unified diff of the two pods'' YAML, and nothing else'
+            cand -v 'More output on stderr: -v for details, -vv for debugging'
+            cand --verbose 'More output on stderr: -v for details, -vv for debugging'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'toolbox;cleanup'= {
+            cand --node 'Only pods on this node (NAME or node/NAME)'
+            cand --tool 'Only the pods of this tool (repeatable)'
+            cand --older-than 'Only pods at least this old, e.g. 30m or 2h'
+            cand -o 'Output format: a table, or what was found and done as JSON or YAML'
+            cand --output 'Output format: a table, or what was found and done as JSON or YAML'
+            cand --kubeconfig 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)'
+            cand --context 'The kubeconfig context to use'
+            cand -n 'The namespace toolbox creates its pods in'
+            cand --namespace 'The namespace toolbox creates its pods in'
+            cand --as 'Username to impersonate for the operation'
+            cand --as-group 'Group to impersonate for the operation (repeatable)'
+            cand --config 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)'
+            cand -A 'Look in all namespaces, even when -n is given (the default without -n)'
+            cand --all-namespaces 'Look in all namespaces, even when -n is given (the default without -n)'
+            cand --finished 'Only pods whose containers have ended (phase Succeeded or Failed)'
+            cand -y 'Delete everything listed without asking'
+            cand --yes 'Delete everything listed without asking'
+            cand --dry-run 'List what would be deleted, and delete nothing'
+            cand -v 'More output on stderr: -v for details, -vv for debugging'
+            cand --verbose 'More output on stderr: -v for details, -vv for debugging'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'toolbox;config'= {
             cand -o 'Output format'
             cand --output 'Output format'
@@ -137,6 +187,8 @@ set edit:completion:arg-completer[toolbox] = {|@words|
         &'toolbox;help'= {
             cand node-shell 'Open a root shell on a node (nsenter into the host''s namespaces)'
             cand debug-node 'Debug a node with kubectl''s debug-node pod, deleted when the session ends'
+            cand compare 'Compare node-shell and debug-node on this cluster, node and namespace'
+            cand cleanup 'Find and delete the node-debug pods that toolbox and other tools left behind'
             cand config 'Show the effective settings and where each value came from'
             cand completion 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -144,6 +196,10 @@ set edit:completion:arg-completer[toolbox] = {|@words|
         &'toolbox;help;node-shell'= {
         }
         &'toolbox;help;debug-node'= {
+        }
+        &'toolbox;help;compare'= {
+        }
+        &'toolbox;help;cleanup'= {
         }
         &'toolbox;help;config'= {
         }

@@ -35,6 +35,8 @@ complete -c toolbox -n "__fish_toolbox_needs_command" -s h -l help -d 'Print hel
 complete -c toolbox -n "__fish_toolbox_needs_command" -s V -l version -d 'Print version'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "node-shell" -d 'Open a root shell on a node (nsenter into the host\'s namespaces)'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "debug-node" -d 'Debug a node with kubectl\'s debug-node pod, deleted when the session ends'
+complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "compare" -d 'Compare node-shell and debug-node on this cluster, node and namespace'
+complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "cleanup" -d 'Find and delete the node-debug pods that toolbox and other tools left behind'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "config" -d 'Show the effective settings and where each value came from'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -95,6 +97,50 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l keep -d '
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s h -l help -d 'Print help'
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s V -l version -d 'Print version'
+complete -c toolbox -n "__fish_toolbox_using_subcommand compare" -s l -l selector -d 'Choose among the nodes that match this label selector (the only match is used as is)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand compare" -l image -d 'The image of both pods [default: the image and debug_image settings]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand compare" -l profile -d 'debug-node\'s profile [default: the debug_profile setting, general]' -r -f -a "legacy\t''
+general\t''
+baseline\t''
+restricted\t''
+netadmin\t''
+sysadmin\t''"
+complete -c toolbox -n "__fish_toolbox_using_subcommand compare" -s o -l output -d 'Output format: the comparison as tables, or all of it as JSON or YAML' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c toolbox -n "__fish_toolbox_using_subcommand compare" -l kubeconfig -d 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand compare" -l context -d 'The kubeconfig context to use' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand compare" -s n -l namespace -d 'The namespace toolbox creates its pods in' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand compare" -l as -d 'Username to impersonate for the operation' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand compare" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand compare" -l config -d 'toolbox\'s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand compare" -l diff -d 'Print a unified diff of the two pods\' YAML, and nothing else'
+complete -c toolbox -n "__fish_toolbox_using_subcommand compare" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
+complete -c toolbox -n "__fish_toolbox_using_subcommand compare" -s h -l help -d 'Print help'
+complete -c toolbox -n "__fish_toolbox_using_subcommand compare" -s V -l version -d 'Print version'
+complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -l node -d 'Only pods on this node (NAME or node/NAME)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -l tool -d 'Only the pods of this tool (repeatable)' -r -f -a "toolbox\t''
+kubectl-debug\t''
+node-shell\t''
+k9s\t''
+lens\t''"
+complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -l older-than -d 'Only pods at least this old, e.g. 30m or 2h' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -s o -l output -d 'Output format: a table, or what was found and done as JSON or YAML' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -l kubeconfig -d 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -l context -d 'The kubeconfig context to use' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -s n -l namespace -d 'The namespace toolbox creates its pods in' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -l as -d 'Username to impersonate for the operation' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -l config -d 'toolbox\'s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -s A -l all-namespaces -d 'Look in all namespaces, even when -n is given (the default without -n)'
+complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -l finished -d 'Only pods whose containers have ended (phase Succeeded or Failed)'
+complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -s y -l yes -d 'Delete everything listed without asking'
+complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -l dry-run -d 'List what would be deleted, and delete nothing'
+complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
+complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -s h -l help -d 'Print help'
+complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -s V -l version -d 'Print version'
 complete -c toolbox -n "__fish_toolbox_using_subcommand config" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''
 yaml\t''"
@@ -116,8 +162,10 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand completion" -l config -d
 complete -c toolbox -n "__fish_toolbox_using_subcommand completion" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
 complete -c toolbox -n "__fish_toolbox_using_subcommand completion" -s h -l help -d 'Print help'
 complete -c toolbox -n "__fish_toolbox_using_subcommand completion" -s V -l version -d 'Print version'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node config completion help" -f -a "node-shell" -d 'Open a root shell on a node (nsenter into the host\'s namespaces)'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node config completion help" -f -a "debug-node" -d 'Debug a node with kubectl\'s debug-node pod, deleted when the session ends'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node config completion help" -f -a "config" -d 'Show the effective settings and where each value came from'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node config completion help" -f -a "completion" -d 'Print a shell completion script'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node config completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup config completion help" -f -a "node-shell" -d 'Open a root shell on a node (nsenter into the host\'s namespaces)'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup config completion help" -f -a "debug-node" -d 'Debug a node with kubectl\'s debug-node pod, deleted when the session ends'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup config completion help" -f -a "compare" -d 'Compare node-shell and debug-node on this cluster, node and namespace'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup config completion help" -f -a "cleanup" -d 'Find and delete the node-debug pods that toolbox and other tools left behind'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup config completion help" -f -a "config" -d 'Show the effective settings and where each value came from'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup config completion help" -f -a "completion" -d 'Print a shell completion script'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup config completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

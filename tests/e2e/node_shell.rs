@@ -273,30 +273,33 @@ async fn a_restricted_namespace_is_refused_up_front_naming_the_label() {
 }
 
 #[tokio::test]
-async fn admission_rejection_is_explained_when_the_namespace_cannot_be_read() {
-    // dev may create pods but not read the namespace, so only admission can say no.
-    let mut ns = TestNs::with_pod_security("ns-admission", "baseline").await;
+async fn a_baseline_namespace_refuses_the_pod_at_admission_with_the_way_out() {
+    let mut ns = TestNs::with_pod_security("ns-baseline", "baseline").await;
     let node = ns.node("n", NodeSpec::default()).await;
-    ns.grant_dev(vec![rule(
-        &[""],
-        &["pods"],
-        &["create", "get", "list", "watch", "delete"],
-    )])
-    .await;
-    ns.grant_dev_cluster(vec![rule(&[""], &["nodes"], &["get", "list"])])
-        .await;
     let out = ns
-        .toolbox_as_dev()
+        .toolbox()
         .args(["node-shell", &node, "--", "true"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(4), "{}", stderr_of(&out));
     let stderr = stderr_of(&out);
-    assert!(stderr.contains("violates PodSecurity"), "{stderr}");
     assert!(
-        stderr.contains("kube-system"),
-        "the hint points to a namespace that allows it: {stderr}"
+        stderr.contains(&format!(
+            "namespace \"{}\" enforces PodSecurity \"baseline\"",
+            ns.name
+        )),
+        "{stderr}"
     );
+    assert!(
+        stderr.contains("node-shell needs \"privileged\""),
+        "{stderr}"
+    );
+    assert!(stderr.contains("-n kube-system"), "the way out: {stderr}");
+    assert!(
+        stderr.contains("(refused: host namespaces"),
+        "the server's reasons: {stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
     ns.finish().await;
 }
 

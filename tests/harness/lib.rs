@@ -245,6 +245,10 @@ impl TestNs {
             .env("TERM", "xterm")
             .env("KUBECONFIG", kubeconfig)
             .env("TOOLBOX_NAMESPACE", &self.name)
+            .env(
+                "XDG_CACHE_HOME",
+                std::env::temp_dir().join(format!("{}-cache", self.name)),
+            )
             .env("NO_COLOR", "1");
         cmd
     }

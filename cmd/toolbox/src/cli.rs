@@ -102,6 +102,12 @@ pub enum Command {
     #[command(name = "debug-node")]
     DebugNode(commands::debug_node::DebugNodeArgs),
 
+    /// Compare node-shell and debug-node on this cluster, node and namespace
+    Compare(commands::compare::CompareArgs),
+
+    /// Find and delete the node-debug pods that toolbox and other tools left behind
+    Cleanup(commands::cleanup::CleanupArgs),
+
     /// Show the effective settings and where each value came from
     Config(commands::config::ConfigArgs),
 

@@ -5,6 +5,10 @@
 //! each builds a small runtime of its own, gives up after about two seconds,
 //! and prints nothing on any error: a broken completion must never spill
 //! text into the user's shell.
+//!
+//! Pressing TAB again and again is how completion is used, so a fetched
+//! list is kept for [`FRESH_FOR`] in the user's cache directory: the first
+//! TAB asks the API server, the next ones within that time answer at once.
 
 use std::ffi::{OsStr, OsString};
 use std::time::Duration;
@@ -13,6 +17,7 @@ use clap_complete::engine::CompletionCandidate;
 use toolbox_cluster::{ClusterContext, ConnectOptions, load_kubeconfig};
 
 const GIVE_UP_AFTER: Duration = Duration::from_secs(2);
+const FRESH_FOR: Duration = Duration::from_secs(30);
 
 /// Node names, each with its status (Ready, NotReady, SchedulingDisabled) as help.
 pub fn nodes(current: &OsStr) -> Vec<CompletionCandidate> {
@@ -21,17 +26,19 @@ pub fn nodes(current: &OsStr) -> Vec<CompletionCandidate> {
         .strip_prefix("node/")
         .map(str::to_string)
         .unwrap_or_else(|| prefix.to_string());
-    from_cluster(|cluster| async move { cluster.name_and_status("/api/v1/nodes", "nodes").await })
-        .into_iter()
-        .filter(|(name, _)| name.starts_with(&prefix))
-        .map(|(name, status)| CompletionCandidate::new(name).help(Some(status.into())))
-        .collect()
+    from_cluster("/api/v1/nodes", |cluster| async move {
+        cluster.name_and_status("/api/v1/nodes", "nodes").await
+    })
+    .into_iter()
+    .filter(|(name, _)| name.starts_with(&prefix))
+    .map(|(name, status)| CompletionCandidate::new(name).help(Some(status.into())))
+    .collect()
 }
 
 /// Namespace names, each with its status (Active, Terminating) as help.
 pub fn namespaces(current: &OsStr) -> Vec<CompletionCandidate> {
     let prefix = current.to_string_lossy().to_string();
-    from_cluster(|cluster| async move {
+    from_cluster("/api/v1/namespaces", |cluster| async move {
         cluster
             .name_and_status("/api/v1/namespaces", "namespaces")
             .await
@@ -64,14 +71,18 @@ pub fn contexts(current: &OsStr) -> Vec<CompletionCandidate> {
         .collect()
 }
 
-/// Runs `fetch` against the cluster named on the command line, or returns
-/// nothing when that fails or takes too long.
-fn from_cluster<F, Fut>(fetch: F) -> Vec<(String, String)>
+/// Runs `fetch` against the cluster named on the command line (or answers
+/// from a fresh cached copy), returning nothing when that fails or takes too
+/// long.
+fn from_cluster<F, Fut>(what: &str, fetch: F) -> Vec<(String, String)>
 where
     F: FnOnce(ClusterContext) -> Fut,
     Fut: std::future::Future<Output = toolbox_cluster::Result<Vec<(String, String)>>>,
 {
-    let options = ConnectOptions { user_agent: Some(crate::commands::user_agent()), ..options_on_the_line(std::env::args_os()) };
+    let options = ConnectOptions {
+        user_agent: Some(crate::commands::user_agent()),
+        ..options_on_the_line(std::env::args_os())
+    };
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -81,13 +92,69 @@ where
     let result = runtime.block_on(async {
         tokio::time::timeout(GIVE_UP_AFTER, async {
             let cluster = ClusterContext::connect(&options).await.ok()?;
-            fetch(cluster).await.ok()
+            let cache = cache_file(&cluster, what);
+            if let Some(items) = cache.as_deref().and_then(read_fresh) {
+                return Some(items);
+            }
+            let items = fetch(cluster).await.ok()?;
+            if let Some(path) = cache {
+                write_cache(&path, &items);
+            }
+            Some(items)
         })
         .await
     });
     // Hung connections must not hold the shell: drop them without waiting.
     runtime.shutdown_background();
     result.ok().flatten().unwrap_or_default()
+}
+
+/// One file per server, identity and list, in $XDG_CACHE_HOME/toolbox.
+fn cache_file(cluster: &ClusterContext, what: &str) -> Option<std::path::PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cache")))?;
+    let identity = format!(
+        "{}|{}|{:?}|{what}",
+        cluster.server_url(),
+        cluster.context,
+        cluster.config.auth_info.impersonate
+    );
+    // FNV-1a: stable across runs, unlike the standard library's hasher.
+    let hash = identity.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    });
+    Some(
+        base.join("toolbox")
+            .join(format!("completion-{hash:016x}.json")),
+    )
+}
+
+fn read_fresh(path: &std::path::Path) -> Option<Vec<(String, String)>> {
+    let age = std::fs::metadata(path)
+        .ok()?
+        .modified()
+        .ok()?
+        .elapsed()
+        .ok()?;
+    if age > FRESH_FOR {
+        return None;
+    }
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+}
+
+fn write_cache(path: &std::path::Path, items: &[(String, String)]) {
+    let Some(dir) = path.parent() else { return };
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    if let Ok(bytes) = serde_json::to_vec(items) {
+        // Written aside and renamed, so that a concurrent reader never sees half a file.
+        let partial = path.with_extension(format!("{}.tmp", std::process::id()));
+        if std::fs::write(&partial, bytes).is_ok() {
+            let _ = std::fs::rename(&partial, path);
+        }
+    }
 }
 
 /// `--kubeconfig`, `--context` and `-n` as already typed on the line being
@@ -148,6 +215,19 @@ mod tests {
             options.kubeconfig.as_deref(),
             Some(std::path::Path::new("/k"))
         );
+    }
+
+    #[test]
+    fn a_cached_list_is_served_while_fresh() {
+        let path = std::env::temp_dir().join(format!(
+            "toolbox-completion-test-{}/c.json",
+            std::process::id()
+        ));
+        let items = vec![("node-1".to_string(), "Ready".to_string())];
+        write_cache(&path, &items);
+        assert_eq!(read_fresh(&path), Some(items));
+        assert_eq!(read_fresh(&path.with_file_name("missing.json")), None);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 
     #[test]

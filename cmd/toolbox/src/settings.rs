@@ -213,7 +213,9 @@ pub fn load(
             .filter(|(score, _)| *score > 0.93)
             .max_by(|a, b| a.0.total_cmp(&b.0));
         if let Some((_, candidate)) = suggestion {
-            warnings.push(format!("ignoring {var}: not a toolbox setting (did you mean {candidate}?)"));
+            warnings.push(format!(
+                "ignoring {var}: not a toolbox setting (did you mean {candidate}?)"
+            ));
         }
         false
     });
@@ -507,10 +509,20 @@ mod tests {
         assert_eq!(loaded.settings.image, Settings::default().image);
         assert_eq!(
             loaded.warnings,
-            vec!["ignoring TOOLBOX_IMAGES: not a toolbox setting (did you mean TOOLBOX_IMAGE?)".to_string()]
+            vec![
+                "ignoring TOOLBOX_IMAGES: not a toolbox setting (did you mean TOOLBOX_IMAGE?)"
+                    .to_string()
+            ]
         );
         // Other programs' TOOLBOX_* variables, and toolbox's own non-settings, pass silently.
-        let loaded = load(None, &env(&[("TOOLBOX_PATH", "/usr/bin/toolbox"), ("TOOLBOX_LOG", "debug")])).unwrap();
+        let loaded = load(
+            None,
+            &env(&[
+                ("TOOLBOX_PATH", "/usr/bin/toolbox"),
+                ("TOOLBOX_LOG", "debug"),
+            ]),
+        )
+        .unwrap();
         assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
     }
 

@@ -38,6 +38,8 @@ fn help_texts() {
     insta::assert_snapshot!("help_config", help(&["config"]));
     insta::assert_snapshot!("help_completion", help(&["completion"]));
     insta::assert_snapshot!("help_debug_node", help(&["debug-node"]));
+    insta::assert_snapshot!("help_cleanup", help(&["cleanup"]));
+    insta::assert_snapshot!("help_compare", help(&["compare"]));
 }
 
 #[test]
@@ -247,7 +249,10 @@ fn completion_scripts_in_the_repository_are_current() {
     ] {
         let out = toolbox().args(["completion", shell]).output().unwrap();
         let checked_in = std::fs::read(dir.join(file)).unwrap_or_default();
-        assert!(out.stdout == checked_in, "completions/{file} is stale: run `make completions`");
+        assert!(
+            out.stdout == checked_in,
+            "completions/{file} is stale: run `make completions`"
+        );
     }
 }
 

@@ -144,7 +144,11 @@ impl ClusterContext {
         if !options.as_groups.is_empty() {
             config.auth_info.impersonate_groups = Some(options.as_groups.clone());
         }
-        if let Some(agent) = options.user_agent.as_deref().and_then(|a| http::HeaderValue::from_str(a).ok()) {
+        if let Some(agent) = options
+            .user_agent
+            .as_deref()
+            .and_then(|a| http::HeaderValue::from_str(a).ok())
+        {
             config.headers.push((http::header::USER_AGENT, agent));
         }
         let namespace = options

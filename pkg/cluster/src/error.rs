@@ -98,13 +98,16 @@ pub enum ClusterError {
     NamespaceNotFound { name: String },
 
     #[error(
-        "namespace \"{namespace}\" enforces PodSecurity \"{enforced}\" (label pod-security.kubernetes.io/enforce); {what} needs \"{needed}\": use a namespace that allows it (for example -n kube-system), or label this one pod-security.kubernetes.io/enforce={needed}"
+        "namespace \"{namespace}\" enforces PodSecurity \"{enforced}\" (label pod-security.kubernetes.io/enforce); {what} needs \"{needed}\": use a namespace that allows it (for example -n kube-system), or label this one pod-security.kubernetes.io/enforce={needed}{}",
+        detail.as_ref().map(|d| format!(" (refused: {d})")).unwrap_or_default()
     )]
     PodSecurity {
         namespace: String,
         enforced: String,
         needed: String,
         what: String,
+        /// The server's list of what the pod violates, when it refused it.
+        detail: Option<String>,
     },
 
     #[error("the API server refused pod {pod}: {message}{}", hint.as_ref().map(|h| format!("; {h}")).unwrap_or_default())]
@@ -256,6 +259,7 @@ mod tests {
             enforced: "baseline".into(),
             needed: "privileged".into(),
             what: "node-shell".into(),
+            detail: None,
         };
         let text = err.to_string();
         assert!(

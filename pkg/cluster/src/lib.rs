@@ -2,16 +2,20 @@
 //! namespace and identity; the one client; and the lifecycle of the pods
 //! that node-shell, debug-node and compare create.
 
+pub mod comparison;
 pub mod context;
 pub mod error;
+pub mod leftovers;
 pub mod lifecycle;
 pub mod nodes;
 pub mod podsecurity;
+pub mod review;
 pub mod signals;
 pub mod terminal;
 
 pub use context::{ClusterContext, ConnectOptions, error_chain, load_kubeconfig};
 pub use error::{Action, ClusterError, ErrorKind, Result};
+pub use leftovers::{Deletion, Leftover, LeftoverFilter, Tool, classify};
 pub use lifecycle::{PodGuard, Progress, SessionOutcome, SessionSpec, Silent, WaitState};
 pub use nodes::{
     NodeRow, aligned_lines, closest, node_os_facts, node_readiness, node_rows, parse_node_arg,

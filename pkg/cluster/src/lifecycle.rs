@@ -29,6 +29,8 @@ pub struct SessionSpec {
     pub start_timeout: Duration,
     /// Leave the pod after a successful session.
     pub keep: bool,
+    /// What the pod is for, in messages: "node-shell", "debug-node --profile sysadmin".
+    pub what: String,
 }
 
 /// Where the pod is while toolbox waits for it, for a spinner to show.
@@ -173,7 +175,7 @@ impl ClusterContext {
         // between creating the pod and guarding it.
         let mut signals = Signals::install()?;
         let api: Api<Pod> = Api::namespaced(self.client.clone(), &self.namespace);
-        let created = self.create_pod(&api, &spec.pod).await?;
+        let created = self.create_pod(&api, &spec.pod, &spec.what).await?;
         let name = created.metadata.name.clone().unwrap_or_default();
         let guard = PodGuard::new(api.clone(), self.config.clone(), name.clone());
 
@@ -212,7 +214,7 @@ impl ClusterContext {
         }
     }
 
-    async fn create_pod(&self, api: &Api<Pod>, pod: &Pod) -> Result<Pod> {
+    async fn create_pod(&self, api: &Api<Pod>, pod: &Pod, what: &str) -> Result<Pod> {
         let pod_name = pod.metadata.name.clone().unwrap_or_default();
         api.create(&PostParams::default(), pod)
             .await
@@ -225,6 +227,15 @@ impl ClusterContext {
                 match status.code {
                     403 if message.contains("cannot create resource") => self
                         .request_error(Action::namespaced("create", "pods", &self.namespace), err),
+                    403 if let Some(enforced) = pod_security_level(&message) => {
+                        ClusterError::PodSecurity {
+                            namespace: self.namespace.clone(),
+                            enforced: enforced.to_string(),
+                            needed: crate::podsecurity::required_level(pod).name().to_string(),
+                            what: what.to_string(),
+                            detail: violations(&message),
+                        }
+                    }
                     403 | 400 | 422 => ClusterError::AdmissionRejected {
                         hint: admission_hint(&message),
                         pod: pod_name,
@@ -687,6 +698,21 @@ fn failure_hint(reason: &str) -> Option<String> {
     }
 }
 
+/// The level in a PodSecurity admission refusal:
+/// `... violates PodSecurity "baseline:latest": host namespaces (...)`.
+fn pod_security_level(message: &str) -> Option<&str> {
+    let rest = message.split("violates PodSecurity \"").nth(1)?;
+    let level = rest.split(['"', ':']).next()?;
+    crate::podsecurity::Level::parse(level).map(|l| l.name())
+}
+
+/// What the refusal lists, after the level: "host namespaces (...), privileged (...)".
+fn violations(message: &str) -> Option<String> {
+    let rest = message.split("violates PodSecurity \"").nth(1)?;
+    rest.split_once("\": ")
+        .map(|(_, list)| list.trim().to_string())
+}
+
 fn admission_hint(message: &str) -> Option<String> {
     if message.contains("PodSecurity") {
         Some("use a namespace whose pod-security.kubernetes.io/enforce label allows this pod (for example -n kube-system)".into())
@@ -770,6 +796,19 @@ mod tests {
         assert_eq!(exit_status("p", &failure).unwrap(), 42);
         let success: ExecStatus = serde_json::from_value(json!({ "status": "Success" })).unwrap();
         assert_eq!(exit_status("p", &success).unwrap(), 0);
+    }
+
+    #[test]
+    fn pod_security_refusals_name_the_level_and_what_was_refused() {
+        let message = "pods \"toolbox-shell-n-abcde\" is forbidden: violates PodSecurity \"baseline:latest\": host namespaces (hostNetwork=true, hostPID=true), privileged (container \"shell\" must not set securityContext.privileged=true)";
+        assert_eq!(pod_security_level(message), Some("baseline"));
+        assert_eq!(
+            violations(message).as_deref(),
+            Some(
+                "host namespaces (hostNetwork=true, hostPID=true), privileged (container \"shell\" must not set securityContext.privileged=true)"
+            )
+        );
+        assert_eq!(pod_security_level("admission webhook denied"), None);
     }
 
     #[test]

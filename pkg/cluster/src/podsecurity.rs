@@ -176,6 +176,7 @@ impl ClusterContext {
                 enforced: enforced.name().into(),
                 needed: needed.name().into(),
                 what: what.into(),
+                detail: None,
             });
         }
         Ok(())

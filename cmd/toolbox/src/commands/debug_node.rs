@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
-use k8s_openapi::api::core::v1::Container;
-use toolbox_cluster::{SessionSpec, required_level, terminal::stdin_is_terminal};
+use k8s_openapi::api::core::v1::{Container, Pod};
+use toolbox_cluster::{SessionSpec, terminal::stdin_is_terminal};
 use toolbox_podtemplate::{
     DEBUG_NODE_SUBCOMMAND, DebugNodeRequest, Profile, debug_node_exec_command, debug_node_pod,
     parse_custom_container,
@@ -75,7 +75,7 @@ pub struct EnvAssignments(Vec<(String, String)>);
 
 pub async fn run(args: DebugNodeArgs, app: &App) -> Result<ExitStatus, AppError> {
     session::require_node_or_terminal(&args.target)?;
-    let profile = args.profile.unwrap_or_else(|| app.settings.debug_profile());
+    let profile = effective_profile(&args, app);
     if args.chroot && !profile.allows_chroot() {
         return Err(usage(chroot_refusal(profile)));
     }
@@ -90,37 +90,7 @@ pub async fn run(args: DebugNodeArgs, app: &App) -> Result<ExitStatus, AppError>
         session::resolve_node(&cluster, &args.target),
     )?;
     let node_name = node.metadata.name.clone().unwrap_or_default();
-    let image = args
-        .image
-        .clone()
-        .unwrap_or_else(|| app.settings.settings.debug_image.clone());
-    let inputs = CommonInputs {
-        app,
-        session: &args.session,
-        node: &node_name,
-        namespace: &cluster.namespace,
-        image,
-        user,
-        subcommand: DEBUG_NODE_SUBCOMMAND,
-        command_line: audit_command_line(profile, args.chroot, &args.command),
-    };
-    let request = DebugNodeRequest {
-        common: inputs.pod_common(),
-        profile,
-        container_name: args.container.clone(),
-        env: merge_env(&args.env),
-        custom,
-    };
-    let pod = debug_node_pod(&request).map_err(|err| match &args.custom {
-        Some(path) => custom_error(path, err),
-        None => usage(err.to_string()),
-    })?;
-    cluster
-        .check_pod_security(
-            required_level(&pod),
-            &format!("debug-node --profile {profile}"),
-        )
-        .await?;
+    let (request, pod) = build_pod(&args, app, custom, &node_name, &cluster.namespace, user)?;
 
     let pod_name = pod.metadata.name.clone().unwrap_or_default();
     if !args.quiet {
@@ -142,11 +112,57 @@ pub async fn run(args: DebugNodeArgs, app: &App) -> Result<ExitStatus, AppError>
             .timeout
             .unwrap_or_else(|| app.settings.start_timeout()),
         keep: args.session.keep,
+        what: format!("debug-node --profile {profile}"),
     };
     session::run(&cluster, spec, &node_name, reach_again).await
 }
 
-fn profile_parser() -> impl TypedValueParser<Value = Profile> {
+/// --profile, else the debug_profile setting.
+pub fn effective_profile(args: &DebugNodeArgs, app: &App) -> Profile {
+    args.profile.unwrap_or_else(|| app.settings.debug_profile())
+}
+
+/// The pod `run` creates on `node`, and the request it is built from, without
+/// creating anything: compare builds its debug-node pod with this too.
+/// `custom` is the --custom container, already read.
+pub fn build_pod(
+    args: &DebugNodeArgs,
+    app: &App,
+    custom: Option<Container>,
+    node: &str,
+    namespace: &str,
+    user: String,
+) -> Result<(DebugNodeRequest, Pod), AppError> {
+    let profile = effective_profile(args, app);
+    let image = args
+        .image
+        .clone()
+        .unwrap_or_else(|| app.settings.settings.debug_image.clone());
+    let inputs = CommonInputs {
+        app,
+        session: &args.session,
+        node,
+        namespace,
+        image,
+        user,
+        subcommand: DEBUG_NODE_SUBCOMMAND,
+        command_line: audit_command_line(profile, args.chroot, &args.command),
+    };
+    let request = DebugNodeRequest {
+        common: inputs.pod_common(),
+        profile,
+        container_name: args.container.clone(),
+        env: merge_env(&args.env),
+        custom,
+    };
+    let pod = debug_node_pod(&request).map_err(|err| match &args.custom {
+        Some(path) => custom_error(path, err),
+        None => usage(err.to_string()),
+    })?;
+    Ok((request, pod))
+}
+
+pub fn profile_parser() -> impl TypedValueParser<Value = Profile> {
     PossibleValuesParser::new(Profile::ALL.map(|profile| profile.name()))
         .try_map(|name| name.parse::<Profile>())
 }

@@ -1,6 +1,8 @@
 //! One module per subcommand. Each holds its clap `Args` and
 //! `async fn run(args, app) -> Result<ExitStatus, AppError>`.
 
+pub mod cleanup;
+pub mod compare;
 pub mod completion;
 pub mod config;
 pub mod debug_node;
@@ -51,5 +53,10 @@ impl App {
 
 /// toolbox/VERSION (OS/ARCH), as kubectl names itself in audit logs.
 pub fn user_agent() -> String {
-    format!("toolbox/v{} ({}/{})", env!("CARGO_PKG_VERSION"), std::env::consts::OS, std::env::consts::ARCH)
+    format!(
+        "toolbox/v{} ({}/{})",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
 }

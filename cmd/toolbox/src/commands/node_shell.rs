@@ -1,7 +1,8 @@
 //! `toolbox node-shell [NODE] [-- COMMAND...]`: a root shell on a node.
 
 use clap::Args;
-use toolbox_cluster::{SessionSpec, node_os_facts, required_level, terminal::stdin_is_terminal};
+use k8s_openapi::api::core::v1::{Node, Pod};
+use toolbox_cluster::{SessionSpec, node_os_facts, terminal::stdin_is_terminal};
 use toolbox_podtemplate::{
     HostNamespaces, NODE_SHELL_CONTAINER, NODE_SHELL_SUBCOMMAND, NodeOs, NodeShellRequest,
     node_shell_exec_command, node_shell_pod,
@@ -67,47 +68,8 @@ pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError>
         async { cluster.identity().await.map_err(AppError::from) },
         session::resolve_node(&cluster, &args.target),
     )?;
-    let node_name = node.metadata.name.clone().unwrap_or_default();
-    let (os_label, os_image) = node_os_facts(&node);
-    let os = NodeOs::detect(os_label, os_image);
-    let settings = &app.settings.settings;
-    let image = args.image.clone().unwrap_or_else(|| match os {
-        NodeOs::Windows => settings.windows_image.clone(),
-        NodeOs::Linux | NodeOs::Bottlerocket => settings.image.clone(),
-    });
-    let command_line = if args.command.is_empty() {
-        Vec::new()
-    } else {
-        std::iter::once("--".to_string())
-            .chain(args.command.iter().cloned())
-            .collect()
-    };
-    let inputs = CommonInputs {
-        app,
-        session: &args.session,
-        node: &node_name,
-        namespace: &cluster.namespace,
-        image,
-        user,
-        subcommand: NODE_SHELL_SUBCOMMAND,
-        command_line,
-    };
-    let request = NodeShellRequest {
-        common: inputs.pod_common(),
-        os,
-        namespaces: HostNamespaces {
-            mount: !args.no_mount,
-            uts: !args.no_uts,
-            ipc: !args.no_ipc,
-            net: !args.no_net,
-            pid: !args.no_pid,
-        },
-        host_mount: args.host_mount,
-    };
-    let pod = node_shell_pod(&request);
-    cluster
-        .check_pod_security(required_level(&pod), "node-shell")
-        .await?;
+    let (request, pod) = build_pod(&args, app, &node, &cluster.namespace, user);
+    let node_name = request.common.node_name.clone();
 
     let command = node_shell_exec_command(&request, &args.command);
     let namespace = cluster.namespace.clone();
@@ -127,6 +89,57 @@ pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError>
             .timeout
             .unwrap_or_else(|| app.settings.start_timeout()),
         keep: args.session.keep,
+        what: "node-shell".to_string(),
     };
     session::run(&cluster, spec, &node_name, reach_again).await
+}
+
+/// The pod `run` creates on `node`, and the request it is built from, without
+/// creating anything: compare builds its node-shell pod with this too.
+pub fn build_pod(
+    args: &NodeShellArgs,
+    app: &App,
+    node: &Node,
+    namespace: &str,
+    user: String,
+) -> (NodeShellRequest, Pod) {
+    let node_name = node.metadata.name.clone().unwrap_or_default();
+    let (os_label, os_image) = node_os_facts(node);
+    let os = NodeOs::detect(os_label, os_image);
+    let settings = &app.settings.settings;
+    let image = args.image.clone().unwrap_or_else(|| match os {
+        NodeOs::Windows => settings.windows_image.clone(),
+        NodeOs::Linux | NodeOs::Bottlerocket => settings.image.clone(),
+    });
+    let command_line = if args.command.is_empty() {
+        Vec::new()
+    } else {
+        std::iter::once("--".to_string())
+            .chain(args.command.iter().cloned())
+            .collect()
+    };
+    let inputs = CommonInputs {
+        app,
+        session: &args.session,
+        node: &node_name,
+        namespace,
+        image,
+        user,
+        subcommand: NODE_SHELL_SUBCOMMAND,
+        command_line,
+    };
+    let request = NodeShellRequest {
+        common: inputs.pod_common(),
+        os,
+        namespaces: HostNamespaces {
+            mount: !args.no_mount,
+            uts: !args.no_uts,
+            ipc: !args.no_ipc,
+            net: !args.no_net,
+            pid: !args.no_pid,
+        },
+        host_mount: args.host_mount,
+    };
+    let pod = node_shell_pod(&request);
+    (request, pod)
 }

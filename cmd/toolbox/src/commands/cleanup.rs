@@ -1,0 +1,506 @@
+//! `toolbox cleanup`: find the node-debug pods that toolbox and the other
+//! node-shell tools left behind, and delete them.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use clap::Args;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap_complete::engine::ArgValueCompleter;
+use comfy_table::{Table, TableStyle};
+use dialoguer::MultiSelect;
+use dialoguer::console::Term;
+use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
+use futures::StreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
+use k8s_openapi::jiff::Timestamp;
+use serde::Serialize;
+use toolbox_cluster::nodes::human_age;
+use toolbox_cluster::{Deletion, Leftover, LeftoverFilter, Tool, parse_node_arg};
+
+use crate::commands::App;
+use crate::exit::{AppError, ExitStatus, usage};
+use crate::{complete, picker};
+
+/// Find the privileged pods that node-debug tools left on nodes, and delete
+/// them.
+///
+/// Looks in every namespace (-n narrows to one) for the pods of toolbox,
+/// kubectl debug, kubectl-node-shell, k9s and Lens. A pod named like another
+/// tool's counts only when its shape matches too: bound to a node, in a host
+/// namespace or privileged, owned by nothing. On a terminal you choose what
+/// to delete; elsewhere, -y deletes everything listed.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  toolbox cleanup --dry-run\n  toolbox cleanup --tool kubectl-debug --older-than 2h -y\n  toolbox cleanup -n kube-system --node node-1 --finished"
+)]
+pub struct CleanupArgs {
+    /// Look in all namespaces, even when -n is given (the default without -n)
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+
+    /// Only pods on this node (NAME or node/NAME)
+    #[arg(long, value_name = "NODE", add = ArgValueCompleter::new(complete::nodes))]
+    pub node: Option<String>,
+
+    /// Only the pods of this tool (repeatable)
+    #[arg(long, value_name = "TOOL", value_parser = tool_parser())]
+    pub tool: Vec<Tool>,
+
+    /// Only pods at least this old, e.g. 30m or 2h
+    #[arg(long, value_name = "DURATION", value_parser = parse_age)]
+    pub older_than: Option<Duration>,
+
+    /// Only pods whose containers have ended (phase Succeeded or Failed)
+    #[arg(long)]
+    pub finished: bool,
+
+    /// Delete everything listed without asking
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+
+    /// List what would be deleted, and delete nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Output format: a table, or what was found and done as JSON or YAML
+    #[arg(short = 'o', long, value_name = "FORMAT", value_parser = ["table", "json", "yaml"], default_value = "table")]
+    pub output: String,
+}
+
+fn tool_parser() -> impl TypedValueParser<Value = Tool> {
+    PossibleValuesParser::new(Tool::ALL.map(Tool::name)).try_map(|name| name.parse::<Tool>())
+}
+
+fn parse_age(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 90s, 30m, 2h)"))
+}
+
+/// What became of one pod, for -o json|yaml.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+enum Outcome {
+    Deleted,
+    /// Gone before toolbox got to it; counts as done.
+    AlreadyGone,
+    Failed {
+        error: String,
+    },
+    /// --dry-run.
+    DryRun,
+    /// Left out of the selection on the terminal.
+    NotSelected,
+    /// Listed without a terminal to confirm on, and without -y.
+    Unconfirmed,
+}
+
+impl From<Deletion> for Outcome {
+    fn from(deletion: Deletion) -> Outcome {
+        match deletion {
+            Deletion::Deleted => Outcome::Deleted,
+            Deletion::AlreadyGone => Outcome::AlreadyGone,
+            Deletion::Failed(error) => Outcome::Failed { error },
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PodReport {
+    namespace: String,
+    name: String,
+    node: String,
+    tool: Tool,
+    phase: String,
+    created: Option<String>,
+    age: Option<String>,
+    started_by: Option<String>,
+    reason: Option<String>,
+    #[serde(flatten)]
+    outcome: Outcome,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Report {
+    found: usize,
+    deleted: usize,
+    failed: usize,
+    pods: Vec<PodReport>,
+}
+
+impl Report {
+    fn new(pods: Vec<(Leftover, Outcome)>, now: Timestamp) -> Report {
+        let count = |wanted: fn(&Outcome) -> bool| pods.iter().filter(|(_, o)| wanted(o)).count();
+        Report {
+            found: pods.len(),
+            deleted: count(|o| matches!(o, Outcome::Deleted | Outcome::AlreadyGone)),
+            failed: count(|o| matches!(o, Outcome::Failed { .. })),
+            pods: pods
+                .into_iter()
+                .map(|(leftover, outcome)| PodReport {
+                    created: leftover.created.map(|t| t.to_string()),
+                    age: leftover.created.map(|t| human_age(now, t)),
+                    namespace: leftover.namespace,
+                    name: leftover.name,
+                    node: leftover.node,
+                    tool: leftover.tool,
+                    phase: leftover.phase,
+                    started_by: leftover.started_by,
+                    reason: leftover.reason,
+                    outcome,
+                })
+                .collect(),
+        }
+    }
+
+    fn print(&self, format: &str) -> Result<(), AppError> {
+        let text = match format {
+            "json" => serde_json::to_string_pretty(self).map_err(anyhow::Error::from)? + "\n",
+            _ => serde_yaml::to_string(self).map_err(anyhow::Error::from)?,
+        };
+        print!("{text}");
+        Ok(())
+    }
+}
+
+pub async fn run(args: CleanupArgs, app: &App) -> Result<ExitStatus, AppError> {
+    let table_output = args.output == "table";
+    let cluster = app.connect().await?;
+    // -n narrows only when given on the command line: the namespace setting
+    // (and TOOLBOX_NAMESPACE) says where toolbox creates its pods, while
+    // leftovers are wherever other tools put theirs.
+    let namespace = if args.all_namespaces {
+        None
+    } else {
+        app.global.namespace.clone()
+    };
+    let filter = LeftoverFilter {
+        namespace,
+        node: args.node.as_deref().map(|n| parse_node_arg(n).to_string()),
+        tools: args.tool.clone(),
+        older_than: args.older_than,
+        finished: args.finished,
+    };
+    let now = Timestamp::now();
+    let found = cluster.find_leftovers(&filter, now).await?;
+
+    if found.is_empty() {
+        if table_output {
+            let scope = match &filter.namespace {
+                Some(ns) => format!("in namespace {ns}"),
+                None => "in any namespace".to_string(),
+            };
+            eprintln!("No node-debug pods found {scope}.");
+        } else {
+            Report::new(Vec::new(), now).print(&args.output)?;
+        }
+        return Ok(ExitStatus::Success);
+    }
+    if table_output {
+        println!("{}", render_table(&found, now, true));
+    }
+    let count = found.len();
+    let every = |outcome: Outcome| -> Vec<(Leftover, Outcome)> {
+        found
+            .iter()
+            .cloned()
+            .map(|l| (l, outcome.clone()))
+            .collect()
+    };
+
+    if args.dry_run {
+        if table_output {
+            eprintln!("Dry run: {} would be deleted.", pods(count));
+        } else {
+            Report::new(every(Outcome::DryRun), now).print(&args.output)?;
+        }
+        return Ok(ExitStatus::Success);
+    }
+    let (chosen, left_out) = if args.yes {
+        (found.clone(), Vec::new())
+    } else if picker::terminal_available() {
+        confirm(&found, now).await?
+    } else {
+        if !table_output {
+            Report::new(every(Outcome::Unconfirmed), now).print(&args.output)?;
+        }
+        return Err(usage(format!(
+            "refusing to delete {} without a terminal to confirm; add -y",
+            pods(count)
+        )));
+    };
+    if chosen.is_empty() {
+        if table_output {
+            eprintln!("Nothing selected; nothing deleted.");
+        } else {
+            Report::new(every(Outcome::NotSelected), now).print(&args.output)?;
+        }
+        return Ok(ExitStatus::Success);
+    }
+
+    let mut results = delete(&cluster, chosen, table_output).await;
+    let failed = results
+        .iter()
+        .filter(|(_, outcome)| matches!(outcome, Outcome::Failed { .. }))
+        .count();
+    let deleted = results.len() - failed;
+    results.extend(left_out.into_iter().map(|l| (l, Outcome::NotSelected)));
+    if table_output {
+        match failed {
+            0 => eprintln!("Deleted {}.", pods(deleted)),
+            _ => eprintln!(
+                "Deleted {}; {} could not be deleted.",
+                pods(deleted),
+                pods(failed)
+            ),
+        }
+    } else {
+        results.sort_by(|(a, _), (b, _)| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        Report::new(results, now).print(&args.output)?;
+    }
+    Ok(if failed > 0 {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
+}
+
+fn pods(n: usize) -> String {
+    if n == 1 {
+        "1 pod".into()
+    } else {
+        format!("{n} pods")
+    }
+}
+
+/// kubectl's look: no borders, three spaces between columns.
+fn render_table(found: &[Leftover], now: Timestamp, header: bool) -> String {
+    let mut table = Table::new();
+    table.load_style(TableStyle::new());
+    if header {
+        table.set_header([
+            "NAMESPACE",
+            "NAME",
+            "NODE",
+            "TOOL",
+            "PHASE",
+            "AGE",
+            "STARTED BY",
+        ]);
+    }
+    for leftover in found {
+        table.add_row([
+            leftover.namespace.clone(),
+            leftover.name.clone(),
+            leftover.node.clone(),
+            leftover.tool.to_string(),
+            leftover.phase.clone(),
+            leftover
+                .created
+                .map(|t| human_age(now, t))
+                .unwrap_or_else(|| "<unknown>".into()),
+            leftover.started_by.clone().unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    for column in table.column_iter_mut() {
+        column.set_padding((0, 3));
+    }
+    table.trim_fmt()
+}
+
+/// The multi-select on the terminal, every pod selected: the chosen pods,
+/// and the ones left out.
+async fn confirm(
+    found: &[Leftover],
+    now: Timestamp,
+) -> Result<(Vec<Leftover>, Vec<Leftover>), AppError> {
+    let lines: Vec<String> = render_table(found, now, false)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let count = found.len();
+    // dialoguer blocks on key reads, so it gets a thread of its own.
+    let choice = tokio::task::spawn_blocking(move || {
+        let theme: Box<dyn Theme> = if std::env::var_os("NO_COLOR").is_some() {
+            Box::new(SimpleTheme)
+        } else {
+            Box::new(ColorfulTheme::default())
+        };
+        let term = Term::stderr();
+        let result = MultiSelect::with_theme(theme.as_ref())
+            .with_prompt(format!(
+                "Delete {}? (Space toggles, a toggles all, Enter deletes the selected, Esc cancels)",
+                pods(count)
+            ))
+            .items(&lines)
+            .defaults(&vec![true; count])
+            .max_length(15)
+            .interact_on_opt(&term);
+        let _ = term.show_cursor();
+        result
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("the selection prompt failed: {e}"))?;
+    match choice {
+        Ok(Some(indices)) => {
+            let (chosen, left_out): (Vec<_>, Vec<_>) = found
+                .iter()
+                .cloned()
+                .enumerate()
+                .partition(|(i, _)| indices.contains(i));
+            Ok((
+                chosen.into_iter().map(|(_, l)| l).collect(),
+                left_out.into_iter().map(|(_, l)| l).collect(),
+            ))
+        }
+        Ok(None) | Err(_) => Err(AppError::Cancelled),
+    }
+}
+
+/// Deletes the pods, 16 at a time, with a progress bar on a terminal. Each
+/// pod gets its line as its deletion ends: deletions on stdout (with a table),
+/// failures on stderr.
+async fn delete(
+    cluster: &toolbox_cluster::ClusterContext,
+    chosen: Vec<Leftover>,
+    table_output: bool,
+) -> Vec<(Leftover, Outcome)> {
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(chosen.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} deleted")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let mut results = Vec::with_capacity(chosen.len());
+    let mut deletions = std::pin::pin!(cluster.delete_leftovers(chosen));
+    while let Some((leftover, deletion)) = deletions.next().await {
+        let (ns, name) = (&leftover.namespace, &leftover.name);
+        bar.suspend(|| match &deletion {
+            Deletion::Deleted if table_output => {
+                println!("pod \"{name}\" deleted from {ns} namespace");
+            }
+            Deletion::AlreadyGone if table_output => {
+                println!("pod \"{name}\" already gone from {ns} namespace");
+            }
+            Deletion::Failed(error) => {
+                eprintln!("error: cannot delete pod \"{name}\" in namespace {ns}: {error}");
+            }
+            _ => {}
+        });
+        bar.inc(1);
+        results.push((leftover, deletion.into()));
+    }
+    bar.finish_and_clear();
+    results
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: CleanupArgs,
+    }
+
+    fn parse(words: &[&str]) -> Result<CleanupArgs, clap::Error> {
+        Cli::try_parse_from(std::iter::once("cleanup").chain(words.iter().copied()))
+            .map(|cli| cli.args)
+    }
+
+    #[test]
+    fn filters_parse() {
+        let args = parse(&[
+            "--tool",
+            "k9s",
+            "--tool",
+            "kubectl-debug",
+            "--older-than",
+            "1h30m",
+            "--finished",
+            "--node",
+            "node/n1",
+            "-A",
+        ])
+        .unwrap();
+        assert_eq!(args.tool, [Tool::K9s, Tool::KubectlDebug]);
+        assert_eq!(args.older_than, Some(Duration::from_secs(5400)));
+        assert!(args.finished && args.all_namespaces && !args.yes && !args.dry_run);
+        assert_eq!(args.output, "table");
+    }
+
+    #[test]
+    fn unknown_tools_and_ages_are_usage_errors() {
+        let err = parse(&["--tool", "lense"]).unwrap_err();
+        assert_eq!(err.exit_code(), crate::exit::USAGE as i32);
+        assert!(err.to_string().contains("kubectl-debug"), "{err}");
+        assert!(parse(&["--older-than", "soon"]).is_err());
+        assert!(parse(&["-o", "wide"]).is_err());
+    }
+
+    fn leftover(name: &str, started_by: Option<&str>) -> Leftover {
+        Leftover {
+            namespace: "kube-system".into(),
+            name: name.into(),
+            uid: None,
+            node: "node-1".into(),
+            tool: Tool::Lens,
+            phase: "Running".into(),
+            created: Some("2026-05-01T11:00:00Z".parse().unwrap()),
+            started_by: started_by.map(str::to_string),
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn the_table_reads_like_kubectl() {
+        let now: Timestamp = "2026-05-01T12:00:00Z".parse().unwrap();
+        let text = render_table(
+            &[
+                leftover("node-shell-6f1c1e02-3c9b-4f4e-9d8a-0b7b8f9e2a11", None),
+                leftover("toolbox-shell-node-1-x7k2p", Some("alice")),
+            ],
+            now,
+            true,
+        );
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "NAMESPACE     NAME                                              NODE     TOOL   PHASE     AGE   STARTED BY"
+        );
+        assert!(lines[1].ends_with("Running   60m   -"), "{}", lines[1]);
+        assert!(lines[2].ends_with("alice"), "{}", lines[2]);
+    }
+
+    #[test]
+    fn the_report_counts_already_gone_as_done() {
+        let now: Timestamp = "2026-05-01T12:00:00Z".parse().unwrap();
+        let report = Report::new(
+            vec![
+                (leftover("a", None), Outcome::Deleted),
+                (leftover("b", None), Outcome::AlreadyGone),
+                (
+                    leftover("c", None),
+                    Outcome::Failed {
+                        error: "denied".into(),
+                    },
+                ),
+            ],
+            now,
+        );
+        assert_eq!((report.found, report.deleted, report.failed), (3, 2, 1));
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["pods"][1]["result"], "already-gone");
+        assert_eq!(json["pods"][2]["result"], "failed");
+        assert_eq!(json["pods"][2]["error"], "denied");
+        assert_eq!(json["pods"][0]["tool"], "lens");
+        assert_eq!(json["pods"][0]["age"], "60m");
+    }
+}

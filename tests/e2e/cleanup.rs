@@ -1,0 +1,598 @@
+//! `toolbox cleanup` against the local cluster: the leftovers of every tool,
+//! look-alikes left alone, the filters, confirming, RBAC, and 1,000 pods.
+//!
+//! Without -n, cleanup looks in every namespace, and tests run side by side:
+//! every run here is scoped to the test's own nodes (--node) or namespace.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use futures::{StreamExt, TryStreamExt};
+use harness::{NodeSpec, TOOLBOX_SELECTOR, TestNs, random_suffix, wait_for_phase};
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::rbac::v1::PolicyRule;
+use kube::api::{Api, DeleteParams, ListParams, PostParams};
+use serde_json::{Value, json};
+
+fn stdout_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// kubectl-node-shell's pod, as its script builds it with `kubectl run`.
+fn node_shell_pod(name: &str, node: &str) -> Pod {
+    serde_json::from_value(json!({
+        "metadata": { "name": name, "labels": { "run": name } },
+        "spec": {
+            "nodeName": node, "hostPID": true, "hostNetwork": true, "restartPolicy": "Never",
+            "containers": [{ "name": "nsenter", "image": "docker.io/library/alpine",
+                "securityContext": { "privileged": true }, "stdin": true, "stdinOnce": true,
+                "command": ["nsenter", "--target", "1", "--mount", "--uts", "--ipc", "--net", "--pid", "--", "bash", "-l"] }],
+            "tolerations": [{ "key": "CriticalAddonsOnly", "operator": "Exists" }, { "effect": "NoExecute", "operator": "Exists" }]
+        }
+    }))
+    .unwrap()
+}
+
+/// k9s's node shell pod.
+fn k9s_pod(name: &str, node: &str) -> Pod {
+    serde_json::from_value(json!({
+        "metadata": { "name": name },
+        "spec": {
+            "nodeName": node, "hostPID": true, "hostNetwork": true, "restartPolicy": "Never",
+            "terminationGracePeriodSeconds": 0,
+            "containers": [{ "name": "k9s-shell", "image": "busybox:1.37", "stdin": true,
+                "securityContext": { "privileged": true },
+                "volumeMounts": [{ "name": "root-vol", "mountPath": "/host", "readOnly": true }] }],
+            "volumes": [{ "name": "root-vol", "hostPath": { "path": "/" } }],
+            "tolerations": [{ "operator": "Exists" }]
+        }
+    }))
+    .unwrap()
+}
+
+/// Lens's node shell pod (Lens puts it in kube-system).
+fn lens_pod(name: &str, node: &str) -> Pod {
+    serde_json::from_value(json!({
+        "metadata": { "name": name },
+        "spec": {
+            "nodeName": node, "restartPolicy": "Never", "terminationGracePeriodSeconds": 0,
+            "hostPID": true, "hostIPC": true, "hostNetwork": true,
+            "priorityClassName": "system-node-critical",
+            "tolerations": [{ "operator": "Exists" }],
+            "containers": [{ "name": "shell", "image": "docker.io/alpine:3.13",
+                "securityContext": { "privileged": true },
+                "command": ["nsenter"], "args": ["-t", "1", "-m", "-u", "-i", "-n", "sleep", "14000"] }]
+        }
+    }))
+    .unwrap()
+}
+
+/// An ordinary pod on the node, with no host namespaces and no privilege.
+fn ordinary_pod(name: &str, node: &str) -> Pod {
+    serde_json::from_value(json!({
+        "metadata": { "name": name },
+        "spec": { "nodeName": node, "containers": [{ "name": "app", "image": "alpine" }] }
+    }))
+    .unwrap()
+}
+
+async fn create(pods: &Api<Pod>, pod: &Pod) -> String {
+    pods.create(&PostParams::default(), pod)
+        .await
+        .expect("creating a pod")
+        .metadata
+        .name
+        .unwrap_or_default()
+}
+
+fn uuid_like() -> String {
+    // Lens uses a v4 UUID; any lowercase hex in its groups will do.
+    let hex = |n: usize| {
+        (0..n)
+            .map(|i| {
+                let c = random_suffix().as_bytes()[i % 6];
+                char::from(b"0123456789abcdef"[(c % 16) as usize])
+            })
+            .collect::<String>()
+    };
+    format!("{}-{}-4{}-a{}-{}", hex(8), hex(4), hex(3), hex(3), hex(12))
+}
+
+/// cleanup's JSON report: pod name to its tool and result.
+fn report(output: &std::process::Output) -> BTreeMap<String, (String, String)> {
+    let value: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", stdout_of(output)));
+    value["pods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_string(),
+                (
+                    p["tool"].as_str().unwrap().to_string(),
+                    p["result"].as_str().unwrap().to_string(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The names cleanup would delete with `flags` (a dry run, as JSON).
+fn found(ns: &TestNs, flags: &[&str]) -> Vec<String> {
+    let out = ns
+        .toolbox()
+        .args(["cleanup", "--dry-run", "-o", "json"])
+        .args(flags)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{flags:?}: {}", stderr_of(&out));
+    report(&out).into_keys().collect()
+}
+
+async fn exists(pods: &Api<Pod>, name: &str) -> bool {
+    pods.get_opt(name).await.unwrap().is_some()
+}
+
+#[tokio::test]
+async fn the_leftovers_of_every_tool_are_found_and_removed_and_look_alikes_kept() {
+    let mut ns = TestNs::new("cl-every-tool").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let pods = ns.pods();
+    let kube_system: Api<Pod> = Api::namespaced(ns.admin.clone(), "kube-system");
+
+    // toolbox's own, kept after its session.
+    let out = ns
+        .toolbox()
+        .args([
+            "node-shell",
+            &node,
+            "--keep",
+            "--reason",
+            "e2e",
+            "--",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let toolbox_pod = ns.toolbox_pods().await[0].metadata.name.clone().unwrap();
+    // kubectl debug's, through the cluster's own kubectl.
+    let out = ns
+        .kubectl()
+        .args([
+            "debug",
+            &format!("node/{node}"),
+            "--image",
+            "busybox",
+            "--",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let kubectl_pod = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .find(|w| w.starts_with("node-debugger-"))
+        .expect("kubectl names its pod")
+        .to_string();
+    let node_shell = create(
+        &pods,
+        &node_shell_pod(&format!("nsenter-{}", random_suffix()), &node),
+    )
+    .await;
+    let k9s = create(&pods, &k9s_pod("k9s-shell-48213", &node)).await;
+    let lens = create(
+        &kube_system,
+        &lens_pod(&format!("node-shell-{}", uuid_like()), &node),
+    )
+    .await;
+    let look_alike = create(&pods, &ordinary_pod("nsenter-abc123", &node)).await;
+
+    let listed = ns
+        .toolbox()
+        .args(["cleanup", "--node", &node, "--dry-run", "-o", "json"])
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "{}", stderr_of(&listed));
+    let expected: BTreeMap<String, (String, String)> = [
+        (&toolbox_pod, "toolbox"),
+        (&kubectl_pod, "kubectl-debug"),
+        (&node_shell, "node-shell"),
+        (&k9s, "k9s"),
+        (&lens, "lens"),
+    ]
+    .into_iter()
+    .map(|(name, tool)| (name.clone(), (tool.to_string(), "dry-run".to_string())))
+    .collect();
+    assert_eq!(
+        report(&listed),
+        expected,
+        "the namespace setting does not narrow"
+    );
+    let json: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let ours = json["pods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == toolbox_pod.as_str())
+        .unwrap();
+    assert_eq!(ours["startedBy"], "admin");
+    assert_eq!(ours["reason"], "e2e");
+
+    let table = ns
+        .toolbox()
+        .args(["cleanup", "--node", &node, "--dry-run"])
+        .output()
+        .unwrap();
+    let text = stdout_of(&table);
+    assert!(
+        text.starts_with("NAMESPACE") && text.contains("STARTED BY"),
+        "{text}"
+    );
+    let row = text.lines().find(|l| l.contains(&toolbox_pod)).unwrap();
+    assert!(
+        row.contains("toolbox") && row.trim_end().ends_with("admin"),
+        "{row}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("kube-system") && l.contains(&lens)),
+        "{text}"
+    );
+
+    let out = ns
+        .toolbox()
+        .args(["cleanup", "--node", &node, "-y"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    for name in [&toolbox_pod, &kubectl_pod, &node_shell, &k9s] {
+        assert!(
+            stdout_of(&out).contains(&format!(
+                "pod \"{name}\" deleted from {} namespace",
+                ns.name
+            )),
+            "{}",
+            stdout_of(&out)
+        );
+        assert!(!exists(&pods, name).await, "{name} is gone");
+    }
+    assert!(!exists(&kube_system, &lens).await, "{lens} is gone");
+    assert!(
+        stderr_of(&out).contains("Deleted 5 pods."),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(
+        exists(&pods, &look_alike).await,
+        "the ordinary pod is left alone"
+    );
+    assert!(!stdout_of(&out).contains("nsenter-abc123"));
+
+    pods.delete(&look_alike, &DeleteParams::default().grace_period(0))
+        .await
+        .unwrap();
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn the_filters_narrow_by_node_tool_age_phase_and_namespace() {
+    let mut ns = TestNs::new("cl-filters").await;
+    let node_a = ns.node("a", NodeSpec::default()).await;
+    let node_b = ns.node("b", NodeSpec::default()).await;
+    let pods = ns.pods();
+
+    let old = create(
+        &pods,
+        &node_shell_pod(&format!("nsenter-{}", random_suffix()), &node_a),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let mut crashed = k9s_pod("k9s-shell-7", &node_a);
+    crashed.metadata.annotations =
+        Some([("toolbox.test/simulate".to_string(), "crash".to_string())].into());
+    let crashed = create(&pods, &crashed).await;
+    let on_b = create(&pods, &k9s_pod("k9s-shell-8", &node_b)).await;
+    // At once, while the new pods are seconds younger than the first one.
+    assert_eq!(
+        found(&ns, &["--node", &node_a, "--older-than", "6s"]),
+        [old.as_str()],
+        "--older-than"
+    );
+    wait_for_phase(&pods, &crashed, &["Failed"], Duration::from_secs(30)).await;
+
+    let mut all = found(&ns, &["-n", &ns.name]);
+    all.sort();
+    let mut expected = vec![old.clone(), crashed.clone(), on_b.clone()];
+    expected.sort();
+    assert_eq!(all, expected, "-n alone");
+    assert_eq!(found(&ns, &["--node", &node_b]), [on_b.as_str()], "--node");
+    assert_eq!(
+        found(&ns, &["--node", &format!("node/{node_b}")]),
+        [on_b.as_str()],
+        "--node node/NAME"
+    );
+    assert_eq!(
+        found(&ns, &["--node", &node_a, "--tool", "node-shell"]),
+        [old.as_str()],
+        "--tool"
+    );
+    let mut two_tools = found(
+        &ns,
+        &["--node", &node_a, "--tool", "node-shell", "--tool", "k9s"],
+    );
+    two_tools.sort();
+    let mut a_pods = vec![old.clone(), crashed.clone()];
+    a_pods.sort();
+    assert_eq!(two_tools, a_pods, "--tool, repeated");
+    assert_eq!(
+        found(&ns, &["--node", &node_a, "--finished"]),
+        [crashed.as_str()],
+        "--finished"
+    );
+    assert!(found(&ns, &["--node", &node_a, "--older-than", "1h"]).is_empty());
+    assert!(
+        found(&ns, &["--node", &node_a, "-n", "default"]).is_empty(),
+        "-n narrows"
+    );
+    assert_eq!(
+        found(&ns, &["--node", &node_b, "-n", "default", "-A"]),
+        [on_b.as_str()],
+        "-A wins over -n, as in kubectl"
+    );
+
+    let none = ns
+        .toolbox()
+        .args(["cleanup", "--node", &node_a, "--older-than", "1h"])
+        .output()
+        .unwrap();
+    assert_eq!(none.status.code(), Some(0));
+    assert_eq!(stdout_of(&none), "");
+    assert!(
+        stderr_of(&none).contains("No node-debug pods found in any namespace."),
+        "{}",
+        stderr_of(&none)
+    );
+
+    let out = ns
+        .toolbox()
+        .args(["cleanup", "-n", &ns.name, "-y", "-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let value: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (value["found"].as_u64(), value["deleted"].as_u64()),
+        (Some(3), Some(3))
+    );
+    assert!(report(&out).values().all(|(_, result)| result == "deleted"));
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn without_a_terminal_or_yes_it_lists_and_refuses() {
+    let mut ns = TestNs::new("cl-refuse").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let pods = ns.pods();
+    let name = create(
+        &pods,
+        &node_shell_pod(&format!("nsenter-{}", random_suffix()), &node),
+    )
+    .await;
+
+    let out = ns
+        .toolbox()
+        .args(["cleanup", "--node", &node])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(
+        stdout_of(&out).contains(&name),
+        "the pods are listed: {}",
+        stdout_of(&out)
+    );
+    assert_eq!(
+        stderr_of(&out).trim(),
+        "error: refusing to delete 1 pod without a terminal to confirm; add -y"
+    );
+    let out = ns
+        .toolbox()
+        .args(["cleanup", "--node", &node, "-o", "yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stdout_of(&out).contains("result: unconfirmed"),
+        "{}",
+        stdout_of(&out)
+    );
+    assert!(exists(&pods, &name).await, "nothing was deleted");
+
+    let out = ns
+        .toolbox()
+        .args(["cleanup", "--node", &node, "-y"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(!exists(&pods, &name).await);
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn on_a_terminal_a_multi_select_confirms_what_to_delete() {
+    use expectrl::process::unix::WaitStatus;
+    use expectrl::{Eof, Expect, Session};
+
+    let mut ns = TestNs::new("cl-select").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let pods = ns.pods();
+    // Listed in this order: k9s-shell-1 first, where the cursor starts.
+    let kept = create(&pods, &k9s_pod("k9s-shell-1", &node)).await;
+    let chosen = create(
+        &pods,
+        &node_shell_pod(&format!("nsenter-{}", random_suffix()), &node),
+    )
+    .await;
+    let run = |keys: &'static str| {
+        let mut cmd = ns.toolbox_process();
+        cmd.args(["cleanup", "--node", &node]);
+        move || {
+            let mut session = Session::spawn(cmd).expect("spawning toolbox on a pty");
+            session.set_expect_timeout(Some(Duration::from_secs(30)));
+            session.expect("Delete 2 pods?").expect("the prompt");
+            session.expect("nsenter-").expect("the pods");
+            session.send(keys).unwrap();
+            session.expect(Eof).expect("toolbox to exit");
+            session.get_process().wait().unwrap()
+        }
+    };
+
+    // Esc cancels: 130, and nothing is deleted.
+    let status = tokio::task::spawn_blocking(run("\x1b")).await.unwrap();
+    assert!(matches!(status, WaitStatus::Exited(_, 130)), "{status:?}");
+    assert!(exists(&pods, &kept).await && exists(&pods, &chosen).await);
+
+    // Space unselects the first pod; Enter deletes the rest.
+    let status = tokio::task::spawn_blocking(run(" \r")).await.unwrap();
+    assert!(matches!(status, WaitStatus::Exited(_, 0)), "{status:?}");
+    assert!(exists(&pods, &kept).await, "the unselected pod stays");
+    assert!(!exists(&pods, &chosen).await, "the selected pod is gone");
+
+    pods.delete(&kept, &DeleteParams::default().grace_period(0))
+        .await
+        .unwrap();
+    ns.finish().await;
+}
+
+fn rule(resources: &[&str], verbs: &[&str]) -> PolicyRule {
+    PolicyRule {
+        api_groups: Some(vec![String::new()]),
+        resources: Some(resources.iter().map(|s| s.to_string()).collect()),
+        verbs: verbs.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn dev_may_list_but_not_delete_and_gets_an_error_per_pod() {
+    let mut ns = TestNs::new("cl-rbac").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    ns.grant_dev(vec![rule(&["pods"], &["get", "list"])]).await;
+    let pods = ns.pods();
+    let first = create(
+        &pods,
+        &node_shell_pod(&format!("nsenter-{}", random_suffix()), &node),
+    )
+    .await;
+    let second = create(&pods, &k9s_pod("k9s-shell-99", &node)).await;
+
+    let out = ns
+        .toolbox_as_dev()
+        .args(["cleanup", "-n", &ns.name, "-y"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    let stderr = stderr_of(&out);
+    for name in [&first, &second] {
+        let line = format!(
+            "error: cannot delete pod \"{name}\" in namespace {ns}: permission denied: dev cannot delete pods in namespace {ns}",
+            ns = ns.name
+        );
+        assert_eq!(stderr.matches(&line).count(), 1, "{stderr}");
+        assert!(exists(&pods, name).await);
+    }
+    assert!(
+        stderr.contains("Deleted 0 pods; 2 pods could not be deleted."),
+        "{stderr}"
+    );
+
+    let out = ns
+        .toolbox_as_dev()
+        .args(["cleanup", "-n", &ns.name, "-y", "-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let value: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(value["failed"], 2);
+    assert!(
+        value["pods"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("dev cannot delete pods")
+    );
+
+    // Every namespace needs a cluster-wide list, which dev does not have.
+    let out = ns
+        .toolbox_as_dev()
+        .args(["cleanup", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr_of(&out).contains("dev cannot list pods"),
+        "{}",
+        stderr_of(&out)
+    );
+
+    let out = ns
+        .toolbox()
+        .args(["cleanup", "-n", &ns.name, "-y"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn a_thousand_leftovers_are_removed_in_one_run() {
+    const COUNT: usize = 1000;
+    let mut ns = TestNs::new("cl-thousand").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let pods = ns.pods();
+    let template: Pod = serde_json::from_value(json!({
+        "metadata": { "labels": { "app.kubernetes.io/managed-by": "toolbox" } },
+        "spec": { "nodeName": node, "terminationGracePeriodSeconds": 0,
+            "containers": [{ "name": "shell", "image": "alpine", "securityContext": { "privileged": true } }] }
+    }))
+    .unwrap();
+    futures::stream::iter(0..COUNT)
+        .map(|i| {
+            let mut pod = template.clone();
+            pod.metadata.name = Some(format!("toolbox-shell-{node}-{i:04}"));
+            let pods = &pods;
+            async move { pods.create(&PostParams::default(), &pod).await }
+        })
+        .buffer_unordered(32)
+        .try_collect::<Vec<_>>()
+        .await
+        .expect("creating the leftovers");
+
+    let started = Instant::now();
+    let out = ns
+        .toolbox()
+        .args(["cleanup", "--node", &node, "-y", "-o", "json"])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let value: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(value["found"].as_u64(), Some(COUNT as u64));
+    assert_eq!(value["deleted"].as_u64(), Some(COUNT as u64));
+    assert!(
+        took < Duration::from_secs(60),
+        "{COUNT} pods took {took:?}: deletions must run concurrently"
+    );
+    let left = pods
+        .list(&ListParams::default().labels(TOOLBOX_SELECTOR))
+        .await
+        .unwrap()
+        .items;
+    assert!(left.is_empty(), "{} pods left", left.len());
+    eprintln!("cleanup of {COUNT} pods took {took:?}");
+    ns.finish().await;
+}
