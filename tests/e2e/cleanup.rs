@@ -8,19 +8,13 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
-use harness::{NodeSpec, TOOLBOX_SELECTOR, TestNs, random_suffix, wait_for_phase};
+use harness::{
+    NodeSpec, TOOLBOX_SELECTOR, TestNs, core_rule as rule, random_suffix, stderr_of, stdout_of,
+    wait_for_phase,
+};
 use k8s_openapi::api::core::v1::Pod;
-use k8s_openapi::api::rbac::v1::PolicyRule;
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use serde_json::{Value, json};
-
-fn stdout_of(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr_of(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 /// kubectl-node-shell's pod, as its script builds it with `kubectl run`.
 fn node_shell_pod(name: &str, node: &str) -> Pod {
@@ -469,15 +463,6 @@ async fn on_a_terminal_a_multi_select_confirms_what_to_delete() {
         .await
         .unwrap();
     ns.finish().await;
-}
-
-fn rule(resources: &[&str], verbs: &[&str]) -> PolicyRule {
-    PolicyRule {
-        api_groups: Some(vec![String::new()]),
-        resources: Some(resources.iter().map(|s| s.to_string()).collect()),
-        verbs: verbs.iter().map(|s| s.to_string()).collect(),
-        ..Default::default()
-    }
 }
 
 #[tokio::test]

@@ -4,15 +4,10 @@
 
 use std::time::Duration;
 
-use harness::{NodeSpec, TestNs, wait_until};
+use harness::{NodeSpec, TestNs, core_rule as rule, stderr_of, wait_until};
 use k8s_openapi::api::core::v1::Pod;
-use k8s_openapi::api::rbac::v1::PolicyRule;
 use kube::api::{Api, ListParams};
 use serde_json::Value;
-
-fn stderr_of(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 /// `toolbox compare NODE ARGS... -o json`, as the admin unless `dev`.
 fn compare_json(ns: &TestNs, node: &str, args: &[&str], dev: bool) -> Value {
@@ -170,15 +165,6 @@ async fn a_baseline_namespace_admits_debug_node_baseline_and_rejects_node_shell(
     });
     no_pods_in(&ns).await;
     ns.finish().await;
-}
-
-fn rule(resources: &[&str], verbs: &[&str]) -> PolicyRule {
-    PolicyRule {
-        api_groups: Some(vec![String::new()]),
-        resources: Some(resources.iter().map(|s| s.to_string()).collect()),
-        verbs: verbs.iter().map(|s| s.to_string()).collect(),
-        ..Default::default()
-    }
 }
 
 #[tokio::test]

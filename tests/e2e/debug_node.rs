@@ -6,21 +6,13 @@ use std::time::{Duration, Instant};
 
 use harness::{
     NodeSpec, TOOLBOX_SELECTOR, TestNs, random_suffix, send_signal, standin_records_with,
-    wait_with_timeout,
+    stderr_of, stdout_of, wait_with_timeout,
 };
 use kube::api::{DeleteParams, ListParams};
 use serde_json::Value;
 
 const IMAGE: &str = "docker.io/library/busybox:1.37";
 const KUBECTL_DEBUG_SELECTOR: &str = "app.kubernetes.io/managed-by=kubectl-debug";
-
-fn stdout_of(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr_of(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 // ---------------------------------------------------------------------------
 // Parity with kubectl debug node/NAME

@@ -4,15 +4,11 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use harness::{
-    NodeSpec, TestNs, random_suffix, send_signal, standin_records_with, wait_with_timeout,
+    NodeSpec, TestNs, core_rule as rule, random_suffix, send_signal, standin_records_with,
+    stderr_of, wait_with_timeout,
 };
 use k8s_openapi::api::core::v1::Pod;
-use k8s_openapi::api::rbac::v1::PolicyRule;
 use kube::api::{DeleteParams, ListParams};
-
-fn stderr_of(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 #[tokio::test]
 async fn a_command_runs_with_its_output_and_exit_status() {
@@ -303,28 +299,18 @@ async fn a_baseline_namespace_refuses_the_pod_at_admission_with_the_way_out() {
     ns.finish().await;
 }
 
-fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> PolicyRule {
-    PolicyRule {
-        api_groups: Some(groups.iter().map(|s| s.to_string()).collect()),
-        resources: Some(resources.iter().map(|s| s.to_string()).collect()),
-        verbs: verbs.iter().map(|s| s.to_string()).collect(),
-        ..Default::default()
-    }
-}
-
 #[tokio::test]
 async fn dev_without_pods_exec_is_told_what_is_missing_and_leaves_nothing() {
     let mut ns = TestNs::new("ns-rbac").await;
     let node = ns.node("n", NodeSpec::default()).await;
     ns.grant_dev(vec![rule(
-        &[""],
         &["pods"],
         &["create", "get", "list", "watch", "delete"],
     )])
     .await;
     ns.grant_dev_cluster(vec![
-        rule(&[""], &["nodes"], &["get", "list"]),
-        rule(&[""], &["namespaces"], &["get"]),
+        rule(&["nodes"], &["get", "list"]),
+        rule(&["namespaces"], &["get"]),
     ])
     .await;
     let out = ns

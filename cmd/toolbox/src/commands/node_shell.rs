@@ -72,13 +72,8 @@ pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError>
     let node_name = request.common.node_name.clone();
 
     let command = node_shell_exec_command(&request, &args.command);
-    let namespace = cluster.namespace.clone();
-    let reach_again = {
-        let command = command.join(" ");
-        move |pod: &str| {
-            format!("kubectl exec -it -n {namespace} {pod} -c {NODE_SHELL_CONTAINER} -- {command}")
-        }
-    };
+    let reach_again =
+        session::kubectl_exec_hint(&cluster.namespace, NODE_SHELL_CONTAINER, &command);
     let spec = SessionSpec {
         pod,
         container: NODE_SHELL_CONTAINER.to_string(),
