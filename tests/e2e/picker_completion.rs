@@ -18,39 +18,37 @@ async fn typing_part_of_a_name_and_enter_opens_the_shell_on_that_node() {
     cmd.args(["node-shell", "-l", &selector(&ns)]);
     let token = random_suffix();
     let pods = ns.pods();
-    let (session, seen_node) = {
-        let mut session = tokio::task::spawn_blocking(move || {
-            let mut session = Session::spawn(cmd).expect("spawning toolbox on a pty");
-            session.set_expect_timeout(Some(Duration::from_secs(30)));
-            session.expect("Node").expect("the picker's prompt");
-            session.expect("alpha").expect("the node list");
-            session.send("bra").unwrap();
-            std::thread::sleep(Duration::from_millis(300));
-            session.send("\r").unwrap();
-            session
-                .send_line(format!("echo picked-{token}-$((6*7))"))
-                .unwrap();
-            session
-                .expect(format!("picked-{token}-42"))
-                .expect("the shell on the chosen node");
-            session
-        })
-        .await
-        .unwrap();
-        // While the session is open, its pod is on the node that was picked.
-        let pod = ns
-            .wait_for_toolbox_pod("Running", Duration::from_secs(10))
-            .await;
-        let node = pod.spec.unwrap().node_name.unwrap();
-        session = tokio::task::spawn_blocking(move || {
-            session.send_line("exit").unwrap();
-            session.expect(Eof).expect("the session to end");
-            session
-        })
-        .await
-        .unwrap();
-        (session, node)
-    };
+    let mut session = tokio::task::spawn_blocking(move || {
+        let mut session = Session::spawn(cmd).expect("spawning toolbox on a pty");
+        session.set_expect_timeout(Some(Duration::from_secs(30)));
+        session.expect("Node").expect("the picker's prompt");
+        session.expect("alpha").expect("the node list");
+        session.send("bra").unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        session.send("\r").unwrap();
+        session
+    })
+    .await
+    .unwrap();
+    // The pod starts on the node that was picked; the shell follows.
+    let pod = ns
+        .wait_for_toolbox_pod("Running", Duration::from_secs(20))
+        .await;
+    let seen_node = pod.spec.unwrap().node_name.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    session = tokio::task::spawn_blocking(move || {
+        session
+            .send_line(format!("echo picked-{token}-$((6*7))"))
+            .unwrap();
+        session
+            .expect(format!("picked-{token}-42"))
+            .expect("the shell on the chosen node");
+        session.send_line("exit").unwrap();
+        session.expect(Eof).expect("the session to end");
+        session
+    })
+    .await
+    .unwrap();
     assert_eq!(seen_node, bravo);
     let status = session.get_process().wait().unwrap();
     assert!(
@@ -68,26 +66,28 @@ async fn typing_part_of_a_name_and_enter_opens_the_shell_on_that_node() {
 }
 
 #[tokio::test]
-async fn escape_cancels_with_130_and_creates_nothing() {
+async fn escape_or_q_cancels_with_130_and_creates_nothing() {
     let mut ns = TestNs::new("pick-esc").await;
     ns.node("alpha", NodeSpec::default()).await;
     ns.node("bravo", NodeSpec::default()).await;
-    let mut cmd = ns.toolbox_process();
-    cmd.args(["debug-node", "-l", &selector(&ns)]);
-    let status = tokio::task::spawn_blocking(move || {
-        let mut session = Session::spawn(cmd).expect("spawning toolbox on a pty");
-        session.set_expect_timeout(Some(Duration::from_secs(30)));
-        session.expect("bravo").expect("the node list");
-        session.send("\x1b").unwrap();
-        session.expect(Eof).expect("toolbox to exit");
-        session.get_process().wait().unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(
-        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 130)),
-        "{status:?}"
-    );
+    for (command, key) in [("debug-node", "\x1b"), ("node-shell", "q")] {
+        let mut cmd = ns.toolbox_process();
+        cmd.args([command, "-l", &selector(&ns)]);
+        let status = tokio::task::spawn_blocking(move || {
+            let mut session = Session::spawn(cmd).expect("spawning toolbox on a pty");
+            session.set_expect_timeout(Some(Duration::from_secs(30)));
+            session.expect("bravo").expect("the node list");
+            session.send(key).unwrap();
+            session.expect(Eof).expect("toolbox to exit");
+            session.get_process().wait().unwrap()
+        })
+        .await
+        .unwrap();
+        assert!(
+            matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 130)),
+            "{command} with {key:?}: {status:?}"
+        );
+    }
     let events = std::fs::read_to_string(&ns.env.audit_log).unwrap();
     assert!(
         !events.lines().any(|l| l.contains(&ns.name)

@@ -1,14 +1,27 @@
 //! The interactive node picker: a fuzzy search over one aligned line per node.
+//!
+//! dialoguer's FuzzySelect cannot give `q` a meaning (every printable key is
+//! part of its query), so the picker draws its own list with crossterm and
+//! ranks with the same fuzzy matcher FuzzySelect uses. `q` on an empty query
+//! cancels, as Esc and Ctrl-C do.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
-use dialoguer::FuzzySelect;
-use dialoguer::console::Term;
-use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
+use crossterm::cursor;
+use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::style::Print;
+use crossterm::terminal::{self, ClearType};
+use crossterm::{QueueableCommand, queue};
+use fuzzy_matcher::FuzzyMatcher;
+use fuzzy_matcher::skim::SkimMatcherV2;
 use k8s_openapi::api::core::v1::Node;
+use toolbox_cluster::terminal::RawMode;
 use toolbox_cluster::{ClusterContext, aligned_lines, node_rows};
 
 use crate::exit::{AppError, usage};
+
+const PROMPT: &str = "Node (type to search, Enter to choose, Esc or q to cancel)";
+const MAX_ROWS: u16 = 15;
 
 /// Whether a picker can be shown: it reads keys from stdin and draws on stderr.
 pub fn terminal_available() -> bool {
@@ -46,29 +59,216 @@ async fn pick(nodes: &[Node]) -> Result<String, AppError> {
     let rows = node_rows(nodes, k8s_openapi::jiff::Timestamp::now());
     let lines = aligned_lines(&rows);
     let names: Vec<String> = rows.into_iter().map(|r| r.name).collect();
-    // dialoguer blocks on key reads, so it gets a thread of its own.
-    let choice = tokio::task::spawn_blocking(move || {
-        let theme: Box<dyn Theme> = if std::env::var_os("NO_COLOR").is_some() {
-            Box::new(SimpleTheme)
-        } else {
-            Box::new(ColorfulTheme::default())
+    // Key reads block, so the picker gets a thread of its own.
+    let choice = tokio::task::spawn_blocking(move || run_picker(&lines))
+        .await
+        .map_err(|e| anyhow::anyhow!("the node picker failed: {e}"))?
+        .map_err(|e| anyhow::anyhow!("the node picker failed: {e}"))?;
+    choice
+        .map(|index| names[index].clone())
+        .ok_or(AppError::Cancelled)
+}
+
+/// The picker's state: the query typed so far and the highlighted match.
+#[derive(Debug, Default)]
+struct Search {
+    query: String,
+    selected: usize,
+}
+
+/// What a key does to the search.
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    Continue,
+    Choose,
+    Cancel,
+}
+
+impl Search {
+    fn key(&mut self, key: KeyEvent, matches: usize) -> Step {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc => Step::Cancel,
+            KeyCode::Char('c' | 'd') if ctrl => Step::Cancel,
+            KeyCode::Char('q') if self.query.is_empty() => Step::Cancel,
+            KeyCode::Enter if matches > 0 => Step::Choose,
+            KeyCode::Up => {
+                self.selected = self.selected.saturating_sub(1);
+                Step::Continue
+            }
+            KeyCode::Down => {
+                self.selected = (self.selected + 1).min(matches.saturating_sub(1));
+                Step::Continue
+            }
+            KeyCode::Backspace => {
+                self.query.pop();
+                self.selected = 0;
+                Step::Continue
+            }
+            KeyCode::Char(c) if !ctrl => {
+                self.query.push(c);
+                self.selected = 0;
+                Step::Continue
+            }
+            _ => Step::Continue,
+        }
+    }
+
+    /// Indexes of the lines that match the query, best first.
+    fn matches(&self, matcher: &SkimMatcherV2, lines: &[String]) -> Vec<usize> {
+        if self.query.is_empty() {
+            return (0..lines.len()).collect();
+        }
+        let mut scored: Vec<(i64, usize)> = lines
+            .iter()
+            .enumerate()
+            .filter_map(|(i, line)| {
+                matcher
+                    .fuzzy_match(line, &self.query)
+                    .map(|score| (score, i))
+            })
+            .collect();
+        scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        scored.into_iter().map(|(_, i)| i).collect()
+    }
+}
+
+/// Shows the cursor again however the picker ends.
+struct HiddenCursor;
+
+impl HiddenCursor {
+    fn hide() -> std::io::Result<HiddenCursor> {
+        std::io::stderr().queue(cursor::Hide)?;
+        Ok(HiddenCursor)
+    }
+}
+
+impl Drop for HiddenCursor {
+    fn drop(&mut self) {
+        let mut err = std::io::stderr();
+        let _ = err.queue(cursor::Show);
+        let _ = err.flush();
+    }
+}
+
+fn run_picker(lines: &[String]) -> std::io::Result<Option<usize>> {
+    let _raw = RawMode::enable()?;
+    let _cursor = HiddenCursor::hide()?;
+    let mut err = std::io::stderr();
+    let matcher = SkimMatcherV2::default();
+    let mut search = Search::default();
+    let mut drawn: u16 = 0;
+    loop {
+        let matches = search.matches(&matcher, lines);
+        search.selected = search.selected.min(matches.len().saturating_sub(1));
+        drawn = draw(&mut err, lines, &matches, &search, drawn)?;
+        let Event::Key(key) = event::read()? else {
+            continue;
         };
-        let term = Term::stderr();
-        let result = FuzzySelect::with_theme(theme.as_ref())
-            .with_prompt("Node (type to search, Enter to choose, Esc to cancel)")
-            .items(&lines)
-            .default(0)
-            .max_length(15)
-            .interact_on_opt(&term);
-        // A key read interrupted by Ctrl-C can leave the cursor hidden.
-        let _ = term.show_cursor();
-        result
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!("the node picker failed: {e}"))?;
-    match choice {
-        Ok(Some(index)) => Ok(names[index].clone()),
-        // Esc, or Ctrl-C, which reaches a raw terminal as a key.
-        Ok(None) | Err(_) => Err(AppError::Cancelled),
+        if key.kind != KeyEventKind::Press {
+            continue;
+        }
+        match search.key(key, matches.len()) {
+            Step::Continue => {}
+            step => {
+                erase(&mut err, drawn)?;
+                return Ok((step == Step::Choose).then(|| matches[search.selected]));
+            }
+        }
+    }
+}
+
+/// Redraws the prompt and the visible matches over what was drawn before;
+/// returns how many lines it drew.
+fn draw(
+    err: &mut std::io::Stderr,
+    lines: &[String],
+    matches: &[usize],
+    search: &Search,
+    drawn: u16,
+) -> std::io::Result<u16> {
+    let (width, height) = terminal::size().unwrap_or((100, 24));
+    let rows = MAX_ROWS.min(height.saturating_sub(2)).max(1) as usize;
+    let first = search.selected.saturating_sub(rows - 1);
+    erase(err, drawn)?;
+    queue!(err, Print(format!("? {PROMPT} › {}\r\n", search.query)))?;
+    let mut count = 1;
+    for (position, &index) in matches.iter().enumerate().skip(first).take(rows) {
+        let marker = if position == search.selected {
+            "❯ "
+        } else {
+            "  "
+        };
+        let line: String = lines[index]
+            .chars()
+            .take(width.saturating_sub(3) as usize)
+            .collect();
+        queue!(err, Print(format!("{marker}{line}\r\n")))?;
+        count += 1;
+    }
+    if matches.is_empty() {
+        queue!(err, Print("  (no node matches)\r\n"))?;
+        count += 1;
+    }
+    err.flush()?;
+    Ok(count)
+}
+
+fn erase(err: &mut std::io::Stderr, drawn: u16) -> std::io::Result<()> {
+    if drawn > 0 {
+        queue!(err, cursor::MoveUp(drawn))?;
+    }
+    queue!(
+        err,
+        cursor::MoveToColumn(0),
+        terminal::Clear(ClearType::FromCursorDown)
+    )?;
+    err.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn press(search: &mut Search, code: KeyCode, matches: usize) -> Step {
+        search.key(KeyEvent::new(code, KeyModifiers::NONE), matches)
+    }
+
+    #[test]
+    fn q_cancels_only_before_anything_is_typed() {
+        let mut search = Search::default();
+        assert_eq!(press(&mut search, KeyCode::Char('q'), 3), Step::Cancel);
+        press(&mut search, KeyCode::Char('a'), 3);
+        assert_eq!(press(&mut search, KeyCode::Char('q'), 3), Step::Continue);
+        assert_eq!(search.query, "aq");
+        assert_eq!(press(&mut search, KeyCode::Esc, 3), Step::Cancel);
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(search.key(ctrl_c, 3), Step::Cancel);
+    }
+
+    #[test]
+    fn arrows_move_within_the_matches_and_enter_needs_one() {
+        let mut search = Search::default();
+        press(&mut search, KeyCode::Down, 2);
+        press(&mut search, KeyCode::Down, 2);
+        assert_eq!(search.selected, 1);
+        press(&mut search, KeyCode::Up, 2);
+        assert_eq!(search.selected, 0);
+        assert_eq!(press(&mut search, KeyCode::Enter, 0), Step::Continue);
+        assert_eq!(press(&mut search, KeyCode::Enter, 2), Step::Choose);
+    }
+
+    #[test]
+    fn typing_narrows_to_the_best_matches_first() {
+        let lines: Vec<String> = ["alpha  Ready", "bravo  Ready", "charlie  NotReady"]
+            .map(String::from)
+            .to_vec();
+        let matcher = SkimMatcherV2::default();
+        let mut search = Search::default();
+        assert_eq!(search.matches(&matcher, &lines), vec![0, 1, 2]);
+        for c in "bra".chars() {
+            press(&mut search, KeyCode::Char(c), 3);
+        }
+        assert_eq!(search.matches(&matcher, &lines), vec![1]);
     }
 }
