@@ -120,11 +120,7 @@ struct NamespaceCheck {
 
 pub async fn run(args: CompareArgs, app: &App) -> Result<ExitStatus, AppError> {
     session::require_node_or_terminal(&args.target)?;
-    let cluster = app.connect().await?;
-    let (user, node) = tokio::try_join!(
-        async { cluster.identity().await.map_err(AppError::from) },
-        session::resolve_node(&cluster, &args.target),
-    )?;
+    let (cluster, user, node) = session::connect_to_node(app, &args.target).await?;
     let node_name = node.metadata.name.clone().unwrap_or_default();
     let namespace = cluster.namespace.clone();
 

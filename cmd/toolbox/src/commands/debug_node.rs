@@ -84,11 +84,7 @@ pub async fn run(args: DebugNodeArgs, app: &App) -> Result<ExitStatus, AppError>
         eprintln!("warning: {warning}");
     }
 
-    let cluster = app.connect().await?;
-    let (user, node) = tokio::try_join!(
-        async { cluster.identity().await.map_err(AppError::from) },
-        session::resolve_node(&cluster, &args.target),
-    )?;
+    let (cluster, user, node) = session::connect_to_node(app, &args.target).await?;
     let node_name = node.metadata.name.clone().unwrap_or_default();
     let (request, pod) = build_pod(&args, app, custom, &node_name, &cluster.namespace, user)?;
 

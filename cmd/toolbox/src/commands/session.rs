@@ -80,6 +80,20 @@ pub fn require_node_or_terminal(target: &NodeArgs) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Connects and finds the node, asking the server who we are at the same
+/// time: the cluster, the user's name for the audit annotations, the node.
+pub async fn connect_to_node(
+    app: &App,
+    target: &NodeArgs,
+) -> Result<(ClusterContext, String, Node), AppError> {
+    let cluster = app.connect().await?;
+    let (user, node) = tokio::try_join!(
+        async { cluster.identity().await.map_err(AppError::from) },
+        resolve_node(&cluster, target),
+    )?;
+    Ok((cluster, user, node))
+}
+
 /// The node a session targets, checked to exist and to be Ready.
 pub async fn resolve_node(cluster: &ClusterContext, target: &NodeArgs) -> Result<Node, AppError> {
     require_node_or_terminal(target)?;
