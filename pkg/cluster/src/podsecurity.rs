@@ -1,13 +1,7 @@
-//! PodSecurity admission, checked before anything is created, so that a
-//! namespace that cannot run the pod is named up front with the way out.
+//! The Pod Security Standards a pod needs, so that a PodSecurity refusal can
+//! be explained with the level the namespace enforces and the one needed.
 
-use k8s_openapi::api::core::v1::{Container, Namespace, Pod};
-use kube::api::Api;
-
-use crate::context::ClusterContext;
-use crate::error::{Action, ClusterError, Result, api_status};
-
-pub const ENFORCE_LABEL: &str = "pod-security.kubernetes.io/enforce";
+use k8s_openapi::api::core::v1::{Container, Pod};
 
 /// The Pod Security Standards, least to most restrictive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -142,44 +136,6 @@ pub fn required_level(pod: &Pod) -> Level {
         Level::Restricted
     } else {
         Level::Baseline
-    }
-}
-
-impl ClusterContext {
-    /// Fails before anything is created when the namespace's enforced
-    /// PodSecurity level forbids a pod that needs `needed`. A namespace that
-    /// cannot be read is left to admission to judge.
-    pub async fn check_pod_security(&self, needed: Level, what: &str) -> Result<()> {
-        let api: Api<Namespace> = Api::all(self.client.clone());
-        let namespace = match api.get(&self.namespace).await {
-            Ok(ns) => ns,
-            Err(err) => {
-                return match api_status(&err).map(|s| s.code) {
-                    Some(404) => Err(ClusterError::NamespaceNotFound {
-                        name: self.namespace.clone(),
-                    }),
-                    Some(403) => Ok(()),
-                    _ => Err(self.request_error(Action::cluster("get", "namespaces"), err)),
-                };
-            }
-        };
-        let enforced = namespace
-            .metadata
-            .labels
-            .as_ref()
-            .and_then(|l| l.get(ENFORCE_LABEL))
-            .and_then(|v| Level::parse(v))
-            .unwrap_or(Level::Privileged);
-        if enforced > needed {
-            return Err(ClusterError::PodSecurity {
-                namespace: self.namespace.clone(),
-                enforced: enforced.name().into(),
-                needed: needed.name().into(),
-                what: what.into(),
-                detail: None,
-            });
-        }
-        Ok(())
     }
 }
 
