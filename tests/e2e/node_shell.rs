@@ -632,3 +632,32 @@ async fn bottlerocket_nodes_open_the_admin_container() {
     );
     ns.finish().await;
 }
+
+#[tokio::test]
+async fn rejected_credentials_are_one_clear_line() {
+    let ns = TestNs::new("ns-creds").await;
+    let server = &ns.env.server;
+    let ca = ns.env.dir.join("state/pki/ca.crt");
+    let kubeconfig = std::env::temp_dir().join(format!("{}-expired", ns.name));
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: {server}\n    certificate-authority: {}\ncontexts:\n- name: expired\n  context:\n    cluster: local\n    user: old\nusers:\n- name: old\n  user:\n    token: expired-token\ncurrent-context: expired\n",
+            ca.display()
+        ),
+    )
+    .unwrap();
+    let out = ns
+        .toolbox()
+        .env("KUBECONFIG", &kubeconfig)
+        .args(["node-shell", "node-0001", "--", "true"])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&kubeconfig);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out).trim(),
+        "error: the API server of context \"expired\" rejected the credentials (401 Unauthorized): they may have expired; log in again and retry"
+    );
+    ns.finish().await;
+}
