@@ -13,7 +13,7 @@ use harness::{
     wait_for_phase,
 };
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, DeleteParams, ListParams, PostParams};
+use kube::api::{Api, ListParams, PostParams};
 use serde_json::{Value, json};
 
 /// kubectl-node-shell's pod, as its script builds it with `kubectl run`.
@@ -268,9 +268,7 @@ async fn the_leftovers_of_every_tool_are_found_and_removed_and_look_alikes_kept(
     );
     assert!(!stdout_of(&out).contains("nsenter-abc123"));
 
-    pods.delete(&look_alike, &DeleteParams::default().grace_period(0))
-        .await
-        .unwrap();
+    ns.delete_pod_now(&look_alike).await;
     ns.finish().await;
 }
 
@@ -459,9 +457,7 @@ async fn on_a_terminal_a_multi_select_confirms_what_to_delete() {
     assert!(exists(&pods, &kept).await, "the unselected pod stays");
     assert!(!exists(&pods, &chosen).await, "the selected pod is gone");
 
-    pods.delete(&kept, &DeleteParams::default().grace_period(0))
-        .await
-        .unwrap();
+    ns.delete_pod_now(&kept).await;
     ns.finish().await;
 }
 

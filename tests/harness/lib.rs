@@ -451,6 +451,15 @@ impl TestNs {
             .await;
     }
 
+    /// Deletes a pod at once (grace period 0), as toolbox does; for tests that
+    /// leave a pod on purpose (`--keep`, look-alikes, a killed client).
+    pub async fn delete_pod_now(&self, name: &str) {
+        self.pods()
+            .delete(name, &DeleteParams::default().grace_period(0))
+            .await
+            .expect("deleting the test's pod");
+    }
+
     /// Marks a node NotReady (or Ready again) the way a stopped kubelet would.
     pub async fn set_node_not_ready(&self, node: &str, not_ready: bool) {
         let value = if not_ready {
@@ -680,4 +689,20 @@ pub fn core_rule(resources: &[&str], verbs: &[&str]) -> PolicyRule {
         verbs: verbs.iter().map(|s| s.to_string()).collect(),
         ..Default::default()
     }
+}
+
+/// Asserts that toolbox reported an image pull failure the way a user should
+/// see it: exit 4, the kubelet's reason, a hint, and within seconds.
+pub fn assert_image_pull_failure(out: &std::process::Output, took: Duration) {
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+    let stderr = stderr_of(out);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("ErrImagePull") || stderr.contains("ImagePullBackOff"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("--image-pull-secret"),
+        "with a hint: {stderr}"
+    );
 }
