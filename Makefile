@@ -1,8 +1,9 @@
 # toolbox: build, test and try it on a local Kubernetes.
 #
-#   make install        build and install toolbox into ~/.cargo/bin
+#   make try            install what is missing, start the local cluster, open a root shell on its real node
 #   make test           lint, unit tests, then e2e tests on a fresh local cluster
-#   make cluster-up     start a local cluster (NODES=3) for trying toolbox by hand
+#   make install        build and install toolbox into ~/.cargo/bin
+#   make cluster-up     start a local cluster (NODES=3, REAL_NODES=1) for trying toolbox by hand
 #   make cluster-down   stop it and remove its state
 #   make completions    regenerate the shell completion scripts in completions/
 #   make bench          benchmarks against kubectl on 5,000 simulated nodes (docs/benchmarks.md)
@@ -21,13 +22,15 @@ export GOFLAGS := -buildvcs=false
 CLUSTER_DIR ?= target/cluster
 CLUSTER_BIN := target/cluster/bin
 NODES ?= 3
+# One real node (kubelet, containerd, runc) beside the simulated ones; 0 leaves it out.
+REAL_NODES ?= 1
 START_DELAY ?= 0s
 # make test runs its own cluster so that one started by hand is left alone.
 TEST_CLUSTER_DIR := target/cluster-test
 CARGO ?= cargo
 
-KUBE_BINARIES := $(addprefix $(CLUSTER_BIN)/,kube-apiserver kube-controller-manager kubectl)
-CLUSTER_BINARIES := $(KUBE_BINARIES) $(CLUSTER_BIN)/etcd $(CLUSTER_BIN)/kwok $(CLUSTER_BIN)/localcluster
+KUBE_BINARIES := $(addprefix $(CLUSTER_BIN)/,kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl)
+CLUSTER_BINARIES := $(KUBE_BINARIES) $(CLUSTER_BIN)/etcd $(CLUSTER_BIN)/kwok $(CLUSTER_BIN)/localcluster $(CLUSTER_BIN)/pause
 VERSION_LDFLAGS := $(foreach pkg,k8s.io/component-base/version k8s.io/client-go/pkg/version,\
 	-X $(pkg).gitVersion=$(KUBE_VERSION) -X $(pkg).gitMajor=1 -X $(pkg).gitMinor=$(KUBE_MINOR) -X $(pkg).gitTreeState=clean)
 
@@ -49,9 +52,10 @@ build:
 kube-bin: $(CLUSTER_BINARIES)
 
 $(KUBE_BINARIES) &: hack/kube/kubernetes/go.mod hack/kube/kubernetes/go.sum
-	@echo "building kube-apiserver, kube-controller-manager and kubectl $(KUBE_VERSION) (the first build takes 10-20 minutes on 2 cores)"
+	@echo "building kube-apiserver, kube-controller-manager, kube-scheduler, kubelet and kubectl $(KUBE_VERSION) (the first build takes 15-25 minutes on 2 cores)"
 	cd hack/kube/kubernetes && go build -trimpath -ldflags "-s -w $(VERSION_LDFLAGS)" -o $(CURDIR)/$(CLUSTER_BIN)/ \
-		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl
+		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+		k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kubectl
 	@touch $(KUBE_BINARIES)
 
 $(CLUSTER_BIN)/etcd: hack/kube/etcd/go.mod hack/kube/etcd/go.sum
@@ -63,13 +67,52 @@ $(CLUSTER_BIN)/kwok: hack/kube/kwok/go.mod hack/kube/kwok/go.sum
 $(CLUSTER_BIN)/localcluster: $(wildcard hack/cluster/*.go hack/cluster/go.mod hack/cluster/go.sum hack/cluster/stages/*.yaml)
 	cd hack/cluster && go build -trimpath -o $(CURDIR)/$@ .
 
+# The real node's sandbox program; static, as its image holds nothing else.
+$(CLUSTER_BIN)/pause: hack/cluster/pause/main.go
+	cd hack/cluster && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o $(CURDIR)/$@ ./pause
+
+# What the real node runs on, from Debian's packages (installed as root when
+# missing; no daemon is started: localcluster runs them inside the node).
+NODE_PACKAGES := containerd runc containernetworking-plugins busybox-static iproute2
+.PHONY: node-deps
+node-deps:
+	@missing=$$(for p in $(NODE_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing the real node's packages: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
 .PHONY: cluster-up
-cluster-up: kube-bin
-	@$(CLUSTER_BIN)/localcluster up -dir $(CLUSTER_DIR) -bin $(CLUSTER_BIN) -nodes $(NODES) -start-delay $(START_DELAY)
+cluster-up: kube-bin $(if $(filter 0,$(REAL_NODES)),,node-deps)
+	@$(CLUSTER_BIN)/localcluster up -dir $(CLUSTER_DIR) -bin $(CLUSTER_BIN) -nodes $(NODES) -real-nodes $(REAL_NODES) -start-delay $(START_DELAY)
 
 .PHONY: cluster-down
 cluster-down:
 	@if [ -x $(CLUSTER_BIN)/localcluster ]; then $(CLUSTER_BIN)/localcluster down -dir $(CLUSTER_DIR); fi
+
+## ---- trying it -------------------------------------------------------------
+
+# One command on a fresh machine: what is missing is installed, toolbox and the
+# cluster are built, the cluster starts (or the running one is reused), and a
+# root shell opens on the real node. The cluster stays up afterwards.
+.PHONY: try
+try: tools-check node-deps kube-bin build
+	@$(MAKE) --no-print-directory cluster-up REAL_NODES=1 >/dev/null
+	@. $(CLUSTER_DIR)/cluster.env; \
+	if [ -z "$${TOOLBOX_CLUSTER_REAL_NODE:-}" ]; then \
+		echo "the cluster running in $(CLUSTER_DIR) has no real node: run make cluster-down, then make try again" >&2; exit 1; \
+	fi; \
+	export KUBECONFIG TOOLBOX_CONFIG=$$TOOLBOX_CLUSTER_SETTINGS; \
+	echo "Opening a root shell on the real node $$TOOLBOX_CLUSTER_REAL_NODE (type exit to leave; the cluster stays up)."; \
+	status=0; target/debug/toolbox node-shell "$$TOOLBOX_CLUSTER_REAL_NODE" --reason "make try" || status=$$?; \
+	sed -e "s|@NODE@|$$TOOLBOX_CLUSTER_REAL_NODE|g" -e "s|@KUBECONFIG@|$$KUBECONFIG|g" -e "s|@SETTINGS@|$$TOOLBOX_CONFIG|g" hack/try-next.txt; \
+	exit $$status
+
+# Go and Rust come with this kind of machine; say so plainly where they are not.
+.PHONY: tools-check
+tools-check:
+	@command -v go >/dev/null || { echo "make try needs Go 1.22 or newer (https://go.dev/doc/install); GOTOOLCHAIN then fetches the version the cluster needs" >&2; exit 1; }
+	@command -v $(CARGO) >/dev/null || { echo "make try needs Rust's cargo (https://rustup.rs)" >&2; exit 1; }
 
 ## ---- shell completion -----------------------------------------------------
 
@@ -135,7 +178,7 @@ bench-tools:
 .PHONY: bench
 bench: kube-bin bench-tools
 	$(CARGO) build --locked --release -p toolbox -p toolbox-e2e --bin toolbox --bin bench
-	@$(MAKE) --no-print-directory cluster-up CLUSTER_DIR=$(BENCH_CLUSTER_DIR) NODES=$(BENCH_NODES) >/dev/null
+	@$(MAKE) --no-print-directory cluster-up CLUSTER_DIR=$(BENCH_CLUSTER_DIR) NODES=$(BENCH_NODES) REAL_NODES=0 >/dev/null
 	@trap '[ "$${BENCH_KEEP_CLUSTER:-}" = 1 ] || $(MAKE) --no-print-directory cluster-down CLUSTER_DIR=$(BENCH_CLUSTER_DIR)' EXIT; \
 	TOOLBOX_E2E_CLUSTER=$(CURDIR)/$(BENCH_CLUSTER_DIR) target/release/bench
 

@@ -207,6 +207,34 @@ feed:
 	}
 }
 
+// nodeReady reports whether the named node has Ready=True.
+func (a *api) nodeReady(ctx context.Context, name string) (bool, error) {
+	status, body, err := a.do(ctx, http.MethodGet, "/api/v1/nodes/"+name, nil)
+	if err != nil {
+		return false, err
+	}
+	if status != http.StatusOK {
+		return false, fmt.Errorf("node %s: %d", name, status)
+	}
+	var node struct {
+		Status struct {
+			Conditions []struct{ Type, Status, Message string }
+		}
+	}
+	if err := json.Unmarshal(body, &node); err != nil {
+		return false, err
+	}
+	for _, cond := range node.Status.Conditions {
+		if cond.Type == "Ready" {
+			if cond.Status == "True" {
+				return true, nil
+			}
+			return false, fmt.Errorf("node %s is not Ready: %s", name, cond.Message)
+		}
+	}
+	return false, fmt.Errorf("node %s has no Ready condition yet", name)
+}
+
 // allNodesReady reports whether at least want nodes have Ready=True, reading
 // from the apiserver's cache.
 func (a *api) allNodesReady(ctx context.Context, want int) (bool, error) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -48,17 +49,23 @@ func recordedPIDs(l layout) []int {
 	return pids
 }
 
+// running reports whether every component up recorded is still alive.
 func running(l layout) bool {
-	return len(recordedPIDs(l)) == 5
+	raw, err := os.ReadFile(l.pidFile)
+	if err != nil {
+		return false
+	}
+	recorded := len(strings.Fields(string(raw))) / 2
+	return recorded > 0 && len(recordedPIDs(l)) == recorded
 }
 
 func stopAndRemove(l layout) error {
 	pids := recordedPIDs(l)
-	// kwok and the controllers first, etcd last, as a real shutdown would.
+	// The node and kwok first, etcd last, as a real shutdown would.
 	for i := len(pids) - 1; i >= 0; i-- {
 		terminate(pids[i])
 	}
-	return removeState(l)
+	return errors.Join(removeMachineState(l), removeState(l))
 }
 
 // terminate stops a component's whole session: SIGTERM, then SIGKILL.
@@ -83,7 +90,7 @@ func reap(pid int) {
 }
 
 func removeState(l layout) error {
-	for _, path := range []string{l.state, l.adminKubeconfig, l.devKubeconfig, l.auditLog, l.standinLog, l.envFile} {
+	for _, path := range []string{l.state, l.adminKubeconfig, l.devKubeconfig, l.auditLog, l.standinLog, l.envFile, l.settingsFile} {
 		if err := os.RemoveAll(path); err != nil {
 			return err
 		}

@@ -1,8 +1,9 @@
 // Command localcluster runs toolbox's local test cluster: etcd,
-// kube-apiserver, kube-controller-manager and kwok, all on loopback, with
-// simulated nodes.
+// kube-apiserver, kube-controller-manager, kube-scheduler and kwok, all on
+// loopback, with simulated nodes, and one real node (kubelet, containerd,
+// runc) in namespaces of its own (realnode.go).
 //
-//	localcluster up   [-dir D] [-nodes N] [-start-delay 0s]
+//	localcluster up   [-dir D] [-nodes N] [-real-nodes 1] [-start-delay 0s]
 //	localcluster down [-dir D]
 //
 // up returns once the cluster is ready and leaves the components running in
@@ -29,6 +30,8 @@ func main() {
 		err = runDown(os.Args[2:])
 	case "node-agent":
 		err = runNodeAgent(os.Args[2:])
+	case "node-init":
+		err = runNodeInit(os.Args[2:])
 	default:
 		usage()
 	}
@@ -39,7 +42,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: localcluster up [-dir DIR] [-nodes N] [-start-delay DURATION] | down [-dir DIR]")
+	fmt.Fprintln(os.Stderr, "usage: localcluster up [-dir DIR] [-nodes N] [-real-nodes 0|1] [-start-delay DURATION] | down [-dir DIR]")
 	os.Exit(2)
 }
 
@@ -56,6 +59,7 @@ type layout struct {
 	kwokConfig        string
 	auditPolicy       string
 	componentKubeconf string
+	settingsFile      string
 }
 
 func newLayout(dir, bin string) (layout, error) {
@@ -84,6 +88,7 @@ func newLayout(dir, bin string) (layout, error) {
 		kwokConfig:        filepath.Join(state, "kwok.yaml"),
 		auditPolicy:       filepath.Join(state, "audit-policy.yaml"),
 		componentKubeconf: filepath.Join(state, "kubeconfigs"),
+		settingsFile:      filepath.Join(dir, "toolbox-settings.toml"),
 	}, nil
 }
 

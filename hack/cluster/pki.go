@@ -141,6 +141,9 @@ func (p *pki) newTokens() (map[string]token, error) {
 		"dev":                            {user: "dev", uid: "dev"},
 		"kwok":                           {user: "kwok", uid: "kwok", groups: "system:masters"},
 		"system:kube-controller-manager": {user: "system:kube-controller-manager", uid: "kcm", groups: "system:masters"},
+		"system:kube-scheduler":          {user: "system:kube-scheduler", uid: "scheduler", groups: "system:masters"},
+		// The real node's kubelet, which the Node authorizer keeps to its own node.
+		"system:node:" + RealNodeName: {user: "system:node:" + RealNodeName, uid: "kubelet", groups: "system:nodes"},
 	}
 	var lines []byte
 	for name, t := range tokens {

@@ -35,6 +35,9 @@ type component struct {
 type cluster struct {
 	layout
 	fixtures   string
+	busybox    string
+	realNodes  int
+	realNode   *realNode
 	components []*component
 	ports      ports
 	tokens     map[string]token
@@ -50,7 +53,12 @@ func runUp(args []string) error {
 	startDelay := fs.Duration("start-delay", 0, "how long simulated nodes and pods take to become Ready and Running")
 	timeout := fs.Duration("timeout", 3*time.Minute, "how long to wait for the cluster to become ready")
 	fixtures := fs.String("fixtures", envOr("CLUSTER_FIXTURES", "hack/cluster/fixtures"), "directory of stand-in host tools put first on kwok's PATH")
+	realNodes := fs.Int("real-nodes", 1, "real nodes (kubelet, containerd, runc) beside the simulated ones: 0 or 1")
+	busybox := fs.String("busybox", "/bin/busybox", "Debian's static busybox, the node-tools image's only program")
 	_ = fs.Parse(args)
+	if *realNodes != 0 && *realNodes != 1 {
+		return fmt.Errorf("-real-nodes is %d: the local cluster has 0 or 1 real nodes", *realNodes)
+	}
 
 	l, err := newLayout(*dir, *bin)
 	if err != nil {
@@ -65,22 +73,36 @@ func runUp(args []string) error {
 	if err := stopAndRemove(l); err != nil {
 		return err
 	}
-	for _, binary := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "kwok"} {
+	binaries := []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"}
+	if *realNodes > 0 {
+		binaries = append(binaries, "kubelet", "pause")
+		for _, tool := range []string{"containerd", "ctr", "runc", "containerd-shim-runc-v2", "/usr/lib/cni/bridge", "/usr/lib/cni/host-local", *busybox} {
+			if _, err := exec.LookPath(tool); err != nil {
+				return fmt.Errorf("the real node needs %s: run `make node-deps` (apt-get install containerd runc containernetworking-plugins busybox-static), or REAL_NODES=0", tool)
+			}
+		}
+	}
+	for _, binary := range binaries {
 		if _, err := os.Stat(filepath.Join(l.bin, binary)); err != nil {
 			return fmt.Errorf("%s is missing from %s: run `make kube-bin` first", binary, l.bin)
 		}
 	}
 
-	c := &cluster{layout: l, fixtures: *fixtures}
+	c := &cluster{layout: l, fixtures: *fixtures, busybox: *busybox, realNodes: *realNodes}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 	started := time.Now()
 	if err := c.start(ctx, *nodes, *startDelay); err != nil {
 		c.stopAll()
+		_ = removeMachineState(l)
 		_ = removeState(l)
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "cluster ready in %s: %s, %d nodes\n", time.Since(started).Round(100*time.Millisecond), KubernetesVersion, *nodes)
+	real := ""
+	if *realNodes > 0 {
+		real = " and the real node " + RealNodeName
+	}
+	fmt.Fprintf(os.Stderr, "cluster ready in %s: %s, %d simulated nodes%s\n", time.Since(started).Round(100*time.Millisecond), KubernetesVersion, *nodes, real)
 	printExport(l)
 	return nil
 }
@@ -109,6 +131,11 @@ func (c *cluster) start(ctx context.Context, nodes int, startDelay time.Duration
 	}
 	if err := c.writeConfigs(certs, startDelay); err != nil {
 		return err
+	}
+	if c.realNodes > 0 {
+		if c.realNode, err = c.prepareRealNode(certs, c.busybox); err != nil {
+			return fmt.Errorf("preparing the real node: %w", err)
+		}
 	}
 
 	etcdURL := fmt.Sprintf("http://127.0.0.1:%d", c.ports.etcdClient)
@@ -166,6 +193,14 @@ func (c *cluster) start(ctx context.Context, nodes int, startDelay time.Duration
 		"--v=0"); err != nil {
 		return err
 	}
+	if _, err := c.spawn("kube-scheduler", "", nil,
+		"--kubeconfig="+filepath.Join(c.componentKubeconf, "kube-scheduler"),
+		"--leader-elect=false",
+		"--secure-port=0",
+		"--kube-api-qps=200", "--kube-api-burst=400",
+		"--v=0"); err != nil {
+		return err
+	}
 
 	fixtures, err := filepath.Abs(c.fixtures)
 	if err != nil {
@@ -180,7 +215,8 @@ func (c *cluster) start(ctx context.Context, nodes int, startDelay time.Duration
 	kwok, err := c.spawn("kwok", "", nil,
 		"--kubeconfig="+filepath.Join(c.componentKubeconf, "kwok"),
 		"--config="+c.kwokConfig,
-		"--manage-all-nodes=true",
+		"--manage-all-nodes=false",
+		"--manage-nodes-with-label-selector=type=kwok",
 		"--server-address=127.0.0.1:"+strconv.Itoa(c.ports.kwok),
 		"--node-port="+strconv.Itoa(c.ports.nodeAgent),
 		"--node-ip=127.0.0.1",
@@ -204,6 +240,16 @@ func (c *cluster) start(ctx context.Context, nodes int, startDelay time.Duration
 	if err := c.waitHTTP(ctx, agent, fmt.Sprintf("https://127.0.0.1:%d/healthz", c.ports.nodeAgent), ""); err != nil {
 		return err
 	}
+	var nodeInit *component
+	if c.realNode != nil {
+		// PID 1 of new PID, mount, UTS and IPC namespaces: the node.
+		if nodeInit, err = c.spawnWith("node-init", self, &syscall.SysProcAttr{
+			Setsid:     true,
+			Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWNS | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC,
+		}, "node-init", "-config="+c.realNodeConfig()); err != nil {
+			return err
+		}
+	}
 	if err := c.writePIDs(); err != nil {
 		return err
 	}
@@ -214,6 +260,13 @@ func (c *cluster) start(ctx context.Context, nodes int, startDelay time.Duration
 	}
 	if err := c.waitFor(ctx, "all nodes Ready", func() (bool, error) { return api.allNodesReady(ctx, nodes) }); err != nil {
 		return err
+	}
+	if c.realNode != nil {
+		if err := c.waitFor(ctx, "the real node "+c.realNode.Name+" Ready", func() (bool, error) {
+			return api.nodeReady(ctx, c.realNode.Name)
+		}); err != nil {
+			return c.failedWithNodeLogs(nodeInit, err)
+		}
 	}
 	if err := c.waitFor(ctx, "the default service account", func() (bool, error) {
 		return api.exists(ctx, "/api/v1/namespaces/default/serviceaccounts/default")
@@ -230,20 +283,31 @@ func (c *cluster) apiserverURL() string {
 // spawn starts a component in a session of its own, so that it outlives this
 // command and `down` can stop it with everything it started.
 func (c *cluster) spawn(name, binary string, env []string, args ...string) (*component, error) {
+	if binary == "" {
+		binary = filepath.Join(c.bin, name)
+	}
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	return c.startComponent(name, cmd)
+}
+
+// spawnWith starts a component with its own process attributes (namespaces).
+func (c *cluster) spawnWith(name, binary string, attr *syscall.SysProcAttr, args ...string) (*component, error) {
+	cmd := exec.Command(binary, args...)
+	cmd.SysProcAttr = attr
+	return c.startComponent(name, cmd)
+}
+
+func (c *cluster) startComponent(name string, cmd *exec.Cmd) (*component, error) {
 	logPath := filepath.Join(c.logs, name+".log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
 	defer logFile.Close()
-	if binary == "" {
-		binary = filepath.Join(c.bin, name)
-	}
-	cmd := exec.Command(binary, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.Dir = c.state
-	cmd.Env = append(os.Environ(), env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
@@ -322,6 +386,16 @@ TOOLBOX_CLUSTER_STANDIN_LOG=%s
 TOOLBOX_CLUSTER_VERSION=%s
 TOOLBOX_CLUSTER_NODE_PORT=%d
 `, c.adminKubeconfig, c.devKubeconfig, c.apiserverURL(), c.auditLog, c.standinLog, KubernetesVersion, c.ports.nodeAgent)
+	if c.realNode != nil {
+		// A toolbox settings file that points node-shell and debug-node at the
+		// local images, which no registry serves.
+		settings := fmt.Sprintf("# toolbox settings for the local cluster's real node: its images are local builds.\nimage = %q\ndebug_image = %q\nimage_pull_policy = \"Never\"\n", NodeToolsImage, NodeToolsImage)
+		if err := os.WriteFile(c.settingsFile, []byte(settings), 0o644); err != nil {
+			return err
+		}
+		env += fmt.Sprintf("TOOLBOX_CLUSTER_REAL_NODE=%s\nTOOLBOX_CLUSTER_NODE_IMAGE=%s\nTOOLBOX_CLUSTER_PAUSE_IMAGE=%s\nTOOLBOX_CLUSTER_SETTINGS=%s\nTOOLBOX_CLUSTER_CGROUP_ROOT=%s\n",
+			c.realNode.Name, NodeToolsImage, PauseImage, c.settingsFile, c.realNode.CgroupRoot)
+	}
 	return os.WriteFile(c.envFile, []byte(env), 0o644)
 }
 
@@ -336,10 +410,10 @@ func (c *cluster) writeConfigs(certs *pki, startDelay time.Duration) error {
 	if err := os.WriteFile(c.devKubeconfig, []byte(kubeconfig(server, certs.caCert, "toolbox-local", []kubeUser{{"dev", dev}})), 0o600); err != nil {
 		return err
 	}
-	for _, name := range []string{"kwok", "kube-controller-manager"} {
+	for _, name := range []string{"kwok", "kube-controller-manager", "kube-scheduler"} {
 		user := name
-		if name == "kube-controller-manager" {
-			user = "system:kube-controller-manager"
+		if name != "kwok" {
+			user = "system:" + name
 		}
 		path := filepath.Join(c.componentKubeconf, name)
 		if err := os.WriteFile(path, []byte(kubeconfig(server, certs.caCert, "local", []kubeUser{{name, c.tokens[user].value}})), 0o600); err != nil {
@@ -369,7 +443,9 @@ kind: Policy
 omitStages: ["RequestReceived"]
 rules:
 - level: None
-  users: ["kwok", "system:kube-controller-manager", "system:apiserver"]
+  users: ["kwok", "system:kube-controller-manager", "system:kube-scheduler", "system:apiserver"]
+- level: None
+  userGroups: ["system:nodes"]
 - level: None
   nonResourceURLs: ["/readyz*", "/healthz*", "/livez*"]
 - level: Metadata

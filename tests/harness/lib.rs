@@ -30,6 +30,20 @@ pub struct ClusterEnv {
     pub standin_log: PathBuf,
     pub version: String,
     pub kubectl: PathBuf,
+    /// The real node (kubelet, containerd, runc), when the cluster has one.
+    pub real_node: Option<RealNode>,
+}
+
+/// The cluster's real node and its local images (no registry is reachable).
+#[derive(Debug, Clone)]
+pub struct RealNode {
+    pub name: String,
+    /// node-tools: busybox with sh, sleep, nsenter, chroot, hostname.
+    pub image: String,
+    /// The sandbox image, present on the node: a second image that is there.
+    pub pause_image: String,
+    /// A toolbox settings file whose images and pull policy are the local ones.
+    pub settings: PathBuf,
 }
 
 /// The repository's root, where the Makefile is.
@@ -90,6 +104,15 @@ fn read_cluster_env(dir: &Path) -> Result<ClusterEnv, String> {
         standin_log: get("TOOLBOX_CLUSTER_STANDIN_LOG")?.into(),
         version: get("TOOLBOX_CLUSTER_VERSION")?,
         kubectl: bin.join("kubectl"),
+        real_node: match get("TOOLBOX_CLUSTER_REAL_NODE") {
+            Ok(name) => Some(RealNode {
+                name,
+                image: get("TOOLBOX_CLUSTER_NODE_IMAGE")?,
+                pause_image: get("TOOLBOX_CLUSTER_PAUSE_IMAGE")?,
+                settings: get("TOOLBOX_CLUSTER_SETTINGS")?.into(),
+            }),
+            Err(_) => None,
+        },
     })
 }
 
@@ -105,6 +128,14 @@ fn is_up(env: &ClusterEnv) -> bool {
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false)
+}
+
+/// The cluster's real node. It panics when the cluster has none: real-node
+/// tests fail, never skip (start the cluster with REAL_NODES=1, the default).
+pub fn real_node() -> &'static RealNode {
+    cluster().real_node.as_ref().expect(
+        "the local cluster has no real node: start it with `make cluster-up` (REAL_NODES=1); see docs/testing.md",
+    )
 }
 
 /// The toolbox binary under test, built once per test run if needed.
@@ -307,6 +338,8 @@ impl TestNs {
                 "m7i.large".to_string(),
             ),
             ("toolbox.test/e2e-namespace".to_string(), self.name.clone()),
+            // kwok manages the nodes with this label, and never the real node.
+            ("type".to_string(), "kwok".to_string()),
         ]);
         if spec.not_ready {
             labels.insert("toolbox.test/not-ready".into(), "true".into());
