@@ -105,7 +105,7 @@ try: tools-check node-deps kube-bin build
 	export KUBECONFIG TOOLBOX_CONFIG=$$TOOLBOX_CLUSTER_SETTINGS; \
 	echo "Opening a root shell on the real node $$TOOLBOX_CLUSTER_REAL_NODE (type exit to leave; the cluster stays up)."; \
 	status=0; target/debug/toolbox node-shell "$$TOOLBOX_CLUSTER_REAL_NODE" --reason "make try" || status=$$?; \
-	sed -e "s|@NODE@|$$TOOLBOX_CLUSTER_REAL_NODE|g" -e "s|@KUBECONFIG@|$$KUBECONFIG|g" -e "s|@SETTINGS@|$$TOOLBOX_CONFIG|g" hack/try-next.txt; \
+	sed -e "s|@NODE@|$$TOOLBOX_CLUSTER_REAL_NODE|g" -e "s|@KUBECONFIG@|$$KUBECONFIG|g" -e "s|@SETTINGS@|$$TOOLBOX_CONFIG|g" -e "s|@TOOLBOX@|$(CURDIR)/target/debug/toolbox|g" hack/try-next.txt; \
 	exit $$status
 
 # Go and Rust come with this kind of machine; say so plainly where they are not.
