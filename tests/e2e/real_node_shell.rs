@@ -230,6 +230,41 @@ async fn a_pty_session_on_the_real_node_follows_the_window_and_exits_with_its_st
     ns.finish().await;
 }
 
+/// `tty` must name the session's terminal. In the node's mount namespace it
+/// does not (yet): the PTY comes from the container's own devpts instance,
+/// which the node's /dev/pts is not, so ttyname() finds no path and `tty`
+/// prints "not a tty" (status 1), as does anything that needs the terminal's
+/// name (screen, tmux, who, mesg). With `-x` or `--no-mount` it works.
+#[tokio::test]
+async fn tty_names_the_sessions_terminal_in_the_nodes_mount_namespace() {
+    use expectrl::{Expect, Regex};
+    let node = real_node();
+    let ns = TestNs::new("real-tty").await;
+    let mut session = spawn_interactive(&ns, node);
+    let (tty, status) = tokio::task::spawn_blocking(move || {
+        session.send_line("echo tty-[$(tty)]-$?").unwrap();
+        let found = session
+            .expect(Regex(r"tty-\[([^\]\r\n]*)\]-(\d+)"))
+            .expect("tty's output and status");
+        let text = |i| String::from_utf8_lossy(found.get(i).unwrap()).into_owned();
+        let tty = (text(1), text(2));
+        (tty, exit_session(session, 0))
+    })
+    .await
+    .unwrap();
+    ns.finish().await;
+    assert!(
+        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
+        "{status:?}"
+    );
+    assert!(
+        tty.0.starts_with("/dev/pts/") && tty.1 == "0",
+        "tty printed {:?} with status {}",
+        tty.0,
+        tty.1
+    );
+}
+
 #[tokio::test]
 async fn host_mount_shows_the_nodes_files_under_host() {
     let node = real_node();
