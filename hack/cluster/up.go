@@ -181,9 +181,17 @@ func (c *cluster) start(ctx context.Context, nodes int, startDelay time.Duration
 		return err
 	}
 
+	controllers := "namespace-controller,serviceaccount-controller,serviceaccount-token-controller,garbage-collector-controller,root-ca-certificate-publisher-controller,pod-garbage-collector-controller,ttl-after-finished-controller"
+	if c.realNodes > 0 {
+		// A kubelet registers its node with the not-ready taint, and only this
+		// controller takes it off once the node is Ready; without it, no pod
+		// without a toleration would ever be scheduled onto the real node. The
+		// simulated-only clusters (the 5,000-node benchmark) are left as they were.
+		controllers += ",node-lifecycle-controller"
+	}
 	if _, err := c.spawn("kube-controller-manager", "", nil,
 		"--kubeconfig="+filepath.Join(c.componentKubeconf, "kube-controller-manager"),
-		"--controllers=namespace-controller,serviceaccount-controller,serviceaccount-token-controller,garbage-collector-controller,root-ca-certificate-publisher-controller,pod-garbage-collector-controller,ttl-after-finished-controller",
+		"--controllers="+controllers,
 		"--service-account-private-key-file="+certs.saPrivateKey,
 		"--root-ca-file="+certs.caCert,
 		"--use-service-account-credentials=false",

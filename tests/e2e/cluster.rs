@@ -384,3 +384,52 @@ async fn kubectl_server_version_rbac_and_audit() {
     );
     ns.finish().await;
 }
+
+/// kube-scheduler places a pod that names no node, and the real node takes it
+/// once its not-ready taint is gone: a plain pod, no toleration, really run.
+#[tokio::test]
+async fn the_scheduler_places_a_plain_pod_on_the_real_node_which_runs_it() {
+    let ns = TestNs::new("scheduled").await;
+    let real = harness::real_node();
+    let nodes: Api<Node> = Api::all(ns.admin.clone());
+    let node = nodes.get(&real.name).await.expect("the real node");
+    let taints = node.spec.and_then(|s| s.taints).unwrap_or_default();
+    assert!(
+        taints.is_empty(),
+        "a Ready real node carries no taint: {taints:?}"
+    );
+
+    let token = random_suffix();
+    let pod: Pod = serde_json::from_value(json!({
+        "metadata": { "name": "plain" },
+        "spec": {
+            "restartPolicy": "Never",
+            "nodeSelector": { "toolbox.test/real-node": "true" },
+            "containers": [{
+                "name": "main", "image": real.image, "imagePullPolicy": "Never",
+                "command": ["sh", "-c", format!("echo ran-{token} on $(hostname)")]
+            }]
+        }
+    }))
+    .unwrap();
+    let pods = ns.pods();
+    pods.create(&PostParams::default(), &pod).await.unwrap();
+    let done = wait_for_phase(
+        &pods,
+        "plain",
+        &["Succeeded", "Failed"],
+        Duration::from_secs(60),
+    )
+    .await;
+    let spec = done.spec.unwrap();
+    assert_eq!(spec.node_name.as_deref(), Some(real.name.as_str()));
+    assert_eq!(
+        done.status.unwrap().phase.as_deref(),
+        Some("Succeeded"),
+        "the container ran to completion"
+    );
+    let log = pods.logs("plain", &Default::default()).await.unwrap();
+    // Not hostNetwork: the pod has a UTS namespace of its own, named after it.
+    assert_eq!(log.trim(), format!("ran-{token} on plain"));
+    ns.finish().await;
+}

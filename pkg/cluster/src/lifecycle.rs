@@ -397,7 +397,7 @@ impl ClusterContext {
         }
         ClusterError::PodFailed {
             pod: pod.to_string(),
-            hint: failure_hint(&failure.reason),
+            hint: failure_hint(&failure.reason, message.as_deref().unwrap_or_default()),
             reason: failure.reason,
             message,
         }
@@ -685,10 +685,18 @@ fn event_line(event: &Event) -> String {
     )
 }
 
-fn failure_hint(reason: &str) -> Option<String> {
+/// The way out of a failure, from the kubelet's reason and, where it tells
+/// causes apart, its message.
+fn failure_hint(reason: &str, message: &str) -> Option<String> {
     match reason {
-        "ErrImagePull" | "ImagePullBackOff" | "InvalidImageName" | "ErrImageNeverPull" => Some(
+        "ErrImageNeverPull" => Some(
+            "the image is not on the node and --image-pull-policy is Never: use an image the node has, or let it pull (--image-pull-policy IfNotPresent)".into(),
+        ),
+        "ErrImagePull" | "ImagePullBackOff" | "InvalidImageName" => Some(
             "check --image, and pass --image-pull-secret if the registry needs credentials".into(),
+        ),
+        "CreateContainerConfigError" if message.contains("runAsNonRoot") => Some(
+            "the profile forbids root and the image runs as root: use an image with a non-root USER, or another --profile".into(),
         ),
         "CreateContainerConfigError" | "CreateContainerError" => {
             Some("the kubelet could not create the container from its configuration".into())
@@ -742,6 +750,27 @@ mod tests {
     }
 
     #[test]
+    fn hints_tell_causes_apart_by_the_kubelets_message() {
+        let never = failure_hint(
+            "ErrImageNeverPull",
+            "Container image \"x\" is not present with pull policy of Never",
+        )
+        .unwrap();
+        assert!(never.contains("--image-pull-policy"), "{never}");
+        let root = failure_hint(
+            "CreateContainerConfigError",
+            "container has runAsNonRoot and image will run as root",
+        )
+        .unwrap();
+        assert!(
+            root.contains("non-root USER") && root.contains("--profile"),
+            "{root}"
+        );
+        let other = failure_hint("CreateContainerConfigError", "secret \"s\" not found").unwrap();
+        assert!(other.contains("from its configuration"), "{other}");
+    }
+
+    #[test]
     fn image_pull_errors_fail_at_once_with_a_hint() {
         let p = pod(json!({ "phase": "Pending", "containerStatuses": [
             { "name": "c", "image": "i", "imageID": "", "ready": false, "restartCount": 0,
@@ -751,7 +780,7 @@ mod tests {
         };
         assert_eq!(f.reason, "ImagePullBackOff");
         assert!(
-            failure_hint(&f.reason)
+            failure_hint(&f.reason, "")
                 .unwrap()
                 .contains("--image-pull-secret")
         );

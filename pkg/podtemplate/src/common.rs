@@ -269,8 +269,15 @@ pub(crate) fn host_root_mount() -> VolumeMount {
 }
 
 /// Starts the nicest login shell available: many minimal hosts and images have no bash.
-pub(crate) const LOGIN_SHELL_SNIPPET: &str =
-    "if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi";
+///
+/// After `nsenter --mount` or `chroot` the session's terminal, which comes from the
+/// container's own `/dev/pts`, has no name in the node's `/dev`: `tty` says "not a tty",
+/// and tmux, screen and who fail. When that is so and the node has util-linux `script`,
+/// the shell runs under it, on a terminal of the node's own (`-e` keeps the shell's exit
+/// status; `script` passes window resizes on).
+pub(crate) const LOGIN_SHELL_SNIPPET: &str = "if [ -t 0 ] && ! tty >/dev/null 2>&1 && command -v script >/dev/null 2>&1; then \
+exec script -qec 'if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi' /dev/null; fi; \
+if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi";
 
 /// `sh -c` running [`LOGIN_SHELL_SNIPPET`].
 pub(crate) fn best_login_shell() -> Vec<String> {
