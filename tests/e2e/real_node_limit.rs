@@ -208,6 +208,10 @@ async fn a_full_node_rejects_an_ordinary_pod_and_admits_a_node_critical_one() {
         )),
         "{stderr}"
     );
+    assert!(
+        stderr.contains("--priority-class system-node-critical"),
+        "the way out: {stderr}"
+    );
     assert!(took < Duration::from_secs(20), "took {took:?}");
     assert!(
         ns.toolbox_pods().await.is_empty(),

@@ -702,6 +702,10 @@ fn failure_hint(reason: &str, message: &str) -> Option<String> {
             Some("the kubelet could not create the container from its configuration".into())
         }
         "DeadlineExceeded" => Some("the pod outlived its --ttl; start a new session".into()),
+        // The kubelet's own admission: OutOfpods, OutOfcpu, OutOfmemory, ...
+        full if full.starts_with("OutOf") => Some(
+            "the node is full; --priority-class system-node-critical has the kubelet make room, as for its other critical pods".into(),
+        ),
         _ => None,
     }
 }
@@ -765,6 +769,11 @@ mod tests {
         assert!(
             root.contains("non-root USER") && root.contains("--profile"),
             "{root}"
+        );
+        let full = failure_hint("OutOfpods", "Node didn't have enough resource: pods").unwrap();
+        assert!(
+            full.contains("--priority-class system-node-critical"),
+            "{full}"
         );
         let other = failure_hint("CreateContainerConfigError", "secret \"s\" not found").unwrap();
         assert!(other.contains("from its configuration"), "{other}");
