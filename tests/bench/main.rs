@@ -4,6 +4,10 @@
 //!
 //! Whole processes are timed, with kwok's start delay at 0, so what is
 //! measured is the tool itself: its start-up, its requests and its waiting.
+//!
+//! Scenario 1b runs on a cluster with a real node instead (`make bench-real`,
+//! `BENCH_ONLY=real`), each command on a pseudo-terminal; it rewrites only its
+//! own marked section of the document, which a full run carries over.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -11,12 +15,26 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use harness::{cluster, random_suffix, repo_root};
-use k8s_openapi::api::core::v1::{Namespace, Pod};
+use harness::{ClusterEnv, RealNode, cluster, random_suffix, repo_root};
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
+use kube::Client;
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use serde_json::json;
 
 const NAMESPACE: &str = "toolbox-bench";
+const ALPINE: &str = "docker.io/library/alpine:3.22";
+
+/// Around scenario 1b in docs/benchmarks.md: `make bench-real` rewrites what
+/// lies between them, and a full run on the simulated nodes carries it over.
+const REAL_BEGIN: &str = "<!-- real node: begin (written by make bench-real) -->";
+const REAL_END: &str = "<!-- real node: end -->";
+/// Before the text copied from docs/benchmarks-notes.md.
+const NOTES_BEGIN: &str = "<!-- from docs/benchmarks-notes.md -->";
+/// A terminal session that takes longer is killed and its row says so.
+const PTY_TIMEOUT: Duration = Duration::from_secs(120);
+/// The kubelet's gauge of running pods is as of its last relist of the
+/// runtime, once a second; it is read this long after the pods were deleted.
+const KUBELET_RELIST: Duration = Duration::from_millis(1100);
 
 /// One measured command: how to run it, and what to do between runs.
 struct Case {
@@ -32,15 +50,19 @@ struct Sample {
     failure: Option<String>,
 }
 
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
 impl Sample {
     fn median(&self) -> f64 {
-        let mut v = self.seconds.clone();
-        v.sort_by(f64::total_cmp);
-        match v.len() {
-            0 => f64::NAN,
-            n if n % 2 == 1 => v[n / 2],
-            n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-        }
+        median(&self.seconds)
     }
     fn min(&self) -> f64 {
         self.seconds.iter().copied().fold(f64::INFINITY, f64::min)
@@ -153,6 +175,429 @@ fn ms(seconds: f64) -> String {
     }
 }
 
+/// The remote command of scenario 1b: it answers a line typed at the
+/// terminal, so that its output can only show once the session relays both
+/// ways. Typing `abc` shows `abc` (the remote terminal's echo) and then
+/// `first-output-abcabc`, the marker that is timed.
+const ANSWER: &str = "read reply; echo first-output-$reply$reply";
+
+/// A command typed at a terminal. In `script`, `@ID@` stands for a fresh
+/// suffix for a pod's name.
+struct TtyCase {
+    label: String,
+    /// What the time to first output covers, for the row.
+    covers: String,
+    script: String,
+}
+
+/// A terminal case's measurements.
+#[derive(Debug, Default, Clone)]
+struct TtySample {
+    /// From spawning the command until its marker is read from the terminal.
+    first_output: Sample,
+    /// From spawning the command until it has exited.
+    until_exit: Vec<f64>,
+    /// Runs where kubectl could not attach and showed the container's log
+    /// instead.
+    logs_fallbacks: usize,
+}
+
+struct TtyRun {
+    first_output: f64,
+    until_exit: f64,
+    peak_rss_kib: u64,
+    transcript: String,
+}
+
+/// Runs `script` with bash on a pseudo-terminal, under GNU time for its peak
+/// RSS, types `typed` at once (the terminal holds it until the tool reads
+/// it), and times the first appearance of `marker` in what the terminal shows.
+///
+/// The terminal is read with blocking reads: expectrl's `expect` polls
+/// without sleeping, which would take one of the machine's cores from the
+/// node being measured. A watchdog kills a session that outlives PTY_TIMEOUT.
+fn run_on_pty(
+    script: &str,
+    typed: &str,
+    marker: &str,
+    env: &BTreeMap<String, String>,
+) -> Result<TtyRun, String> {
+    use expectrl::process::unix::WaitStatus;
+    use std::io::{Read as _, Write as _};
+    use std::sync::mpsc::{RecvTimeoutError, channel};
+
+    let rss_file = std::env::temp_dir().join(format!("toolbox-bench-{marker}.rss"));
+    let mut command = Command::new("/usr/bin/time");
+    command
+        .args(["-f", "%M", "-o"])
+        .arg(&rss_file)
+        .args(["bash", "-c", script])
+        .env_clear()
+        .envs(env);
+    let started = Instant::now();
+    let mut session = expectrl::Session::spawn(command).map_err(|e| e.to_string())?;
+    session
+        .write_all(typed.as_bytes())
+        .map_err(|e| e.to_string())?;
+    // The session leads its own process group: killing the group ends bash
+    // and the tool it runs.
+    let group = format!("-{}", session.get_process().pid());
+    let (finished, watching) = channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if let Err(RecvTimeoutError::Timeout) = watching.recv_timeout(PTY_TIMEOUT) {
+            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        }
+    });
+    let mut transcript = Vec::new();
+    let mut first_output = None;
+    let mut buf = [0u8; 4096];
+    loop {
+        match session.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                transcript.extend_from_slice(&buf[..n]);
+                if first_output.is_none()
+                    && transcript
+                        .windows(marker.len())
+                        .any(|w| w == marker.as_bytes())
+                {
+                    first_output = Some(started.elapsed().as_secs_f64());
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            // EIO: every process on the terminal has closed it.
+            Err(_) => break,
+        }
+    }
+    let status = session.get_process().wait();
+    let until_exit = started.elapsed().as_secs_f64();
+    drop(finished);
+    let _ = watchdog.join();
+    let peak_rss_kib = std::fs::read_to_string(&rss_file)
+        .ok()
+        .and_then(|t| t.lines().last().and_then(|l| l.trim().parse().ok()))
+        .unwrap_or(0);
+    let _ = std::fs::remove_file(&rss_file);
+    let transcript = String::from_utf8_lossy(&transcript).replace('\r', "");
+    let tail = || {
+        let text = transcript.split_whitespace().collect::<Vec<_>>().join(" ");
+        let skip = text.chars().count().saturating_sub(300);
+        text.chars().skip(skip).collect::<String>()
+    };
+    match (status, first_output) {
+        (Ok(WaitStatus::Exited(_, 0)), Some(first_output)) => Ok(TtyRun {
+            first_output,
+            until_exit,
+            peak_rss_kib,
+            transcript,
+        }),
+        (Ok(WaitStatus::Exited(_, 0)), None) => Err(format!(
+            "exit 0, but the command's output never showed: {}",
+            tail()
+        )),
+        (Ok(WaitStatus::Exited(_, code)), _) => Err(format!("exit {code}: {}", tail())),
+        (Ok(_), _) if until_exit >= PTY_TIMEOUT.as_secs_f64() => Err(format!(
+            "killed after {} s without exiting: {}",
+            PTY_TIMEOUT.as_secs(),
+            tail()
+        )),
+        (Ok(other), _) => Err(format!("{other:?}: {}", tail())),
+        (Err(e), _) => Err(e.to_string()),
+    }
+}
+
+/// Runs every terminal case `rounds` times after one warm-up each,
+/// alternating between them within a round, with `between` (untimed) before
+/// every run.
+fn measure_on_pty(
+    cases: &[TtyCase],
+    rounds: usize,
+    env: &BTreeMap<String, String>,
+    mut between: impl FnMut(),
+) -> Vec<TtySample> {
+    let run = |case: &TtyCase| {
+        let reply = random_suffix();
+        let script = case.script.replace("@ID@", &random_suffix());
+        run_on_pty(
+            &script,
+            &format!("{reply}\r"),
+            &format!("first-output-{reply}{reply}"),
+            env,
+        )
+    };
+    for case in cases {
+        between();
+        let _ = run(case);
+    }
+    let mut samples = vec![TtySample::default(); cases.len()];
+    for _ in 0..rounds {
+        for (case, sample) in cases.iter().zip(samples.iter_mut()) {
+            if sample.first_output.failure.is_some() {
+                continue;
+            }
+            between();
+            match run(case) {
+                Ok(run) => {
+                    eprintln!(
+                        "bench:   {} to first output, {} to exit: {}",
+                        ms(run.first_output),
+                        ms(run.until_exit),
+                        case.label
+                    );
+                    sample.first_output.seconds.push(run.first_output);
+                    sample.first_output.peak_rss_kib.push(run.peak_rss_kib);
+                    sample.until_exit.push(run.until_exit);
+                    if run.transcript.contains("falling back to streaming logs") {
+                        sample.logs_fallbacks += 1;
+                    }
+                }
+                Err(e) => sample.first_output.failure = Some(e),
+            }
+        }
+    }
+    between();
+    samples
+}
+
+fn tty_table(cases: &[TtyCase], samples: &[TtySample]) -> String {
+    let mut out = String::from(
+        "| command | the time to first output covers | first output, median | min – max | vs. toolbox | until exit, median | peak RSS |\n|---|---|---|---|---|---|---|\n",
+    );
+    let base = samples[0].first_output.median();
+    for (case, sample) in cases.iter().zip(samples) {
+        let first = &sample.first_output;
+        if let Some(failure) = &first.failure {
+            let _ = writeln!(
+                out,
+                "| {} | {} | did not work here: {} | | | | |",
+                case.label,
+                case.covers,
+                failure.replace('|', "/")
+            );
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} – {} | {:.2}× | {} | {:.1} MiB |",
+            case.label,
+            case.covers,
+            ms(first.median()),
+            ms(first.min()),
+            ms(first.max()),
+            first.median() / base,
+            ms(median(&sample.until_exit)),
+            first.peak_rss_mib()
+        );
+    }
+    out
+}
+
+/// Deletes every pod in the bench namespace and waits until they are gone.
+async fn clear_namespace(pods: &Api<Pod>) {
+    let _ = pods
+        .delete_collection(
+            &DeleteParams::default().grace_period(1),
+            &ListParams::default(),
+        )
+        .await;
+    harness::wait_until(
+        Duration::from_secs(60),
+        "the bench namespace's pods to be gone",
+        || async {
+            pods.list_metadata(&ListParams::default())
+                .await
+                .is_ok_and(|l| l.items.is_empty())
+        },
+    )
+    .await;
+}
+
+/// Waits until the kubelet of `node` runs no pod, so that a run does not
+/// share the node with the teardown of the one before: a pod force-deleted
+/// from the API still has its containers stopped for two seconds or more.
+fn wait_until_node_is_idle(kubectl: &Path, kubeconfig: &Path, node: &str) {
+    let idle = || {
+        let Ok(out) = Command::new(kubectl)
+            .arg("--kubeconfig")
+            .arg(kubeconfig)
+            .args([
+                "get",
+                "--raw",
+                &format!("/api/v1/nodes/{node}/proxy/metrics"),
+            ])
+            .output()
+        else {
+            return false;
+        };
+        // Pods with a running sandbox; kubelet_running_containers is no
+        // help, as it keeps its last non-zero count for a state none is in.
+        let text = String::from_utf8_lossy(&out.stdout);
+        out.status.success()
+            && text
+                .lines()
+                .any(|l| l.strip_prefix("kubelet_running_pods ") == Some("0"))
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    std::thread::sleep(KUBELET_RELIST);
+    while !idle() {
+        assert!(
+            Instant::now() < deadline,
+            "the kubelet of {node} still runs pods a minute after they were deleted"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// Scenario 1b: time to first output on the real node, each tool typed at a
+/// terminal as a person would. Returns the section, between its markers.
+async fn real_node_section(
+    env_dir: &ClusterEnv,
+    real: &RealNode,
+    admin: &Client,
+    env: &BTreeMap<String, String>,
+    rounds: usize,
+) -> String {
+    let node = &real.name;
+    let image = &real.image;
+    let mut env = env.clone();
+    env.insert("TOOLBOX_CONFIG".into(), real.settings.display().to_string());
+    env.insert("TERM".into(), "xterm-256color".into());
+    // kubectl-node-shell's command: CMD in the node's namespaces.
+    let answer_in_node = [
+        "nsenter", "--target", "1", "--mount", "--uts", "--ipc", "--net", "--pid", "--", "sh",
+        "-c", ANSWER,
+    ];
+    let overrides = |tty: bool, command: &[&str]| {
+        node_shell_overrides(node, "nsenter-@ID@", image, tty, command)
+    };
+    let cases = vec![
+        TtyCase {
+            label: format!("`toolbox node-shell {node} -- CMD`"),
+            covers: "create the pod, watch it until it runs, exec CMD with a TTY (toolbox deletes the pod after, within until exit)".into(),
+            script: format!("\"$TB\" node-shell {node} -- sh -c '{ANSWER}'"),
+        },
+        TtyCase {
+            label: format!("`kubectl debug node/{node} -it --profile sysadmin --image node-tools --image-pull-policy Never -- CMD`"),
+            covers: "create the pod, wait until it runs, attach to CMD, the container's own process (kubectl leaves the pod: deleted between runs, untimed)".into(),
+            script: format!(
+                "\"$K\" debug node/{node} -n {NAMESPACE} -it --profile sysadmin --image {image} --image-pull-policy Never -- sh -c '{ANSWER}'"
+            ),
+        },
+        TtyCase {
+            label: "`kubectl run -it --rm --overrides` (kubectl-node-shell's one command)".into(),
+            covers: "create the pod, wait until it runs, attach to its `nsenter … -- CMD` (`--rm` then waits until the kubelet reports the pod finished and deletes it, within until exit)".into(),
+            script: format!(
+                "\"$K\" run nsenter-@ID@ -n {NAMESPACE} -it --rm --restart=Never --image {image} --image-pull-policy=Never --overrides '{}'",
+                overrides(true, &answer_in_node)
+            ),
+        },
+        TtyCase {
+            label: "kubectl run + wait + exec -it + delete (kubectl-node-shell's steps)".into(),
+            covers: "`kubectl run` of a pod that sleeps, `kubectl wait` for Ready, `kubectl exec -it` of `nsenter … -- CMD` (then `kubectl delete --force --wait=false`, within until exit)".into(),
+            script: format!(
+                "set -e; n=nsenter-@ID@; \"$K\" run \"$n\" -n {NAMESPACE} --image {image} --image-pull-policy=Never --restart=Never --overrides '{}' >/dev/null; \
+                 \"$K\" wait -n {NAMESPACE} --for=condition=Ready \"pod/$n\" --timeout=60s >/dev/null; \
+                 \"$K\" exec -it -n {NAMESPACE} \"$n\" -- {} '{ANSWER}'; \
+                 \"$K\" delete pod -n {NAMESPACE} \"$n\" --grace-period=0 --force --wait=false >/dev/null 2>&1",
+                overrides(false, &["sleep", "3600"]),
+                answer_in_node[..answer_in_node.len() - 1].join(" ")
+            ),
+        },
+    ];
+    eprintln!("bench: time to first output on the real node {node} ({rounds} rounds)");
+    let pods: Api<Pod> = Api::namespaced(admin.clone(), NAMESPACE);
+    let runtime = tokio::runtime::Handle::current();
+    let samples = tokio::task::block_in_place(|| {
+        measure_on_pty(&cases, rounds, &env, || {
+            runtime.block_on(clear_namespace(&pods));
+            wait_until_node_is_idle(&env_dir.kubectl, &env_dir.kubeconfig, node);
+        })
+    });
+
+    let info = Api::<Node>::all(admin.clone())
+        .get(node)
+        .await
+        .ok()
+        .and_then(|n| n.status)
+        .and_then(|s| s.node_info);
+    let (kubelet, runtime_version, kernel) = info
+        .map(|i| {
+            (
+                i.kubelet_version,
+                i.container_runtime_version,
+                i.kernel_version,
+            )
+        })
+        .unwrap_or_default();
+    // The node's containerd runs the machine's runc.
+    let runc = Command::new("runc")
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|t| {
+            t.lines()
+                .next()
+                .map(|l| l.trim_start_matches("runc version ").to_string())
+        })
+        .unwrap_or_else(|| "unknown".into());
+
+    let mut out = format!("{REAL_BEGIN}\n## 1b. Time to first output on a real node\n\n");
+    let _ = writeln!(
+        out,
+        "Written by `make bench-real` on {}, on a cluster of its own (Kubernetes {}) whose one node, `{node}`, is real: kubelet {kubelet} with {} and runc {runc} (kernel {kernel}). Its pods' sandboxes and containers really start, and the command's output comes back through the kubelet's exec and attach streams. What is not as on a server: the node is a set of namespaces on this machine rather than a machine, and its one image is local (node-tools: busybox, util-linux nsenter), so nothing is pulled. Machine: {}.\n",
+        humantime::format_rfc3339_seconds(std::time::SystemTime::now()),
+        env_dir.version,
+        runtime_version.replace("://", " "),
+        machine(),
+    );
+    let _ = writeln!(
+        out,
+        "Each command runs on a pseudo-terminal, as a person types it. Its CMD, `sh -c '{ANSWER}'`, answers a line: a fresh word and Enter are typed as soon as the command is spawned (the terminal holds them until the tool reads them, as when one presses Enter at kubectl's \"If you don't see a command prompt\"), and the answer is the marker. The time to first output runs from spawning the command until the marker is read from the terminal, so it covers the whole way to a session that relays both ways; until exit runs until the command has exited. {rounds} rounds after one warm-up each, alternating the tools within each round. Before every run, untimed, every pod in the namespace is deleted (kubectl debug leaves its pod behind), and the run waits until the kubelet's gauge of running pods is back at 0, so that each run starts on a quiet node. Ratios against toolbox (the first row).\n"
+    );
+    out.push_str(&tty_table(&cases, &samples));
+    for (case, sample) in cases.iter().zip(&samples) {
+        if sample.logs_fallbacks > 0 {
+            let _ = writeln!(
+                out,
+                "\n{}: in {} of {} runs kubectl could not attach to CMD and showed the container's log instead (`warning: couldn't attach to pod/…, falling back to streaming logs`).",
+                case.label,
+                sample.logs_fallbacks,
+                sample.first_output.seconds.len()
+            );
+        }
+    }
+    let _ = writeln!(out, "\n{REAL_END}\n");
+    out
+}
+
+/// The text between `begin` and `end` (both included) in `doc`.
+fn marked_section<'a>(doc: &'a str, begin: &str, end: &str) -> Option<&'a str> {
+    let start = doc.find(begin)?;
+    let stop = start + doc[start..].find(end)? + end.len();
+    Some(&doc[start..stop])
+}
+
+/// docs/benchmarks.md with scenario 1b replaced by `section` (placed before
+/// scenario 2 if the document has none yet) and the notes refreshed.
+fn with_real_section(doc: &str, section: &str, notes: &str) -> String {
+    let section = section.trim_end();
+    let mut doc = match marked_section(doc, REAL_BEGIN, REAL_END) {
+        Some(old) => doc.replacen(old, section, 1),
+        None => match doc.find("## 2. ") {
+            Some(at) => format!("{}{section}\n\n{}", &doc[..at], &doc[at..]),
+            None => format!("{doc}\n{section}\n"),
+        },
+    };
+    let notes_at = doc
+        .find(NOTES_BEGIN)
+        .or_else(|| notes.lines().next().and_then(|first| doc.find(first)));
+    if let Some(at) = notes_at {
+        doc.truncate(at);
+    }
+    format!("{}\n\n{NOTES_BEGIN}\n{notes}", doc.trim_end())
+}
+
 /// Counts the audit log's requests that one run of `script` made, by verb
 /// and resource, reading only what the run appended.
 fn count_requests(
@@ -231,14 +676,23 @@ fn machine() -> String {
     format!("{cores} cores, {mem}, {cpu}")
 }
 
-fn node_shell_overrides(node: &str, name: &str, command: &[&str]) -> String {
+/// kubectl-node-shell's pod, as its `kubectl run --overrides`: kubectl
+/// merges it as a JSON merge patch, so its container replaces the one
+/// `kubectl run` generates (and `tty` must match `-t`, as the script sets it).
+fn node_shell_overrides(
+    node: &str,
+    name: &str,
+    image: &str,
+    tty: bool,
+    command: &[&str],
+) -> String {
     json!({
         "spec": {
             "nodeName": node, "hostPID": true, "hostNetwork": true, "hostIPC": true,
             "tolerations": [{"operator": "Exists"}],
             "containers": [{
-                "name": "nsenter", "image": "docker.io/library/alpine:3.22",
-                "command": command, "stdin": true, "tty": false,
+                "name": "nsenter", "image": image,
+                "command": command, "stdin": true, "stdinOnce": true, "tty": tty,
                 "securityContext": {"privileged": true}
             }]
         },
@@ -291,7 +745,7 @@ async fn main() {
         .await
         .map(|l| l.items.len())
         .unwrap_or(0);
-    let only = std::env::var("BENCH_ONLY").ok();
+    let only = std::env::var("BENCH_ONLY").ok().filter(|o| !o.is_empty());
     let wanted = |name: &str| {
         only.as_deref()
             .is_none_or(|o| o.split(',').any(|w| w == name))
@@ -321,13 +775,35 @@ async fn main() {
     let _ = writeln!(doc, "# Benchmarks\n");
     let _ = writeln!(
         doc,
-        "Written by `make bench` on {}. Every figure is a ratio against kubectl measured in the same run, on the same local cluster (Kubernetes {}, {} simulated nodes, kwok start delay 0), alternating the tools within each round; {} rounds after one warm-up each. Times are whole processes, wall clock.\n",
+        "Written by `make bench` on {}. Every figure is a ratio against kubectl measured in the same run, on the same local cluster (Kubernetes {}, {} simulated nodes, kwok start delay 0), alternating the tools within each round; {} rounds after one warm-up each. Times are whole processes, wall clock. Scenario 1b alone runs on a cluster with a real node, and says how.\n",
         humantime::format_rfc3339_seconds(std::time::SystemTime::now()),
         env_dir.version,
         node_count,
         rounds
     );
     let _ = writeln!(doc, "Machine: {}.\n", machine());
+
+    let doc_path = root.join("docs/benchmarks.md");
+    let existing_doc = std::fs::read_to_string(&doc_path).unwrap_or_default();
+    // 1b. Time to first output on a real node, when this cluster has one.
+    let real_section = match &env_dir.real_node {
+        Some(real) if wanted("real") => {
+            Some(real_node_section(env_dir, real, &admin, &env, rounds).await)
+        }
+        None if only
+            .as_deref()
+            .is_some_and(|o| o.split(',').any(|w| w == "real")) =>
+        {
+            panic!(
+                "BENCH_ONLY=real needs a cluster with a real node, and {} has none: run `make bench-real`",
+                env_dir.dir.display()
+            )
+        }
+        _ => None,
+    };
+    if !wanted("sessions") {
+        doc.push_str(real_section.as_deref().unwrap_or_default());
+    }
 
     // 1. Time to first output, and 2. API requests per session.
     let mut session_rss = None;
@@ -338,18 +814,18 @@ async fn main() {
         ];
         let plain_name = pod("nsenter");
         let plain = format!(
-            "set -e; n={plain_name}; \"$K\" run \"$n\" -n {NAMESPACE} --image=docker.io/library/alpine:3.22 --restart=Never --overrides='{}' >/dev/null; \
+            "set -e; n={plain_name}; \"$K\" run \"$n\" -n {NAMESPACE} --image={ALPINE} --restart=Never --overrides='{}' >/dev/null; \
          \"$K\" wait -n {NAMESPACE} --for=condition=Ready \"pod/$n\" --timeout=60s >/dev/null; \
          \"$K\" exec -n {NAMESPACE} \"$n\" -- {}; \
          \"$K\" delete pod -n {NAMESPACE} \"$n\" --grace-period=0 --force --wait=false >/dev/null 2>&1",
-            node_shell_overrides(node, "placeholder", &["sleep", "3600"])
+            node_shell_overrides(node, "placeholder", ALPINE, false, &["sleep", "3600"])
                 .replace("\"placeholder\"", "\"'\"$n\"'\""),
             ns_cmd.join(" ")
         );
         let attach_name = pod("nsenter");
         let attach = format!(
-            "n={attach_name}; timeout 60 \"$K\" run \"$n\" -n {NAMESPACE} -i --rm --quiet --image=docker.io/library/alpine:3.22 --restart=Never --overrides='{}' </dev/null",
-            node_shell_overrides(node, "placeholder", &ns_cmd)
+            "n={attach_name}; timeout 60 \"$K\" run \"$n\" -n {NAMESPACE} -i --rm --quiet --image={ALPINE} --restart=Never --overrides='{}' </dev/null",
+            node_shell_overrides(node, "placeholder", ALPINE, false, &ns_cmd)
                 .replace("\"placeholder\"", "\"'\"$n\"'\"")
         );
         let shell_cases = vec![
@@ -396,8 +872,18 @@ async fn main() {
         doc.push_str(&table(&debug_cases, &debug, 0));
         let _ = writeln!(
             doc,
-            "\nkwok never runs a container's own process, so `kubectl debug` is followed by a wait for Ready rather than for completion, and `kubectl run -i` has no process to attach to on this cluster (its row says how it ended).\n"
+            "\nkwok never runs a container's own process, so `kubectl debug` is followed by a wait for Ready rather than for completion, and `kubectl run -i` has no process to attach to on these simulated nodes (its row says how it ended). On a real node it runs: see 1b.\n"
         );
+        // Measured now, or else carried over from the last `make bench-real`.
+        let real = real_section
+            .clone()
+            .or_else(|| {
+                marked_section(&existing_doc, REAL_BEGIN, REAL_END).map(|s| format!("{s}\n\n"))
+            })
+            .unwrap_or_else(|| {
+                format!("{REAL_BEGIN}\n## 1b. Time to first output on a real node\n\nNot measured yet: run `make bench-real`.\n\n{REAL_END}\n\n")
+            });
+        doc.push_str(&real);
 
         // 2. API requests per session.
         let audit = &env_dir.audit_log;
@@ -512,16 +998,18 @@ async fn main() {
         }
     }
 
-    let notes = root.join("docs/benchmarks-notes.md");
-    if let Ok(text) = std::fs::read_to_string(&notes) {
-        doc.push_str(&text);
-    }
+    let notes = std::fs::read_to_string(root.join("docs/benchmarks-notes.md")).unwrap_or_default();
+    let _ = write!(doc, "{NOTES_BEGIN}\n{notes}");
     println!("{doc}");
-    // A partial run (BENCH_ONLY) prints its figures but leaves the document whole.
+    // A partial run (BENCH_ONLY) prints its figures but leaves the document
+    // whole, except that scenario 1b, when measured, replaces its own section.
     if only.is_none() {
-        let path = root.join("docs/benchmarks.md");
-        std::fs::write(&path, &doc).expect("writing docs/benchmarks.md");
-        eprintln!("bench: wrote {}", path.display());
+        std::fs::write(&doc_path, &doc).expect("writing docs/benchmarks.md");
+        eprintln!("bench: wrote {}", doc_path.display());
+    } else if let Some(section) = &real_section {
+        std::fs::write(&doc_path, with_real_section(&existing_doc, section, &notes))
+            .expect("writing docs/benchmarks.md");
+        eprintln!("bench: wrote scenario 1b into {}", doc_path.display());
     }
 }
 
@@ -534,7 +1022,7 @@ async fn create_leftovers(pods: &Api<Pod>, node: &str, count: usize) {
             let pod: Pod = serde_json::from_value(json!({
                 "metadata": { "name": format!("toolbox-shell-bench-{suffix}-{i}"), "labels": { "app.kubernetes.io/managed-by": "toolbox" } },
                 "spec": { "nodeName": node, "restartPolicy": "Never", "terminationGracePeriodSeconds": 0,
-                          "containers": [{ "name": "shell", "image": "docker.io/library/alpine:3.22", "command": ["sleep", "3600"] }] }
+                          "containers": [{ "name": "shell", "image": ALPINE, "command": ["sleep", "3600"] }] }
             }))
             .unwrap();
             async move { pods.create(&PostParams::default(), &pod).await.map(|_| ()) }
@@ -542,4 +1030,33 @@ async fn create_leftovers(pods: &Api<Pod>, node: &str, count: usize) {
         .buffer_unordered(32)
         .for_each(|_| async {})
         .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn section(figure: &str) -> String {
+        format!("{REAL_BEGIN}\n## 1b. Real\n\n{figure}\n\n{REAL_END}\n\n")
+    }
+
+    #[test]
+    fn the_real_node_section_goes_before_scenario_2_then_replaces_itself() {
+        let before = "# Benchmarks\n\n## 1. First\n\none\n\n## 2. Requests\n\ntwo\n## How the figures are made\n\nold notes\n";
+        let notes = "## How the figures are made\n\nnew notes\n";
+        let first = with_real_section(before, &section("1 ms"), notes);
+        assert_eq!(
+            first,
+            format!(
+                "# Benchmarks\n\n## 1. First\n\none\n\n{}## 2. Requests\n\ntwo\n\n{NOTES_BEGIN}\n{notes}",
+                section("1 ms")
+            )
+        );
+        let second = with_real_section(&first, &section("2 ms"), notes);
+        assert_eq!(second, first.replace("1 ms", "2 ms"));
+        assert_eq!(
+            marked_section(&second, REAL_BEGIN, REAL_END),
+            Some(section("2 ms").trim_end())
+        );
+    }
 }
