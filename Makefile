@@ -6,7 +6,8 @@
 #   make cluster-up     start a local cluster (NODES=3, REAL_NODES=1) for trying toolbox by hand
 #   make cluster-down   stop it and remove its state
 #   make completions    regenerate the shell completion scripts in completions/
-#   make bench          benchmarks against kubectl on 5,000 simulated nodes (docs/benchmarks.md)
+#   make bench          benchmarks against kubectl: a real node, then 5,000 simulated nodes (docs/benchmarks.md)
+#   make bench-real     only the real-node benchmark (scenario 1b)
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -52,7 +53,7 @@ build:
 kube-bin: $(CLUSTER_BINARIES)
 
 $(KUBE_BINARIES) &: hack/kube/kubernetes/go.mod hack/kube/kubernetes/go.sum
-	@echo "building kube-apiserver, kube-controller-manager, kube-scheduler, kubelet and kubectl $(KUBE_VERSION) (the first build takes 15-25 minutes on 2 cores)"
+	@echo "building kube-apiserver, kube-controller-manager, kube-scheduler, kubelet and kubectl $(KUBE_VERSION) (the first build takes about 8-10 minutes on 2 cores)"
 	cd hack/kube/kubernetes && go build -trimpath -ldflags "-s -w $(VERSION_LDFLAGS)" -o $(CURDIR)/$(CLUSTER_BIN)/ \
 		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
 		k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kubectl
