@@ -13,7 +13,7 @@
 
 use std::process::ExitCode;
 
-use toolbox_cluster::{ClusterError, ErrorKind};
+use toolbox_cluster::{ClusterError, ErrorKind, InvalidName};
 
 use crate::settings::SettingsError;
 
@@ -50,6 +50,9 @@ pub enum AppError {
     /// Flags or arguments that make no sense together.
     #[error("{0}")]
     Usage(String),
+    /// A namespace, node or context name that cannot exist.
+    #[error(transparent)]
+    InvalidName(#[from] InvalidName),
     /// The user cancelled a prompt (Esc or Ctrl-C in the picker).
     #[error("cancelled")]
     Cancelled,
@@ -64,7 +67,7 @@ pub const POD: u8 = 4;
 impl AppError {
     pub fn exit_code(&self) -> u8 {
         match self {
-            AppError::Usage(_) | AppError::Settings(_) => USAGE,
+            AppError::Usage(_) | AppError::Settings(_) | AppError::InvalidName(_) => USAGE,
             AppError::Cluster(err) => match err.kind() {
                 ErrorKind::Connection | ErrorKind::Access | ErrorKind::NotFound => CLUSTER,
                 ErrorKind::PodStart => POD,
@@ -116,6 +119,8 @@ mod tests {
         });
         assert_eq!(pull.exit_code(), POD);
         assert_eq!(usage("bad").exit_code(), USAGE);
+        let invalid = AppError::from(toolbox_cluster::validate_namespace("A").unwrap_err());
+        assert_eq!(invalid.exit_code(), USAGE);
         let sigterm = AppError::from(ClusterError::Interrupted {
             signal: Signal::Terminate,
         });

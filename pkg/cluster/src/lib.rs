@@ -7,6 +7,7 @@ pub mod context;
 pub mod error;
 pub mod leftovers;
 pub mod lifecycle;
+pub mod names;
 pub mod nodes;
 pub mod podsecurity;
 pub mod review;
@@ -17,8 +18,10 @@ pub use context::{ClusterContext, ConnectOptions, error_chain, load_kubeconfig};
 pub use error::{Action, ClusterError, ErrorKind, Result};
 pub use leftovers::{Deletion, Leftover, LeftoverFilter, Tool, classify};
 pub use lifecycle::{PodGuard, Progress, SessionOutcome, SessionSpec, Silent, WaitState};
-pub use nodes::{
-    NodeRow, aligned_lines, closest, node_os_facts, node_readiness, node_rows, parse_node_arg,
+pub use names::{
+    InvalidName, NameKind, parse_node_arg, validate_context_name, validate_namespace,
+    validate_node_name,
 };
+pub use nodes::{NodeRow, aligned_lines, closest, node_os_facts, node_readiness, node_rows};
 pub use podsecurity::{Level, required_level};
 pub use signals::Signal;

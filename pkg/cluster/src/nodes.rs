@@ -6,13 +6,6 @@ use kube::api::{Api, ListParams};
 use crate::context::ClusterContext;
 use crate::error::{Action, ClusterError, Result, api_status};
 
-/// Accepts `NAME` or `node/NAME` (also `nodes/NAME`), as kubectl does.
-pub fn parse_node_arg(arg: &str) -> &str {
-    arg.strip_prefix("node/")
-        .or_else(|| arg.strip_prefix("nodes/"))
-        .unwrap_or(arg)
-}
-
 impl ClusterContext {
     /// Fetches the node, failing with the closest names when it does not exist.
     pub async fn get_node(&self, name: &str) -> Result<Node> {
@@ -466,13 +459,6 @@ pub fn aligned_lines(rows: &[NodeRow]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn node_arg_accepts_kubectl_forms() {
-        assert_eq!(parse_node_arg("node/worker-1"), "worker-1");
-        assert_eq!(parse_node_arg("nodes/worker-1"), "worker-1");
-        assert_eq!(parse_node_arg("worker-1"), "worker-1");
-    }
 
     fn node(name: &str, ready: &str, unschedulable: bool, labels: serde_json::Value) -> Node {
         serde_json::from_value(serde_json::json!({

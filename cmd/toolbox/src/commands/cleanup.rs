@@ -166,6 +166,7 @@ impl Report {
 
 pub async fn run(args: CleanupArgs, app: &App) -> Result<ExitStatus, AppError> {
     let table_output = args.output == "table";
+    let node = args.node.as_deref().map(parse_node_arg).transpose()?;
     let cluster = app.connect().await?;
     // -n narrows only when given on the command line: the namespace setting
     // (and TOOLBOX_NAMESPACE) says where toolbox creates its pods, while
@@ -177,7 +178,7 @@ pub async fn run(args: CleanupArgs, app: &App) -> Result<ExitStatus, AppError> {
     };
     let filter = LeftoverFilter {
         namespace,
-        node: args.node.as_deref().map(|n| parse_node_arg(n).to_string()),
+        node: node.map(str::to_string),
         tools: args.tool.clone(),
         older_than: args.older_than,
         finished: args.finished,

@@ -119,7 +119,6 @@ struct NamespaceCheck {
 }
 
 pub async fn run(args: CompareArgs, app: &App) -> Result<ExitStatus, AppError> {
-    session::require_node_or_terminal(&args.target)?;
     let (cluster, user, node) = session::connect_to_node(app, &args.target).await?;
     let node_name = node.metadata.name.clone().unwrap_or_default();
     let namespace = cluster.namespace.clone();

@@ -62,7 +62,6 @@ pub struct NodeShellArgs {
 }
 
 pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError> {
-    session::require_node_or_terminal(&args.target)?;
     let (cluster, user, node) = session::connect_to_node(app, &args.target).await?;
     let (request, pod) = build_pod(&args, app, &node, &cluster.namespace, user);
     let node_name = request.common.node_name.clone();

@@ -69,9 +69,17 @@ pub struct NodeArgs {
     pub selector: Option<String>,
 }
 
-/// Fails at once, before any request, when there is no NODE, no selector
-/// and no terminal to pick one on.
+impl NodeArgs {
+    /// The node NODE names, if given, checked to be a name a node can have.
+    pub fn node_name(&self) -> Result<Option<&str>, AppError> {
+        Ok(self.node.as_deref().map(parse_node_arg).transpose()?)
+    }
+}
+
+/// Fails at once, before any request, when NODE names no possible node, or
+/// when there is no NODE, no selector and no terminal to pick one on.
 pub fn require_node_or_terminal(target: &NodeArgs) -> Result<(), AppError> {
+    target.node_name()?;
     if target.node.is_none() && target.selector.is_none() && !picker::terminal_available() {
         return Err(usage(
             "no NODE given and no terminal to pick one; pass NODE or -l SELECTOR",
@@ -86,6 +94,7 @@ pub async fn connect_to_node(
     app: &App,
     target: &NodeArgs,
 ) -> Result<(ClusterContext, String, Node), AppError> {
+    require_node_or_terminal(target)?;
     let cluster = app.connect().await?;
     let (user, node) = tokio::try_join!(
         async { cluster.identity().await.map_err(AppError::from) },
@@ -95,15 +104,11 @@ pub async fn connect_to_node(
 }
 
 /// The node a session targets, checked to exist and to be Ready.
-pub async fn resolve_node(cluster: &ClusterContext, target: &NodeArgs) -> Result<Node, AppError> {
-    require_node_or_terminal(target)?;
-    let name = match &target.node {
-        Some(arg) => parse_node_arg(arg).to_string(),
+async fn resolve_node(cluster: &ClusterContext, target: &NodeArgs) -> Result<Node, AppError> {
+    let name = match target.node_name()? {
+        Some(name) => name.to_string(),
         None => picker::choose_node(cluster, target.selector.as_deref()).await?,
     };
-    if name.is_empty() {
-        return Err(usage("NODE is empty"));
-    }
     let node = cluster.get_node(&name).await?;
     if let Err(reason) = node_readiness(&node) {
         return Err(toolbox_cluster::ClusterError::NodeNotReady { name, reason }.into());
