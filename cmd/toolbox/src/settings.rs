@@ -305,6 +305,11 @@ impl LoadedSettings {
                 "one of Always, IfNotPresent, Never",
             ));
         }
+        if let Some(namespace) = &s.namespace
+            && let Err(invalid) = toolbox_cluster::validate_namespace(namespace)
+        {
+            return Err(self.bad("namespace", namespace, invalid.kind.rule()));
+        }
         for (key, value) in [
             ("image", &s.image),
             ("debug_image", &s.debug_image),
@@ -501,6 +506,26 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("ttl") && err.contains("1h"), "{err}");
+    }
+
+    #[test]
+    fn a_namespace_that_cannot_exist_is_a_bad_value_from_its_source() {
+        let err = load(None, &env(&[("TOOLBOX_NAMESPACE", "UPPER_case")]))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            format!(
+                "setting namespace = \"UPPER_case\" (from env TOOLBOX_NAMESPACE) is invalid: {}",
+                toolbox_cluster::NameKind::Namespace.rule()
+            )
+        );
+        let (_dir, path) = write("namespace = \"-ops\"\n");
+        let err = load(Some(&path), &env(&[])).unwrap_err().to_string();
+        assert!(err.contains("namespace = \"-ops\""), "{err}");
+        assert!(err.contains(&path.display().to_string()), "{err}");
+        let loaded = load(None, &env(&[("TOOLBOX_NAMESPACE", "kube-system")])).unwrap();
+        assert_eq!(loaded.settings.namespace.as_deref(), Some("kube-system"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ mod session;
 
 use std::collections::BTreeMap;
 
-use toolbox_cluster::{ClusterContext, ConnectOptions};
+use toolbox_cluster::{ClusterContext, ConnectOptions, validate_context_name, validate_namespace};
 
 use crate::cli::GlobalArgs;
 use crate::exit::AppError;
@@ -24,7 +24,16 @@ pub struct App {
 }
 
 impl App {
+    /// Checks the global flags' names, loads the settings and applies `-n`.
+    /// A namespace or context that cannot exist is a usage error here, before
+    /// any command sends a request.
     pub fn new(global: GlobalArgs, env: &BTreeMap<String, String>) -> Result<App, AppError> {
+        if let Some(context) = &global.context {
+            validate_context_name(context)?;
+        }
+        if let Some(namespace) = &global.namespace {
+            validate_namespace(namespace)?;
+        }
         let mut settings = settings::load(global.config.as_deref(), env)?;
         for warning in &settings.warnings {
             eprintln!("warning: {warning}");
