@@ -227,6 +227,133 @@ fn kubeconfig_problems_are_one_line_cluster_errors() {
     );
 }
 
+/// A kubeconfig whose server refuses every connection: a command that sent
+/// a request would fail with exit 3 (unreachable) instead.
+fn closed_port_kubeconfig(name: &str) -> PathBuf {
+    let kubeconfig = scratch_dir(name).join("config");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:1\ncontexts:\n- name: closed-port\n  context:\n    cluster: c\n    user: u\nusers:\n- name: u\n  user:\n    token: t\ncurrent-context: closed-port\n",
+    )
+    .unwrap();
+    kubeconfig
+}
+
+#[test]
+fn names_that_cannot_exist_are_usage_errors_on_every_command_before_any_request() {
+    let kubeconfig = closed_port_kubeconfig("invalid-names");
+    let namespace = "error: invalid namespace \"UPPER_case\": a namespace is a lowercase RFC 1123 label (a-z, 0-9 and '-', starting and ending with a letter or digit; at most 63 characters)";
+    let node = |name: &str| {
+        format!(
+            "error: invalid node name {name:?}: a node name is a lowercase RFC 1123 subdomain (a-z, 0-9, '-' and '.', each '.'-separated part starting and ending with a letter or digit; at most 253 characters)"
+        )
+    };
+    let context = |name: &str| {
+        format!(
+            "error: invalid context name {name:?}: a context name is not empty and has no control characters"
+        )
+    };
+    let setting = "error: setting namespace = \"UPPER_case\" (from env TOOLBOX_NAMESPACE) is invalid: a namespace is a lowercase RFC 1123 label (a-z, 0-9 and '-', starting and ending with a letter or digit; at most 63 characters)";
+    let commands: [&[&str]; 4] = [
+        &["node-shell", "node-1", "--", "true"],
+        &["debug-node", "node-1", "--", "true"],
+        &["compare", "node-1"],
+        &["cleanup", "-y"],
+    ];
+    for command in commands {
+        let with_node = |arg: &str| -> Vec<String> {
+            command
+                .iter()
+                .map(|word| if *word == "node-1" { arg } else { word }.to_string())
+                .chain(
+                    (command[0] == "cleanup")
+                        .then(|| ["--node".to_string(), arg.to_string()])
+                        .into_iter()
+                        .flatten(),
+                )
+                .collect()
+        };
+        let plain = with_node("node-1");
+        let cases: Vec<(Vec<String>, Vec<(&str, &str)>, String)> = vec![
+            (
+                ["-n", "UPPER_case"]
+                    .map(String::from)
+                    .into_iter()
+                    .chain(plain.clone())
+                    .collect(),
+                vec![],
+                namespace.to_string(),
+            ),
+            (
+                plain.clone(),
+                vec![("TOOLBOX_NAMESPACE", "UPPER_case")],
+                setting.to_string(),
+            ),
+            (with_node("Node_1"), vec![], node("Node_1")),
+            (with_node("node/Node_1"), vec![], node("Node_1")),
+            (with_node(&"a".repeat(254)), vec![], node(&"a".repeat(254))),
+            (
+                ["--context", ""]
+                    .map(String::from)
+                    .into_iter()
+                    .chain(plain.clone())
+                    .collect(),
+                vec![],
+                context(""),
+            ),
+            (
+                ["--context", "prod\n"]
+                    .map(String::from)
+                    .into_iter()
+                    .chain(plain.clone())
+                    .collect(),
+                vec![],
+                context("prod\n"),
+            ),
+        ];
+        for (args, env, expected) in cases {
+            let out = toolbox()
+                .env("KUBECONFIG", &kubeconfig)
+                .envs(env.iter().copied())
+                .args(&args)
+                .output()
+                .unwrap();
+            let text = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "{args:?} {env:?}: {text}");
+            assert_eq!(text.trim_end(), expected, "{args:?} {env:?}");
+            assert_eq!(text.lines().count(), 1, "{args:?} {env:?}: {text}");
+        }
+    }
+
+    // Valid names still reach the (closed) server: exit 3, not 2.
+    let out = toolbox()
+        .env("KUBECONFIG", &kubeconfig)
+        .args([
+            "-n",
+            "kube-system",
+            "cleanup",
+            "--node",
+            "node/ip-10-0-1-17.eu-west-1.compute.internal",
+            "-y",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let out = toolbox()
+        .env("KUBECONFIG", &kubeconfig)
+        .args([
+            "--context",
+            "closed-port",
+            "node-shell",
+            "node/node-1",
+            "--",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+}
+
 #[test]
 fn no_node_and_no_terminal_fails_at_once() {
     let out = toolbox().args(["node-shell"]).output().unwrap();
