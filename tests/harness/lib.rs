@@ -16,6 +16,9 @@ use kube::{Client, Config};
 use serde::Deserialize;
 use serde_json::json;
 
+mod fault_proxy;
+pub use fault_proxy::FaultProxy;
+
 /// The label every toolbox pod carries.
 pub const TOOLBOX_SELECTOR: &str = "app.kubernetes.io/managed-by=toolbox";
 
@@ -266,6 +269,12 @@ impl TestNs {
     /// toolbox as a plain process, for tests that signal it or give it a PTY.
     pub fn toolbox_process(&self) -> StdCommand {
         self.toolbox_process_with(&self.env.kubeconfig)
+    }
+
+    /// toolbox as a plain process with another kubeconfig, e.g. one that
+    /// reaches the server through a [`FaultProxy`].
+    pub fn toolbox_process_via(&self, kubeconfig: &Path) -> StdCommand {
+        self.toolbox_process_with(kubeconfig)
     }
 
     fn toolbox_process_with(&self, kubeconfig: &Path) -> StdCommand {
