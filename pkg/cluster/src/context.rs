@@ -4,9 +4,11 @@ use std::path::{Path, PathBuf};
 
 use k8s_openapi::api::authentication::v1::SelfSubjectReview;
 use kube::api::{Api, PostParams};
+use kube::client::ClientBuilder;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
+use crate::credentials::{Credential, ExecPlugin, PluginError, TokenLayer, use_certificate};
 use crate::error::{Action, ClusterError, Result, api_status};
 
 /// How to reach the cluster, as given on the command line.
@@ -24,6 +26,9 @@ pub struct ConnectOptions {
     pub as_groups: Vec<String>,
     /// Sent with every request, so that audit logs name the tool.
     pub user_agent: Option<String>,
+    /// Told what toolbox waits for when the user's credential plugin takes
+    /// more than a second; the caller decides whether anyone is watching.
+    pub on_slow_credentials: Option<fn(&str)>,
 }
 
 /// A connected cluster: the one client every command shares, and what it
@@ -31,6 +36,9 @@ pub struct ConnectOptions {
 #[derive(Clone)]
 pub struct ClusterContext {
     pub client: Client,
+    /// What the client was built from. A credential plugin's credential is
+    /// written in, so that another client built from it (to delete a pod
+    /// from a thread of its own) does not run the plugin again.
     pub config: Config,
     /// The kubeconfig context's name, or "in-cluster".
     pub context: String,
@@ -155,10 +163,7 @@ impl ClusterContext {
             .namespace
             .clone()
             .unwrap_or_else(|| config.default_namespace.clone());
-        let client = Client::try_from(config.clone()).map_err(|e| ClusterError::BadContext {
-            context: context.clone(),
-            message: error_chain(&e),
-        })?;
+        let client = build_client(&mut config, &context, options.on_slow_credentials).await?;
         Ok(ClusterContext {
             client,
             config,
@@ -179,6 +184,9 @@ impl ClusterContext {
     /// Turns a failed request into the error a person can act on: the
     /// server unreachable, the credentials rejected, or `action` denied.
     pub fn request_error(&self, action: Action, err: kube::Error) -> ClusterError {
+        if let Some(plugin) = plugin_error(&err) {
+            return plugin.clone().into();
+        }
         if let Some(status) = api_status(&err) {
             match status.code {
                 401 => {
@@ -248,6 +256,51 @@ impl ClusterContext {
             .await
             .map_err(|e| self.request_error(Action::cluster("get", "/version"), e))
     }
+}
+
+/// The one client of an invocation. A credential plugin runs here, once;
+/// kube-rs alone would run it three times while building the client.
+async fn build_client(
+    config: &mut Config,
+    context: &str,
+    on_slow: Option<fn(&str)>,
+) -> Result<Client> {
+    let bad_context = |e: kube::Error| ClusterError::BadContext {
+        context: context.to_string(),
+        message: error_chain(&e),
+    };
+    let Some(plugin) = ExecPlugin::of(&config.auth_info, context) else {
+        return Client::try_from(config.clone()).map_err(bad_context);
+    };
+    config.auth_info.exec = None;
+    match plugin.run(on_slow).await? {
+        Credential::Certificate { cert, key } => {
+            use_certificate(&mut config.auth_info, &cert, &key);
+            Client::try_from(config.clone()).map_err(bad_context)
+        }
+        Credential::Token { token, expires } => {
+            let builder = ClientBuilder::try_from(config.clone()).map_err(bad_context)?;
+            config.auth_info.token = Some(token.clone().into());
+            let layer =
+                tower::filter::AsyncFilterLayer::new(TokenLayer::new(plugin, token, expires));
+            // The filter hands each request on after an await, so it needs
+            // an inner service it can clone: a buffer in front of the stack.
+            let buffer = tower::buffer::BufferLayer::new(1024);
+            Ok(builder.with_layer(&buffer).with_layer(&layer).build())
+        }
+    }
+}
+
+/// A credential plugin that failed while renewing the token of a request.
+fn plugin_error(err: &kube::Error) -> Option<&PluginError> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(cause) = source {
+        if let Some(plugin) = cause.downcast_ref::<PluginError>() {
+            return Some(plugin);
+        }
+        source = cause.source();
+    }
+    None
 }
 
 fn is_transport_error(err: &kube::Error) -> bool {

@@ -68,6 +68,9 @@ pub enum ClusterError {
     #[error("cannot load context \"{context}\": {message}")]
     BadContext { context: String, message: String },
 
+    #[error(transparent)]
+    CredentialPlugin(#[from] crate::credentials::PluginError),
+
     #[error("cannot reach the API server of context \"{context}\" at {url}: {message}")]
     Unreachable {
         context: String,
@@ -180,6 +183,7 @@ impl ClusterError {
             | BadKubeconfig { .. }
             | UnknownContext { .. }
             | BadContext { .. }
+            | CredentialPlugin(_)
             | Unreachable { .. }
             | Api { .. } => ErrorKind::Connection,
             Unauthorized { .. } | Forbidden { .. } => ErrorKind::Access,

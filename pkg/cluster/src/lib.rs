@@ -4,6 +4,7 @@
 
 pub mod comparison;
 pub mod context;
+pub mod credentials;
 pub mod error;
 pub mod leftovers;
 pub mod lifecycle;

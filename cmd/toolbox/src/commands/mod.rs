@@ -10,6 +10,7 @@ pub mod node_shell;
 mod session;
 
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 
 use toolbox_cluster::{ClusterContext, ConnectOptions, validate_context_name, validate_namespace};
 
@@ -55,9 +56,15 @@ impl App {
             as_user: self.global.as_user.clone(),
             as_groups: self.global.as_groups.clone(),
             user_agent: Some(user_agent()),
+            on_slow_credentials: slow_credentials_notice(std::io::stderr().is_terminal()),
         };
         Ok(ClusterContext::connect(&options).await?)
     }
+}
+
+/// Progress goes to stderr only when a person is watching it.
+fn slow_credentials_notice(stderr_is_terminal: bool) -> Option<fn(&str)> {
+    stderr_is_terminal.then_some(|waiting_for: &str| eprintln!("{waiting_for}"))
 }
 
 /// toolbox/VERSION (OS/ARCH), as kubectl names itself in audit logs.
