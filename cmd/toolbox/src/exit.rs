@@ -3,7 +3,7 @@
 //! | code | meaning |
 //! |------|---------|
 //! | 0 | success |
-//! | 1 | any other failure |
+//! | 1 | any other failure, a connection lost during the session among them |
 //! | 2 | usage: bad flags, arguments or settings |
 //! | 3 | the cluster: kubeconfig, context, unreachable server, rejected credentials, permission denied, node or namespace not found |
 //! | 4 | the pod: refused by admission or PodSecurity, could not start, or not running in time |
@@ -71,7 +71,8 @@ impl AppError {
             AppError::Cluster(err) => match err.kind() {
                 ErrorKind::Connection | ErrorKind::Access | ErrorKind::NotFound => CLUSTER,
                 ErrorKind::PodStart => POD,
-                ErrorKind::Interrupted => match err {
+                ErrorKind::SessionLost => 1,
+                ErrorKind::Interrupted => match err.cause() {
                     ClusterError::Interrupted { signal } => signal.exit_code(),
                     _ => 130,
                 },
@@ -83,10 +84,20 @@ impl AppError {
 
     /// Interruptions need no "error:" line: the user asked for them.
     pub fn is_interruption(&self) -> bool {
-        matches!(
-            self,
-            AppError::Cancelled | AppError::Cluster(ClusterError::Interrupted { .. })
-        )
+        match self {
+            AppError::Cancelled => true,
+            AppError::Cluster(err) => matches!(err.cause(), ClusterError::Interrupted { .. }),
+            _ => false,
+        }
+    }
+
+    /// A pod the failed session left behind, to be reported on a line of
+    /// its own after the error (and after an interruption too).
+    pub fn left_pod(&self) -> Option<&toolbox_cluster::lifecycle::LeftPod> {
+        match self {
+            AppError::Cluster(err) => err.left_pod(),
+            _ => None,
+        }
     }
 }
 
@@ -127,5 +138,26 @@ mod tests {
         assert_eq!(sigterm.exit_code(), 143);
         assert!(sigterm.is_interruption());
         assert_eq!(ExitCode::from(ExitStatus::Remote(7)), ExitCode::from(7));
+        let lost = AppError::from(ClusterError::ConnectionLost {
+            namespace: "ns".into(),
+            pod: "p".into(),
+            reason: "the connection was reset".into(),
+        });
+        assert_eq!(lost.exit_code(), 1);
+        let left = toolbox_cluster::lifecycle::LeftPod {
+            namespace: "ns".into(),
+            pod: "p".into(),
+            expires_at: None,
+            reason: "r".into(),
+        };
+        let interrupted_then_left = AppError::from(ClusterError::NotDeleted {
+            cause: Box::new(ClusterError::Interrupted {
+                signal: Signal::Interrupt,
+            }),
+            left: left.clone(),
+        });
+        assert_eq!(interrupted_then_left.exit_code(), 130);
+        assert!(interrupted_then_left.is_interruption());
+        assert_eq!(interrupted_then_left.left_pod(), Some(&left));
     }
 }

@@ -46,6 +46,9 @@ fn main() -> ExitCode {
             if !err.is_interruption() {
                 report(&err, verbose);
             }
+            if let Some(left) = err.left_pod() {
+                eprintln!("warning: {left}");
+            }
             ExitCode::from(err.exit_code())
         }
     };

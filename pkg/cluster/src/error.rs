@@ -51,6 +51,8 @@ pub enum ErrorKind {
     PodStart,
     /// The session ended because of a signal.
     Interrupted,
+    /// The connection to the API server was lost during the session.
+    SessionLost,
 }
 
 /// Errors from the cluster context and the pod lifecycle.
@@ -193,8 +195,26 @@ impl ClusterError {
             | AdmissionRejected { .. }
             | PodFailed { .. }
             | StartTimeout { .. } => ErrorKind::PodStart,
-            ConnectionLost { .. } | ExecFailed { .. } | Terminal(_) => ErrorKind::Connection,
+            ExecFailed { .. } | Terminal(_) => ErrorKind::Connection,
+            ConnectionLost { .. } => ErrorKind::SessionLost,
             Interrupted { .. } => ErrorKind::Interrupted,
+            NotDeleted { cause, .. } => cause.kind(),
+        }
+    }
+
+    /// What ended the session, when its pod was then left behind.
+    pub fn cause(&self) -> &ClusterError {
+        match self {
+            ClusterError::NotDeleted { cause, .. } => cause.cause(),
+            other => other,
+        }
+    }
+
+    /// The pod left behind after this error, with how to remove it.
+    pub fn left_pod(&self) -> Option<&crate::lifecycle::LeftPod> {
+        match self {
+            ClusterError::NotDeleted { left, .. } => Some(left),
+            _ => None,
         }
     }
 }

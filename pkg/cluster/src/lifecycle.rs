@@ -72,7 +72,42 @@ pub struct SessionOutcome {
     /// The pod was left running (`--keep`).
     pub kept: bool,
     /// The pod could not be deleted; it stops by itself at its TTL.
-    pub delete_error: Option<String>,
+    pub not_deleted: Option<LeftPod>,
+}
+
+/// A pod toolbox could not delete, with all a person needs to remove it:
+/// where it is, when it stops by itself, the command, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftPod {
+    pub namespace: String,
+    pub pod: String,
+    /// When the pod stops by itself (its `toolbox.dev/expires-at`).
+    pub expires_at: Option<String>,
+    /// The server's reason, or why it could not be asked, in words.
+    pub reason: String,
+}
+
+impl std::fmt::Display for LeftPod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let LeftPod {
+            namespace,
+            pod,
+            expires_at,
+            reason,
+        } = self;
+        write!(
+            f,
+            "could not delete pod {pod} in namespace {namespace} ({reason}); "
+        )?;
+        match expires_at {
+            Some(at) => write!(f, "it stops by itself at {at} (its --ttl)")?,
+            None => write!(f, "it stops by itself when its --ttl runs out")?,
+        }
+        write!(
+            f,
+            "; remove it now with: kubectl delete pod -n {namespace} {pod} (or toolbox cleanup)"
+        )
+    }
 }
 
 /// Deletes its pod when dropped without [`PodGuard::delete`] or
@@ -85,7 +120,13 @@ pub struct PodGuard {
 }
 
 const DELETE_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
-const DELETE_TOTAL_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long deletion keeps trying while the server cannot be reached: long
+/// enough for an apiserver restart or a network blip, short enough that a
+/// person is not left waiting at a dead prompt.
+const DELETE_TOTAL_TIMEOUT: Duration = Duration::from_secs(30);
+/// After the exec stream failed, how long its output that already arrived
+/// may take to reach the local stdout and stderr.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
 
 impl PodGuard {
     pub fn new(api: Api<Pod>, config: kube::Config, name: String) -> Self {
@@ -114,6 +155,9 @@ impl PodGuard {
     }
 }
 
+/// Deletes the pod, retrying while the server cannot be reached (a restart,
+/// a cut connection) for [`DELETE_TOTAL_TIMEOUT`]. The error is the reason in
+/// words: the server's own message, or what kept the request from it.
 async fn delete_pod(api: &Api<Pod>, name: &str) -> std::result::Result<(), String> {
     let params = DeleteParams {
         grace_period_seconds: Some(0),
@@ -125,16 +169,55 @@ async fn delete_pod(api: &Api<Pod>, name: &str) -> std::result::Result<(), Strin
         let err = match attempt {
             Ok(Ok(_)) => return Ok(()),
             Ok(Err(err)) if api_status(&err).is_some_and(|s| s.code == 404) => return Ok(()),
-            Ok(Err(err)) if api_status(&err).is_some() => return Err(error_chain(&err)),
-            Ok(Err(err)) => error_chain(&err),
-            Err(_) => "timed out".to_string(),
+            Ok(Err(ref err)) if let Some(status) = api_status(err) => {
+                return Err(format!(
+                    "the API server refused: {}",
+                    if status.message.is_empty() {
+                        &status.reason
+                    } else {
+                        &status.message
+                    }
+                ));
+            }
+            Ok(Err(err)) => innermost_cause(&err),
+            Err(_) => format!("no answer within {}s", DELETE_ATTEMPT_TIMEOUT.as_secs()),
         };
         if Instant::now() >= deadline {
-            return Err(err);
+            return Err(format!(
+                "the API server could not be reached for {}s: {err}",
+                DELETE_TOTAL_TIMEOUT.as_secs()
+            ));
         }
         tracing::debug!(pod = name, error = %err, "retrying pod deletion");
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// Deletes the guarded pod; a further SIGINT, SIGTERM or SIGHUP gives up
+/// waiting for a server that does not answer.
+async fn delete_unless_signalled(
+    guard: PodGuard,
+    signals: &mut Signals,
+) -> std::result::Result<(), String> {
+    tokio::select! {
+        result = guard.delete() => result,
+        signal = signals.recv() => Err(format!("deletion given up on {signal}")),
+    }
+}
+
+/// What finally went wrong under a transport error, without the layers
+/// that only repeat that a request failed, nor the OS's error number.
+fn innermost_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut innermost: &dyn std::error::Error = err;
+    while let Some(cause) = innermost.source() {
+        innermost = cause;
+    }
+    let text = innermost.to_string();
+    let text = match text.rfind(" (os error ") {
+        Some(at) => &text[..at],
+        None => &text,
+    };
+    text.to_lowercase()
 }
 
 impl Drop for PodGuard {
@@ -178,6 +261,17 @@ impl ClusterContext {
         let created = self.create_pod(&api, &spec.pod, &spec.what).await?;
         let name = created.metadata.name.clone().unwrap_or_default();
         let guard = PodGuard::new(api.clone(), self.config.clone(), name.clone());
+        let left_pod = |reason: String| LeftPod {
+            namespace: self.namespace.clone(),
+            pod: name.clone(),
+            expires_at: created
+                .metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(toolbox_podtemplate::EXPIRES_AT_ANNOTATION))
+                .cloned(),
+            reason,
+        };
 
         let result = match signals.pending() {
             Some(signal) => Err(ClusterError::Interrupted { signal }),
@@ -193,24 +287,28 @@ impl ClusterContext {
                     pod: name,
                     exit_code,
                     kept: true,
-                    delete_error: None,
+                    not_deleted: None,
                 })
             }
             Ok(exit_code) => {
-                let delete_error = guard.delete().await.err();
+                let not_deleted = delete_unless_signalled(guard, &mut signals)
+                    .await
+                    .err()
+                    .map(left_pod);
                 Ok(SessionOutcome {
-                    pod: name,
+                    pod: name.clone(),
                     exit_code,
                     kept: false,
-                    delete_error,
+                    not_deleted,
                 })
             }
-            Err(err) => {
-                if let Err(delete_error) = guard.delete().await {
-                    tracing::warn!(pod = %name, error = %delete_error, "could not delete the pod; it stops by itself at its TTL");
-                }
-                Err(err)
-            }
+            Err(err) => match delete_unless_signalled(guard, &mut signals).await {
+                Ok(()) => Err(err),
+                Err(reason) => Err(ClusterError::NotDeleted {
+                    cause: Box::new(err),
+                    left: left_pod(reason),
+                }),
+            },
         }
     }
 
@@ -493,34 +591,78 @@ impl ClusterContext {
         }
 
         let (remote_stdout, remote_stderr) = (attached.stdout(), attached.stderr());
-        let copy_stdout = async {
-            if let Some(mut out) = remote_stdout {
-                copy_flushing(&mut out, &mut tokio::io::stdout()).await;
+        let copy_output = async {
+            let copy_stdout = async {
+                if let Some(mut out) = remote_stdout {
+                    copy_flushing(&mut out, &mut tokio::io::stdout()).await;
+                }
+            };
+            let copy_stderr = async {
+                if let Some(mut err) = remote_stderr {
+                    copy_flushing(&mut err, &mut tokio::io::stderr()).await;
+                }
+            };
+            tokio::join!(copy_stdout, copy_stderr);
+        };
+        // The status resolves when the stream's task ends: with the command's
+        // status, or with none when the connection failed. kube closes
+        // stdout and stderr only after a status, so on a failure the copies
+        // would wait forever; the status, not the output, ends the session.
+        let status = async move {
+            match status {
+                Some(status) => status.await,
+                None => None,
             }
         };
-        let copy_stderr = async {
-            if let Some(mut err) = remote_stderr {
-                copy_flushing(&mut err, &mut tokio::io::stderr()).await;
+        tokio::pin!(copy_output, status);
+        let status = tokio::select! {
+            () = &mut copy_output => status.await,
+            status = &mut status => {
+                match status {
+                    Some(_) => copy_output.await,
+                    // What arrived before the failure is already buffered.
+                    None => { let _ = tokio::time::timeout(DRAIN_TIMEOUT, copy_output).await; }
+                }
+                status
             }
-        };
-        tokio::join!(copy_stdout, copy_stderr);
-        let status = match status {
-            Some(status) => status.await,
-            None => None,
         };
         let joined = attached.join().await;
         drop(_raw);
         match status {
             Some(status) => exit_status(pod, &status),
             None => Err(ClusterError::ConnectionLost {
+                namespace: self.namespace.clone(),
                 pod: pod.to_string(),
-                message: joined
-                    .err()
-                    .map(|e| error_chain(&e))
-                    .unwrap_or_else(|| "the exec stream closed without a status".into()),
+                reason: lost_reason(joined.err().as_ref().map(|e| e as _)),
             }),
         }
     }
+}
+
+/// Why an exec stream ended without the command's status, in words.
+fn lost_reason(err: Option<&(dyn std::error::Error + 'static)>) -> String {
+    let Some(err) = err else {
+        return "the server closed the exec stream without the command's exit status".into();
+    };
+    let mut source = Some(err);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind::*;
+            match io.kind() {
+                ConnectionReset => return "the connection was reset".into(),
+                BrokenPipe | ConnectionAborted | UnexpectedEof => {
+                    return "the connection was cut".into();
+                }
+                TimedOut => return "the connection timed out".into(),
+                _ => {}
+            }
+        }
+        source = cause.source();
+    }
+    if error_chain(err).contains("without closing handshake") {
+        return "the connection was closed before the command ended".into();
+    }
+    innermost_cause(err)
 }
 
 /// Copies until EOF, flushing each chunk so that an interactive session
@@ -822,6 +964,42 @@ mod tests {
             panic!("should wait")
         };
         assert_eq!(state.detail.as_deref(), Some("ContainerCreating"));
+    }
+
+    #[test]
+    fn a_pod_left_behind_is_one_line_with_when_it_stops_and_how_to_remove_it() {
+        let left = LeftPod {
+            namespace: "team-a".into(),
+            pod: "toolbox-shell-n-x7k2p".into(),
+            expires_at: Some("2026-11-26T15:06:54Z".into()),
+            reason: "the API server could not be reached for 30s: connection refused".into(),
+        };
+        assert_eq!(
+            left.to_string(),
+            "could not delete pod toolbox-shell-n-x7k2p in namespace team-a (the API server could not be reached for 30s: connection refused); it stops by itself at 2026-11-26T15:06:54Z (its --ttl); remove it now with: kubectl delete pod -n team-a toolbox-shell-n-x7k2p (or toolbox cleanup)"
+        );
+        let unknown = LeftPod {
+            expires_at: None,
+            ..left
+        };
+        assert!(
+            unknown
+                .to_string()
+                .contains("it stops by itself when its --ttl runs out"),
+            "{unknown}"
+        );
+    }
+
+    #[test]
+    fn a_lost_stream_is_explained_in_words() {
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        assert_eq!(lost_reason(Some(&reset)), "the connection was reset");
+        assert_eq!(
+            lost_reason(None),
+            "the server closed the exec stream without the command's exit status"
+        );
+        let refused = std::io::Error::other("Connection refused (os error 111)");
+        assert_eq!(innermost_cause(&refused), "connection refused");
     }
 
     #[test]
