@@ -335,3 +335,23 @@ pub fn error_chain(err: &dyn std::error::Error) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plugin_failing_to_renew_a_token_is_named_not_taken_for_the_network() {
+        let failure = PluginError {
+            plugin: "aws".into(),
+            context: "prod".into(),
+            problem: "failed (exit status 255): the SSO session has expired".into(),
+        };
+        let err = kube::Error::Service(Box::new(failure.clone()));
+        assert_eq!(
+            plugin_error(&err).map(ToString::to_string),
+            Some(failure.to_string())
+        );
+        assert!(plugin_error(&kube::Error::LinesCodecMaxLineLengthExceeded).is_none());
+    }
+}
