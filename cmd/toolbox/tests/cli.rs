@@ -254,6 +254,7 @@ fn names_that_cannot_exist_are_usage_errors_on_every_command_before_any_request(
         )
     };
     let setting = "error: setting namespace = \"UPPER_case\" (from env TOOLBOX_NAMESPACE) is invalid: a namespace is a lowercase RFC 1123 label (a-z, 0-9 and '-', starting and ending with a letter or digit; at most 63 characters)";
+    type Case = (Vec<String>, Vec<(&'static str, &'static str)>, String);
     let commands: [&[&str]; 4] = [
         &["node-shell", "node-1", "--", "true"],
         &["debug-node", "node-1", "--", "true"],
@@ -274,7 +275,8 @@ fn names_that_cannot_exist_are_usage_errors_on_every_command_before_any_request(
                 .collect()
         };
         let plain = with_node("node-1");
-        let cases: Vec<(Vec<String>, Vec<(&str, &str)>, String)> = vec![
+        // The arguments, the environment, and the one line expected on stderr.
+        let cases: Vec<Case> = vec![
             (
                 ["-n", "UPPER_case"]
                     .map(String::from)
