@@ -127,6 +127,8 @@ const DELETE_TOTAL_TIMEOUT: Duration = Duration::from_secs(30);
 /// After the exec stream failed, how long its output that already arrived
 /// may take to reach the local stdout and stderr.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
+/// How soon a watch that lost its connection is opened again.
+const WATCH_RETRY: Duration = Duration::from_millis(500);
 
 impl PodGuard {
     pub fn new(api: Api<Pod>, config: kube::Config, name: String) -> Self {
@@ -403,31 +405,58 @@ impl ClusterContext {
             .resource_version
             .clone()
             .unwrap_or_else(|| "0".into());
+        // Why the server could not be reached, while it cannot: a restart or
+        // a cut connection is ridden out until the deadline, as the pod may
+        // start all the same.
+        let mut unreachable: Option<String> = None;
+        let timed_out = |state: &WaitState, unreachable: &Option<String>| {
+            let mut state = describe_state(state);
+            if let Some(reason) = unreachable {
+                state.push_str(&format!("; the API server could not be reached: {reason}"));
+            }
+            ClusterError::StartTimeout {
+                pod: name.clone(),
+                seconds: timeout.as_secs(),
+                state,
+            }
+        };
         'watch: loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
             let server_timeout = remaining.as_secs().clamp(1, 290) as u32;
             let params = WatchParams::default()
                 .fields(&format!("metadata.name={name}"))
                 .timeout(server_timeout);
-            let mut pods = api
-                .watch(&params, &resource_version)
-                .await
-                .map_err(|e| {
-                    self.request_error(Action::namespaced("watch", "pods", &self.namespace), e)
-                })?
-                .boxed();
+            let opened = tokio::select! {
+                _ = tokio::time::sleep_until(deadline) => return Err(timed_out(&state, &unreachable)),
+                opened = api.watch(&params, &resource_version) => opened,
+            };
+            let mut pods = match opened {
+                Ok(stream) => {
+                    unreachable = None;
+                    stream.boxed()
+                }
+                Err(err) if api_status(&err).is_none() => {
+                    unreachable = Some(innermost_cause(&err));
+                    tokio::time::sleep_until(deadline.min(Instant::now() + WATCH_RETRY)).await;
+                    continue 'watch;
+                }
+                Err(err) => {
+                    return Err(self
+                        .request_error(Action::namespaced("watch", "pods", &self.namespace), err));
+                }
+            };
             loop {
                 tokio::select! {
-                    _ = tokio::time::sleep_until(deadline) => {
-                        let state_text = describe_state(&state);
-                        return Err(ClusterError::StartTimeout { pod: name, seconds: timeout.as_secs(), state: state_text });
-                    }
-                    event = events.try_next() => {
-                        if let Ok(Some(WatchEvent::Added(e) | WatchEvent::Modified(e))) = event {
+                    _ = tokio::time::sleep_until(deadline) => return Err(timed_out(&state, &unreachable)),
+                    event = events.try_next() => match event {
+                        Ok(Some(WatchEvent::Added(e) | WatchEvent::Modified(e))) => {
                             state.last_event = Some(event_line(&e));
                             progress.waiting(&state);
                         }
-                    }
+                        Ok(Some(_)) => {}
+                        // Events are only for the spinner: not worth a retry.
+                        Ok(None) | Err(_) => events = futures::stream::pending().boxed(),
+                    },
                     event = pods.try_next() => match event {
                         Ok(Some(WatchEvent::Added(pod) | WatchEvent::Modified(pod))) => {
                             if let Some(rv) = pod.metadata.resource_version.clone() {
@@ -470,6 +499,11 @@ impl ClusterContext {
                         }
                         // The server closed the watch (its timeout): watch again.
                         Ok(None) => continue 'watch,
+                        Err(err) if api_status(&err).is_none() => {
+                            unreachable = Some(innermost_cause(&err));
+                            tokio::time::sleep_until(deadline.min(Instant::now() + WATCH_RETRY)).await;
+                            continue 'watch;
+                        }
                         Err(err) => return Err(self.request_error(Action::namespaced("watch", "pods", &self.namespace), err)),
                     }
                 }
