@@ -92,3 +92,114 @@ async fn a_cut_mid_session_ends_it_with_one_error_and_the_pod_is_deleted() {
     assert!(took < Duration::from_secs(20), "took {took:?}: {stderr}");
     ns.finish().await;
 }
+
+#[tokio::test]
+async fn a_server_that_stays_down_leaves_the_pod_with_one_complete_line() {
+    let mut ns = TestNs::new("faults-down").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let proxy = FaultProxy::to_cluster();
+    let (mut child, lines) = session_via(
+        &ns,
+        &proxy,
+        &[&node, "--ttl", "10m", "--", "sh", "-c", SESSION],
+    );
+    wait_for_line(&lines, "start");
+
+    proxy.stay_down();
+    let status = wait_with_timeout(&mut child, Duration::from_secs(90));
+    let stderr = rest_of(&mut child);
+    eprintln!("{stderr}");
+
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert_eq!(error_lines(&stderr).len(), 1, "{stderr}");
+    let pods = ns.toolbox_pods().await;
+    assert_eq!(pods.len(), 1, "the pod is still there");
+    let pod = &pods[0];
+    let name = pod.metadata.name.clone().unwrap();
+    let expires_at = &pod.metadata.annotations.as_ref().unwrap()["toolbox.dev/expires-at"];
+    assert_eq!(
+        pod.spec.as_ref().unwrap().active_deadline_seconds,
+        Some(600),
+        "bounded by its TTL on the server"
+    );
+    let left: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("could not delete"))
+        .collect();
+    assert_eq!(left.len(), 1, "{stderr}");
+    let line = left[0];
+    for part in [
+        format!("pod {name} in namespace {}", ns.name),
+        format!("it stops by itself at {expires_at}"),
+        format!("kubectl delete pod -n {} {name}", ns.name),
+        "toolbox cleanup".to_string(),
+        "could not be reached".to_string(),
+    ] {
+        assert!(line.contains(&part), "{part:?} missing from: {line}");
+    }
+    assert!(!stderr.contains("Status {"), "{stderr}");
+    ns.delete_pod_now(&name).await;
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn a_cut_while_the_pod_starts_is_ridden_out() {
+    let mut ns = TestNs::new("faults-wait").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let settings = ns.settings_file(
+        "[annotations]\n\"toolbox.test/simulate\" = \"slow-start\"\n\"toolbox.test/start-delay\" = \"10s\"\n",
+    );
+    let proxy = FaultProxy::to_cluster();
+    let mut child = ns
+        .toolbox_process_via(&proxy.kubeconfig())
+        .args(["--config", settings.to_str().unwrap(), "node-shell", &node])
+        .args(["--", "echo", "ran"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting toolbox");
+    ns.wait_for_toolbox_pod("Pending", Duration::from_secs(20))
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    proxy.refuse_for(Duration::from_secs(3));
+    proxy.cut();
+    let status = wait_with_timeout(&mut child, Duration::from_secs(60));
+    let out = child.wait_with_output().expect("output");
+    let stderr = stderr_of(&out);
+    eprintln!("{stderr}");
+
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ran\n");
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn a_slow_server_still_times_out_as_documented() {
+    let mut ns = TestNs::new("faults-slow").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let settings = ns.settings_file(
+        "[annotations]\n\"toolbox.test/simulate\" = \"slow-start\"\n\"toolbox.test/start-delay\" = \"60s\"\n",
+    );
+    let proxy = FaultProxy::to_cluster();
+    proxy.set_latency(Duration::from_millis(200));
+    let started = Instant::now();
+    let out = ns
+        .toolbox_process_via(&proxy.kubeconfig())
+        .args(["--config", settings.to_str().unwrap(), "node-shell", &node])
+        .args(["--timeout", "3s", "--", "true"])
+        .output()
+        .expect("running toolbox");
+    let took = started.elapsed();
+    let stderr = stderr_of(&out);
+    eprintln!("{stderr}");
+
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("was not running after 3s"), "{stderr}");
+    assert_eq!(error_lines(&stderr).len(), 1, "{stderr}");
+    // Connecting, creating and deleting cost a few slow round trips each;
+    // the wait itself ends at --timeout.
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    ns.finish().await;
+}
