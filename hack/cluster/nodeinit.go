@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -19,6 +18,10 @@ import (
 // own, starts containerd, imports the local images, starts the kubelet, reaps
 // orphans as an init must, and on SIGTERM stops both and exits, which ends
 // every other process of the node's PID namespace.
+//
+// SIGUSR1 restarts the kubelet and SIGUSR2 restarts containerd, as an
+// operator's `systemctl restart` would: tests use them to break a session's
+// stream on the node side. Pods keep running across either restart.
 func runNodeInit(args []string) error {
 	fs := flag.NewFlagSet("node-init", flag.ExitOnError)
 	configPath := fs.String("config", "", "the node's JSON configuration, written by up")
@@ -36,7 +39,7 @@ func runNodeInit(args []string) error {
 	}
 	// Signals first: a SIGTERM from down during start-up must not be lost.
 	signals := make(chan os.Signal, 16)
-	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGCHLD)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGCHLD, syscall.SIGUSR1, syscall.SIGUSR2)
 
 	if err := node.setUpFileSystem(); err != nil {
 		return fmt.Errorf("setting up the node's file system: %w", err)
@@ -44,15 +47,25 @@ func runNodeInit(args []string) error {
 	if err := syscall.Sethostname([]byte(node.Name)); err != nil {
 		return err
 	}
+	daemons := map[string][]string{
+		"containerd": {"containerd", "--config", filepath.Join(node.Dir, "containerd.toml")},
+		"kubelet": {filepath.Join(node.Bin, "kubelet"),
+			"--config=" + filepath.Join(node.Dir, "kubelet.yaml"),
+			"--kubeconfig=" + node.Kubeconfig,
+			"--hostname-override=" + node.Name,
+			"--node-ip=" + node.NodeIP,
+			"--node-labels=toolbox.test/real-node=true",
+			"--v=1"},
+	}
 	children := map[int]string{}
-	start := func(name string, binary string, args ...string) error {
-		pid, err := node.startLogged(name, binary, args...)
+	start := func(name string) error {
+		pid, err := node.startLogged(name, daemons[name][0], daemons[name][1:]...)
 		if err == nil {
 			children[pid] = name
 		}
 		return err
 	}
-	if err := start("containerd", "containerd", "--config", filepath.Join(node.Dir, "containerd.toml")); err != nil {
+	if err := start("containerd"); err != nil {
 		return err
 	}
 	if err := waitForSocket("/run/containerd/containerd.sock", 30*time.Second); err != nil {
@@ -65,26 +78,39 @@ func runNodeInit(args []string) error {
 			return fmt.Errorf("importing %s into containerd: %v: %s", image, err, out)
 		}
 	}
-	if err := start("kubelet", filepath.Join(node.Bin, "kubelet"),
-		"--config="+filepath.Join(node.Dir, "kubelet.yaml"),
-		"--kubeconfig="+node.Kubeconfig,
-		"--hostname-override="+node.Name,
-		"--node-ip="+node.NodeIP,
-		"--node-labels=toolbox.test/real-node=true",
-		"--v=1"); err != nil {
+	if err := start("kubelet"); err != nil {
 		return err
 	}
 
+	restarting := map[string]bool{}
 	for sig := range signals {
-		if sig != syscall.SIGCHLD {
+		switch sig {
+		case syscall.SIGUSR1, syscall.SIGUSR2:
+			name := map[os.Signal]string{syscall.SIGUSR1: "kubelet", syscall.SIGUSR2: "containerd"}[sig]
+			for pid, child := range children {
+				if child == name {
+					restarting[name] = true
+					_ = syscall.Kill(pid, syscall.SIGTERM)
+				}
+			}
+		case syscall.SIGCHLD:
+			for _, name := range reapChildren(children) {
+				if restarting[name] {
+					delete(restarting, name)
+					if err := start(name); err != nil {
+						stopChildren(children)
+						return err
+					}
+					continue
+				}
+				// containerd or the kubelet died: the node is gone, and up or a test
+				// should see it rather than a node that silently never comes back.
+				stopChildren(children)
+				return fmt.Errorf("%s exited (see %s)", name, node.logPath(name))
+			}
+		default:
 			stopChildren(children)
 			return nil
-		}
-		for _, name := range reapChildren(children) {
-			// containerd or the kubelet died: the node is gone, and up or a test
-			// should see it rather than a node that silently never comes back.
-			stopChildren(children)
-			return fmt.Errorf("%s exited (see %s)", name, node.logPath(name))
 		}
 	}
 	return nil
@@ -128,10 +154,11 @@ func (n *realNode) logPath(name string) string {
 	return filepath.Join(n.Logs, n.Name+"-"+name+".log")
 }
 
-// startLogged starts a node process with its output in the cluster's logs and
-// returns its PID. Exec.Cmd.Wait is not used: PID 1 reaps every child itself.
+// startLogged starts a node process with its output in the cluster's logs
+// (appended, so that a restart keeps what came before) and returns its PID.
+// Exec.Cmd.Wait is not used: PID 1 reaps every child itself.
 func (n *realNode) startLogged(name, binary string, args ...string) (int, error) {
-	log, err := os.Create(n.logPath(name))
+	log, err := os.OpenFile(n.logPath(name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return 0, err
 	}
@@ -157,7 +184,8 @@ func reapChildren(children map[int]string) []string {
 		}
 		if name, ok := children[pid]; ok {
 			delete(children, pid)
-			exited = append(exited, name+" (status "+strconv.Itoa(status.ExitStatus())+")")
+			fmt.Fprintf(os.Stderr, "node-init: %s exited with status %d\n", name, status.ExitStatus())
+			exited = append(exited, name)
 		}
 	}
 }
