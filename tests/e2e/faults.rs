@@ -15,11 +15,20 @@ const SESSION: &str = "echo start; sleep 30; echo end";
 /// A node-shell session through `proxy`, its stdout lines sent to the
 /// returned channel as they come.
 fn session_via(ns: &TestNs, proxy: &FaultProxy, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
+    session_with_stdin(ns, proxy, args, Stdio::null())
+}
+
+fn session_with_stdin(
+    ns: &TestNs,
+    proxy: &FaultProxy,
+    args: &[&str],
+    stdin: Stdio,
+) -> (Child, mpsc::Receiver<String>) {
     let mut child = ns
         .toolbox_process_via(&proxy.kubeconfig())
         .args(["node-shell"])
         .args(args)
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -201,5 +210,75 @@ async fn a_slow_server_still_times_out_as_documented() {
     // Connecting, creating and deleting cost a few slow round trips each;
     // the wait itself ends at --timeout.
     assert!(took < Duration::from_secs(20), "took {took:?}");
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn a_cut_ends_a_session_whose_stdin_stays_open() {
+    let mut ns = TestNs::new("faults-stdin").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let proxy = FaultProxy::to_cluster();
+    // The remote command reads stdin, which toolbox keeps streaming.
+    let (mut child, lines) = session_with_stdin(
+        &ns,
+        &proxy,
+        &[
+            &node,
+            "--",
+            "sh",
+            "-c",
+            "echo start; cat >/dev/null; echo end",
+        ],
+        Stdio::piped(),
+    );
+    let _stdin = child.stdin.take();
+    wait_for_line(&lines, "start");
+
+    proxy.refuse_for(Duration::from_secs(3));
+    proxy.cut();
+    let status = wait_with_timeout(&mut child, Duration::from_secs(60));
+    let stderr = rest_of(&mut child);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert_eq!(error_lines(&stderr).len(), 1, "{stderr}");
+    assert!(
+        stderr.contains("lost the connection to the API server"),
+        "{stderr}"
+    );
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn a_cut_ends_a_tty_session() {
+    use expectrl::process::unix::WaitStatus;
+    use expectrl::{Eof, Expect, Session};
+    let mut ns = TestNs::new("faults-tty").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let proxy = std::sync::Arc::new(FaultProxy::to_cluster());
+    let mut cmd = ns.toolbox_process_via(&proxy.kubeconfig());
+    cmd.args(["node-shell", &node]);
+    let cutter = proxy.clone();
+    let (status, screen) = tokio::task::spawn_blocking(move || {
+        let mut session = Session::spawn(cmd).expect("spawning toolbox on a pty");
+        session.set_expect_timeout(Some(Duration::from_secs(30)));
+        session
+            .send_line("echo started-$((40+2)); sleep 30")
+            .unwrap();
+        session.expect("started-42").expect("the shell to answer");
+        cutter.refuse_for(Duration::from_secs(3));
+        cutter.cut();
+        let rest = session.expect(Eof).expect("toolbox to end");
+        let screen = String::from_utf8_lossy(rest.as_bytes()).into_owned();
+        (session.get_process().wait().unwrap(), screen)
+    })
+    .await
+    .unwrap();
+    assert!(
+        matches!(status, WaitStatus::Exited(_, 1)),
+        "{status:?}: {screen}"
+    );
+    assert!(
+        screen.contains("error: lost the connection to the API server"),
+        "{screen}"
+    );
     ns.finish().await;
 }
