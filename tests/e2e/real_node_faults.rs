@@ -1,0 +1,132 @@
+//! Faults on the node's side of a session, on the cluster's real node: its
+//! kubelet or containerd restarted while a command runs (as `systemctl
+//! restart` would), and a node that goes NotReady mid-session.
+//!
+//! The restarts break the exec stream between the API server and the node;
+//! toolbox must notice within seconds, say so in one line, exit 1 and remove
+//! the pod. They run in one test, one after the other: each restart would
+//! break any other session on the node.
+
+use std::io::Read;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use harness::{NodeSpec, TestNs, cluster, real_node, send_signal, wait_with_timeout};
+
+/// The real node's init, which restarts its kubelet on SIGUSR1 and its
+/// containerd on SIGUSR2.
+fn node_init_pid() -> u32 {
+    let pids = std::fs::read_to_string(cluster().dir.join("state/pids"))
+        .expect("the cluster's recorded processes");
+    pids.lines()
+        .find_map(|line| line.strip_prefix("node-init "))
+        .and_then(|pid| pid.trim().parse().ok())
+        .expect("the real node's init among the cluster's processes")
+}
+
+/// Runs a session whose command prints `start`, then restarts `daemon` on the
+/// node, and returns toolbox's exit status, its stderr and how long it took
+/// from the restart.
+fn session_across_a_restart(ns: &TestNs, signal: &str) -> (Option<i32>, String, Duration) {
+    let node = real_node();
+    let mut child = ns
+        .toolbox_process()
+        .env("TOOLBOX_CONFIG", &node.settings)
+        .args(["node-shell", &node.name, "--", "sh", "-c"])
+        .arg("echo start; sleep 60; echo end")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting toolbox");
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 6];
+    stdout
+        .read_exact(&mut first)
+        .expect("the command's first output");
+    assert_eq!(&first, b"start\n");
+    let restarted = Instant::now();
+    send_signal(node_init_pid(), signal);
+    let status = wait_with_timeout(&mut child, Duration::from_secs(60));
+    let took = restarted.elapsed();
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert_eq!(rest, "", "the session ended before the command did");
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (status.code(), stderr, took)
+}
+
+#[tokio::test]
+async fn a_session_ends_at_once_when_the_nodes_kubelet_or_containerd_restarts() {
+    // The kubelet's restart cuts the stream it relays: toolbox says so and exits 1.
+    let ns = TestNs::new("real-restart-kubelet").await;
+    let (code, stderr, took) = session_across_a_restart(&ns, "USR1");
+    assert_eq!(code, Some(1), "kubelet restarted: {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(took < Duration::from_secs(20), "ended after {took:?}");
+    ns.finish().await;
+    wait_until_real_node_ready().await;
+
+    // containerd 1.6 ends an exec whose stream it loses as if the command had
+    // succeeded, so the API server reports status 0, as kubectl exec would
+    // show too. The session must still end at once, without the rest of the
+    // command's output, and its pod be removed.
+    let ns = TestNs::new("real-restart-containerd").await;
+    let (code, stderr, took) = session_across_a_restart(&ns, "USR2");
+    assert_eq!(code, Some(0), "containerd restarted: {stderr}");
+    assert!(took < Duration::from_secs(20), "ended after {took:?}");
+    ns.finish().await;
+    wait_until_real_node_ready().await;
+}
+
+async fn wait_until_real_node_ready() {
+    let nodes: kube::Api<k8s_openapi::api::core::v1::Node> = kube::Api::all(ns_admin().await);
+    harness::wait_until(Duration::from_secs(60), "the real node Ready", || async {
+        nodes
+            .get(&real_node().name)
+            .await
+            .ok()
+            .and_then(|n| harness::node_ready(&n))
+            .as_deref()
+            == Some("True")
+    })
+    .await;
+}
+
+async fn ns_admin() -> kube::Client {
+    harness::client_from(&cluster().kubeconfig).await
+}
+
+/// A node that stops reporting Ready does not end a session that still has
+/// its stream: the command runs to its end, and the pod is removed.
+#[tokio::test]
+async fn a_node_going_not_ready_mid_session_lets_the_command_finish() {
+    let mut ns = TestNs::new("not-ready-mid").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let mut child = ns
+        .toolbox_process()
+        .args(["node-shell", &node, "--", "sh", "-c"])
+        .arg("echo start; sleep 4; echo end")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting toolbox");
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 6];
+    stdout.read_exact(&mut first).unwrap();
+    ns.set_node_not_ready(&node, true).await;
+    let status = wait_with_timeout(&mut child, Duration::from_secs(60));
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert_eq!(rest, "end\n");
+    assert_eq!(status.code(), Some(0));
+    ns.finish().await;
+}
