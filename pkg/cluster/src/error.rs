@@ -145,8 +145,21 @@ pub enum ClusterError {
     #[error("exec in pod {pod} failed: {message}")]
     ExecFailed { pod: String, message: String },
 
-    #[error("lost the connection to pod {pod}: {message}")]
-    ConnectionLost { pod: String, message: String },
+    #[error(
+        "lost the connection to the API server during the session with pod {namespace}/{pod}: {reason}"
+    )]
+    ConnectionLost {
+        namespace: String,
+        pod: String,
+        reason: String,
+    },
+
+    /// `cause` ended the session, and then its pod could not be deleted.
+    #[error("{cause}")]
+    NotDeleted {
+        cause: Box<ClusterError>,
+        left: crate::lifecycle::LeftPod,
+    },
 
     #[error("{action}: {source}")]
     Api {
