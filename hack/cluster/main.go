@@ -5,6 +5,7 @@
 //
 //	localcluster up   [-dir D] [-nodes N] [-real-nodes 1] [-start-delay 0s]
 //	localcluster down [-dir D]
+//	localcluster restart [-dir D] COMPONENT
 //
 // up returns once the cluster is ready and leaves the components running in
 // the background; down stops every process up started and removes its state.
@@ -32,6 +33,8 @@ func main() {
 		err = runNodeAgent(os.Args[2:])
 	case "node-init":
 		err = runNodeInit(os.Args[2:])
+	case "restart":
+		err = runRestart(os.Args[2:])
 	default:
 		usage()
 	}
@@ -42,7 +45,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: localcluster up [-dir DIR] [-nodes N] [-real-nodes 0|1] [-start-delay DURATION] | down [-dir DIR]")
+	fmt.Fprintln(os.Stderr, "usage: localcluster up [-dir DIR] [-nodes N] [-real-nodes 0|1] [-start-delay DURATION] | down [-dir DIR] | restart [-dir DIR] COMPONENT")
 	os.Exit(2)
 }
 
