@@ -7,11 +7,9 @@
 //! the pod. They run in one test, one after the other: each restart would
 //! break any other session on the node.
 
-use std::io::Read;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use harness::{NodeSpec, TestNs, cluster, real_node, send_signal, wait_with_timeout};
+use harness::{NodeSpec, SessionEnd, TestNs, cluster, real_node, send_signal, start_session};
 
 /// The real node's init, which restarts its kubelet on SIGUSR1 and its
 /// containerd on SIGUSR2.
@@ -29,36 +27,21 @@ fn node_init_pid() -> u32 {
 /// from the restart.
 fn session_across_a_restart(ns: &TestNs, signal: &str) -> (Option<i32>, String, Duration) {
     let node = real_node();
-    let mut child = ns
-        .toolbox_process()
+    let mut toolbox = ns.toolbox_process();
+    toolbox
         .env("TOOLBOX_CONFIG", &node.settings)
         .args(["node-shell", &node.name, "--", "sh", "-c"])
-        .arg("echo start; sleep 60; echo end")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting toolbox");
-    let mut stdout = child.stdout.take().unwrap();
-    let mut first = [0u8; 6];
-    stdout
-        .read_exact(&mut first)
-        .expect("the command's first output");
-    assert_eq!(&first, b"start\n");
+        .arg("echo start; sleep 60; echo end");
+    let session = start_session(toolbox, "start");
     let restarted = Instant::now();
     send_signal(node_init_pid(), signal);
-    let status = wait_with_timeout(&mut child, Duration::from_secs(60));
+    let SessionEnd {
+        status,
+        rest,
+        stderr,
+    } = session.end(Duration::from_secs(60));
     let took = restarted.elapsed();
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
     assert_eq!(rest, "", "the session ended before the command did");
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
     (status.code(), stderr, took)
 }
 
@@ -110,22 +93,13 @@ async fn ns_admin() -> kube::Client {
 async fn a_node_going_not_ready_mid_session_lets_the_command_finish() {
     let mut ns = TestNs::new("not-ready-mid").await;
     let node = ns.node("n", NodeSpec::default()).await;
-    let mut child = ns
-        .toolbox_process()
+    let mut toolbox = ns.toolbox_process();
+    toolbox
         .args(["node-shell", &node, "--", "sh", "-c"])
-        .arg("echo start; sleep 4; echo end")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting toolbox");
-    let mut stdout = child.stdout.take().unwrap();
-    let mut first = [0u8; 6];
-    stdout.read_exact(&mut first).unwrap();
+        .arg("echo start; sleep 4; echo end");
+    let session = start_session(toolbox, "start");
     ns.set_node_not_ready(&node, true).await;
-    let status = wait_with_timeout(&mut child, Duration::from_secs(60));
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
+    let SessionEnd { status, rest, .. } = session.end(Duration::from_secs(60));
     assert_eq!(rest, "end\n");
     assert_eq!(status.code(), Some(0));
     ns.finish().await;

@@ -748,3 +748,58 @@ pub fn assert_image_pull_failure(out: &std::process::Output, took: Duration) {
         "with a hint: {stderr}"
     );
 }
+
+/// A toolbox session that a test breaks mid-way (a restart, a signal): it has
+/// printed its first line when [`start_session`] returns.
+pub struct SessionInProgress {
+    child: std::process::Child,
+    stdout: std::process::ChildStdout,
+}
+
+/// How a [`SessionInProgress`] ended.
+#[derive(Debug)]
+pub struct SessionEnd {
+    pub status: std::process::ExitStatus,
+    /// What the command printed after its first line.
+    pub rest: String,
+    pub stderr: String,
+}
+
+/// Starts `cmd` (toolbox, with its command) with stdin closed, and returns
+/// once its first line of output, `first_line`, has arrived.
+pub fn start_session(mut cmd: StdCommand, first_line: &str) -> SessionInProgress {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting toolbox");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut first = vec![0u8; first_line.len() + 1];
+    stdout
+        .read_exact(&mut first)
+        .expect("the command's first output");
+    assert_eq!(String::from_utf8_lossy(&first), format!("{first_line}\n"));
+    SessionInProgress { child, stdout }
+}
+
+impl SessionInProgress {
+    /// Waits for toolbox to exit (killing it after `timeout`) and collects the rest.
+    pub fn end(mut self, timeout: Duration) -> SessionEnd {
+        use std::io::Read;
+        let status = wait_with_timeout(&mut self.child, timeout);
+        let mut rest = String::new();
+        self.stdout.read_to_string(&mut rest).expect("stdout");
+        let mut stderr = String::new();
+        if let Some(mut err) = self.child.stderr.take() {
+            err.read_to_string(&mut stderr).expect("stderr");
+        }
+        SessionEnd {
+            status,
+            rest,
+            stderr,
+        }
+    }
+}
