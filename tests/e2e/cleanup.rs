@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use futures::{StreamExt, TryStreamExt};
 use harness::{
     NodeSpec, TOOLBOX_SELECTOR, TestNs, core_rule as rule, random_suffix, stderr_of, stdout_of,
     wait_for_phase,
@@ -538,23 +537,7 @@ async fn a_thousand_leftovers_are_removed_in_one_run() {
     let mut ns = TestNs::new("cl-thousand").await;
     let node = ns.node("n", NodeSpec::default()).await;
     let pods = ns.pods();
-    let template: Pod = serde_json::from_value(json!({
-        "metadata": { "labels": { "app.kubernetes.io/managed-by": "toolbox" } },
-        "spec": { "nodeName": node, "terminationGracePeriodSeconds": 0,
-            "containers": [{ "name": "shell", "image": "alpine", "securityContext": { "privileged": true } }] }
-    }))
-    .unwrap();
-    futures::stream::iter(0..COUNT)
-        .map(|i| {
-            let mut pod = template.clone();
-            pod.metadata.name = Some(format!("toolbox-shell-{node}-{i:04}"));
-            let pods = &pods;
-            async move { pods.create(&PostParams::default(), &pod).await }
-        })
-        .buffer_unordered(32)
-        .try_collect::<Vec<_>>()
-        .await
-        .expect("creating the leftovers");
+    ns.create_leftovers(&node, COUNT).await;
 
     let started = Instant::now();
     let out = ns

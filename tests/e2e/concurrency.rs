@@ -5,11 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use futures::{StreamExt, TryStreamExt};
 use harness::{NodeSpec, TOOLBOX_SELECTOR, TestNs, stderr_of, stdout_of};
-use k8s_openapi::api::core::v1::Pod;
-use kube::api::{ListParams, PostParams};
-use serde_json::{Value, json};
+use kube::api::ListParams;
+use serde_json::Value;
 
 /// Runs every command at once, each on a thread of its own (the harness's
 /// commands carry their own timeout), and returns their outputs in order.
@@ -76,27 +74,11 @@ async fn two_cleanups_racing_over_the_same_leftovers_both_succeed() {
     let mut ns = TestNs::new("cc-cleanup").await;
     let node = ns.node("n", NodeSpec::default()).await;
     let pods = ns.pods();
-    let template: Pod = serde_json::from_value(json!({
-        "metadata": { "labels": { "app.kubernetes.io/managed-by": "toolbox" } },
-        "spec": { "nodeName": node, "restartPolicy": "Never", "terminationGracePeriodSeconds": 0,
-            "containers": [{ "name": "shell", "image": "alpine", "command": ["sleep", "3600"],
-                "securityContext": { "privileged": true } }] }
-    }))
-    .unwrap();
-    let names: BTreeSet<String> = (0..COUNT)
-        .map(|i| format!("toolbox-shell-{node}-{i:03}"))
-        .collect();
-    futures::stream::iter(names.iter().cloned())
-        .map(|name| {
-            let mut pod = template.clone();
-            pod.metadata.name = Some(name);
-            let pods = &pods;
-            async move { pods.create(&PostParams::default(), &pod).await }
-        })
-        .buffer_unordered(32)
-        .try_collect::<Vec<_>>()
+    let names: BTreeSet<String> = ns
+        .create_leftovers(&node, COUNT)
         .await
-        .expect("creating the leftovers");
+        .into_iter()
+        .collect();
 
     let commands = (0..2)
         .map(|_| {

@@ -803,3 +803,35 @@ impl SessionInProgress {
         }
     }
 }
+
+impl TestNs {
+    /// Creates `count` toolbox-labelled pods on `node`, as sessions killed
+    /// with -9 would leave them, named `toolbox-shell-NODE-NNNN`; returns the
+    /// names.
+    pub async fn create_leftovers(&self, node: &str, count: usize) -> Vec<String> {
+        use futures::{StreamExt, TryStreamExt};
+        let template: Pod = serde_json::from_value(json!({
+            "metadata": { "labels": { "app.kubernetes.io/managed-by": "toolbox" } },
+            "spec": { "nodeName": node, "restartPolicy": "Never", "terminationGracePeriodSeconds": 0,
+                "containers": [{ "name": "shell", "image": "alpine", "command": ["sleep", "3600"],
+                    "securityContext": { "privileged": true } }] }
+        }))
+        .expect("leftover pod");
+        let names: Vec<String> = (0..count)
+            .map(|i| format!("toolbox-shell-{node}-{i:04}"))
+            .collect();
+        let pods = self.pods();
+        futures::stream::iter(names.iter().cloned())
+            .map(|name| {
+                let mut pod = template.clone();
+                pod.metadata.name = Some(name);
+                let pods = &pods;
+                async move { pods.create(&PostParams::default(), &pod).await }
+            })
+            .buffer_unordered(32)
+            .try_collect::<Vec<_>>()
+            .await
+            .expect("creating the leftovers");
+        names
+    }
+}
