@@ -73,7 +73,7 @@ func runNodeInit(args []string) error {
 	}
 	for _, image := range node.Images {
 		out, err := exec.Command("ctr", "--address", "/run/containerd/containerd.sock", "-n", "k8s.io",
-			"images", "import", "--no-unpack=false", image).CombinedOutput()
+			"images", "import", image).CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("importing %s into containerd: %v: %s", image, err, out)
 		}

@@ -74,7 +74,6 @@ pub struct DebugNodeArgs {
 pub struct EnvAssignments(Vec<(String, String)>);
 
 pub async fn run(args: DebugNodeArgs, app: &App) -> Result<ExitStatus, AppError> {
-    session::require_node_or_terminal(&args.target)?;
     let profile = effective_profile(&args, app);
     if args.chroot && !profile.allows_chroot() {
         return Err(usage(chroot_refusal(profile)));

@@ -78,7 +78,7 @@ impl NodeArgs {
 
 /// Fails at once, before any request, when NODE names no possible node, or
 /// when there is no NODE, no selector and no terminal to pick one on.
-pub fn require_node_or_terminal(target: &NodeArgs) -> Result<(), AppError> {
+fn require_node_or_terminal(target: &NodeArgs) -> Result<(), AppError> {
     target.node_name()?;
     if target.node.is_none() && target.selector.is_none() && !picker::terminal_available() {
         return Err(usage(
