@@ -15,7 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use harness::{ClusterEnv, RealNode, cluster, random_suffix, repo_root};
+use harness::{
+    ClusterEnv, NODE_SHELL_NSENTER, RealNode, cluster, kubectl_node_shell_overrides, random_suffix,
+    repo_root,
+};
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
 use kube::Client;
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
@@ -463,12 +466,12 @@ async fn real_node_section(
     env.insert("TOOLBOX_CONFIG".into(), real.settings.display().to_string());
     env.insert("TERM".into(), "xterm-256color".into());
     // kubectl-node-shell's command: CMD in the node's namespaces.
-    let answer_in_node = [
-        "nsenter", "--target", "1", "--mount", "--uts", "--ipc", "--net", "--pid", "--", "sh",
-        "-c", ANSWER,
-    ];
+    let answer_in_node: Vec<&str> = NODE_SHELL_NSENTER
+        .into_iter()
+        .chain(["--", "sh", "-c", ANSWER])
+        .collect();
     let overrides = |tty: bool, command: &[&str]| {
-        node_shell_overrides(node, "nsenter-@ID@", image, tty, command)
+        kubectl_node_shell_overrides(node, Some("nsenter-@ID@"), image, tty, command)
     };
     let cases = vec![
         TtyCase {
@@ -679,27 +682,6 @@ fn machine() -> String {
 /// kubectl-node-shell's pod, as its `kubectl run --overrides`: kubectl
 /// merges it as a JSON merge patch, so its container replaces the one
 /// `kubectl run` generates (and `tty` must match `-t`, as the script sets it).
-fn node_shell_overrides(
-    node: &str,
-    name: &str,
-    image: &str,
-    tty: bool,
-    command: &[&str],
-) -> String {
-    json!({
-        "spec": {
-            "nodeName": node, "hostPID": true, "hostNetwork": true, "hostIPC": true,
-            "tolerations": [{"operator": "Exists"}],
-            "containers": [{
-                "name": "nsenter", "image": image,
-                "command": command, "stdin": true, "stdinOnce": true, "tty": tty,
-                "securityContext": {"privileged": true}
-            }]
-        },
-        "metadata": {"name": name}
-    })
-    .to_string()
-}
 
 #[tokio::main]
 async fn main() {
@@ -809,23 +791,30 @@ async fn main() {
     let mut session_rss = None;
     if wanted("sessions") {
         let pod = |prefix: &str| format!("{prefix}-$RANDOM$RANDOM");
-        let ns_cmd = [
-            "nsenter", "--target", "1", "--mount", "--uts", "--ipc", "--net", "--pid", "--", "true",
-        ];
+        let ns_cmd: Vec<&str> = NODE_SHELL_NSENTER
+            .into_iter()
+            .chain(["--", "true"])
+            .collect();
         let plain_name = pod("nsenter");
         let plain = format!(
             "set -e; n={plain_name}; \"$K\" run \"$n\" -n {NAMESPACE} --image={ALPINE} --restart=Never --overrides='{}' >/dev/null; \
          \"$K\" wait -n {NAMESPACE} --for=condition=Ready \"pod/$n\" --timeout=60s >/dev/null; \
          \"$K\" exec -n {NAMESPACE} \"$n\" -- {}; \
          \"$K\" delete pod -n {NAMESPACE} \"$n\" --grace-period=0 --force --wait=false >/dev/null 2>&1",
-            node_shell_overrides(node, "placeholder", ALPINE, false, &["sleep", "3600"])
-                .replace("\"placeholder\"", "\"'\"$n\"'\""),
+            kubectl_node_shell_overrides(
+                node,
+                Some("placeholder"),
+                ALPINE,
+                false,
+                &["sleep", "3600"]
+            )
+            .replace("\"placeholder\"", "\"'\"$n\"'\""),
             ns_cmd.join(" ")
         );
         let attach_name = pod("nsenter");
         let attach = format!(
             "n={attach_name}; timeout 60 \"$K\" run \"$n\" -n {NAMESPACE} -i --rm --quiet --image={ALPINE} --restart=Never --overrides='{}' </dev/null",
-            node_shell_overrides(node, "placeholder", ALPINE, false, &ns_cmd)
+            kubectl_node_shell_overrides(node, Some("placeholder"), ALPINE, false, &ns_cmd)
                 .replace("\"placeholder\"", "\"'\"$n\"'\"")
         );
         let shell_cases = vec![

@@ -15,7 +15,7 @@ async fn a_session_across_an_apiserver_restart_ends_in_one_line_and_its_pod_is_d
         .env("TOOLBOX_CONFIG", &node.settings)
         .args(["node-shell", &node.name, "--", "sh", "-c"])
         .arg("echo start; sleep 120; echo end");
-    let session = start_session(toolbox, "start");
+    let session = start_session(toolbox, std::process::Stdio::null(), "start");
 
     let restarted = Instant::now();
     let restart = std::process::Command::new(repo_root().join("target/cluster/bin/localcluster"))

@@ -3,67 +3,21 @@
 //! server that stays down, a slow server. What the user sees (one line, the
 //! exit code) and what becomes of the pod are both asserted.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-use std::sync::mpsc;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use harness::{FaultProxy, NodeSpec, TestNs, stderr_of, wait_with_timeout};
+use harness::{
+    FaultProxy, NodeSpec, SessionEnd, SessionInProgress, TestNs, start_session, stderr_of,
+    wait_with_timeout,
+};
 
 const SESSION: &str = "echo start; sleep 30; echo end";
 
-/// A node-shell session through `proxy`, its stdout lines sent to the
-/// returned channel as they come.
-fn session_via(ns: &TestNs, proxy: &FaultProxy, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
-    session_with_stdin(ns, proxy, args, Stdio::null())
-}
-
-fn session_with_stdin(
-    ns: &TestNs,
-    proxy: &FaultProxy,
-    args: &[&str],
-    stdin: Stdio,
-) -> (Child, mpsc::Receiver<String>) {
-    let mut child = ns
-        .toolbox_process_via(&proxy.kubeconfig())
-        .args(["node-shell"])
-        .args(args)
-        .stdin(stdin)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting toolbox");
-    let stdout = child.stdout.take().expect("stdout");
-    let (lines, received) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if lines.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    (child, received)
-}
-
-fn wait_for_line(lines: &mpsc::Receiver<String>, want: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match lines.recv_timeout(left) {
-            Ok(line) if line == want => return,
-            Ok(_) => {}
-            Err(e) => panic!("no line {want:?} from the session: {e}"),
-        }
-    }
-}
-
-fn rest_of(child: &mut Child) -> String {
-    let mut text = String::new();
-    if let Some(mut err) = child.stderr.take() {
-        use std::io::Read;
-        let _ = err.read_to_string(&mut text);
-    }
-    text
+/// A node-shell session through `proxy`, once it has printed `start`.
+fn session_via(ns: &TestNs, proxy: &FaultProxy, args: &[&str], stdin: Stdio) -> SessionInProgress {
+    let mut toolbox = ns.toolbox_process_via(&proxy.kubeconfig());
+    toolbox.arg("node-shell").args(args);
+    start_session(toolbox, stdin, "start")
 }
 
 fn error_lines(stderr: &str) -> Vec<&str> {
@@ -75,15 +29,22 @@ async fn a_cut_mid_session_ends_it_with_one_error_and_the_pod_is_deleted() {
     let mut ns = TestNs::new("faults-cut").await;
     let node = ns.node("n", NodeSpec::default()).await;
     let proxy = FaultProxy::to_cluster();
-    let (mut child, lines) = session_via(&ns, &proxy, &[&node, "--", "sh", "-c", SESSION]);
-    wait_for_line(&lines, "start");
+    let session = session_via(
+        &ns,
+        &proxy,
+        &[&node, "--", "sh", "-c", SESSION],
+        Stdio::null(),
+    );
 
     proxy.refuse_for(Duration::from_secs(5));
     proxy.cut();
     let cut_at = Instant::now();
-    let status = wait_with_timeout(&mut child, Duration::from_secs(60));
+    let SessionEnd {
+        status,
+        rest,
+        stderr,
+    } = session.end(Duration::from_secs(60));
     let took = cut_at.elapsed();
-    let stderr = rest_of(&mut child);
 
     assert_eq!(status.code(), Some(1), "{stderr}");
     let errors = error_lines(&stderr);
@@ -94,7 +55,7 @@ async fn a_cut_mid_session_ends_it_with_one_error_and_the_pod_is_deleted() {
     );
     assert!(!stderr.contains("WARN"), "no log lines: {stderr}");
     assert!(
-        lines.try_iter().all(|l| l != "end"),
+        rest.lines().all(|l| l != "end"),
         "the session did not go on"
     );
     // Deletion retries while the port refuses (5s), then succeeds.
@@ -107,16 +68,15 @@ async fn a_server_that_stays_down_leaves_the_pod_with_one_complete_line() {
     let mut ns = TestNs::new("faults-down").await;
     let node = ns.node("n", NodeSpec::default()).await;
     let proxy = FaultProxy::to_cluster();
-    let (mut child, lines) = session_via(
+    let session = session_via(
         &ns,
         &proxy,
         &[&node, "--ttl", "10m", "--", "sh", "-c", SESSION],
+        Stdio::null(),
     );
-    wait_for_line(&lines, "start");
 
     proxy.stay_down();
-    let status = wait_with_timeout(&mut child, Duration::from_secs(90));
-    let stderr = rest_of(&mut child);
+    let SessionEnd { status, stderr, .. } = session.end(Duration::from_secs(90));
     eprintln!("{stderr}");
 
     assert_eq!(status.code(), Some(1), "{stderr}");
@@ -219,7 +179,7 @@ async fn a_cut_ends_a_session_whose_stdin_stays_open() {
     let node = ns.node("n", NodeSpec::default()).await;
     let proxy = FaultProxy::to_cluster();
     // The remote command reads stdin, which toolbox keeps streaming.
-    let (mut child, lines) = session_with_stdin(
+    let session = session_via(
         &ns,
         &proxy,
         &[
@@ -231,13 +191,10 @@ async fn a_cut_ends_a_session_whose_stdin_stays_open() {
         ],
         Stdio::piped(),
     );
-    let _stdin = child.stdin.take();
-    wait_for_line(&lines, "start");
 
     proxy.refuse_for(Duration::from_secs(3));
     proxy.cut();
-    let status = wait_with_timeout(&mut child, Duration::from_secs(60));
-    let stderr = rest_of(&mut child);
+    let SessionEnd { status, stderr, .. } = session.end(Duration::from_secs(60));
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert_eq!(error_lines(&stderr).len(), 1, "{stderr}");
     assert!(

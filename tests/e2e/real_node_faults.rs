@@ -32,7 +32,7 @@ fn session_across_a_restart(ns: &TestNs, signal: &str) -> (Option<i32>, String, 
         .env("TOOLBOX_CONFIG", &node.settings)
         .args(["node-shell", &node.name, "--", "sh", "-c"])
         .arg("echo start; sleep 60; echo end");
-    let session = start_session(toolbox, "start");
+    let session = start_session(toolbox, std::process::Stdio::null(), "start");
     let restarted = Instant::now();
     send_signal(node_init_pid(), signal);
     let SessionEnd {
@@ -97,7 +97,7 @@ async fn a_node_going_not_ready_mid_session_lets_the_command_finish() {
     toolbox
         .args(["node-shell", &node, "--", "sh", "-c"])
         .arg("echo start; sleep 4; echo end");
-    let session = start_session(toolbox, "start");
+    let session = start_session(toolbox, std::process::Stdio::null(), "start");
     ns.set_node_not_ready(&node, true).await;
     let SessionEnd { status, rest, .. } = session.end(Duration::from_secs(60));
     assert_eq!(rest, "end\n");

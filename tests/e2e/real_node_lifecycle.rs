@@ -9,20 +9,15 @@ use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
 use harness::{
-    RealNode, TestNs, random_suffix, real_node, send_signal, stderr_of, stdout_of, wait_for_phase,
-    wait_with_timeout,
+    NODE_SHELL_NSENTER, RealNode, TestNs, kubectl_node_shell_overrides, random_suffix, real_node,
+    send_signal, stderr_of, stdout_of, wait_for_phase, wait_with_timeout,
 };
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::api::{Api, ListParams};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The exit code for a pod that could not start (docs/node-shell.md).
 const POD_FAILED: i32 = 4;
-
-/// kubectl-node-shell's command prefix: every host namespace of PID 1.
-const NSENTER: [&str; 8] = [
-    "nsenter", "--target", "1", "--mount", "--uts", "--ipc", "--net", "--pid",
-];
 
 /// toolbox as the admin in the test's namespace, with the real node's images.
 fn toolbox(ns: &TestNs) -> assert_cmd::Command {
@@ -31,32 +26,16 @@ fn toolbox(ns: &TestNs) -> assert_cmd::Command {
     cmd
 }
 
-/// kubectl-node-shell's `--overrides` for `kubectl run`: the privileged pod
-/// its script builds, with `command` after `nsenter ... --`, and the local
-/// image (no registry is reachable).
+/// kubectl-node-shell's `--overrides`, with `command` run in the node's
+/// namespaces and the node's local image.
 fn node_shell_overrides(node: &RealNode, command: &[&str]) -> String {
-    let command: Vec<&str> = NSENTER
+    let command: Vec<&str> = NODE_SHELL_NSENTER
         .iter()
         .copied()
         .chain(["--"])
         .chain(command.iter().copied())
         .collect();
-    json!({
-        "spec": {
-            "nodeName": node.name, "hostPID": true, "hostNetwork": true, "hostIPC": true,
-            "containers": [{
-                "name": "nsenter", "image": node.image, "imagePullPolicy": "Never",
-                "securityContext": { "privileged": true },
-                "stdin": true, "stdinOnce": true, "tty": false,
-                "command": command
-            }],
-            "tolerations": [
-                { "key": "CriticalAddonsOnly", "operator": "Exists" },
-                { "effect": "NoExecute", "operator": "Exists" }
-            ]
-        }
-    })
-    .to_string()
+    kubectl_node_shell_overrides(&node.name, None, &node.image, false, &command)
 }
 
 /// kubectl-node-shell's pod name: `nsenter-` and six lowercase letters.
@@ -376,7 +355,10 @@ async fn kubectl_debug_node_runs_an_interactive_shell_on_the_real_node() {
     let token = random_suffix();
     // The typed line holds `$(...)`; only the shell's output holds the result.
     let expected = format!("host={}-{token}", node.name);
-    let line = format!("echo \"host=$({} -- hostname)-{token}\"", NSENTER.join(" "));
+    let line = format!(
+        "echo \"host=$({} -- hostname)-{token}\"",
+        NODE_SHELL_NSENTER.join(" ")
+    );
     let status = tokio::task::spawn_blocking(move || {
         let mut session = Session::spawn(cmd).expect("spawning kubectl on a pty");
         session.set_expect_timeout(Some(Duration::from_secs(60)));

@@ -765,13 +765,18 @@ pub struct SessionEnd {
     pub stderr: String,
 }
 
-/// Starts `cmd` (toolbox, with its command) with stdin closed, and returns
-/// once its first line of output, `first_line`, has arrived.
-pub fn start_session(mut cmd: StdCommand, first_line: &str) -> SessionInProgress {
+/// Starts `cmd` (toolbox, with its command) with `stdin`, and returns once
+/// its first line of output, `first_line`, has arrived. A piped stdin stays
+/// open until the session has ended.
+pub fn start_session(
+    mut cmd: StdCommand,
+    stdin: std::process::Stdio,
+    first_line: &str,
+) -> SessionInProgress {
     use std::io::Read;
     use std::process::Stdio;
     let mut child = cmd
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -834,4 +839,41 @@ impl TestNs {
             .expect("creating the leftovers");
         names
     }
+}
+
+/// The `nsenter` that kubectl-node-shell runs into the node's PID 1.
+pub const NODE_SHELL_NSENTER: [&str; 8] = [
+    "nsenter", "--target", "1", "--mount", "--uts", "--ipc", "--net", "--pid",
+];
+
+/// kubectl-node-shell's `--overrides` for `kubectl run`: the privileged pod
+/// its script builds (host namespaces, its tolerations, stdin for `-i`),
+/// running `command` (give it [`NODE_SHELL_NSENTER`] first to enter the node).
+/// The pull policy is IfNotPresent, so that the real node's local image is used.
+pub fn kubectl_node_shell_overrides(
+    node: &str,
+    name: Option<&str>,
+    image: &str,
+    tty: bool,
+    command: &[&str],
+) -> String {
+    let mut overrides = json!({
+        "spec": {
+            "nodeName": node, "hostPID": true, "hostNetwork": true, "hostIPC": true,
+            "containers": [{
+                "name": "nsenter", "image": image, "imagePullPolicy": "IfNotPresent",
+                "securityContext": { "privileged": true },
+                "stdin": true, "stdinOnce": true, "tty": tty,
+                "command": command
+            }],
+            "tolerations": [
+                { "key": "CriticalAddonsOnly", "operator": "Exists" },
+                { "effect": "NoExecute", "operator": "Exists" }
+            ]
+        }
+    });
+    if let Some(name) = name {
+        overrides["metadata"] = json!({ "name": name });
+    }
+    overrides.to_string()
 }
