@@ -327,7 +327,7 @@ _toolbox() {
             return 0
             ;;
         toolbox__subcmd__debug__subcmd__node)
-            opts="-l -c -q -n -v -h -V --selector --image --profile --env --container --quiet --custom --chroot --ttl --timeout --reason --keep --image-pull-secret --image-pull-policy --priority-class --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
+            opts="-l -b -o -c -q -n -v -h -V --selector --all --fanout --gather --output --include-not-ready --include-cordoned --os --command-timeout --image --profile --env --container --quiet --custom --chroot --ttl --timeout --reason --keep --image-pull-secret --image-pull-policy --priority-class --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -338,6 +338,26 @@ _toolbox() {
                     return 0
                     ;;
                 -l)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fanout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --os)
+                    COMPREPLY=($(compgen -W "linux windows any" -- "${cur}"))
+                    return 0
+                    ;;
+                --command-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -537,7 +557,7 @@ _toolbox() {
             return 0
             ;;
         toolbox__subcmd__node__subcmd__shell)
-            opts="-l -x -n -v -h -V --selector --image --no-mount --no-uts --no-ipc --no-net --no-pid --host-mount --ttl --timeout --reason --keep --image-pull-secret --image-pull-policy --priority-class --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
+            opts="-l -b -o -x -n -v -h -V --selector --all --fanout --gather --output --include-not-ready --include-cordoned --os --command-timeout --image --no-mount --no-uts --no-ipc --no-net --no-pid --host-mount --ttl --timeout --reason --keep --image-pull-secret --image-pull-policy --priority-class --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -548,6 +568,26 @@ _toolbox() {
                     return 0
                     ;;
                 -l)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fanout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --os)
+                    COMPREPLY=($(compgen -W "linux windows any" -- "${cur}"))
+                    return 0
+                    ;;
+                --command-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

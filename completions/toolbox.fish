@@ -40,7 +40,14 @@ complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "cleanup" -d 'Find a
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "config" -d 'Show the effective settings and where each value came from'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -s l -l selector -d 'Choose among the nodes that match this label selector (the only match is used as is)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -s l -l selector -d 'Nodes matching this label selector: with --all, every one; else choose among them (the only match is used as is)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l fanout -d 'How many nodes run at once [default: 64]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -s o -l output -d 'Print one document with every node\'s output and exit status at the end' -r -f -a "json\t''
+yaml\t''"
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l os -d 'Run only on nodes of this OS; any runs on every OS [default: linux]' -r -f -a "linux\t''
+windows\t''
+any\t''"
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l command-timeout -d 'Give up on a node whose command runs longer than this' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l image -d 'The image; it needs nsenter and sleep [default: alpine]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l ttl -d 'How long the pod may live; it stops by itself after this [default: 1h]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l timeout -d 'How long to wait for the pod to start [default: 2m]' -r
@@ -56,6 +63,10 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -s n -l name
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l as -d 'Username to impersonate for the operation' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l config -d 'toolbox\'s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l all -d 'Run COMMAND on every node (with -l, every matching node)'
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -s b -l gather -d 'At the end, print identical outputs once, under the nodes that gave them'
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l include-not-ready -d 'Run on NotReady nodes too, instead of skipping them'
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l include-cordoned -d 'Run on cordoned (unschedulable) nodes too, instead of skipping them'
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l no-mount -d 'Do not enter the host\'s mount namespace'
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l no-uts -d 'Do not enter the host\'s UTS namespace (hostname)'
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l no-ipc -d 'Do not enter the host\'s IPC namespace, and do not share it with the pod'
@@ -66,7 +77,14 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l keep -d '
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -s h -l help -d 'Print help'
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -s V -l version -d 'Print version'
-complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s l -l selector -d 'Choose among the nodes that match this label selector (the only match is used as is)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s l -l selector -d 'Nodes matching this label selector: with --all, every one; else choose among them (the only match is used as is)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l fanout -d 'How many nodes run at once [default: 64]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s o -l output -d 'Print one document with every node\'s output and exit status at the end' -r -f -a "json\t''
+yaml\t''"
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l os -d 'Run only on nodes of this OS; any runs on every OS [default: linux]' -r -f -a "linux\t''
+windows\t''
+any\t''"
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l command-timeout -d 'Give up on a node whose command runs longer than this' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l image -d 'The debug container\'s image [default: the debug_image setting, busybox]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l profile -d 'The privileges the debug container gets, as kubectl\'s debug profiles [default: the debug_profile setting, general]' -r -f -a "legacy\t''
 general\t''
@@ -91,6 +109,10 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s n -l name
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l as -d 'Username to impersonate for the operation' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l config -d 'toolbox\'s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l all -d 'Run COMMAND on every node (with -l, every matching node)'
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s b -l gather -d 'At the end, print identical outputs once, under the nodes that gave them'
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l include-not-ready -d 'Run on NotReady nodes too, instead of skipping them'
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l include-cordoned -d 'Run on cordoned (unschedulable) nodes too, instead of skipping them'
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s q -l quiet -d 'Do not print the "Creating debugging pod" line'
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l chroot -d 'Run the shell or COMMAND chrooted into the node\'s / (mounted at /host)'
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l keep -d 'Leave the pod running after the session, and print how to reach and remove it'

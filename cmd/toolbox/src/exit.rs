@@ -7,6 +7,8 @@
 //! | 2 | usage: bad flags, arguments or settings |
 //! | 3 | the cluster: kubeconfig, context, unreachable server, rejected credentials, permission denied, node or namespace not found |
 //! | 4 | the pod: refused by admission or PodSecurity, could not start, or not running in time |
+//! | 5 | on many nodes: every node ran the command, and it failed (non-zero) on some |
+//! | 6 | on many nodes: some nodes could not run the command (their pod did not start, the connection was lost, ...) |
 //! | 129, 130, 143 | ended by SIGHUP, SIGINT (or a cancelled picker), SIGTERM |
 //!
 //! When a remote command ran, its own exit status passes through unchanged.
@@ -27,6 +29,10 @@ pub enum ExitStatus {
     Cancelled,
     /// The command did what it could but reports failure (e.g. some deletions failed).
     Failure,
+    /// On many nodes: every node ran the command, and it failed on some.
+    CommandsFailed,
+    /// On many nodes: some nodes could not run the command.
+    NodesNotRun,
 }
 
 impl From<ExitStatus> for ExitCode {
@@ -36,6 +42,8 @@ impl From<ExitStatus> for ExitCode {
             ExitStatus::Remote(code) => ExitCode::from(code),
             ExitStatus::Cancelled => ExitCode::from(130),
             ExitStatus::Failure => ExitCode::from(1),
+            ExitStatus::CommandsFailed => ExitCode::from(COMMANDS_FAILED),
+            ExitStatus::NodesNotRun => ExitCode::from(NODES_NOT_RUN),
         }
     }
 }
@@ -63,6 +71,8 @@ pub enum AppError {
 pub const USAGE: u8 = 2;
 pub const CLUSTER: u8 = 3;
 pub const POD: u8 = 4;
+pub const COMMANDS_FAILED: u8 = 5;
+pub const NODES_NOT_RUN: u8 = 6;
 
 impl AppError {
     pub fn exit_code(&self) -> u8 {

@@ -99,6 +99,9 @@ pub enum ClusterError {
     )]
     NodeNotReady { name: String, reason: String },
 
+    #[error("{what}")]
+    NoNodes { what: String },
+
     #[error("namespace \"{name}\" not found")]
     NamespaceNotFound { name: String },
 
@@ -138,6 +141,9 @@ pub enum ClusterError {
         seconds: u64,
         state: String,
     },
+
+    #[error("lost the watch of pods in namespace {namespace}: {reason}")]
+    WatchFailed { namespace: String, reason: String },
 
     #[error("interrupted by {signal}")]
     Interrupted { signal: crate::signals::Signal },
@@ -202,13 +208,13 @@ impl ClusterError {
             | Unreachable { .. }
             | Api { .. } => ErrorKind::Connection,
             Unauthorized { .. } | Forbidden { .. } => ErrorKind::Access,
-            NodeNotFound { .. } | NamespaceNotFound { .. } => ErrorKind::NotFound,
+            NodeNotFound { .. } | NamespaceNotFound { .. } | NoNodes { .. } => ErrorKind::NotFound,
             NodeNotReady { .. }
             | PodSecurity { .. }
             | AdmissionRejected { .. }
             | PodFailed { .. }
             | StartTimeout { .. } => ErrorKind::PodStart,
-            ExecFailed { .. } | Terminal(_) => ErrorKind::Connection,
+            ExecFailed { .. } | WatchFailed { .. } | Terminal(_) => ErrorKind::Connection,
             ConnectionLost { .. } => ErrorKind::SessionLost,
             Interrupted { .. } => ErrorKind::Interrupted,
             NotDeleted { cause, .. } => cause.kind(),

@@ -12,6 +12,7 @@ use tokio::time::Instant;
 
 use crate::context::{ClusterContext, error_chain};
 use crate::error::{Action, ClusterError, Result, api_status};
+use crate::podwatch::{PodSelection, PodUpdate, PodWatch};
 use crate::signals::Signals;
 use crate::terminal::{RawMode, terminal_size};
 
@@ -61,6 +62,21 @@ impl Progress for Silent {
     }
     fn waiting(&self, _: &WaitState) {}
     fn started(&self) {}
+}
+
+/// A writer an exec's output is copied into.
+pub type BoxedWriter<'a> = Box<dyn tokio::io::AsyncWrite + Send + Unpin + 'a>;
+
+/// Where an exec's streams go.
+pub enum ExecIo<'a> {
+    /// This process's own stdin, stdout and stderr; with `tty`, the local
+    /// terminal is raw and the remote one follows its size.
+    Local { tty: bool },
+    /// No stdin; stdout and stderr are copied into these writers.
+    Captured {
+        stdout: BoxedWriter<'a>,
+        stderr: BoxedWriter<'a>,
+    },
 }
 
 /// How a session ended.
@@ -127,8 +143,6 @@ const DELETE_TOTAL_TIMEOUT: Duration = Duration::from_secs(30);
 /// After the exec stream failed, how long its output that already arrived
 /// may take to reach the local stdout and stderr.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
-/// How soon a watch that lost its connection is opened again.
-const WATCH_RETRY: Duration = Duration::from_millis(500);
 
 impl PodGuard {
     pub fn new(api: Api<Pod>, config: kube::Config, name: String) -> Self {
@@ -165,32 +179,68 @@ async fn delete_pod(api: &Api<Pod>, name: &str) -> std::result::Result<(), Strin
         grace_period_seconds: Some(0),
         ..DeleteParams::default()
     };
+    delete_with_retries(name, || api.delete(name, &params))
+        .await
+        .map_err(|failure| failure.to_string())
+}
+
+/// Why a deletion did not happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DeleteFailure {
+    /// The API server answered no, with this HTTP code.
+    Refused { code: u16, message: String },
+    /// The API server could not be reached in time.
+    Unreachable(String),
+}
+
+impl std::fmt::Display for DeleteFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeleteFailure::Refused { message, .. } => {
+                write!(f, "the API server refused: {message}")
+            }
+            DeleteFailure::Unreachable(reason) => write!(
+                f,
+                "the API server could not be reached for {}s: {reason}",
+                DELETE_TOTAL_TIMEOUT.as_secs()
+            ),
+        }
+    }
+}
+
+/// Runs a deletion request, again while the server cannot be reached (a
+/// restart, a cut connection), for [`DELETE_TOTAL_TIMEOUT`]. Already gone
+/// (404) counts as deleted.
+pub(crate) async fn delete_with_retries<T, Fut>(
+    what: &str,
+    mut attempt: impl FnMut() -> Fut,
+) -> std::result::Result<(), DeleteFailure>
+where
+    Fut: std::future::Future<Output = kube::Result<T>>,
+{
     let deadline = Instant::now() + DELETE_TOTAL_TIMEOUT;
     loop {
-        let attempt = tokio::time::timeout(DELETE_ATTEMPT_TIMEOUT, api.delete(name, &params)).await;
-        let err = match attempt {
+        let answer = tokio::time::timeout(DELETE_ATTEMPT_TIMEOUT, attempt()).await;
+        let err = match answer {
             Ok(Ok(_)) => return Ok(()),
             Ok(Err(err)) if api_status(&err).is_some_and(|s| s.code == 404) => return Ok(()),
             Ok(Err(ref err)) if let Some(status) = api_status(err) => {
-                return Err(format!(
-                    "the API server refused: {}",
-                    if status.message.is_empty() {
-                        &status.reason
+                return Err(DeleteFailure::Refused {
+                    code: status.code,
+                    message: if status.message.is_empty() {
+                        status.reason.clone()
                     } else {
-                        &status.message
-                    }
-                ));
+                        status.message.clone()
+                    },
+                });
             }
             Ok(Err(err)) => innermost_cause(&err),
             Err(_) => format!("no answer within {}s", DELETE_ATTEMPT_TIMEOUT.as_secs()),
         };
         if Instant::now() >= deadline {
-            return Err(format!(
-                "the API server could not be reached for {}s: {err}",
-                DELETE_TOTAL_TIMEOUT.as_secs()
-            ));
+            return Err(DeleteFailure::Unreachable(err));
         }
-        tracing::debug!(pod = name, error = %err, "retrying pod deletion");
+        tracing::debug!(what, error = %err, "retrying deletion");
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
@@ -209,7 +259,7 @@ async fn delete_unless_signalled(
 
 /// What finally went wrong under a transport error, without the layers
 /// that only repeat that a request failed, nor the OS's error number.
-fn innermost_cause(err: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn innermost_cause(err: &(dyn std::error::Error + 'static)) -> String {
     let mut innermost: &dyn std::error::Error = err;
     while let Some(cause) = innermost.source() {
         innermost = cause;
@@ -314,7 +364,7 @@ impl ClusterContext {
         }
     }
 
-    async fn create_pod(&self, api: &Api<Pod>, pod: &Pod, what: &str) -> Result<Pod> {
+    pub(crate) async fn create_pod(&self, api: &Api<Pod>, pod: &Pod, what: &str) -> Result<Pod> {
         let pod_name = pod.metadata.name.clone().unwrap_or_default();
         api.create(&PostParams::default(), pod)
             .await
@@ -375,8 +425,60 @@ impl ClusterContext {
         timeout: Duration,
         progress: &dyn Progress,
     ) -> Result<()> {
-        let name = created.metadata.name.clone().unwrap_or_default();
         let deadline = Instant::now() + timeout;
+        let name = created.metadata.name.clone().unwrap_or_default();
+        if let Some(decided) = self.decided(&name, created).await {
+            return decided;
+        }
+        let watch = PodWatch::default();
+        let updates = watch.subscribe(&name);
+        let from = created.metadata.resource_version.as_deref().unwrap_or("0");
+        watch
+            .open(self, api, PodSelection::Named(name.clone()), from)
+            .await?;
+        let events = if progress.wants_events() {
+            let events_api: Api<Event> = Api::namespaced(self.client.clone(), &self.namespace);
+            let fields = format!("involvedObject.name={name},involvedObject.kind=Pod");
+            match events_api
+                .watch(&WatchParams::default().fields(&fields), "0")
+                .await
+            {
+                Ok(stream) => stream.boxed(),
+                Err(_) => futures::stream::pending().boxed(),
+            }
+        } else {
+            futures::stream::pending().boxed()
+        };
+        self.wait_for_start(
+            created, updates, &watch, deadline, timeout, progress, events,
+        )
+        .await
+    }
+
+    /// The end of the wait when `pod` alone decides it: running, or failed.
+    async fn decided(&self, name: &str, pod: &Pod) -> Option<Result<()>> {
+        match assess(pod) {
+            Assessment::Running => Some(Ok(())),
+            Assessment::Failed(f) => Some(Err(self.start_failure(name, f).await)),
+            Assessment::Waiting(_) => None,
+        }
+    }
+
+    /// Follows one pod's updates from a [`PodWatch`] until it runs, fails,
+    /// or `deadline` passes. Events, when a spinner shows them, name what
+    /// the kubelet is doing meanwhile.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn wait_for_start(
+        &self,
+        created: &Pod,
+        mut updates: tokio::sync::watch::Receiver<PodUpdate>,
+        watch: &PodWatch,
+        deadline: Instant,
+        timeout: Duration,
+        progress: &dyn Progress,
+        mut events: futures::stream::BoxStream<'static, kube::Result<WatchEvent<Event>>>,
+    ) -> Result<()> {
+        let name = created.metadata.name.clone().unwrap_or_default();
         let mut state = WaitState {
             phase: "Pending".into(),
             ..Default::default()
@@ -387,91 +489,46 @@ impl ClusterContext {
             Assessment::Waiting(s) => state = merge_state(state, s),
         }
         progress.waiting(&state);
-
-        let events_api: Api<Event> = Api::namespaced(self.client.clone(), &self.namespace);
-        let event_fields = format!("involvedObject.name={name},involvedObject.kind=Pod");
-        let mut events = if progress.wants_events() {
-            let params = WatchParams::default().fields(&event_fields);
-            match events_api.watch(&params, "0").await {
-                Ok(stream) => stream.boxed(),
-                Err(_) => futures::stream::pending().boxed(),
-            }
-        } else {
-            futures::stream::pending().boxed()
-        };
-
-        let mut resource_version = created
-            .metadata
-            .resource_version
-            .clone()
-            .unwrap_or_else(|| "0".into());
-        // Why the server could not be reached, while it cannot: a restart or
-        // a cut connection is ridden out until the deadline, as the pod may
-        // start all the same.
-        let mut unreachable: Option<String> = None;
-        let timed_out = |state: &WaitState, unreachable: &Option<String>| {
-            let mut state = describe_state(state);
-            if let Some(reason) = unreachable {
-                state.push_str(&format!("; the API server could not be reached: {reason}"));
-            }
-            ClusterError::StartTimeout {
-                pod: name.clone(),
-                seconds: timeout.as_secs(),
-                state,
-            }
-        };
-        'watch: loop {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            let server_timeout = remaining.as_secs().clamp(1, 290) as u32;
-            let params = WatchParams::default()
-                .fields(&format!("metadata.name={name}"))
-                .timeout(server_timeout);
-            let opened = tokio::select! {
-                _ = tokio::time::sleep_until(deadline) => return Err(timed_out(&state, &unreachable)),
-                opened = api.watch(&params, &resource_version) => opened,
-            };
-            let mut pods = match opened {
-                Ok(stream) => {
-                    unreachable = None;
-                    stream.boxed()
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(deadline) => {
+                    let mut described = describe_state(&state);
+                    if let Some(reason) = watch.unreachable() {
+                        described.push_str(&format!("; the API server could not be reached: {reason}"));
+                    }
+                    return Err(ClusterError::StartTimeout {
+                        pod: name,
+                        seconds: timeout.as_secs(),
+                        state: described,
+                    });
                 }
-                Err(err) if api_status(&err).is_none() => {
-                    unreachable = Some(innermost_cause(&err));
-                    tokio::time::sleep_until(deadline.min(Instant::now() + WATCH_RETRY)).await;
-                    continue 'watch;
-                }
-                Err(err) => {
-                    return Err(self
-                        .request_error(Action::namespaced("watch", "pods", &self.namespace), err));
-                }
-            };
-            loop {
-                tokio::select! {
-                    _ = tokio::time::sleep_until(deadline) => return Err(timed_out(&state, &unreachable)),
-                    event = events.try_next() => match event {
-                        Ok(Some(WatchEvent::Added(e) | WatchEvent::Modified(e))) => {
-                            state.last_event = Some(event_line(&e));
-                            progress.waiting(&state);
-                        }
-                        Ok(Some(_)) => {}
-                        // Events are only for the spinner: not worth a retry.
-                        Ok(None) | Err(_) => events = futures::stream::pending().boxed(),
-                    },
-                    event = pods.try_next() => match event {
-                        Ok(Some(WatchEvent::Added(pod) | WatchEvent::Modified(pod))) => {
-                            if let Some(rv) = pod.metadata.resource_version.clone() {
-                                resource_version = rv;
+                event = events.try_next() => match event {
+                    Ok(Some(WatchEvent::Added(e) | WatchEvent::Modified(e))) => {
+                        state.last_event = Some(event_line(&e));
+                        progress.waiting(&state);
+                    }
+                    Ok(Some(_)) => {}
+                    // Events are only for the spinner: not worth a retry.
+                    Ok(None) | Err(_) => events = futures::stream::pending().boxed(),
+                },
+                changed = updates.changed() => {
+                    if changed.is_err() {
+                        // The watch is gone: only the deadline is left.
+                        updates = tokio::sync::watch::channel(PodUpdate::Unseen).1;
+                        continue;
+                    }
+                    let update = updates.borrow_and_update().clone();
+                    match update {
+                        PodUpdate::Unseen => {}
+                        PodUpdate::Changed(pod) => match assess(&pod) {
+                            Assessment::Running => return Ok(()),
+                            Assessment::Failed(f) => return Err(self.start_failure(&name, f).await),
+                            Assessment::Waiting(s) => {
+                                state = merge_state(state, s);
+                                progress.waiting(&state);
                             }
-                            match assess(&pod) {
-                                Assessment::Running => return Ok(()),
-                                Assessment::Failed(f) => return Err(self.start_failure(&name, f).await),
-                                Assessment::Waiting(s) => {
-                                    state = merge_state(state, s);
-                                    progress.waiting(&state);
-                                }
-                            }
-                        }
-                        Ok(Some(WatchEvent::Deleted(_))) => {
+                        },
+                        PodUpdate::Deleted => {
                             return Err(ClusterError::PodFailed {
                                 pod: name,
                                 reason: "Deleted".into(),
@@ -479,32 +536,12 @@ impl ClusterContext {
                                 hint: None,
                             });
                         }
-                        Ok(Some(WatchEvent::Bookmark(b))) => resource_version = b.metadata.resource_version,
-                        Ok(Some(WatchEvent::Error(e))) if e.code == 410 => {
-                            // Our resourceVersion is too old: start again from now.
-                            let pod = api.get(&name).await.map_err(|e| self.request_error(Action::namespaced("get", "pods", &self.namespace), e))?;
-                            match assess(&pod) {
-                                Assessment::Running => return Ok(()),
-                                Assessment::Failed(f) => return Err(self.start_failure(&name, f).await),
-                                Assessment::Waiting(_) => {}
-                            }
-                            resource_version = pod.metadata.resource_version.unwrap_or_else(|| "0".into());
-                            continue 'watch;
-                        }
-                        Ok(Some(WatchEvent::Error(e))) => {
-                            return Err(ClusterError::Api {
-                                action: format!("cannot watch pod {name}"),
-                                source: kube::Error::Api(Box::new(kube::core::Status::failure(&e.message, &e.reason).with_code(e.code))),
+                        PodUpdate::WatchFailed(reason) => {
+                            return Err(ClusterError::WatchFailed {
+                                namespace: self.namespace.clone(),
+                                reason,
                             });
                         }
-                        // The server closed the watch (its timeout): watch again.
-                        Ok(None) => continue 'watch,
-                        Err(err) if api_status(&err).is_none() => {
-                            unreachable = Some(innermost_cause(&err));
-                            tokio::time::sleep_until(deadline.min(Instant::now() + WATCH_RETRY)).await;
-                            continue 'watch;
-                        }
-                        Err(err) => return Err(self.request_error(Action::namespaced("watch", "pods", &self.namespace), err)),
                     }
                 }
             }
@@ -547,9 +584,27 @@ impl ClusterContext {
         command: &[String],
         tty: bool,
     ) -> Result<i32> {
+        self.exec_with(api, pod, container, command, ExecIo::Local { tty })
+            .await
+    }
+
+    /// Runs `command` in the pod with its streams where `io` says, and
+    /// returns its exit status.
+    pub async fn exec_with(
+        &self,
+        api: &Api<Pod>,
+        pod: &str,
+        container: &str,
+        command: &[String],
+        io: ExecIo<'_>,
+    ) -> Result<i32> {
+        let (tty, local) = match &io {
+            ExecIo::Local { tty } => (*tty, true),
+            ExecIo::Captured { .. } => (false, false),
+        };
         let params = AttachParams::default()
             .container(container)
-            .stdin(true)
+            .stdin(local)
             .stdout(true)
             .stderr(!tty)
             .tty(tty);
@@ -625,15 +680,19 @@ impl ClusterContext {
         }
 
         let (remote_stdout, remote_stderr) = (attached.stdout(), attached.stderr());
+        let (mut local_stdout, mut local_stderr): (BoxedWriter<'_>, BoxedWriter<'_>) = match io {
+            ExecIo::Local { .. } => (Box::new(tokio::io::stdout()), Box::new(tokio::io::stderr())),
+            ExecIo::Captured { stdout, stderr } => (stdout, stderr),
+        };
         let copy_output = async {
             let copy_stdout = async {
                 if let Some(mut out) = remote_stdout {
-                    copy_flushing(&mut out, &mut tokio::io::stdout()).await;
+                    copy_flushing(&mut out, &mut local_stdout).await;
                 }
             };
             let copy_stderr = async {
                 if let Some(mut err) = remote_stderr {
-                    copy_flushing(&mut err, &mut tokio::io::stderr()).await;
+                    copy_flushing(&mut err, &mut local_stderr).await;
                 }
             };
             tokio::join!(copy_stdout, copy_stderr);

@@ -19,6 +19,7 @@ use toolbox_podtemplate::{NodeOs, Profile, node_shell_exec_command};
 
 use crate::commands::App;
 use crate::commands::debug_node::{self, DebugNodeArgs, profile_parser};
+use crate::commands::fanout::TargetArgs;
 use crate::commands::node_shell::{self, NodeShellArgs};
 use crate::commands::session::{self, NodeArgs, SessionArgs};
 use crate::exit::{AppError, ExitStatus};
@@ -212,8 +213,13 @@ fn as_session_args(args: &CompareArgs) -> (NodeShellArgs, DebugNodeArgs) {
         image_pull_policy: None,
         priority_class: None,
     };
+    let target = TargetArgs {
+        nodes: args.target.node.iter().cloned().collect(),
+        selector: args.target.selector.clone(),
+        ..TargetArgs::default()
+    };
     let shell = NodeShellArgs {
-        target: args.target.clone(),
+        target: target.clone(),
         command: Vec::new(),
         image: args.image.clone(),
         no_mount: false,
@@ -225,7 +231,7 @@ fn as_session_args(args: &CompareArgs) -> (NodeShellArgs, DebugNodeArgs) {
         session: session.clone(),
     };
     let debug = DebugNodeArgs {
-        target: args.target.clone(),
+        target,
         command: Vec::new(),
         image: args.image.clone(),
         profile: args.profile,

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use k8s_openapi::api::core::v1::{Container, Pod};
+use toolbox_cluster::fanout::NodeSession;
 use toolbox_cluster::{SessionSpec, terminal::stdin_is_terminal};
 use toolbox_podtemplate::{
     DEBUG_NODE_SUBCOMMAND, DebugNodeRequest, Profile, debug_node_exec_command, debug_node_pod,
@@ -13,7 +14,8 @@ use toolbox_podtemplate::{
 };
 
 use crate::commands::App;
-use crate::commands::session::{self, CommonInputs, NodeArgs, SessionArgs};
+use crate::commands::fanout::{self, RunInputs, TargetArgs};
+use crate::commands::session::{self, CommonInputs, SessionArgs};
 use crate::exit::{AppError, ExitStatus, usage};
 
 /// Debug a node with the pod `kubectl debug node/NODE --profile P` creates, and
@@ -24,11 +26,11 @@ use crate::exit::{AppError, ExitStatus, usage};
 /// and stops by itself after --ttl even if toolbox is killed.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  toolbox debug-node node-1\n  toolbox debug-node node/node-1 --profile sysadmin --chroot -- journalctl -u kubelet -n 50\n  toolbox debug-node node-1 --profile netadmin --image nicolaka/netshoot -- ip addr"
+    after_help = "Examples:\n  toolbox debug-node node-1\n  toolbox debug-node node/node-1 --profile sysadmin --chroot -- journalctl -u kubelet -n 50\n  toolbox debug-node node-1 --profile netadmin --image nicolaka/netshoot -- ip addr\n  toolbox debug-node --all -l pool=gpu --profile sysadmin --chroot -- nvidia-smi -L"
 )]
 pub struct DebugNodeArgs {
     #[command(flatten)]
-    pub target: NodeArgs,
+    pub target: TargetArgs,
 
     /// The command to run instead of a login shell
     #[arg(last = true, value_name = "COMMAND")]
@@ -83,7 +85,32 @@ pub async fn run(args: DebugNodeArgs, app: &App) -> Result<ExitStatus, AppError>
         eprintln!("warning: {warning}");
     }
 
-    let (cluster, user, node) = session::connect_to_node(app, &args.target).await?;
+    if args.target.is_run() {
+        let inputs = RunInputs {
+            target: &args.target,
+            session: &args.session,
+            command: &args.command,
+            what: format!("debug-node --profile {profile}"),
+        };
+        return fanout::run(app, inputs, |cluster, node, user| {
+            let node_name = node.metadata.name.as_deref().unwrap_or_default();
+            let (request, pod) = build_pod(
+                &args,
+                app,
+                custom.clone(),
+                node_name,
+                &cluster.namespace,
+                user.to_string(),
+            )?;
+            Ok(NodeSession {
+                pod,
+                container: args.container.clone(),
+                command: debug_node_exec_command(&request, &args.command, args.chroot),
+            })
+        })
+        .await;
+    }
+    let (cluster, user, node) = session::connect_to_node(app, &args.target.single()).await?;
     let node_name = node.metadata.name.clone().unwrap_or_default();
     let (request, pod) = build_pod(&args, app, custom, &node_name, &cluster.namespace, user)?;
 
@@ -305,7 +332,7 @@ mod tests {
     #[test]
     fn defaults_leave_profile_and_image_to_the_settings() {
         let args = parse(&["node-1"]).unwrap();
-        assert_eq!(args.target.node.as_deref(), Some("node-1"));
+        assert_eq!(args.target.nodes, ["node-1"]);
         assert_eq!(args.profile, None);
         assert_eq!(args.image, None);
         assert_eq!(args.container, "debugger");

@@ -6,6 +6,7 @@ pub mod compare;
 pub mod completion;
 pub mod config;
 pub mod debug_node;
+mod fanout;
 pub mod node_shell;
 mod session;
 

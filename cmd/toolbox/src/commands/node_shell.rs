@@ -2,6 +2,7 @@
 
 use clap::Args;
 use k8s_openapi::api::core::v1::{Node, Pod};
+use toolbox_cluster::fanout::NodeSession;
 use toolbox_cluster::{SessionSpec, node_os_facts, terminal::stdin_is_terminal};
 use toolbox_podtemplate::{
     HostNamespaces, NODE_SHELL_CONTAINER, NODE_SHELL_SUBCOMMAND, NodeOs, NodeShellRequest,
@@ -9,7 +10,8 @@ use toolbox_podtemplate::{
 };
 
 use crate::commands::App;
-use crate::commands::session::{self, CommonInputs, NodeArgs, SessionArgs};
+use crate::commands::fanout::{self, RunInputs, TargetArgs};
+use crate::commands::session::{self, CommonInputs, SessionArgs};
 use crate::exit::{AppError, ExitStatus};
 
 /// Open a root shell on a node, through a privileged pod in the host's PID,
@@ -19,11 +21,11 @@ use crate::exit::{AppError, ExitStatus};
 /// itself after --ttl even if toolbox is killed.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  toolbox node-shell node-1\n  toolbox node-shell node/node-1 -- journalctl -u kubelet -n 50\n  toolbox node-shell node-1 -x -- ls /host/etc"
+    after_help = "Examples:\n  toolbox node-shell node-1\n  toolbox node-shell node/node-1 -- journalctl -u kubelet -n 50\n  toolbox node-shell node-1 -x -- ls /host/etc\n  toolbox node-shell --all -l node-role.kubernetes.io/worker -- uname -r\n  toolbox node-shell 'node-[01-40]' --gather -- cat /etc/os-release"
 )]
 pub struct NodeShellArgs {
     #[command(flatten)]
-    pub target: NodeArgs,
+    pub target: TargetArgs,
 
     /// The command to run instead of a login shell
     #[arg(last = true, value_name = "COMMAND")]
@@ -62,7 +64,24 @@ pub struct NodeShellArgs {
 }
 
 pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError> {
-    let (cluster, user, node) = session::connect_to_node(app, &args.target).await?;
+    if args.target.is_run() {
+        let inputs = RunInputs {
+            target: &args.target,
+            session: &args.session,
+            command: &args.command,
+            what: "node-shell".to_string(),
+        };
+        return fanout::run(app, inputs, |cluster, node, user| {
+            let (request, pod) = build_pod(&args, app, node, &cluster.namespace, user.to_string());
+            Ok(NodeSession {
+                pod,
+                container: NODE_SHELL_CONTAINER.to_string(),
+                command: node_shell_exec_command(&request, &args.command),
+            })
+        })
+        .await;
+    }
+    let (cluster, user, node) = session::connect_to_node(app, &args.target.single()).await?;
     let (request, pod) = build_pod(&args, app, &node, &cluster.namespace, user);
     let node_name = request.common.node_name.clone();
 

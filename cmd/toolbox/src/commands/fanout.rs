@@ -1,0 +1,813 @@
+//! One command on many nodes, for node-shell and debug-node: which nodes,
+//! how the run's events are printed (prefixed lines, gathered groups, JSON
+//! or YAML), the summary, and the exit status. The run itself is
+//! pkg/cluster's `run_fanout`.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use k8s_openapi::api::core::v1::Node;
+use serde::Serialize;
+use toolbox_cluster::fanout::{
+    FanoutEvents, FanoutReport, FanoutSpec, NodeOutcome, NodeSession, OutputStream, TargetFilter,
+};
+use toolbox_cluster::nodeset::{self, fold};
+use toolbox_cluster::{ClusterContext, ClusterError, parse_node_arg};
+
+use crate::commands::App;
+use crate::commands::session::{NodeArgs, SessionArgs, parse_duration, random_suffix};
+use crate::complete;
+use crate::exit::{AppError, ExitStatus, usage};
+use clap_complete::engine::ArgValueCompleter;
+
+/// How many nodes run at once by default: see "Fan-out width" in
+/// docs/fan-out.md for why.
+pub const DEFAULT_FANOUT: usize = 64;
+
+const HEADING: &str = "Many nodes";
+
+/// Which nodes: NODE..., or a choice among the nodes `-l` matches, or every
+/// node `--all` (and `-l`) selects, or the picker.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TargetArgs {
+    /// The node: NAME or node/NAME; several, or a node set such as
+    /// node-[01-20], run COMMAND on each. Omitted on a terminal, a picker opens
+    #[arg(value_name = "NODE", add = ArgValueCompleter::new(complete::nodes))]
+    pub nodes: Vec<String>,
+
+    /// Nodes matching this label selector: with --all, every one; else choose
+    /// among them (the only match is used as is)
+    #[arg(short = 'l', long, value_name = "SELECTOR", conflicts_with = "nodes")]
+    pub selector: Option<String>,
+
+    /// Run COMMAND on every node (with -l, every matching node)
+    #[arg(long, conflicts_with = "nodes", help_heading = HEADING)]
+    pub all: bool,
+
+    #[command(flatten)]
+    pub fanout: FanoutArgs,
+}
+
+/// How a command runs on many nodes.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct FanoutArgs {
+    /// How many nodes run at once [default: 64]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000), help_heading = HEADING)]
+    pub fanout: Option<u16>,
+
+    /// At the end, print identical outputs once, under the nodes that gave them
+    #[arg(short = 'b', long, help_heading = HEADING)]
+    pub gather: bool,
+
+    /// Print one document with every node's output and exit status at the end
+    #[arg(short = 'o', long, value_name = "FORMAT", value_parser = ["json", "yaml"], help_heading = HEADING)]
+    pub output: Option<String>,
+
+    /// Run on NotReady nodes too, instead of skipping them
+    #[arg(long, help_heading = HEADING)]
+    pub include_not_ready: bool,
+
+    /// Run on cordoned (unschedulable) nodes too, instead of skipping them
+    #[arg(long, help_heading = HEADING)]
+    pub include_cordoned: bool,
+
+    /// Run only on nodes of this OS; any runs on every OS [default: linux]
+    #[arg(long, value_name = "OS", value_parser = ["linux", "windows", "any"], help_heading = HEADING)]
+    pub os: Option<String>,
+
+    /// Give up on a node whose command runs longer than this
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = HEADING)]
+    pub command_timeout: Option<Duration>,
+}
+
+impl FanoutArgs {
+    /// Any of these flags asks for a run, even on one node.
+    fn given(&self) -> bool {
+        self.fanout.is_some()
+            || self.gather
+            || self.output.is_some()
+            || self.include_not_ready
+            || self.include_cordoned
+            || self.os.is_some()
+            || self.command_timeout.is_some()
+    }
+}
+
+impl TargetArgs {
+    /// Several nodes, `--all`, or a fan-out flag: a run rather than a session.
+    pub fn is_run(&self) -> bool {
+        self.nodes.len() > 1
+            || self.all
+            || self.fanout.given()
+            || self.nodes.iter().any(|n| n.contains('['))
+    }
+
+    /// The one node a session targets, as the picker and compare take it.
+    pub fn single(&self) -> NodeArgs {
+        NodeArgs {
+            node: self.nodes.first().cloned(),
+            selector: self.selector.clone(),
+        }
+    }
+
+    /// The named nodes, node sets expanded and `node/` prefixes taken off,
+    /// each once.
+    fn node_names(&self) -> Result<Vec<String>, AppError> {
+        let mut names = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for arg in &self.nodes {
+            let expanded = if arg.contains('[') {
+                nodeset::expand(arg.strip_prefix("node/").unwrap_or(arg))
+                    .map_err(|err| usage(err.to_string()))?
+            } else {
+                vec![arg.clone()]
+            };
+            for name in expanded {
+                let name = parse_node_arg(&name)?.to_string();
+                if seen.insert(name.clone()) {
+                    names.push(name);
+                }
+            }
+        }
+        Ok(names)
+    }
+}
+
+/// What node-shell or debug-node hands over for a run.
+pub struct RunInputs<'a> {
+    pub target: &'a TargetArgs,
+    pub session: &'a SessionArgs,
+    pub command: &'a [String],
+    /// "node-shell", "debug-node --profile sysadmin".
+    pub what: String,
+}
+
+/// Checks what can be checked before any request.
+pub fn check(inputs: &RunInputs<'_>) -> Result<(), AppError> {
+    if inputs.command.is_empty() {
+        return Err(usage(
+            "a command is required on several nodes (there is no shell on many nodes at once): add -- COMMAND",
+        ));
+    }
+    if inputs.session.keep {
+        return Err(usage(
+            "--keep takes one node: a run's pods are deleted when it ends",
+        ));
+    }
+    if inputs.target.nodes.is_empty() && !inputs.target.all {
+        return Err(usage(
+            "no nodes given: name them (NODE NODE..., or a node set such as node-[01-20]), or pass --all (with -l SELECTOR for some)",
+        ));
+    }
+    inputs.target.node_names()?;
+    Ok(())
+}
+
+/// Runs the command on every targeted node and prints it all.
+/// `session_for` builds a node's pod and command, as the single-node
+/// command would.
+pub async fn run(
+    app: &App,
+    inputs: RunInputs<'_>,
+    session_for: impl Fn(&ClusterContext, &Node, &str) -> Result<NodeSession, AppError> + Sync,
+) -> Result<ExitStatus, AppError> {
+    check(&inputs)?;
+    let target = inputs.target;
+    let names = target.node_names()?;
+    let filter = TargetFilter {
+        include_not_ready: target.fanout.include_not_ready,
+        include_cordoned: target.fanout.include_cordoned,
+        os: match target.fanout.os.as_deref() {
+            Some("any") => None,
+            Some(os) => Some(os.to_string()),
+            None => Some("linux".into()),
+        },
+    };
+    let cluster = app.connect().await?;
+    let (user, targets) = tokio::try_join!(
+        async { cluster.identity().await.map_err(AppError::from) },
+        async {
+            cluster
+                .fanout_targets(&names, target.selector.as_deref(), &filter)
+                .await
+                .map_err(AppError::from)
+        },
+    )?;
+    if targets.nodes.is_empty() {
+        return Err(nothing_to_run_on(target, &targets.skipped));
+    }
+
+    // A pod the template refuses (a bad --custom) is refused for every
+    // node: found on the first, before anything is created.
+    session_for(&cluster, &targets.nodes[0], &user)?;
+    // Each node's pod is built when its turn comes, so that memory follows
+    // the fan-out width rather than the node count.
+    let session_for_index =
+        |i: usize| session_for(&cluster, &targets.nodes[i], &user).map_err(|err| err.to_string());
+    let node_names: Vec<String> = targets
+        .nodes
+        .iter()
+        .map(|n| n.metadata.name.clone().unwrap_or_default())
+        .collect();
+    let mode = Mode::from(&target.fanout);
+    let printer = Arc::new(Printer::new(mode, node_names.len()));
+    let spec = FanoutSpec {
+        run_id: random_suffix(),
+        nodes: node_names.clone(),
+        session_for: &session_for_index,
+        fanout: target.fanout.fanout.map_or(DEFAULT_FANOUT, usize::from),
+        start_timeout: inputs
+            .session
+            .timeout
+            .unwrap_or_else(|| app.settings.start_timeout()),
+        command_timeout: target.fanout.command_timeout,
+        what: inputs.what.clone(),
+    };
+    let report = cluster.run_fanout(spec, printer.clone()).await?;
+    printer.finish_progress();
+    finish(&printer, &node_names, &targets.skipped, report)
+}
+
+fn nothing_to_run_on(target: &TargetArgs, skipped: &[(String, String)]) -> AppError {
+    let selection = match &target.selector {
+        Some(selector) => format!("no node matches -l {selector}"),
+        None => "no node to run on".to_string(),
+    };
+    if skipped.is_empty() {
+        return ClusterError::NoNodes { what: selection }.into();
+    }
+    ClusterError::NoNodes {
+        what: format!(
+            "{}: every one is skipped ({})",
+            if target.selector.is_some() {
+                format!(
+                    "all {} nodes matching -l {}",
+                    skipped.len(),
+                    target.selector.as_deref().unwrap_or_default()
+                )
+            } else {
+                format!("all {} nodes", skipped.len())
+            },
+            skipped_groups(skipped)
+                .iter()
+                .map(|(reason, nodes)| format!(
+                    "{reason}: {}; {}",
+                    fold(nodes),
+                    include_hint(reason)
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    }
+    .into()
+}
+
+/// The flag that runs on nodes skipped for `reason`.
+fn include_hint(reason: &str) -> &'static str {
+    match reason {
+        "NotReady" => "--include-not-ready runs on them",
+        "cordoned" => "--include-cordoned runs on them",
+        _ => "--os any runs on every OS",
+    }
+}
+
+fn skipped_groups(skipped: &[(String, String)]) -> Vec<(String, Vec<String>)> {
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for (node, reason) in skipped {
+        match groups.iter_mut().find(|(r, _)| r == reason) {
+            Some((_, nodes)) => nodes.push(node.clone()),
+            None => groups.push((reason.clone(), vec![node.clone()])),
+        }
+    }
+    groups
+}
+
+/// Prints what only the end can tell (gathered groups, the document, the
+/// summary) and turns the run into toolbox's exit status.
+fn finish(
+    printer: &Printer,
+    nodes: &[String],
+    skipped: &[(String, String)],
+    report: FanoutReport,
+) -> Result<ExitStatus, AppError> {
+    let summary = Summary::new(nodes, &report.outcomes, skipped);
+    match &printer.mode {
+        Mode::Stream => {}
+        Mode::Gather => print_gathered(printer),
+        Mode::Document(format) => {
+            print_document(printer, nodes, &report.outcomes, &summary, format)?
+        }
+    }
+    eprint!("{}", summary.render());
+    if let Some(left) = &report.left {
+        eprintln!("warning: {left}");
+    }
+    if let Some(err) = report.aborted {
+        return Err(err.into());
+    }
+    if let Some(signal) = report.interrupted {
+        return Err(ClusterError::Interrupted { signal }.into());
+    }
+    Ok(summary.exit_status())
+}
+
+/// How the run's output is shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Mode {
+    /// Each line as it comes, as `NODE: line`.
+    Stream,
+    /// Identical outputs once, under their node set, at the end.
+    Gather,
+    /// One JSON or YAML document at the end.
+    Document(String),
+}
+
+impl From<&FanoutArgs> for Mode {
+    fn from(args: &FanoutArgs) -> Mode {
+        match (&args.output, args.gather) {
+            (Some(format), _) => Mode::Document(format.clone()),
+            (None, true) => Mode::Gather,
+            (None, false) => Mode::Stream,
+        }
+    }
+}
+
+/// One node's output, kept for `--gather` and `-o`.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Hash)]
+struct Output {
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+/// Receives the run's events and prints them as the mode asks. Output is
+/// kept only for the nodes still running, then, for `--gather`, once per
+/// distinct output; for a document, per node.
+struct Printer {
+    mode: Mode,
+    progress: Option<ProgressBar>,
+    counts: Mutex<Counts>,
+    running: Mutex<HashMap<String, Output>>,
+    /// Distinct outputs and the nodes that gave each (`--gather`).
+    groups: Mutex<HashMap<Output, Vec<String>>>,
+    /// Every node's output (`-o`).
+    outputs: Mutex<HashMap<String, Output>>,
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    total: usize,
+    started: usize,
+    running: usize,
+    done: usize,
+    failed: usize,
+}
+
+impl Printer {
+    fn new(mode: Mode, total: usize) -> Printer {
+        let progress = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar
+        });
+        let printer = Printer {
+            mode,
+            progress,
+            counts: Mutex::new(Counts {
+                total,
+                ..Counts::default()
+            }),
+            running: Mutex::default(),
+            groups: Mutex::default(),
+            outputs: Mutex::default(),
+        };
+        printer.show_progress(
+            &printer
+                .counts
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        printer
+    }
+
+    fn show_progress(&self, counts: &Counts) {
+        if let Some(bar) = &self.progress {
+            bar.set_message(format!(
+                "{}/{} started, {} running, {} done, {} failed",
+                counts.started, counts.total, counts.running, counts.done, counts.failed
+            ));
+        }
+    }
+
+    fn count(&self, change: impl FnOnce(&mut Counts)) {
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        change(&mut counts);
+        self.show_progress(&counts);
+    }
+
+    fn finish_progress(&self) {
+        if let Some(bar) = &self.progress {
+            bar.finish_and_clear();
+        }
+    }
+
+    /// Writes with the progress line out of the way.
+    fn write(&self, stream: OutputStream, bytes: &[u8]) {
+        let write = || {
+            let _ = match stream {
+                OutputStream::Stdout => std::io::stdout().lock().write_all(bytes),
+                OutputStream::Stderr => std::io::stderr().lock().write_all(bytes),
+            };
+        };
+        match &self.progress {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        }
+    }
+}
+
+impl FanoutEvents for Printer {
+    fn created(&self, _: &str) {
+        self.count(|c| c.started += 1);
+    }
+
+    fn running(&self, _: &str) {
+        self.count(|c| c.running += 1);
+    }
+
+    fn line(&self, node: &str, stream: OutputStream, line: &[u8]) {
+        if self.mode == Mode::Stream {
+            // One write per line, so that lines of different nodes never mix.
+            let mut text = Vec::with_capacity(node.len() + line.len() + 3);
+            text.extend_from_slice(node.as_bytes());
+            text.extend_from_slice(b": ");
+            text.extend_from_slice(line);
+            text.push(b'\n');
+            self.write(stream, &text);
+            return;
+        }
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        let output = running.entry(node.to_string()).or_default();
+        let buffer = match stream {
+            OutputStream::Stdout => &mut output.stdout,
+            OutputStream::Stderr => &mut output.stderr,
+        };
+        buffer.extend_from_slice(line);
+        buffer.push(b'\n');
+    }
+
+    fn finished(&self, node: &str, outcome: &NodeOutcome) {
+        let ran = matches!(outcome, NodeOutcome::Exited(_));
+        let failed = !matches!(outcome, NodeOutcome::Exited(0));
+        self.count(|c| {
+            if ran {
+                c.running = c.running.saturating_sub(1);
+            }
+            c.done += 1;
+            if failed {
+                c.failed += 1;
+            }
+        });
+        let output = self
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(node)
+            .unwrap_or_default();
+        match (&self.mode, outcome) {
+            // Nodes a stopped run never got to, or stopped, are for the
+            // summary alone: one line each would bury the reason.
+            (Mode::Stream, NodeOutcome::NotRun { reason, .. })
+                if reason == "not started" || reason == "interrupted" => {}
+            (Mode::Stream, NodeOutcome::NotRun { message, .. }) => {
+                self.write(
+                    OutputStream::Stderr,
+                    format!("{node}: toolbox: {message}\n").as_bytes(),
+                );
+            }
+            (Mode::Stream, NodeOutcome::Exited(_)) => {}
+            (Mode::Gather, NodeOutcome::Exited(_)) => self
+                .groups
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .entry(output)
+                .or_default()
+                .push(node.to_string()),
+            // A node that never ran has no output to gather: the summary
+            // lists it.
+            (Mode::Gather, NodeOutcome::NotRun { .. }) => {}
+            (Mode::Document(_), _) => {
+                self.outputs
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(node.to_string(), output);
+            }
+        }
+    }
+}
+
+/// dshbak's and clush -b's layout: each distinct output once, under the
+/// folded set of nodes that gave it, largest group first.
+fn print_gathered(printer: &Printer) {
+    let groups = std::mem::take(
+        &mut *printer
+            .groups
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner),
+    );
+    let mut groups: Vec<(String, usize, Output)> = groups
+        .into_iter()
+        .map(|(output, nodes)| (fold(&nodes), nodes.len(), output))
+        .collect();
+    groups.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| nodeset::natural_cmp(&a.0, &b.0)));
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for (nodes, count, output) in groups {
+        let header = format!("{nodes} ({count})");
+        let rule = "-".repeat(header.len().min(78));
+        let _ = writeln!(out, "{rule}\n{header}\n{rule}");
+        let _ = out.write_all(&output.stdout);
+        let _ = out.flush();
+        if !output.stderr.is_empty() {
+            let stderr = std::io::stderr();
+            let mut err = stderr.lock();
+            let _ = err.write_all(&output.stderr);
+            let _ = err.flush();
+        }
+    }
+}
+
+/// The `-o json|yaml` document.
+#[derive(Debug, Serialize)]
+struct Document<'a> {
+    nodes: Vec<NodeDocument<'a>>,
+    summary: &'a Summary,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NodeDocument<'a> {
+    node: &'a str,
+    exit_code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    error: Option<&'a str>,
+}
+
+fn print_document(
+    printer: &Printer,
+    nodes: &[String],
+    outcomes: &[NodeOutcome],
+    summary: &Summary,
+    format: &str,
+) -> Result<(), AppError> {
+    let mut outputs = std::mem::take(
+        &mut *printer
+            .outputs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner),
+    );
+    let document = Document {
+        nodes: nodes
+            .iter()
+            .zip(outcomes)
+            .map(|(node, outcome)| {
+                let output = outputs.remove(node).unwrap_or_default();
+                let (exit_code, error) = match outcome {
+                    NodeOutcome::Exited(code) => (Some(*code), None),
+                    NodeOutcome::NotRun { message, .. } => (None, Some(message.as_str())),
+                };
+                NodeDocument {
+                    node,
+                    exit_code,
+                    stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+                    stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+                    error,
+                }
+            })
+            .collect(),
+        summary,
+    };
+    let text = if format == "yaml" {
+        serde_yaml::to_string(&document).map_err(anyhow::Error::from)?
+    } else {
+        let mut text = serde_json::to_string_pretty(&document).map_err(anyhow::Error::from)?;
+        text.push('\n');
+        text
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+    Ok(())
+}
+
+/// How the run went, by outcome, with folded node sets.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Summary {
+    /// Nodes the command was to run on (skipped ones aside).
+    nodes: usize,
+    succeeded: usize,
+    failed: usize,
+    not_run: usize,
+    skipped: usize,
+    groups: Vec<Group>,
+}
+
+#[derive(Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+struct Group {
+    /// succeeded, failed, notRun or skipped.
+    outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exit_code: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    /// The first node's error, for nodes that did not run the command.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+    count: usize,
+    nodes: String,
+}
+
+impl Summary {
+    fn new(nodes: &[String], outcomes: &[NodeOutcome], skipped: &[(String, String)]) -> Summary {
+        let mut succeeded = Vec::new();
+        let mut failed: Vec<(i32, Vec<String>)> = Vec::new();
+        let mut not_run: Vec<(String, String, Vec<String>)> = Vec::new();
+        for (node, outcome) in nodes.iter().zip(outcomes) {
+            match outcome {
+                NodeOutcome::Exited(0) => succeeded.push(node.clone()),
+                NodeOutcome::Exited(code) => match failed.iter_mut().find(|(c, _)| c == code) {
+                    Some((_, nodes)) => nodes.push(node.clone()),
+                    None => failed.push((*code, vec![node.clone()])),
+                },
+                NodeOutcome::NotRun { reason, message } => {
+                    match not_run.iter_mut().find(|(r, _, _)| r == reason) {
+                        Some((_, _, nodes)) => nodes.push(node.clone()),
+                        None => not_run.push((reason.clone(), message.clone(), vec![node.clone()])),
+                    }
+                }
+            }
+        }
+        failed.sort_by_key(|(_, nodes)| std::cmp::Reverse(nodes.len()));
+        not_run.sort_by_key(|(_, _, nodes)| std::cmp::Reverse(nodes.len()));
+        let group = |outcome, nodes: &[String]| Group {
+            outcome,
+            exit_code: None,
+            reason: None,
+            message: None,
+            count: nodes.len(),
+            nodes: fold(nodes),
+        };
+        let mut groups = Vec::new();
+        if !succeeded.is_empty() {
+            groups.push(group("succeeded", &succeeded));
+        }
+        for (code, nodes) in &failed {
+            groups.push(Group {
+                exit_code: Some(*code),
+                ..group("failed", nodes)
+            });
+        }
+        for (reason, message, nodes) in &not_run {
+            groups.push(Group {
+                reason: Some(reason.clone()),
+                message: Some(message.clone()),
+                ..group("notRun", nodes)
+            });
+        }
+        for (reason, nodes) in skipped_groups(skipped) {
+            groups.push(Group {
+                reason: Some(reason),
+                ..group("skipped", &nodes)
+            });
+        }
+        Summary {
+            nodes: nodes.len(),
+            succeeded: succeeded.len(),
+            failed: failed.iter().map(|(_, n)| n.len()).sum(),
+            not_run: not_run.iter().map(|(_, _, n)| n.len()).sum(),
+            skipped: skipped.len(),
+            groups,
+        }
+    }
+
+    /// 0 when every node ran the command with status 0; else 6 when some
+    /// could not run it, else 5 (see docs/fan-out.md).
+    fn exit_status(&self) -> ExitStatus {
+        if self.not_run > 0 {
+            ExitStatus::NodesNotRun
+        } else if self.failed > 0 {
+            ExitStatus::CommandsFailed
+        } else {
+            ExitStatus::Success
+        }
+    }
+
+    /// The summary as people read it, on stderr.
+    fn render(&self) -> String {
+        let mut text = format!(
+            "{} node{}: {} succeeded, {} failed, {} could not run",
+            self.nodes,
+            if self.nodes == 1 { "" } else { "s" },
+            self.succeeded,
+            self.failed,
+            self.not_run
+        );
+        if self.skipped > 0 {
+            text.push_str(&format!("; {} skipped", self.skipped));
+        }
+        text.push('\n');
+        for group in &self.groups {
+            let label = match (group.outcome, group.exit_code, &group.reason) {
+                ("failed", Some(code), _) => format!("exit {code}"),
+                ("notRun", _, Some(reason)) => format!("could not run ({reason})"),
+                ("skipped", _, Some(reason)) => format!("skipped ({reason})"),
+                (outcome, _, _) => outcome.to_string(),
+            };
+            text.push_str(&format!("  {label}: {}", group.nodes));
+            match (group.outcome, &group.message, &group.reason) {
+                ("notRun", Some(message), _) => text.push_str(&format!(": {message}")),
+                ("skipped", _, Some(reason)) => {
+                    text.push_str(&format!("; {}", include_hint(reason)))
+                }
+                _ => {}
+            }
+            text.push('\n');
+        }
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn the_summary_groups_nodes_by_outcome_and_sets_the_exit_status() {
+        let nodes = names(&["n-01", "n-02", "n-03", "n-04", "n-05"]);
+        let pull = NodeOutcome::NotRun {
+            reason: "ImagePullBackOff".into(),
+            message: "pod p could not start: ImagePullBackOff".into(),
+        };
+        let outcomes = vec![
+            NodeOutcome::Exited(0),
+            NodeOutcome::Exited(0),
+            NodeOutcome::Exited(3),
+            pull,
+            NodeOutcome::Exited(0),
+        ];
+        let skipped = vec![("n-06".to_string(), "NotReady".to_string())];
+        let summary = Summary::new(&nodes, &outcomes, &skipped);
+        assert_eq!(
+            summary.render(),
+            "5 nodes: 3 succeeded, 1 failed, 1 could not run; 1 skipped\n  succeeded: n-[01-02,05]\n  exit 3: n-03\n  could not run (ImagePullBackOff): n-04: pod p could not start: ImagePullBackOff\n  skipped (NotReady): n-06; --include-not-ready runs on them\n"
+        );
+        assert_eq!(summary.exit_status(), ExitStatus::NodesNotRun);
+        let failed_only = Summary::new(&nodes[..3], &outcomes[..3], &[]);
+        assert_eq!(failed_only.exit_status(), ExitStatus::CommandsFailed);
+        let all_good = Summary::new(&nodes[..2], &outcomes[..2], &skipped);
+        assert_eq!(all_good.exit_status(), ExitStatus::Success);
+    }
+
+    #[test]
+    fn several_nodes_or_a_fanout_flag_make_a_run() {
+        let one = TargetArgs {
+            nodes: names(&["a"]),
+            ..Default::default()
+        };
+        assert!(!one.is_run());
+        let set = TargetArgs {
+            nodes: names(&["a-[1-3]"]),
+            ..Default::default()
+        };
+        assert!(set.is_run());
+        assert_eq!(set.node_names().unwrap(), ["a-1", "a-2", "a-3"]);
+        let gathered = TargetArgs {
+            nodes: names(&["a"]),
+            fanout: FanoutArgs {
+                gather: true,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        assert!(gathered.is_run());
+        let repeated = TargetArgs {
+            nodes: names(&["node/a", "a", "b"]),
+            ..Default::default()
+        };
+        assert_eq!(repeated.node_names().unwrap(), ["a", "b"]);
+    }
+}
