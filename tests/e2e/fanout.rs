@@ -1,0 +1,678 @@
+//! One command on many nodes (`node-shell NODE... | --all -l`, and
+//! `debug-node` alike): prefixed lines, `--gather`, `-o json`, the summary,
+//! exit codes 5 and 6, skipped nodes, a node whose pod cannot start, and
+//! Ctrl-C leaving nothing behind. The real node answers differently from
+//! the simulated ones, as a real cluster's odd node would.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use harness::{NodeSpec, TestNs, real_node, send_signal, stderr_of, stdout_of, wait_with_timeout};
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, ListParams};
+
+/// The selector of the nodes a test created.
+fn own_nodes(ns: &TestNs) -> String {
+    format!("toolbox.test/e2e-namespace={}", ns.name)
+}
+
+/// Creates `count` Ready simulated nodes named `<ns>-nNN`.
+async fn nodes(ns: &mut TestNs, count: usize) -> Vec<String> {
+    let mut names = Vec::new();
+    for i in 1..=count {
+        names.push(ns.node(&format!("n{i:02}"), NodeSpec::default()).await);
+    }
+    names
+}
+
+#[tokio::test]
+async fn each_line_comes_prefixed_whole_and_the_summary_lists_skipped_nodes() {
+    let mut ns = TestNs::new("fan-lines").await;
+    let ready = nodes(&mut ns, 20).await;
+    let not_ready = ns
+        .node(
+            "down",
+            NodeSpec {
+                not_ready: true,
+                ..Default::default()
+            },
+        )
+        .await;
+    let cordoned = ns
+        .node(
+            "cordoned",
+            NodeSpec {
+                unschedulable: true,
+                ..Default::default()
+            },
+        )
+        .await;
+    // Many lines from every node at once: none may be cut or mixed.
+    let script = "i=0; while [ $i -lt 200 ]; do echo line-$i-abcdefghijklmnopqrstuvwxyz0123456789; i=$((i+1)); done; echo oops >&2";
+    let out = ns
+        .toolbox()
+        .args([
+            "node-shell",
+            "--all",
+            "-l",
+            &own_nodes(&ns),
+            "--",
+            "sh",
+            "-c",
+            script,
+        ])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let mut seen: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for line in stdout_of(&out).lines() {
+        let (node, text) = line.split_once(": ").expect("NODE: line");
+        let n: usize = text
+            .strip_prefix("line-")
+            .and_then(|t| t.strip_suffix("-abcdefghijklmnopqrstuvwxyz0123456789"))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("a whole line, not {line:?}"));
+        seen.entry(node.to_string()).or_default().push(n);
+    }
+    assert_eq!(
+        seen.keys().cloned().collect::<Vec<_>>(),
+        ready,
+        "every Ready node, and only those"
+    );
+    for (node, numbers) in &seen {
+        assert_eq!(
+            *numbers,
+            (0..200).collect::<Vec<_>>(),
+            "{node}'s lines in order"
+        );
+    }
+    for node in &ready {
+        assert!(
+            stderr.contains(&format!("{node}: oops\n")),
+            "stderr is prefixed too: {stderr}"
+        );
+    }
+    let set = format!("{}-n[01-20]", ns.name);
+    assert!(
+        stderr.contains(&format!(
+            "20 nodes: 20 succeeded, 0 failed, 0 could not run; 2 skipped"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("  succeeded: {set}\n")),
+        "a folded node set: {stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "skipped (NotReady): {not_ready}; --include-not-ready runs on them"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("skipped (cordoned): {cordoned}")),
+        "{stderr}"
+    );
+
+    // Asked for, the cordoned node runs too.
+    let out = ns
+        .toolbox()
+        .args([
+            "node-shell",
+            "--all",
+            "-l",
+            &own_nodes(&ns),
+            "--include-cordoned",
+            "--",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        stderr_of(&out).contains("21 nodes: 21 succeeded, 0 failed, 0 could not run; 1 skipped"),
+        "{}",
+        stderr_of(&out)
+    );
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn gather_folds_identical_outputs_and_the_odd_node_stands_out() {
+    let mut ns = TestNs::new("fan-gather").await;
+    let simulated = nodes(&mut ns, 6).await;
+    let real = real_node();
+    let set = format!("{}-n[01-06]", ns.name);
+    // The simulated nodes' commands run on this machine; the real node has
+    // a hostname of its own.
+    let out = ns
+        .toolbox()
+        .env("TOOLBOX_CONFIG", &real.settings)
+        .args([
+            "node-shell",
+            &set,
+            &real.name,
+            "--gather",
+            "--",
+            "uname",
+            "-n",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let machine = String::from_utf8(
+        std::process::Command::new("uname")
+            .arg("-n")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let header = |nodes: &str, count: usize| {
+        let title = format!("{nodes} ({count})");
+        let rule = "-".repeat(title.len());
+        format!("{rule}\n{title}\n{rule}\n")
+    };
+    assert_eq!(
+        stdout_of(&out),
+        format!(
+            "{}{machine}{}{}\n",
+            header(&set, simulated.len()),
+            header(&real.name, 1),
+            real.name
+        ),
+        "the largest group first, each output once"
+    );
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn json_gives_every_nodes_output_and_status_and_failures_exit_5() {
+    let mut ns = TestNs::new("fan-json").await;
+    let simulated = nodes(&mut ns, 3).await;
+    let real = real_node();
+    // Fails on the simulated nodes, succeeds on the real one.
+    let check = format!(
+        "echo out; echo err >&2; test \"$(uname -n)\" = {}",
+        real.name
+    );
+    let mut args: Vec<String> = ["node-shell", "-o", "json"].map(String::from).to_vec();
+    args.extend(simulated.iter().cloned());
+    args.push(real.name.clone());
+    args.extend(["--", "sh", "-c", &check].map(String::from));
+    let out = ns
+        .toolbox()
+        .env("TOOLBOX_CONFIG", &real.settings)
+        .args(&args)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "some commands failed: {}",
+        stderr_of(&out)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let listed: Vec<&str> = doc["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["node"].as_str().unwrap())
+        .collect();
+    let mut expected: Vec<&str> = simulated.iter().map(String::as_str).collect();
+    expected.push(&real.name);
+    assert_eq!(listed, expected, "in the order given");
+    for node in doc["nodes"].as_array().unwrap() {
+        let on_real = node["node"] == real.name.as_str();
+        assert_eq!(node["exitCode"], if on_real { 0 } else { 1 }, "{node}");
+        assert_eq!(node["stdout"], "out\n");
+        assert_eq!(node["stderr"], "err\n");
+        assert!(node["error"].is_null());
+    }
+    let summary = &doc["summary"];
+    assert_eq!(
+        (
+            summary["nodes"].as_u64(),
+            summary["succeeded"].as_u64(),
+            summary["failed"].as_u64(),
+            summary["notRun"].as_u64()
+        ),
+        (Some(4), Some(1), Some(3), Some(0)),
+        "{summary}"
+    );
+    let failed = summary["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["outcome"] == "failed")
+        .expect("a failed group");
+    assert_eq!(failed["exitCode"], 1);
+    assert_eq!(failed["nodes"], format!("{}-n[01-03]", ns.name));
+
+    // YAML is the same document.
+    let out = ns
+        .toolbox()
+        .args(["node-shell", "-o", "yaml", &simulated[0], "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let doc: serde_json::Value = serde_yaml::from_str(&stdout_of(&out)).expect("one YAML document");
+    assert_eq!(doc["nodes"][0]["exitCode"], 0);
+    assert_eq!(doc["summary"]["succeeded"], 1);
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn a_node_whose_pod_cannot_start_is_listed_and_the_run_exits_6() {
+    let mut ns = TestNs::new("fan-pull").await;
+    let good = nodes(&mut ns, 3).await;
+    let bad = ns.node("bad", NodeSpec::default()).await;
+    // A mutating admission policy gives pods on that one node the annotation
+    // that makes its (simulated) kubelet fail to pull the image.
+    let policy = format!("{}-simulate", ns.name);
+    let manifest = format!(
+        r#"apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicy
+metadata:
+  name: {policy}
+spec:
+  matchConstraints:
+    resourceRules:
+    - apiGroups: [""]
+      apiVersions: ["v1"]
+      operations: ["CREATE"]
+      resources: ["pods"]
+  matchConditions:
+  - name: on-the-bad-node
+    expression: "has(object.spec.nodeName) && object.spec.nodeName == '{bad}'"
+  failurePolicy: Fail
+  reinvocationPolicy: Never
+  mutations:
+  - patchType: ApplyConfiguration
+    applyConfiguration:
+      expression: >
+        Object{{metadata: Object.metadata{{annotations: {{"toolbox.test/simulate": "image-pull-error"}}}}}}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicyBinding
+metadata:
+  name: {policy}
+spec:
+  policyName: {policy}
+  matchResources:
+    namespaceSelector:
+      matchLabels:
+        kubernetes.io/metadata.name: {}
+"#,
+        ns.name
+    );
+    ns.kubectl()
+        .args(["apply", "-f", "-"])
+        .write_stdin(manifest)
+        .assert()
+        .success();
+    // Policies take effect a few seconds after they are created: wait until
+    // a server-side dry run shows the annotation.
+    let probe = format!(
+        r#"{{"apiVersion":"v1","kind":"Pod","metadata":{{"name":"probe"}},"spec":{{"nodeName":"{bad}","containers":[{{"name":"c","image":"x"}}]}}}}"#
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let out = ns
+            .kubectl()
+            .args(["create", "--dry-run=server", "-o", "json", "-f", "-"])
+            .write_stdin(probe.clone())
+            .output()
+            .unwrap();
+        if stdout_of(&out).contains("image-pull-error") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the policy never applied: {}",
+            stderr_of(&out)
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    let started = Instant::now();
+    let out = ns
+        .toolbox()
+        .args([
+            "node-shell",
+            "--all",
+            "-l",
+            &own_nodes(&ns),
+            "--",
+            "echo",
+            "hi",
+        ])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "a node could not run it: {stderr}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "failed fast: {:?}",
+        started.elapsed()
+    );
+    for node in &good {
+        assert!(
+            stdout_of(&out).contains(&format!("{node}: hi\n")),
+            "{}",
+            stdout_of(&out)
+        );
+    }
+    assert!(
+        stderr.contains(&format!("{bad}: toolbox: pod toolbox-shell-")),
+        "the node's error as it happens: {stderr}"
+    );
+    assert!(
+        stderr.contains("3 succeeded, 0 failed, 1 could not run")
+            && (stderr.contains(&format!("could not run (ErrImagePull): {bad}"))
+                || stderr.contains(&format!("could not run (ImagePullBackOff): {bad}"))),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("--image-pull-secret"),
+        "with the hint: {stderr}"
+    );
+    ns.kubectl()
+        .args([
+            "delete",
+            "mutatingadmissionpolicybinding,mutatingadmissionpolicy",
+            &policy,
+        ])
+        .assert()
+        .success();
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn ctrl_c_mid_run_removes_every_pod_of_the_run() {
+    let mut ns = TestNs::new("fan-interrupt").await;
+    nodes(&mut ns, 8).await;
+    let mut child = ns
+        .toolbox_process()
+        .args([
+            "node-shell",
+            "--all",
+            "-l",
+            &own_nodes(&ns),
+            "--fanout",
+            "4",
+            "--",
+            "sh",
+            "-c",
+            "echo started; sleep 120",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.ends_with(": started\n"), "{first:?}");
+    let pods: Api<Pod> = ns.pods();
+    let running = pods
+        .list(&ListParams::default().labels("toolbox.dev/run"))
+        .await
+        .unwrap()
+        .items
+        .len();
+    assert!(
+        (1..=4).contains(&running),
+        "at most --fanout pods at once: {running}"
+    );
+
+    send_signal(child.id(), "INT");
+    let status = wait_with_timeout(&mut child, Duration::from_secs(30));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("8 nodes: 0 succeeded"),
+        "a summary still: {stderr}"
+    );
+    assert!(
+        !stderr.contains("error:"),
+        "an interruption is not an error: {stderr}"
+    );
+    let left = pods
+        .list(&ListParams::default().labels("toolbox.dev/run"))
+        .await
+        .unwrap()
+        .items;
+    assert!(
+        left.is_empty(),
+        "pods left: {:?}",
+        left.iter().map(|p| &p.metadata.name).collect::<Vec<_>>()
+    );
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn targets_that_cannot_run_are_refused_before_anything_is_created() {
+    let mut ns = TestNs::new("fan-refused").await;
+    let node = ns.node("n01", NodeSpec::default()).await;
+
+    let none = ns
+        .toolbox()
+        .args([
+            "node-shell",
+            "--all",
+            "-l",
+            &format!("{},nothing=here", own_nodes(&ns)),
+            "--",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(none.status.code(), Some(3), "{}", stderr_of(&none));
+    assert_eq!(
+        stderr_of(&none),
+        format!(
+            "error: no node matches -l {},nothing=here\n",
+            own_nodes(&ns)
+        )
+    );
+
+    let missing = ns
+        .toolbox()
+        .args(["node-shell", &node, &format!("{node}x"), "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(3), "{}", stderr_of(&missing));
+    assert!(
+        stderr_of(&missing).contains(&format!("node \"{node}x\" not found (did you mean"))
+            && stderr_of(&missing).contains(&node),
+        "{}",
+        stderr_of(&missing)
+    );
+
+    let no_command = ns
+        .toolbox()
+        .args(["node-shell", &node, &node, "--all"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        no_command.status.code(),
+        Some(2),
+        "{}",
+        stderr_of(&no_command)
+    );
+    let no_command = ns.toolbox().args(["node-shell", "--all"]).output().unwrap();
+    assert_eq!(no_command.status.code(), Some(2));
+    assert!(
+        stderr_of(&no_command).contains("a command is required"),
+        "{}",
+        stderr_of(&no_command)
+    );
+    let keep = ns
+        .toolbox()
+        .args(["node-shell", "--all", "--keep", "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(keep.status.code(), Some(2));
+    assert!(
+        stderr_of(&keep).contains("--keep takes one node"),
+        "{}",
+        stderr_of(&keep)
+    );
+    assert!(ns.toolbox_pods().await.is_empty());
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn debug_node_takes_the_same_targets_with_its_profile() {
+    let mut ns = TestNs::new("fan-debug").await;
+    let names = nodes(&mut ns, 3).await;
+    let out = ns
+        .toolbox()
+        .args([
+            "debug-node",
+            "--all",
+            "-l",
+            &own_nodes(&ns),
+            "--profile",
+            "sysadmin",
+            "--",
+            "sh",
+            "-c",
+            "echo debug; exit 2",
+        ])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    for node in &names {
+        assert!(
+            stdout_of(&out).contains(&format!("{node}: debug\n")),
+            "{}",
+            stdout_of(&out)
+        );
+    }
+    assert!(
+        stderr.contains(&format!("  exit 2: {}-n[01-03]", ns.name)),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("Creating debugging pod"),
+        "one line per node would bury the output: {stderr}"
+    );
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn a_terminal_shows_the_runs_progress() {
+    use expectrl::{Eof, Expect, Session};
+    let mut ns = TestNs::new("fan-progress").await;
+    nodes(&mut ns, 4).await;
+    let mut cmd = ns.toolbox_process();
+    cmd.args([
+        "node-shell",
+        "--all",
+        "-l",
+        &own_nodes(&ns),
+        "--fanout",
+        "2",
+        "--",
+        "sh",
+        "-c",
+        "sleep 1; echo done-here",
+    ]);
+    let (status, screen) = tokio::task::spawn_blocking(move || {
+        let mut session = Session::spawn(cmd).expect("spawning toolbox on a pty");
+        session.set_expect_timeout(Some(Duration::from_secs(60)));
+        let progress = session
+            .expect(expectrl::Regex(
+                r"\d/4 started, \d running, \d done, 0 failed",
+            ))
+            .expect("a progress line while the run goes on");
+        let progress = String::from_utf8_lossy(progress.get(0).unwrap()).into_owned();
+        let rest = session.expect(Eof).expect("the run to end");
+        let screen = format!("{progress}{}", String::from_utf8_lossy(rest.as_bytes()));
+        (session.get_process().wait().expect("exit status"), screen)
+    })
+    .await
+    .unwrap();
+    assert!(
+        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
+        "{status:?}: {screen}"
+    );
+    assert!(screen.contains(": done-here"), "{screen}");
+    assert!(screen.contains("4 nodes: 4 succeeded"), "{screen}");
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn a_killed_clients_pods_stop_at_their_ttl_and_cleanup_finds_them() {
+    let mut ns = TestNs::new("fan-killed").await;
+    nodes(&mut ns, 3).await;
+    let mut child = ns
+        .toolbox_process()
+        .args([
+            "node-shell",
+            "--all",
+            "-l",
+            &own_nodes(&ns),
+            "--ttl",
+            "10m",
+            "--",
+            "sh",
+            "-c",
+            "echo started; sleep 120",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    send_signal(child.id(), "KILL");
+    wait_with_timeout(&mut child, Duration::from_secs(10));
+
+    let left = ns.toolbox_pods().await;
+    assert!(!left.is_empty(), "a killed client cannot delete");
+    for pod in &left {
+        assert_eq!(
+            pod.spec.as_ref().and_then(|s| s.active_deadline_seconds),
+            Some(600),
+            "each pod stops by itself at its --ttl"
+        );
+        assert!(
+            pod.metadata
+                .labels
+                .as_ref()
+                .unwrap()
+                .contains_key("toolbox.dev/run")
+        );
+    }
+    let out = ns
+        .toolbox()
+        .args(["cleanup", "-y", "--tool", "toolbox"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    for pod in &left {
+        let name = pod.metadata.name.as_deref().unwrap();
+        assert!(
+            stdout_of(&out).contains(name),
+            "cleanup lists {name}: {}",
+            stdout_of(&out)
+        );
+    }
+    harness::wait_until(Duration::from_secs(30), "the run's pods gone", || async {
+        ns.toolbox_pods().await.is_empty()
+    })
+    .await;
+    ns.finish().await;
+}
