@@ -97,9 +97,7 @@ async fn each_line_comes_prefixed_whole_and_the_summary_lists_skipped_nodes() {
     }
     let set = format!("{}-n[01-20]", ns.name);
     assert!(
-        stderr.contains(&format!(
-            "20 nodes: 20 succeeded, 0 failed, 0 could not run; 2 skipped"
-        )),
+        stderr.contains("20 nodes: 20 succeeded, 0 failed, 0 could not run; 2 skipped"),
         "{stderr}"
     );
     assert!(
