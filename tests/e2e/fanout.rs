@@ -9,7 +9,9 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use harness::{NodeSpec, TestNs, real_node, send_signal, stderr_of, stdout_of, wait_with_timeout};
+use harness::{
+    FaultProxy, NodeSpec, TestNs, real_node, send_signal, stderr_of, stdout_of, wait_with_timeout,
+};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
 
@@ -672,5 +674,131 @@ async fn a_killed_clients_pods_stop_at_their_ttl_and_cleanup_finds_them() {
         ns.toolbox_pods().await.is_empty()
     })
     .await;
+    ns.finish().await;
+}
+
+/// A run through `proxy` on this test's nodes, once the first node has
+/// printed `start`.
+fn run_via(ns: &TestNs, proxy: &FaultProxy, extra: &[&str]) -> std::process::Child {
+    let mut child = ns
+        .toolbox_process_via(&proxy.kubeconfig())
+        .args(["node-shell", "--all", "-l", &own_nodes(ns)])
+        .args(extra)
+        .args(["--", "sh", "-c", "echo start; sleep 30; echo end"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.ends_with(": start\n"), "{first:?}");
+    child
+}
+
+#[tokio::test]
+async fn a_lost_connection_mid_run_is_reported_per_node_and_every_pod_is_deleted() {
+    let mut ns = TestNs::new("fan-cut").await;
+    nodes(&mut ns, 4).await;
+    let proxy = FaultProxy::to_cluster();
+    let mut child = run_via(&ns, &proxy, &[]);
+
+    proxy.refuse_for(Duration::from_secs(5));
+    proxy.cut();
+    let status = wait_with_timeout(&mut child, Duration::from_secs(60));
+    let out = child.wait_with_output().unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(status.code(), Some(6), "{stderr}");
+    assert!(
+        stderr.contains("could not run (connection lost)"),
+        "{stderr}"
+    );
+    assert!(!stdout_of(&out).contains(": end"), "{}", stdout_of(&out));
+    assert!(
+        !stderr.contains("could not delete"),
+        "deletion retried until the server answered: {stderr}"
+    );
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn a_server_that_stays_down_leaves_the_run_with_how_to_remove_it() {
+    let mut ns = TestNs::new("fan-down").await;
+    nodes(&mut ns, 2).await;
+    let proxy = FaultProxy::to_cluster();
+    let mut child = run_via(&ns, &proxy, &["--ttl", "10m"]);
+
+    proxy.stay_down();
+    let status = wait_with_timeout(&mut child, Duration::from_secs(90));
+    let out = child.wait_with_output().unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(status.code(), Some(6), "{stderr}");
+    let left: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("could not delete"))
+        .collect();
+    assert_eq!(left.len(), 1, "one line for the whole run: {stderr}");
+    let pods = ns.toolbox_pods().await;
+    assert!(!pods.is_empty());
+    let run = &pods[0].metadata.labels.as_ref().unwrap()["toolbox.dev/run"];
+    assert!(
+        left[0].contains(&format!(
+            "kubectl delete pods -n {} -l toolbox.dev/run={run}",
+            ns.name
+        )) && left[0].contains("--ttl")
+            && left[0].contains("toolbox cleanup"),
+        "{}",
+        left[0]
+    );
+    for pod in &pods {
+        assert_eq!(
+            pod.spec.as_ref().unwrap().active_deadline_seconds,
+            Some(600)
+        );
+        ns.delete_pod_now(pod.metadata.name.as_deref().unwrap())
+            .await;
+    }
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn nodes_whose_pod_is_not_running_in_time_are_given_up_and_their_pods_deleted() {
+    let mut ns = TestNs::new("fan-timeout").await;
+    nodes(&mut ns, 3).await;
+    let settings = ns.settings_file(
+        "[annotations]\n\"toolbox.test/simulate\" = \"slow-start\"\n\"toolbox.test/start-delay\" = \"60s\"\n",
+    );
+    let started = Instant::now();
+    let out = ns
+        .toolbox()
+        .args(["--config", settings.to_str().unwrap()])
+        .args([
+            "node-shell",
+            "--all",
+            "-l",
+            &own_nodes(&ns),
+            "--timeout",
+            "2s",
+            "--",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        stderr.contains(&format!(
+            "could not run (start timeout): {}-n[01-03]",
+            ns.name
+        )) && stderr.contains("was not running after 2s"),
+        "{stderr}"
+    );
     ns.finish().await;
 }

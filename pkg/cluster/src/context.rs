@@ -313,10 +313,11 @@ fn is_transport_error(err: &kube::Error) -> bool {
 fn transport_message(err: &kube::Error) -> String {
     let chain = error_chain(err);
     // The innermost causes say what happened ("Connection refused"); the
-    // outer layers only repeat that a request failed.
+    // outer layers only repeat that a request failed. rustls ends some
+    // messages with a link to its manual, which says nothing by itself.
     chain
         .rsplit(": ")
-        .next()
+        .find(|part| !part.starts_with("https://"))
         .map(str::to_string)
         .unwrap_or(chain)
 }
@@ -339,6 +340,18 @@ pub fn error_chain(err: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_transport_message_is_the_innermost_cause_without_links() {
+        let eof = std::io::Error::other(
+            "peer closed connection without sending TLS close_notify: https://docs.rs/rustls/latest/rustls/manual/_03_howto/index.html#unexpected-eof",
+        );
+        let err = kube::Error::Service(Box::new(eof));
+        assert_eq!(
+            transport_message(&err),
+            "peer closed connection without sending TLS close_notify"
+        );
+    }
 
     #[test]
     fn a_plugin_failing_to_renew_a_token_is_named_not_taken_for_the_network() {

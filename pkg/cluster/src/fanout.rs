@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::context::ClusterContext;
 use crate::error::{ClusterError, Result};
-use crate::lifecycle::{DeleteFailure, ExecIo, Silent, delete_with_retries};
+use crate::lifecycle::{DELETE_TOTAL_TIMEOUT, DeleteFailure, ExecIo, Silent, delete_with_retries};
 use crate::nodes::{closest, node_os_facts, node_readiness};
 use crate::podwatch::{PodSelection, PodWatch};
 use crate::signals::{Signal, Signals};
@@ -540,6 +540,7 @@ fn not_run(err: &ClusterError) -> NodeOutcome {
         }
         ClusterError::NamespaceNotFound { .. } => "namespace not found".into(),
         ClusterError::ConnectionLost { .. } => "connection lost".into(),
+        ClusterError::Unreachable { .. } => "API server unreachable".into(),
         ClusterError::ExecFailed { .. } => "exec failed".into(),
         ClusterError::WatchFailed { .. } => "watch lost".into(),
         ClusterError::Interrupted { .. } => "interrupted".into(),
@@ -618,8 +619,9 @@ impl Drop for LineSink {
 
 /// Deletes finished pods in the background, many per request: the pods
 /// that finish within [`DELETE_BATCH_WINDOW`] of each other go together.
-/// A failure here is not reported: the run's own deletion at the end
-/// removes whatever is left, and says so if it cannot.
+/// Each request is tried once, and a failure is not reported: the run's
+/// own deletion at the end removes whatever is left, and says so if it
+/// cannot.
 struct BatchDeleter {
     sender: mpsc::UnboundedSender<(usize, String)>,
     task: tokio::task::JoinHandle<()>,
@@ -679,7 +681,11 @@ async fn delete_batch(
         let slots: Vec<String> = batch.iter().map(|(slot, _)| slot.to_string()).collect();
         let selector = format!("{RUN_LABEL}={run_id},{SLOT_LABEL} in ({})", slots.join(","));
         let (dp, lp) = (delete_params(), ListParams::default().labels(&selector));
-        match delete_with_retries("finished pods", || api.delete_collection(&dp, &lp)).await {
+        match delete_with_retries("finished pods", Duration::ZERO, || {
+            api.delete_collection(&dp, &lp)
+        })
+        .await
+        {
             Err(DeleteFailure::Refused { code: 403, .. }) => *by_collection = false,
             Err(failure) => {
                 tracing::debug!(%failure, "deleting finished pods");
@@ -691,7 +697,9 @@ async fn delete_batch(
     let dp = &delete_params();
     futures::stream::iter(batch)
         .for_each_concurrent(16, |(_, name)| async move {
-            if let Err(failure) = delete_with_retries(name, || api.delete(name, dp)).await {
+            if let Err(failure) =
+                delete_with_retries(name, Duration::ZERO, || api.delete(name, dp)).await
+            {
                 tracing::debug!(pod = name, %failure, "deleting a finished pod");
             }
         })
@@ -702,12 +710,16 @@ async fn delete_batch(
 /// deletecollection, else pod by pod.
 async fn delete_run(api: &Api<Pod>, selector: &str) -> std::result::Result<(), DeleteFailure> {
     let (dp, lp) = (&delete_params(), ListParams::default().labels(selector));
-    match delete_with_retries("the run's pods", || api.delete_collection(dp, &lp)).await {
+    match delete_with_retries("the run's pods", DELETE_TOTAL_TIMEOUT, || {
+        api.delete_collection(dp, &lp)
+    })
+    .await
+    {
         Err(DeleteFailure::Refused { code: 403, .. }) => {}
         other => return other,
     }
     let listed = Mutex::new(Vec::new());
-    delete_with_retries("the run's pods", || async {
+    delete_with_retries("the run's pods", DELETE_TOTAL_TIMEOUT, || async {
         let list = api.list_metadata(&lp).await?;
         *listed.lock().unwrap_or_else(PoisonError::into_inner) = list.items;
         Ok(())
@@ -721,7 +733,7 @@ async fn delete_run(api: &Api<Pod>, selector: &str) -> std::result::Result<(), D
         .collect();
     let failures: Vec<DeleteFailure> = futures::stream::iter(&names)
         .map(|name| async move {
-            delete_with_retries(name, || api.delete(name, dp))
+            delete_with_retries(name, DELETE_TOTAL_TIMEOUT, || api.delete(name, dp))
                 .await
                 .err()
         })

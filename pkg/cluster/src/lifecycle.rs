@@ -139,7 +139,7 @@ const DELETE_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long deletion keeps trying while the server cannot be reached: long
 /// enough for an apiserver restart or a network blip, short enough that a
 /// person is not left waiting at a dead prompt.
-const DELETE_TOTAL_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DELETE_TOTAL_TIMEOUT: Duration = Duration::from_secs(30);
 /// After the exec stream failed, how long its output that already arrived
 /// may take to reach the local stdout and stderr.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
@@ -179,7 +179,7 @@ async fn delete_pod(api: &Api<Pod>, name: &str) -> std::result::Result<(), Strin
         grace_period_seconds: Some(0),
         ..DeleteParams::default()
     };
-    delete_with_retries(name, || api.delete(name, &params))
+    delete_with_retries(name, DELETE_TOTAL_TIMEOUT, || api.delete(name, &params))
         .await
         .map_err(|failure| failure.to_string())
 }
@@ -209,16 +209,17 @@ impl std::fmt::Display for DeleteFailure {
 }
 
 /// Runs a deletion request, again while the server cannot be reached (a
-/// restart, a cut connection), for [`DELETE_TOTAL_TIMEOUT`]. Already gone
-/// (404) counts as deleted.
+/// restart, a cut connection), until `patience` has passed (zero: once).
+/// Already gone (404) counts as deleted.
 pub(crate) async fn delete_with_retries<T, Fut>(
     what: &str,
+    patience: Duration,
     mut attempt: impl FnMut() -> Fut,
 ) -> std::result::Result<(), DeleteFailure>
 where
     Fut: std::future::Future<Output = kube::Result<T>>,
 {
-    let deadline = Instant::now() + DELETE_TOTAL_TIMEOUT;
+    let deadline = Instant::now() + patience;
     loop {
         let answer = tokio::time::timeout(DELETE_ATTEMPT_TIMEOUT, attempt()).await;
         let err = match answer {
