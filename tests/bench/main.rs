@@ -21,7 +21,7 @@ use harness::{
 };
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
 use kube::Client;
-use kube::api::{Api, DeleteParams, ListParams, PostParams};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::json;
 
 const NAMESPACE: &str = "toolbox-bench";
@@ -987,6 +987,14 @@ async fn main() {
         }
     }
 
+    if wanted("fanout") {
+        // 6. Fan-out: one command on many nodes.
+        if !doc.ends_with("\n\n") {
+            doc.push('\n');
+        }
+        doc.push_str(&fanout_section(&admin, &env, &env_dir.audit_log).await);
+    }
+
     let notes = std::fs::read_to_string(root.join("docs/benchmarks-notes.md")).unwrap_or_default();
     let _ = write!(doc, "{NOTES_BEGIN}\n{notes}");
     println!("{doc}");
@@ -1021,6 +1029,520 @@ async fn create_leftovers(pods: &Api<Pod>, node: &str, count: usize) {
         .await;
 }
 
+/// Scenario 6's subsets: the first N simulated nodes by name carry this
+/// label (`=true`), so that `-l` selects N of them.
+fn first_label(n: usize) -> String {
+    format!("toolbox.bench/first-{n}")
+}
+
+/// Scenario 6's baseline runs on subsets of up to this many nodes; beyond,
+/// it would take many minutes, and its time is extrapolated.
+const FANOUT_BASELINE_MAX: usize = 1000;
+/// The baseline's `xargs -P`.
+const FANOUT_BASELINE_PARALLEL: usize = 32;
+/// Scenario 6's targets: every node within this time, toolbox's peak RSS
+/// within this, and this fraction of the baseline's time or less.
+const FANOUT_TARGET_SECONDS: f64 = 60.0;
+const FANOUT_TARGET_RSS_MIB: f64 = 150.0;
+const FANOUT_TARGET_RATIO: f64 = 0.1;
+
+/// `a` against `b` in natural order: runs of digits compare as numbers, so
+/// that node-9 comes before node-10.
+fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let digits = |s: &str| s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (mut a, mut b) = (a, b);
+    loop {
+        match (a.chars().next(), b.chars().next()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let (da, db) = (digits(a), digits(b));
+                let (na, nb) = (
+                    a[..da].trim_start_matches('0'),
+                    b[..db].trim_start_matches('0'),
+                );
+                let order = na
+                    .len()
+                    .cmp(&nb.len())
+                    .then_with(|| na.cmp(nb))
+                    .then_with(|| da.cmp(&db));
+                if order != Ordering::Equal {
+                    return order;
+                }
+                (a, b) = (&a[da..], &b[db..]);
+            }
+            (Some(x), Some(y)) => {
+                if x != y {
+                    return x.cmp(&y);
+                }
+                (a, b) = (&a[x.len_utf8()..], &b[y.len_utf8()..]);
+            }
+        }
+    }
+}
+
+/// 5000 as "5,000".
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A ratio, with a third decimal when it is small.
+fn times(ratio: f64) -> String {
+    if ratio < 0.1 {
+        format!("{ratio:.3}×")
+    } else {
+        format!("{ratio:.2}×")
+    }
+}
+
+/// One subset of scenario 6's nodes.
+#[derive(Debug, Clone, PartialEq)]
+struct FanoutSize {
+    nodes: usize,
+    selector: String,
+    /// Every simulated node, rather than the first `nodes` of them.
+    all: bool,
+}
+
+/// The subsets BENCH_FANOUT_SIZES names ("100,1000,all"), smallest first,
+/// on a cluster of `simulated` nodes. A number that is not below
+/// `simulated` stands for every node.
+fn fanout_sizes(spec: &str, simulated: usize) -> Vec<FanoutSize> {
+    let mut sizes: Vec<FanoutSize> = Vec::new();
+    for item in spec.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let first = match item {
+            "all" => None,
+            n => match n.parse::<usize>() {
+                Ok(n) if n > 0 => Some(n).filter(|&n| n < simulated),
+                _ => panic!(
+                    "BENCH_FANOUT_SIZES: {item:?} is neither a number of nodes nor \"all\" (say e.g. 100,1000,all)"
+                ),
+            },
+        };
+        let size = match first {
+            Some(n) => FanoutSize {
+                nodes: n,
+                selector: format!("type=kwok,{}=true", first_label(n)),
+                all: false,
+            },
+            None => FanoutSize {
+                nodes: simulated,
+                selector: "type=kwok".into(),
+                all: true,
+            },
+        };
+        if !sizes.contains(&size) {
+            sizes.push(size);
+        }
+    }
+    sizes.sort_by_key(|s| (s.nodes, s.all));
+    sizes
+}
+
+/// Labels the first `n` of `simulated` (in natural order) with
+/// `first_label(n)=true` for each `n` in `firsts`, and takes it off any
+/// other; a node already as wanted gets no request.
+async fn label_first_nodes(
+    api: &Api<Node>,
+    simulated: &[(String, BTreeMap<String, String>)],
+    firsts: &[usize],
+) {
+    use futures::StreamExt;
+    let patches: Vec<(String, serde_json::Value)> = simulated
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (name, labels))| {
+            let mut changes = serde_json::Map::new();
+            for &n in firsts {
+                let key = first_label(n);
+                match (i < n, labels.get(&key).map(String::as_str)) {
+                    (true, Some("true")) | (false, None) => {}
+                    (true, _) => {
+                        changes.insert(key, json!("true"));
+                    }
+                    (false, Some(_)) => {
+                        changes.insert(key, serde_json::Value::Null);
+                    }
+                }
+            }
+            (!changes.is_empty())
+                .then(|| (name.clone(), json!({ "metadata": { "labels": changes } })))
+        })
+        .collect();
+    if patches.is_empty() {
+        return;
+    }
+    eprintln!(
+        "bench: labelling {} nodes for the fan-out subsets",
+        patches.len()
+    );
+    let failures: Vec<String> = futures::stream::iter(patches)
+        .map(|(name, patch)| async move {
+            api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("{name}: {e}"))
+        })
+        .buffer_unordered(32)
+        .filter_map(|result| async move { result.err() })
+        .collect()
+        .await;
+    assert!(
+        failures.is_empty(),
+        "labelling the first nodes failed: {}",
+        failures.join("; ")
+    );
+}
+
+/// How many of toolbox's pods are in the bench namespace right after a run;
+/// any there are deleted, so that the next run starts clean.
+async fn toolbox_pods_left(pods: &Api<Pod>) -> usize {
+    let left = pods
+        .list_metadata(&ListParams::default().labels("app.kubernetes.io/managed-by=toolbox"))
+        .await
+        .map(|l| l.items.len())
+        .expect("listing toolbox's pods in the bench namespace");
+    if left > 0 {
+        eprintln!("bench:   {left} toolbox pods left after the run");
+        clear_namespace(pods).await;
+    }
+    left
+}
+
+/// One subset's figures in scenario 6.
+struct FanoutRow {
+    size: FanoutSize,
+    toolbox: Sample,
+    requests: BTreeMap<String, usize>,
+    /// The most toolbox pods found right after any of its runs.
+    pods_left: usize,
+    /// The baseline's wall time, when it ran.
+    baseline: Option<Result<f64, String>>,
+}
+
+/// Scenario 6: `toolbox node-shell --all -l SELECTOR -- true` on subsets of
+/// the simulated nodes, against kubectl-node-shell's steps run by
+/// `xargs -P 32`. Returns the section.
+async fn fanout_section(
+    admin: &Client,
+    env: &BTreeMap<String, String>,
+    audit_log: &Path,
+) -> String {
+    let rounds: usize = std::env::var("BENCH_FANOUT_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(2)
+        .max(1);
+    let spec = std::env::var("BENCH_FANOUT_SIZES")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "100,1000,all".into());
+
+    let nodes: Api<Node> = Api::all(admin.clone());
+    let mut simulated: Vec<(String, BTreeMap<String, String>)> = nodes
+        .list_metadata(&ListParams::default().labels("type=kwok"))
+        .await
+        .expect("listing the simulated nodes (type=kwok)")
+        .items
+        .into_iter()
+        .filter_map(|n| Some((n.metadata.name?, n.metadata.labels.unwrap_or_default())))
+        .collect();
+    assert!(
+        !simulated.is_empty(),
+        "scenario 6 runs on the simulated nodes (type=kwok), and this cluster has none"
+    );
+    simulated.sort_by(|a, b| natural_cmp(&a.0, &b.0));
+    let sizes = fanout_sizes(&spec, simulated.len());
+    assert!(
+        !sizes.is_empty(),
+        "BENCH_FANOUT_SIZES={spec:?} names no subset"
+    );
+    let firsts: Vec<usize> = sizes.iter().filter(|s| !s.all).map(|s| s.nodes).collect();
+    label_first_nodes(&nodes, &simulated, &firsts).await;
+
+    let pods: Api<Pod> = Api::namespaced(admin.clone(), NAMESPACE);
+    clear_namespace(&pods).await;
+
+    // kubectl-node-shell's steps for the node in $1 (`node/NAME` or NAME).
+    let per_node =
+        std::env::temp_dir().join(format!("toolbox-bench-node-shell-{}.sh", random_suffix()));
+    let nsenter_true: Vec<&str> = NODE_SHELL_NSENTER
+        .into_iter()
+        .chain(["--", "true"])
+        .collect();
+    std::fs::write(
+        &per_node,
+        format!(
+            "set -e\nnode=${{1#node/}}\nn=nsenter-$$-$RANDOM$RANDOM\n\
+             \"$K\" run \"$n\" -n {NAMESPACE} --image={ALPINE} --restart=Never --overrides='{}' >/dev/null\n\
+             \"$K\" wait -n {NAMESPACE} --for=condition=Ready \"pod/$n\" --timeout=60s >/dev/null\n\
+             \"$K\" exec -n {NAMESPACE} \"$n\" -- {}\n\
+             \"$K\" delete pod -n {NAMESPACE} \"$n\" --grace-period=0 --force --wait=false >/dev/null 2>&1\n",
+            kubectl_node_shell_overrides("@NODE@", Some("@POD@"), ALPINE, false, &["sleep", "3600"])
+                .replace("\"@NODE@\"", "\"'\"$node\"'\"")
+                .replace("\"@POD@\"", "\"'\"$n\"'\""),
+            nsenter_true.join(" ")
+        ),
+    )
+    .expect("writing the baseline's per-node script");
+    let toolbox_script = |size: &FanoutSize| {
+        format!(
+            "\"$TB\" node-shell --all -l '{}' -- true >/dev/null",
+            size.selector
+        )
+    };
+    let baseline_script = |size: &FanoutSize| {
+        format!(
+            "set -o pipefail; \"$K\" get nodes -o name -l '{}' | xargs -P {FANOUT_BASELINE_PARALLEL} -I{{}} bash '{}' {{}}",
+            size.selector,
+            per_node.display()
+        )
+    };
+    let run_toolbox = |size: &FanoutSize| {
+        tokio::task::block_in_place(|| run_once(&toolbox_script(size), env)).unwrap_or_else(|e| {
+            panic!(
+                "`toolbox node-shell --all -l {} -- true` on {} nodes did not exit 0 ({e}); 5 means some commands failed, 6 that some nodes could not run",
+                size.selector, size.nodes
+            )
+        })
+    };
+
+    // Unmeasured: toolbox once on the smallest subset, and the per-node
+    // script once on one node (kubectl's discovery cache).
+    eprintln!("bench: fan-out warm-up on {} nodes", sizes[0].nodes);
+    run_toolbox(&sizes[0]);
+    let _ = tokio::task::block_in_place(|| {
+        run_once(
+            &format!("bash '{}' {}", per_node.display(), simulated[0].0),
+            env,
+        )
+    });
+    clear_namespace(&pods).await;
+
+    let mut rows = Vec::new();
+    for size in &sizes {
+        eprintln!(
+            "bench: fan-out on {} nodes (-l {}), {rounds} rounds",
+            size.nodes, size.selector
+        );
+        let mut toolbox = Sample::default();
+        let mut pods_left = 0;
+        for _ in 0..rounds {
+            let (seconds, rss) = run_toolbox(size);
+            eprintln!("bench:   toolbox {} ({} MiB)", ms(seconds), rss / 1024);
+            toolbox.seconds.push(seconds);
+            toolbox.peak_rss_kib.push(rss);
+            pods_left = pods_left.max(toolbox_pods_left(&pods).await);
+        }
+        // One more run, for its requests.
+        let script = toolbox_script(size);
+        let requests = tokio::task::block_in_place(|| count_requests(&script, env, audit_log));
+        pods_left = pods_left.max(toolbox_pods_left(&pods).await);
+        let baseline = if !size.all && size.nodes <= FANOUT_BASELINE_MAX {
+            let result = tokio::task::block_in_place(|| run_once(&baseline_script(size), env))
+                .map(|(seconds, _)| seconds);
+            match &result {
+                Ok(seconds) => eprintln!(
+                    "bench:   xargs -P {FANOUT_BASELINE_PARALLEL} kubectl {}",
+                    ms(*seconds)
+                ),
+                Err(e) => {
+                    eprintln!("bench:   xargs -P {FANOUT_BASELINE_PARALLEL} kubectl failed: {e}")
+                }
+            }
+            clear_namespace(&pods).await;
+            Some(result)
+        } else {
+            None
+        };
+        rows.push(FanoutRow {
+            size: size.clone(),
+            toolbox,
+            requests,
+            pods_left,
+            baseline,
+        });
+    }
+    let _ = std::fs::remove_file(&per_node);
+    fanout_text(&rows, rounds)
+}
+
+/// Scenario 6's section, from its figures.
+fn fanout_text(rows: &[FanoutRow], rounds: usize) -> String {
+    let firsts: Vec<usize> = rows
+        .iter()
+        .filter(|r| !r.size.all)
+        .map(|r| r.size.nodes)
+        .collect();
+    let subsets = {
+        let mut parts: Vec<String> = Vec::new();
+        if !firsts.is_empty() {
+            parts.push(format!(
+                "the first {} simulated nodes by name (labelled {} beforehand, untimed)",
+                firsts
+                    .iter()
+                    .map(|&n| thousands(n))
+                    .collect::<Vec<_>>()
+                    .join(" and the first "),
+                firsts
+                    .iter()
+                    .map(|&n| format!("`{}=true`", first_label(n)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        if let Some(all) = rows.iter().find(|r| r.size.all) {
+            parts.push(format!(
+                "every simulated node ({}, `-l type=kwok`)",
+                thousands(all.size.nodes)
+            ));
+        }
+        parts.join(", and ")
+    };
+    let mut out = String::from("## 6. Fan-out: one command on many nodes\n\n");
+    let _ = writeln!(
+        out,
+        "`toolbox node-shell --all -l SELECTOR -- true` runs `true` on every node the selector matches: a privileged pod per node, labelled with the run's id, at most 64 at a time (the default `--fanout`); one watch follows the whole run; `true` is exec'd in each pod; finished pods are deleted in batches. The subsets are {subsets}. toolbox's wall time is {}, after one unmeasured run on the smallest subset, with its output sent to /dev/null; its peak RSS is the largest of those runs; its requests per node are all the requests of one more run (counted in the audit log) divided by the node count; pods left are toolbox's pods (`app.kubernetes.io/managed-by=toolbox`) still in the namespace right after a run, the most after any run. Every timed run exited 0 (the bench stops otherwise): every node ran `true`.\n",
+        if rounds > 1 {
+            format!("the median of {rounds} runs (min – max in brackets)")
+        } else {
+            "from one run".into()
+        }
+    );
+    let _ = writeln!(
+        out,
+        "The baseline is what one does without toolbox: `kubectl get nodes -o name -l SELECTOR | xargs -P {FANOUT_BASELINE_PARALLEL} -I{{}} node-shell.sh {{}}`, where node-shell.sh does kubectl-node-shell's steps for its node: `kubectl run` with `--overrides` of its privileged pod, which sleeps; `kubectl wait --for=condition=Ready`; `kubectl exec` of `nsenter … -- true`; `kubectl delete --grace-period=0 --force --wait=false`. It runs once on each subset of up to {} nodes (after one unmeasured run of node-shell.sh on one node); on more it would take many minutes, so its time there is extrapolated linearly from the largest run. After each baseline run the namespace is emptied, untimed, so that the next run starts clean.\n",
+        thousands(FANOUT_BASELINE_MAX)
+    );
+    out.push_str(&format!(
+        "| nodes | toolbox wall | peak RSS | requests per node | pods left | `xargs -P {FANOUT_BASELINE_PARALLEL}` kubectl baseline | toolbox / baseline |\n|---|---|---|---|---|---|---|\n"
+    ));
+    // The largest subset the baseline ran on, for the extrapolation.
+    let reference = rows
+        .iter()
+        .filter_map(|r| match &r.baseline {
+            Some(Ok(seconds)) => Some((r.size.nodes, *seconds)),
+            _ => None,
+        })
+        .max_by_key(|&(nodes, _)| nodes);
+    for row in rows {
+        let n = row.size.nodes;
+        let toolbox = row.toolbox.median();
+        let wall = if row.toolbox.seconds.len() > 1 {
+            format!(
+                "{} ({} – {})",
+                ms(toolbox),
+                ms(row.toolbox.min()),
+                ms(row.toolbox.max())
+            )
+        } else {
+            ms(toolbox)
+        };
+        let total: usize = row.requests.values().sum();
+        let (baseline, ratio) = match (&row.baseline, reference) {
+            (Some(Ok(seconds)), _) => (ms(*seconds), times(toolbox / seconds)),
+            (Some(Err(e)), _) => (format!("failed: {}", e.replace('|', "/")), String::new()),
+            (None, Some((ref_nodes, ref_seconds))) => {
+                let expected = ref_seconds * n as f64 / ref_nodes as f64;
+                (
+                    format!(
+                        "not run: about {expected:.0} s expected from the {}-node run",
+                        thousands(ref_nodes)
+                    ),
+                    format!("about {}", times(toolbox / expected)),
+                )
+            }
+            (None, None) => ("not run".into(), String::new()),
+        };
+        let _ = writeln!(
+            out,
+            "| {}{} | {wall} | {:.1} MiB | {:.1} | {} | {baseline} | {ratio} |",
+            thousands(n),
+            if row.size.all { " (all)" } else { "" },
+            row.toolbox.peak_rss_mib(),
+            total as f64 / n as f64,
+            row.pods_left
+        );
+    }
+
+    let verdict = |met: bool| if met { "**met**" } else { "**not met**" };
+    let mut targets = Vec::new();
+    match rows.iter().find(|r| r.size.all) {
+        Some(all) => targets.push(format!(
+            "every node ({}) in {FANOUT_TARGET_SECONDS:.0} s or less: {} ({})",
+            thousands(all.size.nodes),
+            verdict(all.toolbox.median() <= FANOUT_TARGET_SECONDS),
+            ms(all.toolbox.median())
+        )),
+        None => targets.push(format!(
+            "every node in {FANOUT_TARGET_SECONDS:.0} s or less: not measured (BENCH_FANOUT_SIZES has no `all`)"
+        )),
+    }
+    let rss = rows
+        .iter()
+        .map(|r| r.toolbox.peak_rss_mib())
+        .fold(0.0, f64::max);
+    targets.push(format!(
+        "peak RSS {FANOUT_TARGET_RSS_MIB:.0} MiB or less: {} ({rss:.1} MiB at most)",
+        verdict(rss <= FANOUT_TARGET_RSS_MIB)
+    ));
+    let left: usize = rows.iter().map(|r| r.pods_left).max().unwrap_or(0);
+    targets.push(format!(
+        "0 pods left: {}{}",
+        verdict(left == 0),
+        if left > 0 {
+            format!(" ({left} at most)")
+        } else {
+            String::new()
+        }
+    ));
+    let both = rows
+        .iter()
+        .filter_map(|r| match &r.baseline {
+            Some(Ok(seconds)) => Some((r.size.nodes, r.toolbox.median() / seconds)),
+            _ => None,
+        })
+        .max_by_key(|&(nodes, _)| nodes);
+    targets.push(match both {
+        Some((nodes, ratio)) => format!(
+            "{FANOUT_TARGET_RATIO}× or less of the baseline's time at {} nodes, the most where both ran: {} ({})",
+            thousands(nodes),
+            verdict(ratio <= FANOUT_TARGET_RATIO),
+            times(ratio)
+        ),
+        None => format!(
+            "{FANOUT_TARGET_RATIO}× or less of the baseline's time: not measured (the baseline did not run)"
+        ),
+    });
+    let _ = writeln!(out, "\nTargets: {}.\n", targets.join("; "));
+
+    if let Some(largest) = rows.last() {
+        let total: usize = largest.requests.values().sum();
+        let detail: Vec<String> = largest
+            .requests
+            .iter()
+            .map(|(k, v)| format!("{k} ×{v}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "Requests of one run on {} nodes, by verb and resource: **{total}** — {}\n",
+            thousands(largest.size.nodes),
+            detail.join(", ")
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1046,6 +1568,47 @@ mod tests {
         assert_eq!(
             marked_section(&second, REAL_BEGIN, REAL_END),
             Some(section("2 ms").trim_end())
+        );
+    }
+
+    #[test]
+    fn nodes_sort_in_natural_order() {
+        let mut names = vec!["node-10", "node-9", "node-0100", "node-011", "a", "node-9b"];
+        names.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(
+            names,
+            ["a", "node-9", "node-9b", "node-10", "node-011", "node-0100"]
+        );
+    }
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(7), "7");
+        assert_eq!(thousands(100), "100");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(5000), "5,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+
+    #[test]
+    fn fanout_sizes_are_subsets_then_every_node() {
+        let sizes = fanout_sizes("all, 1000,100", 5000);
+        assert_eq!(
+            sizes
+                .iter()
+                .map(|s| (s.nodes, s.selector.as_str(), s.all))
+                .collect::<Vec<_>>(),
+            [
+                (100, "type=kwok,toolbox.bench/first-100=true", false),
+                (1000, "type=kwok,toolbox.bench/first-1000=true", false),
+                (5000, "type=kwok", true),
+            ]
+        );
+        // A subset as large as the cluster is every node, once.
+        let sizes = fanout_sizes("100,1000,all", 300);
+        assert_eq!(
+            sizes.iter().map(|s| (s.nodes, s.all)).collect::<Vec<_>>(),
+            [(100, false), (300, true)]
         );
     }
 }

@@ -802,3 +802,40 @@ async fn nodes_whose_pod_is_not_running_in_time_are_given_up_and_their_pods_dele
     );
     ns.finish().await;
 }
+
+#[tokio::test]
+async fn pod_security_refuses_the_run_once_with_one_error() {
+    let mut ns = TestNs::with_pod_security("fan-psa", "baseline").await;
+    nodes(&mut ns, 5).await;
+    let started = Instant::now();
+    let out = ns
+        .toolbox()
+        .args([
+            "node-shell",
+            "--all",
+            "-l",
+            &own_nodes(&ns),
+            "--fanout",
+            "1",
+            "--",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "one line, not one per node: {stderr}"
+    );
+    assert!(
+        stderr.starts_with(&format!(
+            "error: namespace \"{}\" enforces PodSecurity \"baseline\"",
+            ns.name
+        )),
+        "{stderr}"
+    );
+    assert!(ns.toolbox_pods().await.is_empty());
+    ns.finish().await;
+}

@@ -413,13 +413,13 @@ impl Run<'_> {
             Ok(Err(err)) => {
                 self.watch.unsubscribe(&name);
                 if concerns_every_node(&err) {
+                    // Reported once, as the run's error, rather than per node.
                     self.stop_with(format!("the run stopped: {err}"));
-                    let outcome = not_run(&err);
                     self.aborted
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)
                         .get_or_insert(err);
-                    return outcome;
+                    return self.stopped();
                 }
                 return not_run(&err);
             }

@@ -226,9 +226,9 @@ pub async fn run(
         command_timeout: target.fanout.command_timeout,
         what: inputs.what.clone(),
     };
-    let report = cluster.run_fanout(spec, printer.clone()).await?;
+    let report = cluster.run_fanout(spec, printer.clone()).await;
     printer.finish_progress();
-    finish(&printer, &node_names, &targets.skipped, report)
+    finish(&printer, &node_names, &targets.skipped, report?)
 }
 
 fn nothing_to_run_on(target: &TargetArgs, skipped: &[(String, String)]) -> AppError {
@@ -293,6 +293,17 @@ fn finish(
     skipped: &[(String, String)],
     report: FanoutReport,
 ) -> Result<ExitStatus, AppError> {
+    // Refused before any node ran (PodSecurity, RBAC): the error alone says it.
+    let nothing_ran = !report
+        .outcomes
+        .iter()
+        .any(|outcome| matches!(outcome, NodeOutcome::Exited(_)));
+    if nothing_ran
+        && report.left.is_none()
+        && let Some(err) = report.aborted
+    {
+        return Err(err.into());
+    }
     let summary = Summary::new(nodes, &report.outcomes, skipped);
     match &printer.mode {
         Mode::Stream => {}
