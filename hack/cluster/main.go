@@ -3,7 +3,7 @@
 // loopback, with simulated nodes, and one real node (kubelet, containerd,
 // runc) in namespaces of its own (realnode.go).
 //
-//	localcluster up   [-dir D] [-nodes N] [-real-nodes 1] [-start-delay 0s]
+//	localcluster up   [-dir D] [-nodes N] [-real-nodes 1] [-start-delay 0s] [-node-lease 40s]
 //	localcluster down [-dir D]
 //	localcluster restart [-dir D] COMPONENT
 //
@@ -20,6 +20,12 @@ import (
 )
 
 func main() {
+	if tool := filepath.Base(os.Args[0]); standinTools[tool] {
+		if err := runStandin(tool, os.Args[1:]); err != nil {
+			fmt.Fprintf(os.Stderr, "%s (stand-in): %v\n", tool, err)
+			os.Exit(127)
+		}
+	}
 	if len(os.Args) < 2 {
 		usage()
 	}
@@ -45,7 +51,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: localcluster up [-dir DIR] [-nodes N] [-real-nodes 0|1] [-start-delay DURATION] | down [-dir DIR] | restart [-dir DIR] COMPONENT")
+	fmt.Fprintln(os.Stderr, "usage: localcluster up [-dir DIR] [-nodes N] [-real-nodes 0|1] [-start-delay DURATION] [-node-lease DURATION] | down [-dir DIR] | restart [-dir DIR] COMPONENT")
 	os.Exit(2)
 }
 

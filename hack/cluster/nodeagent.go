@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -30,17 +31,15 @@ import (
 // command's stdin when the client's stdin ends. toolbox passes the remote
 // command's status through and streams piped stdin, so its tests need both.
 //
-// Commands run on this machine, with the stand-in host tools first on PATH
-// and TOOLBOX_STANDIN_LOG pointing at the record they append to.
+// Commands run on this machine; host tools are stand-ins (standin.go).
 func runNodeAgent(args []string) error {
 	fs := flag.NewFlagSet("node-agent", flag.ExitOnError)
 	listen := fs.String("listen", "", "address to serve on")
 	kwokURL := fs.String("kwok", "", "kwok's server, for everything but exec")
 	cert := fs.String("tls-cert-file", "", "serving certificate")
 	key := fs.String("tls-private-key-file", "", "serving key")
-	fixtures := fs.String("fixtures", "", "directory of stand-in host tools")
 	standinLog := fs.String("standin-log", "", "file the stand-ins record their calls in")
-	_ = fs.String("state", "", "the cluster's state directory, which marks this process as the cluster's for `down`")
+	state := fs.String("state", "", "the cluster's state directory, which also marks this process as the cluster's for `down`")
 	_ = fs.Parse(args)
 
 	upstream, err := url.Parse(*kwokURL)
@@ -52,10 +51,17 @@ func runNodeAgent(args []string) error {
 	proxy.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
 
 	// Commands are looked up on this process's PATH, so the stand-ins go first on it.
-	if err := os.Setenv("PATH", *fixtures+string(os.PathListSeparator)+os.Getenv("PATH")); err != nil {
+	standins := filepath.Join(*state, "standins")
+	if err := standinDir(standins); err != nil {
 		return err
 	}
-	executor := &localExecutor{env: append(os.Environ(), "TOOLBOX_STANDIN_LOG="+*standinLog)}
+	if err := os.Setenv("PATH", standins+string(os.PathListSeparator)+os.Getenv("PATH")); err != nil {
+		return err
+	}
+	executor := &localExecutor{
+		env:        append(os.Environ(), standinLogEnv+"="+*standinLog),
+		standinLog: *standinLog,
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/exec/", func(w http.ResponseWriter, r *http.Request) { serveExec(w, r, executor) })
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
@@ -92,12 +98,21 @@ func serveExec(w http.ResponseWriter, r *http.Request, executor remotecommand.Ex
 		4*time.Hour, 30*time.Second, remotecommand.SupportedStreamingProtocols)
 }
 
-type localExecutor struct{ env []string }
+type localExecutor struct {
+	env        []string
+	standinLog string
+}
 
 // ExecInContainer runs the command on this machine. A non-zero exit comes
 // back as an ExitError, which the streaming library reports as the
 // command's status, as a real kubelet does.
 func (e *localExecutor) ExecInContainer(ctx context.Context, _ string, _ string, _ string, cmd []string, in io.Reader, out, errOut io.WriteCloser, tty bool, resize <-chan remotecommand.TerminalSize, _ time.Duration) error {
+	if tool := filepath.Base(cmd[0]); standinTools[tool] {
+		if err := recordStandin(e.standinLog, tool, cmd[1:]); err != nil {
+			return err
+		}
+		cmd = standinCommand(tool, cmd[1:])
+	}
 	command := exec.CommandContext(ctx, cmd[0], cmd[1:]...)
 	command.Env = e.env
 	command.Dir = "/"

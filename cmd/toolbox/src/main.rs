@@ -20,6 +20,12 @@ use crate::cli::{Cli, Command};
 use crate::commands::App;
 use crate::exit::{AppError, ExitStatus};
 
+/// glibc's allocator gives each thread that allocates an arena of its own
+/// and rarely returns memory from them: a fan-out over 1,000 nodes peaked
+/// at twice the memory it needs (docs/benchmarks-notes.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // Answers a shell's completion request (COMPLETE=bash toolbox ...) and
     // exits, before any runtime or output starts.

@@ -247,10 +247,57 @@ pub struct TargetFilter {
     pub os: Option<String>,
 }
 
+/// What a run needs to know of a node: its name, its OS (for the pod),
+/// and whether it can run a pod now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetNode {
+    pub name: String,
+    pub os: NodeOs,
+    /// Why the node is not Ready, when it is not.
+    pub not_ready: Option<String>,
+    /// `spec.unschedulable`.
+    pub cordoned: bool,
+}
+
+impl From<&Node> for TargetNode {
+    fn from(node: &Node) -> TargetNode {
+        let (label, image) = node_os_facts(node);
+        TargetNode {
+            name: node.metadata.name.clone().unwrap_or_default(),
+            os: NodeOs::detect(label, image),
+            not_ready: node_readiness(node).err(),
+            cordoned: node
+                .spec
+                .as_ref()
+                .and_then(|spec| spec.unschedulable)
+                .unwrap_or(false),
+        }
+    }
+}
+
+impl TargetNode {
+    /// From a row of the server's node Table: STATUS ("Ready",
+    /// "NotReady,SchedulingDisabled", "Unknown") and OS-IMAGE.
+    fn from_row(name: String, status: &str, os_image: &str, windows: bool) -> TargetNode {
+        let mut parts = status.split(',');
+        let readiness = parts.next().unwrap_or_default();
+        TargetNode {
+            name,
+            os: if windows {
+                NodeOs::Windows
+            } else {
+                NodeOs::detect(None, Some(os_image))
+            },
+            not_ready: (readiness != "Ready").then(|| readiness.to_string()),
+            cordoned: parts.any(|part| part == "SchedulingDisabled"),
+        }
+    }
+}
+
 /// The nodes a run targets, and those it skips, with why.
 #[derive(Debug, Default)]
 pub struct Targets {
-    pub nodes: Vec<Node>,
+    pub nodes: Vec<TargetNode>,
     /// (node, reason): "NotReady", "cordoned", "OS windows".
     pub skipped: Vec<(String, String)>,
 }
@@ -268,22 +315,21 @@ impl ClusterContext {
         filter: &TargetFilter,
     ) -> Result<Targets> {
         let nodes = if names.is_empty() {
-            let mut nodes = self.list_nodes(selector).await?;
-            nodes.sort_by(|a, b| {
-                crate::nodeset::natural_cmp(
-                    a.metadata.name.as_deref().unwrap_or_default(),
-                    b.metadata.name.as_deref().unwrap_or_default(),
-                )
-            });
+            let mut nodes = self.node_table(selector).await?;
+            nodes.sort_by(|a, b| crate::nodeset::natural_cmp(&a.name, &b.name));
             nodes
         } else if names.len() <= NAMED_NODES_BY_GET {
-            futures::future::try_join_all(names.iter().map(|name| self.get_node(name))).await?
+            futures::future::try_join_all(names.iter().map(|name| self.get_node(name)))
+                .await?
+                .iter()
+                .map(TargetNode::from)
+                .collect()
         } else {
-            let mut listed: std::collections::HashMap<String, Node> = self
-                .list_nodes(None)
+            let mut listed: std::collections::HashMap<String, TargetNode> = self
+                .node_table(None)
                 .await?
                 .into_iter()
-                .map(|node| (node.metadata.name.clone().unwrap_or_default(), node))
+                .map(|node| (node.name.clone(), node))
                 .collect();
             let mut nodes = Vec::with_capacity(names.len());
             for name in names {
@@ -303,32 +349,52 @@ impl ClusterContext {
         let mut targets = Targets::default();
         for node in nodes {
             match skip_reason(&node, filter) {
-                Some(reason) => targets
-                    .skipped
-                    .push((node.metadata.name.clone().unwrap_or_default(), reason)),
+                Some(reason) => targets.skipped.push((node.name, reason)),
                 None => targets.nodes.push(node),
             }
         }
         Ok(targets)
     }
+
+    /// Every node `selector` matches, from two server-rendered Tables (a
+    /// few hundred bytes a node, where the objects are several KiB): all
+    /// of them, with their status and OS image, and the Windows ones, whose
+    /// label is the only sure sign.
+    async fn node_table(&self, selector: Option<&str>) -> Result<Vec<TargetNode>> {
+        let windows_selector = match selector.filter(|s| !s.is_empty()) {
+            Some(selector) => format!("{selector},kubernetes.io/os=windows"),
+            None => "kubernetes.io/os=windows".to_string(),
+        };
+        let (rows, windows) = tokio::try_join!(
+            self.table("/api/v1/nodes", selector, "nodes", &["Status", "OS-Image"]),
+            self.table("/api/v1/nodes", Some(&windows_selector), "nodes", &[]),
+        )?;
+        let windows: std::collections::HashSet<String> =
+            windows.into_iter().map(|(name, _)| name).collect();
+        Ok(rows
+            .into_iter()
+            .map(|(name, cells)| {
+                let is_windows = windows.contains(&name);
+                let (status, os_image) = match cells.as_slice() {
+                    [status, os_image] => (status.as_str(), os_image.as_str()),
+                    _ => ("", ""),
+                };
+                TargetNode::from_row(name, status, os_image, is_windows)
+            })
+            .collect())
+    }
 }
 
 /// Why the filter skips `node`, if it does.
-fn skip_reason(node: &Node, filter: &TargetFilter) -> Option<String> {
-    if !filter.include_not_ready && node_readiness(node).is_err() {
+fn skip_reason(node: &TargetNode, filter: &TargetFilter) -> Option<String> {
+    if !filter.include_not_ready && node.not_ready.is_some() {
         return Some("NotReady".into());
     }
-    let cordoned = node
-        .spec
-        .as_ref()
-        .and_then(|spec| spec.unschedulable)
-        .unwrap_or(false);
-    if !filter.include_cordoned && cordoned {
+    if !filter.include_cordoned && node.cordoned {
         return Some("cordoned".into());
     }
     if let Some(wanted) = &filter.os {
-        let (label, image) = node_os_facts(node);
-        let os = match NodeOs::detect(label, image) {
+        let os = match node.os {
             NodeOs::Windows => "windows",
             NodeOs::Linux | NodeOs::Bottlerocket => "linux",
         };
@@ -853,6 +919,36 @@ mod tests {
         };
         assert_eq!(reason, "ImagePullBackOff");
         assert!(message.contains("could not start"), "{message}");
+    }
+
+    #[test]
+    fn table_rows_say_readiness_cordoning_and_os() {
+        let ready = TargetNode::from_row("n1".into(), "Ready", "Debian GNU/Linux 13", false);
+        assert_eq!(
+            (ready.not_ready, ready.cordoned, ready.os),
+            (None, false, NodeOs::Linux)
+        );
+        let drained = TargetNode::from_row(
+            "n2".into(),
+            "NotReady,SchedulingDisabled",
+            "Bottlerocket OS 1.20.0",
+            false,
+        );
+        assert_eq!(drained.not_ready.as_deref(), Some("NotReady"));
+        assert!(drained.cordoned);
+        assert_eq!(drained.os, NodeOs::Bottlerocket);
+        let windows = TargetNode::from_row("w1".into(), "Ready", "Windows Server 2022", true);
+        assert_eq!(windows.os, NodeOs::Windows);
+        let filter = TargetFilter {
+            os: Some("linux".into()),
+            ..TargetFilter::default()
+        };
+        assert_eq!(
+            skip_reason(&windows, &filter).as_deref(),
+            Some("OS windows")
+        );
+        assert_eq!(skip_reason(&drained, &filter).as_deref(), Some("NotReady"));
+        assert_eq!(skip_reason(&ready, &filter), None);
     }
 
     #[test]

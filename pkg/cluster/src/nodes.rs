@@ -74,7 +74,29 @@ impl ClusterContext {
         path: &str,
         resource: &'static str,
     ) -> Result<Vec<(String, String)>> {
-        let uri = format!("{path}?resourceVersion=0&includeObject=None");
+        let rows = self.table(path, None, resource, &["Status"]).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(name, mut cells)| (name, cells.pop().unwrap_or_default()))
+            .collect())
+    }
+
+    /// The name and the named columns (as `kubectl get -o wide` titles
+    /// them: "Status", "OS-Image") of every object of a cluster-scoped list
+    /// that `selector` matches, from the server's Table rendering. A column
+    /// the server does not have is empty.
+    pub async fn table(
+        &self,
+        path: &str,
+        selector: Option<&str>,
+        resource: &'static str,
+        columns: &[&str],
+    ) -> Result<Vec<(String, Vec<String>)>> {
+        let mut uri = format!("{path}?resourceVersion=0&includeObject=None");
+        if let Some(selector) = selector.filter(|s| !s.is_empty()) {
+            uri.push_str("&labelSelector=");
+            uri.push_str(&percent_encode(selector));
+        }
         let request = http::Request::get(uri)
             .header(
                 http::header::ACCEPT,
@@ -90,21 +112,31 @@ impl ClusterContext {
             .request(request)
             .await
             .map_err(|e| self.request_error(Action::cluster("list", resource), e))?;
-        let status_column = table
-            .column_definitions
+        let positions: Vec<Option<usize>> = columns
             .iter()
-            .position(|c| c.name == "Status");
+            .map(|wanted| {
+                table
+                    .column_definitions
+                    .iter()
+                    .position(|c| c.name.eq_ignore_ascii_case(wanted))
+            })
+            .collect();
         Ok(table
             .rows
             .into_iter()
             .filter_map(|row| {
                 let name = row.cells.first()?.as_str()?.to_string();
-                let status = status_column
-                    .and_then(|i| row.cells.get(i))
-                    .and_then(|c| c.as_str())
-                    .unwrap_or_default()
-                    .to_string();
-                Some((name, status))
+                let cells = positions
+                    .iter()
+                    .map(|position| {
+                        position
+                            .and_then(|i| row.cells.get(i))
+                            .and_then(|c| c.as_str())
+                            .unwrap_or_default()
+                            .to_string()
+                    })
+                    .collect();
+                Some((name, cells))
             })
             .collect())
     }

@@ -125,8 +125,13 @@ pub async fn run(args: CompareArgs, app: &App) -> Result<ExitStatus, AppError> {
     let namespace = cluster.namespace.clone();
 
     let (shell_args, debug_args) = as_session_args(&args);
-    let (shell_request, shell_pod) =
-        node_shell::build_pod(&shell_args, app, &node, &namespace, user.clone());
+    let (shell_request, shell_pod) = node_shell::build_pod(
+        &shell_args,
+        app,
+        &toolbox_cluster::fanout::TargetNode::from(&node),
+        &namespace,
+        user.clone(),
+    );
     let shell_command = node_shell_exec_command(&shell_request, &[]);
     let profile = debug_node::effective_profile(&debug_args, app);
     let (_, debug_pod) =

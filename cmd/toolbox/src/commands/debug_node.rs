@@ -93,12 +93,11 @@ pub async fn run(args: DebugNodeArgs, app: &App) -> Result<ExitStatus, AppError>
             what: format!("debug-node --profile {profile}"),
         };
         return fanout::run(app, inputs, |cluster, node, user| {
-            let node_name = node.metadata.name.as_deref().unwrap_or_default();
             let (request, pod) = build_pod(
                 &args,
                 app,
                 custom.clone(),
-                node_name,
+                &node.name,
                 &cluster.namespace,
                 user.to_string(),
             )?;

@@ -9,10 +9,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use k8s_openapi::api::core::v1::Node;
 use serde::Serialize;
 use toolbox_cluster::fanout::{
     FanoutEvents, FanoutReport, FanoutSpec, NodeOutcome, NodeSession, OutputStream, TargetFilter,
+    TargetNode,
 };
 use toolbox_cluster::nodeset::{self, fold};
 use toolbox_cluster::{ClusterContext, ClusterError, parse_node_arg};
@@ -172,7 +172,7 @@ pub fn check(inputs: &RunInputs<'_>) -> Result<(), AppError> {
 pub async fn run(
     app: &App,
     inputs: RunInputs<'_>,
-    session_for: impl Fn(&ClusterContext, &Node, &str) -> Result<NodeSession, AppError> + Sync,
+    session_for: impl Fn(&ClusterContext, &TargetNode, &str) -> Result<NodeSession, AppError> + Sync,
 ) -> Result<ExitStatus, AppError> {
     check(&inputs)?;
     let target = inputs.target;
@@ -207,11 +207,7 @@ pub async fn run(
     // the fan-out width rather than the node count.
     let session_for_index =
         |i: usize| session_for(&cluster, &targets.nodes[i], &user).map_err(|err| err.to_string());
-    let node_names: Vec<String> = targets
-        .nodes
-        .iter()
-        .map(|n| n.metadata.name.clone().unwrap_or_default())
-        .collect();
+    let node_names: Vec<String> = targets.nodes.iter().map(|n| n.name.clone()).collect();
     let mode = Mode::from(&target.fanout);
     let printer = Arc::new(Printer::new(mode, node_names.len()));
     let spec = FanoutSpec {

@@ -1,9 +1,9 @@
 //! `toolbox node-shell [NODE] [-- COMMAND...]`: a root shell on a node.
 
 use clap::Args;
-use k8s_openapi::api::core::v1::{Node, Pod};
-use toolbox_cluster::fanout::NodeSession;
-use toolbox_cluster::{SessionSpec, node_os_facts, terminal::stdin_is_terminal};
+use k8s_openapi::api::core::v1::Pod;
+use toolbox_cluster::fanout::{NodeSession, TargetNode};
+use toolbox_cluster::{SessionSpec, terminal::stdin_is_terminal};
 use toolbox_podtemplate::{
     HostNamespaces, NODE_SHELL_CONTAINER, NODE_SHELL_SUBCOMMAND, NodeOs, NodeShellRequest,
     node_shell_exec_command, node_shell_pod,
@@ -82,7 +82,13 @@ pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError>
         .await;
     }
     let (cluster, user, node) = session::connect_to_node(app, &args.target.single()).await?;
-    let (request, pod) = build_pod(&args, app, &node, &cluster.namespace, user);
+    let (request, pod) = build_pod(
+        &args,
+        app,
+        &TargetNode::from(&node),
+        &cluster.namespace,
+        user,
+    );
     let node_name = request.common.node_name.clone();
 
     let command = node_shell_exec_command(&request, &args.command);
@@ -108,13 +114,12 @@ pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError>
 pub fn build_pod(
     args: &NodeShellArgs,
     app: &App,
-    node: &Node,
+    node: &TargetNode,
     namespace: &str,
     user: String,
 ) -> (NodeShellRequest, Pod) {
-    let node_name = node.metadata.name.clone().unwrap_or_default();
-    let (os_label, os_image) = node_os_facts(node);
-    let os = NodeOs::detect(os_label, os_image);
+    let node_name = node.name.clone();
+    let os = node.os;
     let settings = &app.settings.settings;
     let image = args.image.clone().unwrap_or_else(|| match os {
         NodeOs::Windows => settings.windows_image.clone(),
