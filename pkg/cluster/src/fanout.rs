@@ -925,7 +925,7 @@ mod tests {
     fn table_rows_say_readiness_cordoning_and_os() {
         let ready = TargetNode::from_row("n1".into(), "Ready", "Debian GNU/Linux 13", false);
         assert_eq!(
-            (ready.not_ready, ready.cordoned, ready.os),
+            (ready.not_ready.clone(), ready.cordoned, ready.os),
             (None, false, NodeOs::Linux)
         );
         let drained = TargetNode::from_row(
