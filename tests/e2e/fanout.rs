@@ -823,6 +823,11 @@ async fn pod_security_refuses_the_run_once_with_one_error() {
         .output()
         .unwrap();
     let stderr = stderr_of(&out);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(out.status.code(), Some(4), "{stderr}");
     assert_eq!(
         stderr.lines().count(),
