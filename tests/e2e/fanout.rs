@@ -658,7 +658,8 @@ async fn a_killed_clients_pods_stop_at_their_ttl_and_cleanup_finds_them() {
     }
     let out = ns
         .toolbox()
-        .args(["cleanup", "-y", "--tool", "toolbox"])
+        // -n: without it cleanup looks in every namespace, other tests' too.
+        .args(["cleanup", "-y", "--tool", "toolbox", "-n", &ns.name])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
