@@ -26,6 +26,8 @@ pub use names::{
     InvalidName, NameKind, parse_node_arg, validate_context_name, validate_namespace,
     validate_node_name,
 };
-pub use nodes::{NodeRow, aligned_lines, closest, node_os_facts, node_readiness, node_rows};
+pub use nodes::{
+    NodeRow, TargetNode, aligned_lines, closest, node_os_facts, node_readiness, node_rows,
+};
 pub use podsecurity::{Level, required_level};
 pub use signals::Signal;

@@ -5,6 +5,7 @@ use kube::api::{Api, ListParams};
 
 use crate::context::ClusterContext;
 use crate::error::{Action, ClusterError, Result, api_status};
+use toolbox_podtemplate::NodeOs;
 
 impl ClusterContext {
     /// Fetches the node, failing with the closest names when it does not exist.
@@ -137,6 +138,88 @@ impl ClusterContext {
                     })
                     .collect();
                 Some((name, cells))
+            })
+            .collect())
+    }
+}
+
+/// What a run needs to know of a node: its name, its OS (for the pod),
+/// and whether it can run a pod now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetNode {
+    pub name: String,
+    pub os: NodeOs,
+    /// Why the node is not Ready, when it is not.
+    pub not_ready: Option<String>,
+    /// `spec.unschedulable`.
+    pub cordoned: bool,
+}
+
+impl From<&Node> for TargetNode {
+    fn from(node: &Node) -> TargetNode {
+        let (label, image) = node_os_facts(node);
+        TargetNode {
+            name: node.metadata.name.clone().unwrap_or_default(),
+            os: NodeOs::detect(label, image),
+            not_ready: node_readiness(node).err(),
+            cordoned: node
+                .spec
+                .as_ref()
+                .and_then(|spec| spec.unschedulable)
+                .unwrap_or(false),
+        }
+    }
+}
+
+impl TargetNode {
+    /// From a row of the server's node Table: STATUS ("Ready",
+    /// "NotReady,SchedulingDisabled", "Unknown") and OS-IMAGE.
+    pub(crate) fn from_row(
+        name: String,
+        status: &str,
+        os_image: &str,
+        windows: bool,
+    ) -> TargetNode {
+        let mut parts = status.split(',');
+        let readiness = parts.next().unwrap_or_default();
+        TargetNode {
+            name,
+            os: if windows {
+                NodeOs::Windows
+            } else {
+                NodeOs::detect(None, Some(os_image))
+            },
+            not_ready: (readiness != "Ready").then(|| readiness.to_string()),
+            cordoned: parts.any(|part| part == "SchedulingDisabled"),
+        }
+    }
+}
+
+impl ClusterContext {
+    /// Every node `selector` matches, from two server-rendered Tables (a
+    /// few hundred bytes a node, where the objects are several KiB): all
+    /// of them, with their status and OS image, and the Windows ones, whose
+    /// label is the only sure sign.
+    pub(crate) async fn node_table(&self, selector: Option<&str>) -> Result<Vec<TargetNode>> {
+        let windows_selector = match selector.filter(|s| !s.is_empty()) {
+            Some(selector) => format!("{selector},kubernetes.io/os=windows"),
+            None => "kubernetes.io/os=windows".to_string(),
+        };
+        let (rows, windows) = tokio::try_join!(
+            self.table("/api/v1/nodes", selector, "nodes", &["Status", "OS-Image"]),
+            self.table("/api/v1/nodes", Some(&windows_selector), "nodes", &[]),
+        )?;
+        let windows: std::collections::HashSet<String> =
+            windows.into_iter().map(|(name, _)| name).collect();
+        Ok(rows
+            .into_iter()
+            .map(|(name, cells)| {
+                let is_windows = windows.contains(&name);
+                let (status, os_image) = match cells.as_slice() {
+                    [status, os_image] => (status.as_str(), os_image.as_str()),
+                    _ => ("", ""),
+                };
+                TargetNode::from_row(name, status, os_image, is_windows)
             })
             .collect())
     }

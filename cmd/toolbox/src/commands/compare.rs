@@ -128,7 +128,7 @@ pub async fn run(args: CompareArgs, app: &App) -> Result<ExitStatus, AppError> {
     let (shell_request, shell_pod) = node_shell::build_pod(
         &shell_args,
         app,
-        &toolbox_cluster::fanout::TargetNode::from(&node),
+        &toolbox_cluster::TargetNode::from(&node),
         &namespace,
         user.clone(),
     );

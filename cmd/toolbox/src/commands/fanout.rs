@@ -12,10 +12,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use toolbox_cluster::fanout::{
     FanoutEvents, FanoutReport, FanoutSpec, NodeOutcome, NodeSession, OutputStream, TargetFilter,
-    TargetNode,
 };
 use toolbox_cluster::nodeset::{self, fold};
-use toolbox_cluster::{ClusterContext, ClusterError, parse_node_arg};
+use toolbox_cluster::{ClusterContext, ClusterError, TargetNode, parse_node_arg};
 
 use crate::commands::App;
 use crate::commands::session::{NodeArgs, SessionArgs, parse_duration, random_suffix};
