@@ -716,7 +716,16 @@ async fn a_lost_connection_mid_run_is_reported_per_node_and_every_pod_is_deleted
         stderr.contains("could not run (connection lost)"),
         "{stderr}"
     );
-    assert!(!stdout_of(&out).contains(": end"), "{}", stdout_of(&out));
+    // A node whose pod was still starting rides the cut out (as one session
+    // does) and runs its command once the server answers again; only the
+    // commands under way are lost.
+    for line in stdout_of(&out).lines().filter(|l| l.ends_with(": end")) {
+        let node = line.trim_end_matches(": end");
+        assert!(
+            !stderr.contains(&format!("{node}: toolbox: lost the connection")),
+            "{node} ran on after its connection was lost: {stderr}"
+        );
+    }
     assert!(
         !stderr.contains("could not delete"),
         "deletion retried until the server answered: {stderr}"
