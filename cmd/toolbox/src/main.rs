@@ -22,7 +22,9 @@ use crate::exit::{AppError, ExitStatus};
 
 /// glibc's allocator gives each thread that allocates an arena of its own
 /// and rarely returns memory from them: a fan-out over 1,000 nodes peaked
-/// at twice the memory it needs (docs/benchmarks-notes.md).
+/// at twice the memory it needs (docs/benchmarks-notes.md). mimalloc is
+/// built without transparent huge pages, which would make every arena it
+/// commits resident in 2 MiB pieces and double a session's 15 MiB.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
