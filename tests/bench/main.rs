@@ -1329,6 +1329,9 @@ async fn fanout_section(
     });
     clear_namespace(&pods).await;
 
+    // toolbox on every subset first, then the baselines: a baseline leaves
+    // the cluster busier (thousands of kubectl requests and pods in etcd's
+    // history), and toolbox's runs should not pay for it.
     let mut rows = Vec::new();
     for size in &sizes {
         eprintln!(
@@ -1348,30 +1351,32 @@ async fn fanout_section(
         let script = toolbox_script(size);
         let requests = tokio::task::block_in_place(|| count_requests(&script, env, audit_log));
         pods_left = pods_left.max(toolbox_pods_left(&pods).await);
-        let baseline = if !size.all && size.nodes <= FANOUT_BASELINE_MAX {
-            let result = tokio::task::block_in_place(|| run_once(&baseline_script(size), env))
-                .map(|(seconds, _)| seconds);
-            match &result {
-                Ok(seconds) => eprintln!(
-                    "bench:   xargs -P {FANOUT_BASELINE_PARALLEL} kubectl {}",
-                    ms(*seconds)
-                ),
-                Err(e) => {
-                    eprintln!("bench:   xargs -P {FANOUT_BASELINE_PARALLEL} kubectl failed: {e}")
-                }
-            }
-            clear_namespace(&pods).await;
-            Some(result)
-        } else {
-            None
-        };
         rows.push(FanoutRow {
             size: size.clone(),
             toolbox,
             requests,
             pods_left,
-            baseline,
+            baseline: None,
         });
+    }
+    for row in &mut rows {
+        if row.size.all || row.size.nodes > FANOUT_BASELINE_MAX {
+            continue;
+        }
+        let result = tokio::task::block_in_place(|| run_once(&baseline_script(&row.size), env))
+            .map(|(seconds, _)| seconds);
+        match &result {
+            Ok(seconds) => eprintln!(
+                "bench:   xargs -P {FANOUT_BASELINE_PARALLEL} kubectl on {} nodes {}",
+                row.size.nodes,
+                ms(*seconds)
+            ),
+            Err(e) => {
+                eprintln!("bench:   xargs -P {FANOUT_BASELINE_PARALLEL} kubectl failed: {e}")
+            }
+        }
+        clear_namespace(&pods).await;
+        row.baseline = Some(result);
     }
     let _ = std::fs::remove_file(&per_node);
     fanout_text(&rows, rounds)
@@ -1421,7 +1426,7 @@ fn fanout_text(rows: &[FanoutRow], rounds: usize) -> String {
     );
     let _ = writeln!(
         out,
-        "The baseline is what one does without toolbox: `kubectl get nodes -o name -l SELECTOR | xargs -P {FANOUT_BASELINE_PARALLEL} -I{{}} node-shell.sh {{}}`, where node-shell.sh does kubectl-node-shell's steps for its node: `kubectl run` with `--overrides` of its privileged pod, which sleeps; `kubectl wait --for=condition=Ready`; `kubectl exec` of `nsenter … -- true`; `kubectl delete --grace-period=0 --force --wait=false`. It runs once on each subset of up to {} nodes (after one unmeasured run of node-shell.sh on one node); on more it would take many minutes, so its time there is extrapolated linearly from the largest run. After each baseline run the namespace is emptied, untimed, so that the next run starts clean.\n",
+        "The baseline is what one does without toolbox: `kubectl get nodes -o name -l SELECTOR | xargs -P {FANOUT_BASELINE_PARALLEL} -I{{}} node-shell.sh {{}}`, where node-shell.sh does kubectl-node-shell's steps for its node: `kubectl run` with `--overrides` of its privileged pod, which sleeps; `kubectl wait --for=condition=Ready`; `kubectl exec` of `nsenter … -- true`; `kubectl delete --grace-period=0 --force --wait=false`. It runs once on each subset of up to {} nodes, after toolbox has run on every subset (after one unmeasured run of node-shell.sh on one node); on more it would take many minutes, so its time there is extrapolated linearly from the largest run. After each baseline run the namespace is emptied, untimed, so that the next run starts clean.\n",
         thousands(FANOUT_BASELINE_MAX)
     );
     out.push_str(&format!(
