@@ -854,3 +854,109 @@ async fn pod_security_refuses_the_run_once_with_one_error() {
     assert!(ns.toolbox_pods().await.is_empty());
     ns.finish().await;
 }
+
+#[tokio::test]
+async fn a_command_that_outlives_command_timeout_is_given_up() {
+    let mut ns = TestNs::new("fan-cmd-timeout").await;
+    nodes(&mut ns, 3).await;
+    let started = Instant::now();
+    let out = ns
+        .toolbox()
+        .args([
+            "node-shell",
+            "--all",
+            "-l",
+            &own_nodes(&ns),
+            "--command-timeout",
+            "2s",
+        ])
+        .args(["--", "sh", "-c", "echo begun; sleep 60"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        stdout_of(&out).matches(": begun\n").count(),
+        3,
+        "{}",
+        stdout_of(&out)
+    );
+    assert!(
+        stderr.contains(&format!(
+            "could not run (command timeout): {}-n[01-03]",
+            ns.name
+        )) && stderr.contains("--command-timeout 2s"),
+        "{stderr}"
+    );
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn nodes_of_another_os_are_skipped_unless_asked_for() {
+    let mut ns = TestNs::new("fan-os").await;
+    let linux = nodes(&mut ns, 2).await;
+    let windows = ns
+        .node(
+            "win",
+            NodeSpec {
+                windows: true,
+                ..Default::default()
+            },
+        )
+        .await;
+    let out = ns
+        .toolbox()
+        .args([
+            "node-shell",
+            "--all",
+            "-l",
+            &own_nodes(&ns),
+            "--",
+            "echo",
+            "hi",
+        ])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "skipped (OS windows): {windows}; --os any runs on every OS"
+        )),
+        "{stderr}"
+    );
+    for node in &linux {
+        assert!(stdout_of(&out).contains(&format!("{node}: hi")));
+    }
+
+    let out = ns
+        .toolbox()
+        .args([
+            "node-shell",
+            "--all",
+            "-l",
+            &own_nodes(&ns),
+            "--os",
+            "windows",
+            "-o",
+            "json",
+        ])
+        .args(["--", "echo", "hi"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let ran: Vec<&str> = doc["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["node"].as_str().unwrap())
+        .collect();
+    assert_eq!(ran, [windows.as_str()], "{}", stderr_of(&out));
+    assert_eq!(doc["summary"]["skipped"], 2);
+    ns.finish().await;
+}
