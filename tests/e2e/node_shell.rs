@@ -4,8 +4,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use harness::{
-    NodeSpec, TestNs, assert_image_pull_failure, core_rule as rule, random_suffix, send_signal,
-    standin_records_with, stderr_of, wait_with_timeout,
+    NodeSpec, TestNs, assert_image_pull_failure, assert_session_steps, core_rule as rule,
+    random_suffix, send_signal, standin_records_with, stderr_of, wait_with_timeout,
 };
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::ListParams;
@@ -635,5 +635,20 @@ async fn rejected_credentials_are_one_clear_line() {
         stderr_of(&out).trim(),
         "error: the API server of context \"expired\" rejected the credentials (401 Unauthorized): they may have expired; log in again and retry"
     );
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn verbose_shows_where_a_sessions_time_goes() {
+    let mut ns = TestNs::new("ns-steps").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let out = ns
+        .toolbox()
+        .args(["node-shell", &node, "-v", "--", "echo", "hi"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hi\n");
+    assert_session_steps(&stderr_of(&out));
     ns.finish().await;
 }

@@ -10,7 +10,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use harness::{RealNode, TestNs, random_suffix, real_node, stderr_of, stdout_of};
+use harness::{
+    RealNode, TestNs, assert_session_steps, random_suffix, real_node, stderr_of, stdout_of,
+};
 
 /// The namespaces a node shell may share with the node, as /proc/PID/ns names them.
 const NAMESPACES: [&str; 5] = ["mnt", "pid", "uts", "ipc", "net"];
@@ -139,6 +141,20 @@ async fn piped_stdin_reaches_a_command_on_the_real_node() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert_eq!(stdout_of(&out), input);
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn verbose_shows_where_a_sessions_time_goes_on_the_real_node() {
+    let node = real_node();
+    let ns = TestNs::new("real-steps").await;
+    let out = toolbox(&ns, node)
+        .args(["node-shell", &node.name, "-v", "--", "echo", "hi"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out), "hi\n");
+    assert_session_steps(&stderr_of(&out));
     ns.finish().await;
 }
 

@@ -877,3 +877,35 @@ pub fn kubectl_node_shell_overrides(
     }
     overrides.to_string()
 }
+
+/// Asserts that `-v` printed every step of a one-command session, in order
+/// of time: `step: WHAT at N ms` lines.
+pub fn assert_session_steps(stderr: &str) {
+    let steps: Vec<(&str, f64)> = stderr
+        .lines()
+        .filter_map(|line| line.split_once("step: ")?.1.rsplit_once(" at "))
+        .map(|(name, time)| {
+            let ms = time.trim_end_matches(" ms").parse().expect("milliseconds");
+            (name, ms)
+        })
+        .collect();
+    let names: Vec<&str> = steps.iter().map(|(name, _)| *name).collect();
+    assert_eq!(
+        names,
+        [
+            "connected",
+            "identity and node known",
+            "pod created",
+            "pod running",
+            "exec started",
+            "first output",
+            "command ended",
+            "pod deleted"
+        ],
+        "{stderr}"
+    );
+    assert!(
+        steps.windows(2).all(|pair| pair[0].1 <= pair[1].1),
+        "in order of time: {steps:?}"
+    );
+}

@@ -29,6 +29,7 @@ use crate::exit::{AppError, ExitStatus};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    toolbox_cluster::steps::start();
     // Answers a shell's completion request (COMPLETE=bash toolbox ...) and
     // exits, before any runtime or output starts.
     clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command).complete();

@@ -16,6 +16,7 @@ pub mod podsecurity;
 mod podwatch;
 pub mod review;
 pub mod signals;
+pub mod steps;
 pub mod terminal;
 
 pub use context::{ClusterContext, ConnectOptions, error_chain, load_kubeconfig};

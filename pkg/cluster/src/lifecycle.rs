@@ -312,6 +312,7 @@ impl ClusterContext {
         let mut signals = Signals::install()?;
         let api: Api<Pod> = Api::namespaced(self.client.clone(), &self.namespace);
         let created = self.create_pod(&api, &spec.pod, &spec.what).await?;
+        crate::steps::step("pod created");
         let name = created.metadata.name.clone().unwrap_or_default();
         let guard = PodGuard::new(api.clone(), self.config.clone(), name.clone());
         let left_pod = |reason: String| LeftPod {
@@ -348,6 +349,7 @@ impl ClusterContext {
                     .await
                     .err()
                     .map(left_pod);
+                crate::steps::step("pod deleted");
                 Ok(SessionOutcome {
                     pod: name.clone(),
                     exit_code,
@@ -410,10 +412,14 @@ impl ClusterContext {
     ) -> Result<i32> {
         self.wait_until_running(api, created, spec.start_timeout, progress)
             .await?;
+        crate::steps::step("pod running");
         progress.started();
         let name = created.metadata.name.as_deref().unwrap_or_default();
-        self.exec(api, name, &spec.container, &spec.command, spec.tty)
-            .await
+        let status = self
+            .exec(api, name, &spec.container, &spec.command, spec.tty)
+            .await;
+        crate::steps::step("command ended");
+        status
     }
 
     /// Watches the pod (never polls) until it runs, fails, or the timeout
@@ -630,6 +636,9 @@ impl ClusterContext {
                     )
                 }
             })?;
+        if local {
+            crate::steps::step("exec started");
+        }
         let status = attached.take_status();
         let _raw = if tty { Some(RawMode::enable()?) } else { None };
 
@@ -681,6 +690,9 @@ impl ClusterContext {
         }
 
         let (remote_stdout, remote_stderr) = (attached.stdout(), attached.stderr());
+        // A session on this process's own streams times its first output (-v).
+        let first_output = std::sync::Once::new();
+        let first_output = local.then_some(&first_output);
         let (mut local_stdout, mut local_stderr): (BoxedWriter<'_>, BoxedWriter<'_>) = match io {
             ExecIo::Local { .. } => (Box::new(tokio::io::stdout()), Box::new(tokio::io::stderr())),
             ExecIo::Captured { stdout, stderr } => (stdout, stderr),
@@ -688,12 +700,12 @@ impl ClusterContext {
         let copy_output = async {
             let copy_stdout = async {
                 if let Some(mut out) = remote_stdout {
-                    copy_flushing(&mut out, &mut local_stdout).await;
+                    copy_flushing(&mut out, &mut local_stdout, first_output).await;
                 }
             };
             let copy_stderr = async {
                 if let Some(mut err) = remote_stderr {
-                    copy_flushing(&mut err, &mut local_stderr).await;
+                    copy_flushing(&mut err, &mut local_stderr, first_output).await;
                 }
             };
             tokio::join!(copy_stdout, copy_stderr);
@@ -764,12 +776,16 @@ fn lost_reason(err: Option<&(dyn std::error::Error + 'static)>) -> String {
 async fn copy_flushing(
     from: &mut (impl tokio::io::AsyncRead + Unpin),
     to: &mut (impl tokio::io::AsyncWrite + Unpin),
+    first_output: Option<&std::sync::Once>,
 ) {
     let mut buf = vec![0u8; 16384];
     loop {
         match from.read(&mut buf).await {
             Ok(0) | Err(_) => return,
             Ok(n) => {
+                if let Some(first) = first_output {
+                    first.call_once(|| crate::steps::step("first output"));
+                }
                 if to.write_all(&buf[..n]).await.is_err() || to.flush().await.is_err() {
                     return;
                 }

@@ -96,10 +96,12 @@ pub async fn connect_to_node(
 ) -> Result<(ClusterContext, String, Node), AppError> {
     require_node_or_terminal(target)?;
     let cluster = app.connect().await?;
+    toolbox_cluster::steps::step("connected");
     let (user, node) = tokio::try_join!(
         async { cluster.identity().await.map_err(AppError::from) },
         resolve_node(&cluster, target),
     )?;
+    toolbox_cluster::steps::step("identity and node known");
     Ok((cluster, user, node))
 }
 
