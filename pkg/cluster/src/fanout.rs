@@ -205,7 +205,7 @@ impl ClusterContext {
             stop_reason,
             ..
         } = run;
-        deletions.finish().await;
+        deletions.stop();
         drop(watch);
         let left = tokio::select! {
             result = delete_run(&api, &selector) => result.err(),
@@ -647,10 +647,11 @@ impl BatchDeleter {
         let _ = self.sender.send((slot, pod));
     }
 
-    /// Deletes what is queued, then stops.
-    async fn finish(self) {
-        drop(self.sender);
-        let _ = self.task.await;
+    /// Stops at once: the run's own deletion, which follows, removes what
+    /// is still queued in one request, where draining the queue could cost
+    /// a timeout per batch against a server that does not answer.
+    fn stop(self) {
+        self.task.abort();
     }
 }
 
