@@ -20,6 +20,21 @@ fn own_nodes(ns: &TestNs) -> String {
     format!("toolbox.test/e2e-namespace={}", ns.name)
 }
 
+/// `toolbox node-shell --all -l <this test's nodes>`, for the test to add
+/// its flags and `-- COMMAND`.
+fn on_own_nodes(ns: &TestNs) -> assert_cmd::Command {
+    let mut cmd = ns.toolbox();
+    cmd.args(["node-shell", "--all", "-l", &own_nodes(ns)]);
+    cmd
+}
+
+/// [`on_own_nodes`] as a process the test can signal or read as it runs.
+fn own_nodes_process(ns: &TestNs) -> std::process::Command {
+    let mut cmd = ns.toolbox_process();
+    cmd.args(["node-shell", "--all", "-l", &own_nodes(ns)]);
+    cmd
+}
+
 /// Creates `count` Ready simulated nodes named `<ns>-nNN`.
 async fn nodes(ns: &mut TestNs, count: usize) -> Vec<String> {
     let mut names = Vec::new();
@@ -53,18 +68,8 @@ async fn each_line_comes_prefixed_whole_and_the_summary_lists_skipped_nodes() {
         .await;
     // Many lines from every node at once: none may be cut or mixed.
     let script = "i=0; while [ $i -lt 200 ]; do echo line-$i-abcdefghijklmnopqrstuvwxyz0123456789; i=$((i+1)); done; echo oops >&2";
-    let out = ns
-        .toolbox()
-        .args([
-            "node-shell",
-            "--all",
-            "-l",
-            &own_nodes(&ns),
-            "--",
-            "sh",
-            "-c",
-            script,
-        ])
+    let out = on_own_nodes(&ns)
+        .args(["--", "sh", "-c", script])
         .output()
         .unwrap();
     let stderr = stderr_of(&out);
@@ -118,17 +123,8 @@ async fn each_line_comes_prefixed_whole_and_the_summary_lists_skipped_nodes() {
     );
 
     // Asked for, the cordoned node runs too.
-    let out = ns
-        .toolbox()
-        .args([
-            "node-shell",
-            "--all",
-            "-l",
-            &own_nodes(&ns),
-            "--include-cordoned",
-            "--",
-            "true",
-        ])
+    let out = on_own_nodes(&ns)
+        .args(["--include-cordoned", "--", "true"])
         .output()
         .unwrap();
     assert!(
@@ -184,6 +180,26 @@ async fn gather_folds_identical_outputs_and_the_odd_node_stands_out() {
             real.name
         ),
         "the largest group first, each output once"
+    );
+
+    // Standard input is not passed on: each command, on the real node too,
+    // reads an empty one and goes on.
+    let out = ns
+        .toolbox()
+        .env("TOOLBOX_CONFIG", &real.settings)
+        .args(["node-shell", &set, &real.name, "--gather", "--"])
+        .args(["sh", "-c", "cat; echo read-nothing"])
+        .write_stdin("typed\n")
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        stdout_of(&out),
+        format!(
+            "{}read-nothing\n",
+            header(&format!("{set},{}", real.name), 7)
+        )
     );
     ns.finish().await;
 }
@@ -338,17 +354,8 @@ spec:
     }
 
     let started = Instant::now();
-    let out = ns
-        .toolbox()
-        .args([
-            "node-shell",
-            "--all",
-            "-l",
-            &own_nodes(&ns),
-            "--",
-            "echo",
-            "hi",
-        ])
+    let out = on_own_nodes(&ns)
+        .args(["--", "echo", "hi"])
         .output()
         .unwrap();
     let stderr = stderr_of(&out);
@@ -398,20 +405,8 @@ spec:
 async fn ctrl_c_mid_run_removes_every_pod_of_the_run() {
     let mut ns = TestNs::new("fan-interrupt").await;
     nodes(&mut ns, 8).await;
-    let mut child = ns
-        .toolbox_process()
-        .args([
-            "node-shell",
-            "--all",
-            "-l",
-            &own_nodes(&ns),
-            "--fanout",
-            "4",
-            "--",
-            "sh",
-            "-c",
-            "echo started; sleep 120",
-        ])
+    let mut child = own_nodes_process(&ns)
+        .args(["--fanout", "4", "--", "sh", "-c", "echo started; sleep 120"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -575,19 +570,8 @@ async fn a_terminal_shows_the_runs_progress() {
     use expectrl::{Eof, Expect, Session};
     let mut ns = TestNs::new("fan-progress").await;
     nodes(&mut ns, 4).await;
-    let mut cmd = ns.toolbox_process();
-    cmd.args([
-        "node-shell",
-        "--all",
-        "-l",
-        &own_nodes(&ns),
-        "--fanout",
-        "2",
-        "--",
-        "sh",
-        "-c",
-        "sleep 1; echo done-here",
-    ]);
+    let mut cmd = own_nodes_process(&ns);
+    cmd.args(["--fanout", "2", "--", "sh", "-c", "sleep 1; echo done-here"]);
     let (status, screen) = tokio::task::spawn_blocking(move || {
         let mut session = Session::spawn(cmd).expect("spawning toolbox on a pty");
         session.set_expect_timeout(Some(Duration::from_secs(60)));
@@ -616,20 +600,8 @@ async fn a_terminal_shows_the_runs_progress() {
 async fn a_killed_clients_pods_stop_at_their_ttl_and_cleanup_finds_them() {
     let mut ns = TestNs::new("fan-killed").await;
     nodes(&mut ns, 3).await;
-    let mut child = ns
-        .toolbox_process()
-        .args([
-            "node-shell",
-            "--all",
-            "-l",
-            &own_nodes(&ns),
-            "--ttl",
-            "10m",
-            "--",
-            "sh",
-            "-c",
-            "echo started; sleep 120",
-        ])
+    let mut child = own_nodes_process(&ns)
+        .args(["--ttl", "10m", "--", "sh", "-c", "echo started; sleep 120"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -781,19 +753,9 @@ async fn nodes_whose_pod_is_not_running_in_time_are_given_up_and_their_pods_dele
         "[annotations]\n\"toolbox.test/simulate\" = \"slow-start\"\n\"toolbox.test/start-delay\" = \"60s\"\n",
     );
     let started = Instant::now();
-    let out = ns
-        .toolbox()
+    let out = on_own_nodes(&ns)
         .args(["--config", settings.to_str().unwrap()])
-        .args([
-            "node-shell",
-            "--all",
-            "-l",
-            &own_nodes(&ns),
-            "--timeout",
-            "2s",
-            "--",
-            "true",
-        ])
+        .args(["--timeout", "2s", "--", "true"])
         .output()
         .unwrap();
     let stderr = stderr_of(&out);
@@ -818,18 +780,8 @@ async fn pod_security_refuses_the_run_once_with_one_error() {
     let mut ns = TestNs::with_pod_security("fan-psa", "baseline").await;
     nodes(&mut ns, 5).await;
     let started = Instant::now();
-    let out = ns
-        .toolbox()
-        .args([
-            "node-shell",
-            "--all",
-            "-l",
-            &own_nodes(&ns),
-            "--fanout",
-            "1",
-            "--",
-            "true",
-        ])
+    let out = on_own_nodes(&ns)
+        .args(["--fanout", "1", "--", "true"])
         .output()
         .unwrap();
     let stderr = stderr_of(&out);
@@ -860,16 +812,8 @@ async fn a_command_that_outlives_command_timeout_is_given_up() {
     let mut ns = TestNs::new("fan-cmd-timeout").await;
     nodes(&mut ns, 3).await;
     let started = Instant::now();
-    let out = ns
-        .toolbox()
-        .args([
-            "node-shell",
-            "--all",
-            "-l",
-            &own_nodes(&ns),
-            "--command-timeout",
-            "2s",
-        ])
+    let out = on_own_nodes(&ns)
+        .args(["--command-timeout", "2s"])
         .args(["--", "sh", "-c", "echo begun; sleep 60"])
         .output()
         .unwrap();
@@ -909,17 +853,8 @@ async fn nodes_of_another_os_are_skipped_unless_asked_for() {
             },
         )
         .await;
-    let out = ns
-        .toolbox()
-        .args([
-            "node-shell",
-            "--all",
-            "-l",
-            &own_nodes(&ns),
-            "--",
-            "echo",
-            "hi",
-        ])
+    let out = on_own_nodes(&ns)
+        .args(["--", "echo", "hi"])
         .output()
         .unwrap();
     let stderr = stderr_of(&out);
@@ -934,18 +869,8 @@ async fn nodes_of_another_os_are_skipped_unless_asked_for() {
         assert!(stdout_of(&out).contains(&format!("{node}: hi")));
     }
 
-    let out = ns
-        .toolbox()
-        .args([
-            "node-shell",
-            "--all",
-            "-l",
-            &own_nodes(&ns),
-            "--os",
-            "windows",
-            "-o",
-            "json",
-        ])
+    let out = on_own_nodes(&ns)
+        .args(["--os", "windows", "-o", "json"])
         .args(["--", "echo", "hi"])
         .output()
         .unwrap();
@@ -958,5 +883,38 @@ async fn nodes_of_another_os_are_skipped_unless_asked_for() {
         .collect();
     assert_eq!(ran, [windows.as_str()], "{}", stderr_of(&out));
     assert_eq!(doc["summary"]["skipped"], 2);
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn an_image_the_real_node_lacks_fails_there_alone() {
+    let mut ns = TestNs::new("fan-real-image").await;
+    let simulated = nodes(&mut ns, 1).await;
+    let real = real_node();
+    // The real kubelet refuses to start it: the image is not on the node and
+    // may not be pulled. A simulated node runs no image at all.
+    let out = ns
+        .toolbox()
+        .env("TOOLBOX_CONFIG", &real.settings)
+        .args(["node-shell", &simulated[0], &real.name])
+        .args([
+            "--image",
+            "localhost/toolbox/missing:1",
+            "--image-pull-policy",
+            "Never",
+        ])
+        .args(["--", "echo", "hi"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert_eq!(stdout_of(&out), format!("{}: hi\n", simulated[0]));
+    assert!(
+        stderr.contains(&format!(
+            "could not run (ErrImageNeverPull): {}: pod toolbox-shell-",
+            real.name
+        )) && stderr.contains("--image-pull-policy IfNotPresent"),
+        "the kubelet's reason and the way out: {stderr}"
+    );
     ns.finish().await;
 }

@@ -148,6 +148,11 @@ mod tests {
         assert_eq!(sigterm.exit_code(), 143);
         assert!(sigterm.is_interruption());
         assert_eq!(ExitCode::from(ExitStatus::Remote(7)), ExitCode::from(7));
+        assert_eq!(
+            ExitCode::from(ExitStatus::CommandsFailed),
+            ExitCode::from(5)
+        );
+        assert_eq!(ExitCode::from(ExitStatus::NodesNotRun), ExitCode::from(6));
         let lost = AppError::from(ClusterError::ConnectionLost {
             namespace: "ns".into(),
             pod: "p".into(),

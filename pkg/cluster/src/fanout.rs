@@ -20,7 +20,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::context::ClusterContext;
 use crate::error::{ClusterError, Result};
-use crate::lifecycle::{DELETE_TOTAL_TIMEOUT, DeleteFailure, ExecIo, Silent, delete_with_retries};
+use crate::lifecycle::{
+    DELETE_TOTAL_TIMEOUT, DeleteFailure, ExecIo, Silent, delete_from_drop, delete_with_retries,
+};
 use crate::nodes::{TargetNode, closest};
 use crate::podwatch::{PodSelection, PodWatch};
 use crate::signals::{Signal, Signals};
@@ -56,6 +58,11 @@ pub enum OutputStream {
     Stderr,
 }
 
+/// The reason of a node the run never started, having stopped first.
+const NOT_STARTED: &str = "not started";
+/// The reason of a node whose command the run stopped while it ran.
+const INTERRUPTED: &str = "interrupted";
+
 /// How one node's part of a run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NodeOutcome {
@@ -65,6 +72,14 @@ pub enum NodeOutcome {
     /// to group nodes by ("ImagePullBackOff", "start timeout"), and the
     /// whole message.
     NotRun { reason: String, message: String },
+}
+
+impl NodeOutcome {
+    /// The run stopped (a signal, or an error that concerns every node)
+    /// before or while this node ran: nothing about the node itself.
+    pub fn stopped_by_run(&self) -> bool {
+        matches!(self, NodeOutcome::NotRun { reason, .. } if reason == NOT_STARTED || reason == INTERRUPTED)
+    }
 }
 
 /// Receives a run's events as they happen. Calls come from one task, one
@@ -199,35 +214,25 @@ impl ClusterContext {
                 }
             }
         }
-        let Run {
-            deletions,
-            aborted,
-            stop_reason,
-            ..
-        } = run;
-        deletions.stop();
+        run.deletions.stop();
+        let outcomes = outcomes
+            .into_iter()
+            .map(|outcome| outcome.unwrap_or_else(|| run.stopped()))
+            .collect();
+        let aborted = run
+            .aborted
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
         drop(watch);
         let left = tokio::select! {
             result = delete_run(&api, &selector) => result.err(),
             signal = signals.recv() => Some(DeleteFailure::Unreachable(format!("deletion given up on {signal}"))),
         };
         guard.disarm();
-        let stopped = stop_reason
-            .into_inner()
-            .unwrap_or_else(PoisonError::into_inner)
-            .unwrap_or_else(|| "the run stopped".into());
         Ok(FanoutReport {
-            outcomes: outcomes
-                .into_iter()
-                .map(|outcome| {
-                    outcome.unwrap_or_else(|| NodeOutcome::NotRun {
-                        reason: "not started".into(),
-                        message: stopped.clone(),
-                    })
-                })
-                .collect(),
+            outcomes,
             interrupted,
-            aborted: aborted.into_inner().unwrap_or_else(PoisonError::into_inner),
+            aborted,
             left: left.map(|failure| LeftRun {
                 namespace: self.namespace.clone(),
                 run_id: spec.run_id.clone(),
@@ -360,7 +365,7 @@ impl Run<'_> {
             .clone()
             .unwrap_or_else(|| "the run stopped".into());
         NodeOutcome::NotRun {
-            reason: "not started".into(),
+            reason: NOT_STARTED.into(),
             message: reason,
         }
     }
@@ -477,7 +482,7 @@ impl Run<'_> {
         let limit = self.spec.command_timeout.unwrap_or(Duration::MAX);
         tokio::select! {
             () = self.stop.cancelled() => NodeOutcome::NotRun {
-                reason: "interrupted".into(),
+                reason: INTERRUPTED.into(),
                 message: "the run stopped while the command ran".into(),
             },
             ran = tokio::time::timeout(limit, exec) => match ran {
@@ -487,20 +492,11 @@ impl Run<'_> {
                     reason: "command timeout".into(),
                     message: format!(
                         "the command ran longer than --command-timeout {}",
-                        humanize(limit)
+                        humantime::format_duration(limit)
                     ),
                 },
             },
         }
-    }
-}
-
-fn humanize(duration: Duration) -> String {
-    let seconds = duration.as_secs();
-    match seconds {
-        s if s % 3600 == 0 => format!("{}h", s / 3600),
-        s if s % 60 == 0 => format!("{}m", s / 60),
-        s => format!("{s}s"),
     }
 }
 
@@ -533,7 +529,7 @@ fn not_run(err: &ClusterError) -> NodeOutcome {
         ClusterError::Unreachable { .. } => "API server unreachable".into(),
         ClusterError::ExecFailed { .. } => "exec failed".into(),
         ClusterError::WatchFailed { .. } => "watch lost".into(),
-        ClusterError::Interrupted { .. } => "interrupted".into(),
+        ClusterError::Interrupted { .. } => INTERRUPTED.into(),
         _ => "API error".into(),
     };
     NodeOutcome::NotRun {
@@ -650,7 +646,7 @@ impl BatchDeleter {
     /// Stops at once: the run's own deletion, which follows, removes what
     /// is still queued in one request, where draining the queue could cost
     /// a timeout per batch against a server that does not answer.
-    fn stop(self) {
+    fn stop(&self) {
         self.task.abort();
     }
 }
@@ -755,26 +751,12 @@ impl RunGuard {
 
 impl Drop for RunGuard {
     fn drop(&mut self) {
-        if !self.armed {
-            return;
+        if self.armed {
+            let selector = self.selector.clone();
+            delete_from_drop(&self.api, &self.config, move |api| async move {
+                let _ = delete_run(&api, &selector).await;
+            });
         }
-        // As PodGuard does: Drop cannot await, and the runtime may be
-        // shutting down, so a thread with a client of its own deletes.
-        let (config, selector) = (self.config.clone(), self.selector.clone());
-        let namespace = self.api.namespace().map(str::to_string).unwrap_or_default();
-        let worker = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            runtime.block_on(async {
-                let client = kube::Client::try_from(config).ok()?;
-                delete_run(&Api::namespaced(client, &namespace), &selector)
-                    .await
-                    .ok()
-            })
-        });
-        let _ = worker.join();
     }
 }
 

@@ -275,27 +275,41 @@ pub(crate) fn innermost_cause(err: &(dyn std::error::Error + 'static)) -> String
 
 impl Drop for PodGuard {
     fn drop(&mut self) {
-        if !self.armed {
-            return;
+        if self.armed {
+            let name = self.name.clone();
+            delete_from_drop(&self.api, &self.config, move |api| async move {
+                let _ = delete_pod(&api, &name).await;
+            });
         }
-        // Drop cannot await, and the runtime that owns the client may be
-        // shutting down, so a thread of its own with a fresh client deletes.
-        let (config, name) = (self.config.clone(), self.name.clone());
-        let namespace = self.api.namespace().map(str::to_string).unwrap_or_default();
-        let worker = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            runtime.block_on(async {
-                let client = kube::Client::try_from(config).ok()?;
-                delete_pod(&Api::namespaced(client, &namespace), &name)
-                    .await
-                    .ok()
-            })
-        });
-        let _ = worker.join();
     }
+}
+
+/// Runs `delete` with a fresh client for `api`'s namespace, on a thread and
+/// runtime of its own, and waits for it: a guard's Drop cannot await, and
+/// the runtime that owns the session's client may be shutting down.
+pub(crate) fn delete_from_drop<Fut>(
+    api: &Api<Pod>,
+    config: &kube::Config,
+    delete: impl FnOnce(Api<Pod>) -> Fut + Send + 'static,
+) where
+    Fut: std::future::Future<Output = ()>,
+{
+    let config = config.clone();
+    let namespace = api.namespace().map(str::to_string).unwrap_or_default();
+    let worker = std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        runtime.block_on(async {
+            if let Ok(client) = kube::Client::try_from(config) {
+                delete(Api::namespaced(client, &namespace)).await;
+            }
+        });
+    });
+    let _ = worker.join();
 }
 
 impl ClusterContext {
@@ -434,9 +448,6 @@ impl ClusterContext {
     ) -> Result<()> {
         let deadline = Instant::now() + timeout;
         let name = created.metadata.name.clone().unwrap_or_default();
-        if let Some(decided) = self.decided(&name, created).await {
-            return decided;
-        }
         let watch = PodWatch::default();
         let updates = watch.subscribe(&name);
         let from = created.metadata.resource_version.as_deref().unwrap_or("0");
@@ -460,15 +471,6 @@ impl ClusterContext {
             created, updates, &watch, deadline, timeout, progress, events,
         )
         .await
-    }
-
-    /// The end of the wait when `pod` alone decides it: running, or failed.
-    async fn decided(&self, name: &str, pod: &Pod) -> Option<Result<()>> {
-        match assess(pod) {
-            Assessment::Running => Some(Ok(())),
-            Assessment::Failed(f) => Some(Err(self.start_failure(name, f).await)),
-            Assessment::Waiting(_) => None,
-        }
     }
 
     /// Follows one pod's updates from a [`PodWatch`] until it runs, fails,
@@ -496,6 +498,7 @@ impl ClusterContext {
             Assessment::Waiting(s) => state = merge_state(state, s),
         }
         progress.waiting(&state);
+        let mut watch_gone = false;
         loop {
             tokio::select! {
                 _ = tokio::time::sleep_until(deadline) => {
@@ -518,10 +521,10 @@ impl ClusterContext {
                     // Events are only for the spinner: not worth a retry.
                     Ok(None) | Err(_) => events = futures::stream::pending().boxed(),
                 },
-                changed = updates.changed() => {
+                changed = updates.changed(), if !watch_gone => {
                     if changed.is_err() {
                         // The watch is gone: only the deadline is left.
-                        updates = tokio::sync::watch::channel(PodUpdate::Unseen).1;
+                        watch_gone = true;
                         continue;
                     }
                     let update = updates.borrow_and_update().clone();

@@ -49,15 +49,6 @@ impl PodSelection {
             PodSelection::Labelled(selector) => params.labels(selector),
         }
     }
-
-    fn list_params(&self) -> ListParams {
-        match self {
-            PodSelection::Named(name) => {
-                ListParams::default().fields(&format!("metadata.name={name}"))
-            }
-            PodSelection::Labelled(selector) => ListParams::default().labels(selector),
-        }
-    }
 }
 
 #[derive(Default)]
@@ -264,17 +255,32 @@ async fn follow(
     }
 }
 
-/// Lists the followed pods, tells each subscriber its pod's state, and
-/// returns the list's resourceVersion to watch from.
+/// Reads the followed pods again, tells each subscriber its pod's state, and
+/// returns the resourceVersion to watch from. One pod is read with `get`,
+/// so that a session needs no `list` permission; a run's pods with one list.
 async fn relist(api: &Api<Pod>, selection: &PodSelection, shared: &Shared) -> Option<String> {
-    match api.list(&selection.list_params()).await {
-        Ok(list) => {
+    let read = match selection {
+        PodSelection::Named(name) => match api.get_opt(name).await {
+            Ok(Some(pod)) => Ok((pod.metadata.resource_version.clone(), vec![pod])),
+            Ok(None) => {
+                shared.dispatch(name, PodUpdate::Deleted);
+                return None;
+            }
+            Err(err) => Err(err),
+        },
+        PodSelection::Labelled(selector) => api
+            .list(&ListParams::default().labels(selector))
+            .await
+            .map(|list| (list.metadata.resource_version, list.items)),
+    };
+    match read {
+        Ok((version, pods)) => {
             shared.set_unreachable(None);
-            for pod in list.items {
+            for pod in pods {
                 let name = pod.metadata.name.clone().unwrap_or_default();
                 shared.dispatch(&name, PodUpdate::Changed(Arc::new(pod)));
             }
-            list.metadata.resource_version
+            version
         }
         Err(err) => {
             shared.set_unreachable(Some(innermost_cause(&err)));

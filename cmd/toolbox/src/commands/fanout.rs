@@ -4,11 +4,11 @@
 //! pkg/cluster's `run_fanout`.
 
 use std::collections::HashMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use serde::Serialize;
 use toolbox_cluster::fanout::{
     FanoutEvents, FanoutReport, FanoutSpec, NodeOutcome, NodeSession, OutputStream, TargetFilter,
@@ -17,7 +17,9 @@ use toolbox_cluster::nodeset::{self, fold};
 use toolbox_cluster::{ClusterContext, ClusterError, TargetNode, parse_node_arg};
 
 use crate::commands::App;
-use crate::commands::session::{NodeArgs, SessionArgs, parse_duration, random_suffix};
+use crate::commands::session::{
+    NodeArgs, SessionArgs, parse_duration, random_suffix, terminal_spinner,
+};
 use crate::complete;
 use crate::exit::{AppError, ExitStatus, usage};
 use clap_complete::engine::ArgValueCompleter;
@@ -144,8 +146,9 @@ pub struct RunInputs<'a> {
     pub what: String,
 }
 
-/// Checks what can be checked before any request.
-pub fn check(inputs: &RunInputs<'_>) -> Result<(), AppError> {
+/// Checks what can be checked before any request, and returns the nodes
+/// named (none for `--all`).
+fn check(inputs: &RunInputs<'_>) -> Result<Vec<String>, AppError> {
     if inputs.command.is_empty() {
         return Err(usage(
             "a command is required on several nodes (there is no shell on many nodes at once): add -- COMMAND",
@@ -161,8 +164,7 @@ pub fn check(inputs: &RunInputs<'_>) -> Result<(), AppError> {
             "no nodes given: name them (NODE NODE..., or a node set such as node-[01-20]), or pass --all (with -l SELECTOR for some)",
         ));
     }
-    inputs.target.node_names()?;
-    Ok(())
+    inputs.target.node_names()
 }
 
 /// Runs the command on every targeted node and prints it all.
@@ -173,9 +175,8 @@ pub async fn run(
     inputs: RunInputs<'_>,
     session_for: impl Fn(&ClusterContext, &TargetNode, &str) -> Result<NodeSession, AppError> + Sync,
 ) -> Result<ExitStatus, AppError> {
-    check(&inputs)?;
+    let names = check(&inputs)?;
     let target = inputs.target;
-    let names = target.node_names()?;
     let filter = TargetFilter {
         include_not_ready: target.fanout.include_not_ready,
         include_cordoned: target.fanout.include_cordoned,
@@ -227,37 +228,28 @@ pub async fn run(
 }
 
 fn nothing_to_run_on(target: &TargetArgs, skipped: &[(String, String)]) -> AppError {
-    let selection = match &target.selector {
-        Some(selector) => format!("no node matches -l {selector}"),
-        None => "no node to run on".to_string(),
-    };
-    if skipped.is_empty() {
-        return ClusterError::NoNodes { what: selection }.into();
-    }
-    ClusterError::NoNodes {
-        what: format!(
-            "{}: every one is skipped ({})",
-            if target.selector.is_some() {
-                format!(
-                    "all {} nodes matching -l {}",
-                    skipped.len(),
-                    target.selector.as_deref().unwrap_or_default()
-                )
-            } else {
-                format!("all {} nodes", skipped.len())
-            },
-            skipped_groups(skipped)
+    let what = match (&target.selector, skipped.is_empty()) {
+        (Some(selector), true) => format!("no node matches -l {selector}"),
+        (None, true) => "no node to run on".to_string(),
+        (selector, false) => {
+            let reasons: Vec<String> = skipped_groups(skipped)
                 .iter()
-                .map(|(reason, nodes)| format!(
-                    "{reason}: {}; {}",
-                    fold(nodes),
-                    include_hint(reason)
-                ))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
-    }
-    .into()
+                .map(|(reason, nodes)| {
+                    format!("{reason}: {}; {}", fold(nodes), include_hint(reason))
+                })
+                .collect();
+            format!(
+                "all {} nodes{} are skipped ({})",
+                skipped.len(),
+                selector
+                    .as_ref()
+                    .map(|s| format!(" matching -l {s}"))
+                    .unwrap_or_default(),
+                reasons.join("; ")
+            )
+        }
+    };
+    ClusterError::NoNodes { what }.into()
 }
 
 /// The flag that runs on nodes skipped for `reason`.
@@ -269,12 +261,22 @@ fn include_hint(reason: &str) -> &'static str {
     }
 }
 
+/// Skipped nodes by reason.
 fn skipped_groups(skipped: &[(String, String)]) -> Vec<(String, Vec<String>)> {
-    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
-    for (node, reason) in skipped {
-        match groups.iter_mut().find(|(r, _)| r == reason) {
-            Some((_, nodes)) => nodes.push(node.clone()),
-            None => groups.push((reason.clone(), vec![node.clone()])),
+    grouped(
+        skipped
+            .iter()
+            .map(|(node, reason)| (reason.clone(), node.clone())),
+    )
+}
+
+/// Values grouped by key, in the order each key first appears.
+fn grouped<K: PartialEq, V>(items: impl IntoIterator<Item = (K, V)>) -> Vec<(K, Vec<V>)> {
+    let mut groups: Vec<(K, Vec<V>)> = Vec::new();
+    for (key, value) in items {
+        match groups.iter_mut().find(|(known, _)| *known == key) {
+            Some((_, values)) => values.push(value),
+            None => groups.push((key, vec![value])),
         }
     }
     groups
@@ -373,15 +375,7 @@ struct Counts {
 
 impl Printer {
     fn new(mode: Mode, total: usize) -> Printer {
-        let progress = std::io::stderr().is_terminal().then(|| {
-            let bar = ProgressBar::new_spinner();
-            bar.set_style(
-                ProgressStyle::with_template("{spinner} {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            );
-            bar.enable_steady_tick(Duration::from_millis(100));
-            bar
-        });
+        let progress = terminal_spinner();
         let printer = Printer {
             mode,
             progress,
@@ -489,8 +483,7 @@ impl FanoutEvents for Printer {
         match (&self.mode, outcome) {
             // Nodes a stopped run never got to, or stopped, are for the
             // summary alone: one line each would bury the reason.
-            (Mode::Stream, NodeOutcome::NotRun { reason, .. })
-                if reason == "not started" || reason == "interrupted" => {}
+            (Mode::Stream, stopped) if stopped.stopped_by_run() => {}
             (Mode::Stream, NodeOutcome::NotRun { message, .. }) => {
                 self.write(
                     OutputStream::Stderr,
@@ -646,25 +639,21 @@ struct Group {
 impl Summary {
     fn new(nodes: &[String], outcomes: &[NodeOutcome], skipped: &[(String, String)]) -> Summary {
         let mut succeeded = Vec::new();
-        let mut failed: Vec<(i32, Vec<String>)> = Vec::new();
-        let mut not_run: Vec<(String, String, Vec<String>)> = Vec::new();
+        let mut failed = Vec::new();
+        let mut not_run = Vec::new();
         for (node, outcome) in nodes.iter().zip(outcomes) {
             match outcome {
                 NodeOutcome::Exited(0) => succeeded.push(node.clone()),
-                NodeOutcome::Exited(code) => match failed.iter_mut().find(|(c, _)| c == code) {
-                    Some((_, nodes)) => nodes.push(node.clone()),
-                    None => failed.push((*code, vec![node.clone()])),
-                },
+                NodeOutcome::Exited(code) => failed.push((*code, node.clone())),
                 NodeOutcome::NotRun { reason, message } => {
-                    match not_run.iter_mut().find(|(r, _, _)| r == reason) {
-                        Some((_, _, nodes)) => nodes.push(node.clone()),
-                        None => not_run.push((reason.clone(), message.clone(), vec![node.clone()])),
-                    }
+                    not_run.push((reason.clone(), (node.clone(), message.clone())))
                 }
             }
         }
+        let mut failed = grouped(failed);
         failed.sort_by_key(|(_, nodes)| std::cmp::Reverse(nodes.len()));
-        not_run.sort_by_key(|(_, _, nodes)| std::cmp::Reverse(nodes.len()));
+        let mut not_run = grouped(not_run);
+        not_run.sort_by_key(|(_, members)| std::cmp::Reverse(members.len()));
         let group = |outcome, nodes: &[String]| Group {
             outcome,
             exit_code: None,
@@ -683,11 +672,13 @@ impl Summary {
                 ..group("failed", nodes)
             });
         }
-        for (reason, message, nodes) in &not_run {
+        for (reason, members) in &not_run {
+            let nodes: Vec<String> = members.iter().map(|(node, _)| node.clone()).collect();
             groups.push(Group {
                 reason: Some(reason.clone()),
-                message: Some(message.clone()),
-                ..group("notRun", nodes)
+                // The first node's message stands for the group's.
+                message: members.first().map(|(_, message)| message.clone()),
+                ..group("notRun", &nodes)
             });
         }
         for (reason, nodes) in skipped_groups(skipped) {
@@ -700,7 +691,7 @@ impl Summary {
             nodes: nodes.len(),
             succeeded: succeeded.len(),
             failed: failed.iter().map(|(_, n)| n.len()).sum(),
-            not_run: not_run.iter().map(|(_, _, n)| n.len()).sum(),
+            not_run: not_run.iter().map(|(_, n)| n.len()).sum(),
             skipped: skipped.len(),
             groups,
         }
@@ -786,6 +777,28 @@ mod tests {
         assert_eq!(failed_only.exit_status(), ExitStatus::CommandsFailed);
         let all_good = Summary::new(&nodes[..2], &outcomes[..2], &skipped);
         assert_eq!(all_good.exit_status(), ExitStatus::Success);
+    }
+
+    #[test]
+    fn nothing_to_run_on_says_why_and_how_to_include_the_skipped() {
+        let target = TargetArgs {
+            selector: Some("pool=gpu".into()),
+            all: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            nothing_to_run_on(&target, &[]).to_string(),
+            "no node matches -l pool=gpu"
+        );
+        let skipped = vec![
+            ("gpu-01".to_string(), "NotReady".to_string()),
+            ("gpu-02".to_string(), "NotReady".to_string()),
+            ("gpu-03".to_string(), "cordoned".to_string()),
+        ];
+        assert_eq!(
+            nothing_to_run_on(&target, &skipped).to_string(),
+            "all 3 nodes matching -l pool=gpu are skipped (NotReady: gpu-[01-02]; --include-not-ready runs on them; cordoned: gpu-03; --include-cordoned runs on them)"
+        );
     }
 
     #[test]

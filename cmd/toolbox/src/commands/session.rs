@@ -275,6 +275,20 @@ pub async fn run(
     })
 }
 
+/// A spinner with a message on stderr, only when stderr is a terminal:
+/// progress is for a person watching.
+pub fn terminal_spinner() -> Option<ProgressBar> {
+    std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(100));
+        bar
+    })
+}
+
 /// A spinner on stderr while the pod starts, only when stderr is a terminal.
 struct Spinner {
     bar: Option<ProgressBar>,
@@ -283,16 +297,10 @@ struct Spinner {
 
 impl Spinner {
     fn new(prefix: String) -> Spinner {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = ProgressBar::new_spinner();
-            bar.set_style(
-                ProgressStyle::with_template("{spinner} {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            );
-            bar.enable_steady_tick(Duration::from_millis(100));
+        let bar = terminal_spinner();
+        if let Some(bar) = &bar {
             bar.set_message(prefix.clone());
-            bar
-        });
+        }
         Spinner { bar, prefix }
     }
 
