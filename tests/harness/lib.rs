@@ -896,7 +896,7 @@ pub fn assert_session_steps(stderr: &str) {
             "connected",
             "identity and node known",
             "pod created",
-            "pod running",
+            "container started",
             "exec started",
             "first output",
             "command ended",

@@ -6,7 +6,10 @@ use std::time::Duration;
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{Event, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Status as ExecStatus;
-use kube::api::{Api, AttachParams, DeleteParams, ListParams, PostParams, WatchEvent, WatchParams};
+use kube::api::{
+    Api, AttachParams, AttachedProcess, DeleteParams, ListParams, PostParams, WatchEvent,
+    WatchParams,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
@@ -417,6 +420,13 @@ impl ClusterContext {
             })
     }
 
+    /// Waits for the pod to start and runs the command in it. The exec
+    /// does not wait for the kubelet to report Running: once the kubelet
+    /// says the pod's sandbox is up, the exec is tried every
+    /// [`EARLY_EXEC_INTERVAL`], and the first one the container takes is the
+    /// session. A try the container refuses because it has not started yet
+    /// fails at once and runs nothing; any other failure, and every start
+    /// failure the watch reports, ends the session as before.
     async fn wait_then_exec(
         &self,
         api: &Api<Pod>,
@@ -424,14 +434,67 @@ impl ClusterContext {
         spec: &SessionSpec,
         progress: &dyn Progress,
     ) -> Result<i32> {
-        self.wait_until_running(api, created, spec.start_timeout, progress)
-            .await?;
-        crate::steps::step("pod running");
-        progress.started();
         let name = created.metadata.name.as_deref().unwrap_or_default();
-        let status = self
-            .exec(api, name, &spec.container, &spec.command, spec.tty)
-            .await;
+        let deadline = Instant::now() + spec.start_timeout;
+        let (watch, updates, events) = self.watch_start(api, created, progress).await?;
+        let mut sandbox = updates.clone();
+        let started = self.wait_for_start(
+            created,
+            updates,
+            &watch,
+            deadline,
+            spec.start_timeout,
+            progress,
+            events,
+        );
+        tokio::pin!(started);
+        let io = ExecIo::Local { tty: spec.tty };
+        let mut running = false;
+        let mut early_tries = 0;
+        let attached = loop {
+            if !running {
+                tokio::select! {
+                    result = &mut started => {
+                        result?;
+                        running = true;
+                        crate::steps::step("container started");
+                    }
+                    () = early_exec_due(&mut sandbox, early_tries) => {}
+                }
+            }
+            match self
+                .open_exec(api, name, &spec.container, &spec.command, &io)
+                .await
+            {
+                Ok(attached) => {
+                    if !running {
+                        crate::steps::step("container started");
+                        tracing::debug!(
+                            failed_tries = early_tries,
+                            "the exec was taken before the kubelet reported Running"
+                        );
+                    }
+                    break attached;
+                }
+                Err(err) if !running && container_not_started(&err) => {
+                    early_tries += 1;
+                    tracing::debug!(try_number = early_tries, error = %err, "the container has not started yet");
+                }
+                // Anything else before Running is judged after Running, by
+                // the exec every session makes then, except a refusal of
+                // the exec itself, which the wait would not change.
+                Err(err)
+                    if !running
+                        && !api_status(&err).is_some_and(|s| matches!(s.code, 401 | 403)) =>
+                {
+                    tracing::debug!(error = %err, "early exec failed; waiting for Running");
+                    early_tries = EARLY_EXEC_TRIES;
+                }
+                Err(err) => return Err(self.exec_error(name, err)),
+            }
+        };
+        progress.started();
+        let status = self.relay_exec(name, attached, io).await;
         crate::steps::step("command ended");
         status
     }
@@ -447,6 +510,25 @@ impl ClusterContext {
         progress: &dyn Progress,
     ) -> Result<()> {
         let deadline = Instant::now() + timeout;
+        let (watch, updates, events) = self.watch_start(api, created, progress).await?;
+        self.wait_for_start(
+            created, updates, &watch, deadline, timeout, progress, events,
+        )
+        .await
+    }
+
+    /// Opens the watch of one starting pod, from the version its creation
+    /// returned, and one of its Events when a spinner will show them.
+    async fn watch_start(
+        &self,
+        api: &Api<Pod>,
+        created: &Pod,
+        progress: &dyn Progress,
+    ) -> Result<(
+        PodWatch,
+        tokio::sync::watch::Receiver<PodUpdate>,
+        futures::stream::BoxStream<'static, kube::Result<WatchEvent<Event>>>,
+    )> {
         let name = created.metadata.name.clone().unwrap_or_default();
         let watch = PodWatch::default();
         let updates = watch.subscribe(&name);
@@ -467,10 +549,7 @@ impl ClusterContext {
         } else {
             futures::stream::pending().boxed()
         };
-        self.wait_for_start(
-            created, updates, &watch, deadline, timeout, progress, events,
-        )
-        .await
+        Ok((watch, updates, events))
     }
 
     /// Follows one pod's updates from a [`PodWatch`] until it runs, fails,
@@ -608,7 +687,23 @@ impl ClusterContext {
         command: &[String],
         io: ExecIo<'_>,
     ) -> Result<i32> {
-        let (tty, local) = match &io {
+        let attached = self
+            .open_exec(api, pod, container, command, &io)
+            .await
+            .map_err(|err| self.exec_error(pod, err))?;
+        self.relay_exec(pod, attached, io).await
+    }
+
+    /// Asks for the exec stream: the request that starts the command.
+    async fn open_exec(
+        &self,
+        api: &Api<Pod>,
+        pod: &str,
+        container: &str,
+        command: &[String],
+        io: &ExecIo<'_>,
+    ) -> kube::Result<AttachedProcess> {
+        let (tty, local) = match io {
             ExecIo::Local { tty } => (*tty, true),
             ExecIo::Captured { .. } => (false, false),
         };
@@ -618,27 +713,38 @@ impl ClusterContext {
             .stdout(true)
             .stderr(!tty)
             .tty(tty);
-        let mut attached = api
-            .exec(pod, command.to_vec(), &params)
-            .await
-            .map_err(|err| {
-                if api_status(&err).is_some_and(|s| s.code == 403) {
-                    self.request_error(
-                        Action::namespaced("create", "pods/exec", &self.namespace),
-                        err,
-                    )
-                } else if let kube::Error::UpgradeConnection(_) = &err {
-                    ClusterError::ExecFailed {
-                        pod: pod.to_string(),
-                        message: error_chain(&err),
-                    }
-                } else {
-                    self.request_error(
-                        Action::namespaced("create", "pods/exec", &self.namespace),
-                        err,
-                    )
-                }
-            })?;
+        api.exec(pod, command.to_vec(), &params).await
+    }
+
+    /// Why an exec could not be opened, in toolbox's words.
+    fn exec_error(&self, pod: &str, err: kube::Error) -> ClusterError {
+        if let kube::Error::UpgradeConnection(_) = &err {
+            ClusterError::ExecFailed {
+                pod: pod.to_string(),
+                message: error_chain(&err),
+            }
+        } else {
+            self.request_error(
+                Action::namespaced("create", "pods/exec", &self.namespace),
+                err,
+            )
+        }
+    }
+
+    /// Relays an opened exec stream to where `io` says until the command
+    /// ends, and returns its exit status. With a local TTY, the terminal is
+    /// raw for the session and resizes follow it; without, stdin is streamed
+    /// in (EOF included) and stdout and stderr stay apart.
+    async fn relay_exec(
+        &self,
+        pod: &str,
+        mut attached: AttachedProcess,
+        io: ExecIo<'_>,
+    ) -> Result<i32> {
+        let (tty, local) = match &io {
+            ExecIo::Local { tty } => (*tty, true),
+            ExecIo::Captured { .. } => (false, false),
+        };
         if local {
             crate::steps::step("exec started");
         }
@@ -746,6 +852,69 @@ impl ClusterContext {
             }),
         }
     }
+}
+
+/// How soon an exec that the container refused because it had not started
+/// yet is tried again. A refused try costs the kubelet a lookup, no more.
+const EARLY_EXEC_INTERVAL: Duration = Duration::from_millis(15);
+/// How many early tries a session makes before it waits for Running as
+/// before: a container this slow to start is better waited for than polled.
+const EARLY_EXEC_TRIES: u32 = 8;
+
+/// Resolves when the next early exec try is due: the first once the
+/// kubelet reports the pod's sandbox ready (its containers are being
+/// created), the next ones [`EARLY_EXEC_INTERVAL`] apart, and never after
+/// [`EARLY_EXEC_TRIES`].
+async fn early_exec_due(sandbox: &mut tokio::sync::watch::Receiver<PodUpdate>, tries: u32) {
+    if tries >= EARLY_EXEC_TRIES {
+        return std::future::pending().await;
+    }
+    if tries > 0 {
+        return tokio::time::sleep(EARLY_EXEC_INTERVAL).await;
+    }
+    loop {
+        let ready =
+            matches!(&*sandbox.borrow_and_update(), PodUpdate::Changed(pod) if sandbox_ready(pod));
+        if ready {
+            return;
+        }
+        if sandbox.changed().await.is_err() {
+            return std::future::pending().await;
+        }
+    }
+}
+
+/// Whether the kubelet reports the pod's sandbox up, so that its
+/// containers are being created: the PodReadyToStartContainers condition
+/// (PodHasNetwork before Kubernetes 1.29).
+fn sandbox_ready(pod: &Pod) -> bool {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|conditions| {
+            conditions.iter().any(|c| {
+                matches!(
+                    c.type_.as_str(),
+                    "PodReadyToStartContainers" | "PodHasNetwork"
+                ) && c.status == "True"
+            })
+        })
+}
+
+/// Whether an exec was refused only because the container has not started
+/// yet: the kubelet does not know it yet, or the runtime has it created
+/// but not running. Such a refusal runs nothing, so the exec can be tried
+/// again. The texts are the kubelet's, containerd's and CRI-O's.
+fn container_not_started(err: &kube::Error) -> bool {
+    const NOT_STARTED: &[&str] = &[
+        "container not found",
+        "is in CONTAINER_CREATED state",
+        "is in CONTAINER_UNKNOWN state",
+        "not created or running",
+    ];
+    api_status(err).is_some_and(|status| {
+        status.code >= 500 && NOT_STARTED.iter().any(|text| status.message.contains(text))
+    })
 }
 
 /// Why an exec stream ended without the command's status, in words.
@@ -1006,6 +1175,81 @@ mod tests {
         let p = pod(json!({ "phase": "Running", "containerStatuses": [
             { "name": "c", "image": "i", "imageID": "", "ready": true, "restartCount": 0, "state": { "running": {} } }] }));
         assert!(matches!(assess(&p), Assessment::Running));
+    }
+
+    fn api_error(code: u16, message: &str) -> kube::Error {
+        kube::Error::Api(
+            kube::core::Status::failure(message, "Failed to parse error data")
+                .with_code(code)
+                .boxed(),
+        )
+    }
+
+    #[test]
+    fn only_a_container_that_has_not_started_yet_is_worth_another_exec() {
+        assert!(container_not_started(&api_error(
+            500,
+            "container not found (\"shell\")"
+        )));
+        assert!(container_not_started(&api_error(
+            500,
+            "failed to exec in container: container is in CONTAINER_CREATED state"
+        )));
+        assert!(!container_not_started(&api_error(
+            403,
+            "pods \"p\" is forbidden: User \"dev\" cannot create resource \"pods/exec\""
+        )));
+        assert!(!container_not_started(&api_error(
+            400,
+            "container shell is not valid for pod p"
+        )));
+        assert!(!container_not_started(&api_error(
+            500,
+            "etcdserver: timeout"
+        )));
+    }
+
+    #[test]
+    fn the_sandbox_is_ready_when_the_kubelet_says_containers_can_start() {
+        let creating = |condition: &str, status: &str| {
+            pod(json!({ "phase": "Pending", "conditions": [
+                { "type": "PodScheduled", "status": "True" },
+                { "type": condition, "status": status }] }))
+        };
+        assert!(sandbox_ready(&creating(
+            "PodReadyToStartContainers",
+            "True"
+        )));
+        assert!(sandbox_ready(&creating("PodHasNetwork", "True")));
+        assert!(!sandbox_ready(&creating(
+            "PodReadyToStartContainers",
+            "False"
+        )));
+        assert!(!sandbox_ready(&pod(json!({ "phase": "Pending" }))));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn early_tries_start_with_the_sandbox_and_stop_after_a_few() {
+        let (sender, mut receiver) = tokio::sync::watch::channel(PodUpdate::Unseen);
+        let first = tokio::spawn(async move {
+            early_exec_due(&mut receiver, 0).await;
+            receiver
+        });
+        tokio::task::yield_now().await;
+        assert!(!first.is_finished(), "no try before the sandbox is up");
+        let ready = pod(json!({ "phase": "Pending", "conditions": [
+            { "type": "PodReadyToStartContainers", "status": "True" }] }));
+        sender.send_replace(PodUpdate::Changed(std::sync::Arc::new(ready)));
+        let mut receiver = first.await.unwrap();
+        let before = Instant::now();
+        early_exec_due(&mut receiver, 1).await;
+        assert_eq!(before.elapsed(), EARLY_EXEC_INTERVAL);
+        let last = tokio::time::timeout(
+            Duration::from_secs(3600),
+            early_exec_due(&mut receiver, EARLY_EXEC_TRIES),
+        )
+        .await;
+        assert!(last.is_err(), "no more tries after {EARLY_EXEC_TRIES}");
     }
 
     #[test]
