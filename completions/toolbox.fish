@@ -52,6 +52,7 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l image -d 
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l ttl -d 'How long the pod may live; it stops by itself after this [default: 1h]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l timeout -d 'How long to wait for the pod to start [default: 2m]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l reason -d 'Why you need the node; recorded on the pod for the audit trail' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l persist -d 'Keep the pod for your next session on this node with the same image and flags, until it has been idle this long (never past --ttl); 0 ends it after this session' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l image-pull-secret -d 'A Secret to pull the image with (repeatable)' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l image-pull-policy -d 'When to pull the image' -r -f -a "Always\t''
 IfNotPresent\t''
@@ -98,6 +99,7 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l custom -d
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l ttl -d 'How long the pod may live; it stops by itself after this [default: 1h]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l timeout -d 'How long to wait for the pod to start [default: 2m]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l reason -d 'Why you need the node; recorded on the pod for the audit trail' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l persist -d 'Keep the pod for your next session on this node with the same image and flags, until it has been idle this long (never past --ttl); 0 ends it after this session' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l image-pull-secret -d 'A Secret to pull the image with (repeatable)' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l image-pull-policy -d 'When to pull the image' -r -f -a "Always\t''
 IfNotPresent\t''

@@ -95,9 +95,12 @@ fn report(err: &AppError, verbose: u8) {
 fn init_tracing(verbose: u8) {
     // Libraries' own logs (kube's included) stay out of a normal run: the
     // error toolbox prints says what they would.
+    // kube's HTTP layer logs every 5xx answer as an ERROR of its own, even
+    // one that toolbox expects and handles (an exec tried before the
+    // container started): -v leaves it out, -vv shows it.
     let default = match verbose {
         0 => "toolbox=warn,toolbox_cluster=warn",
-        1 => "warn,toolbox=debug,toolbox_cluster=debug",
+        1 => "warn,toolbox=debug,toolbox_cluster=debug,kube_client::client::builder=off",
         _ => "debug",
     };
     let filter = std::env::var("TOOLBOX_LOG")

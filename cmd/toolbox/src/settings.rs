@@ -34,6 +34,9 @@ pub struct Settings {
     pub ttl: String,
     pub priority_class: Option<String>,
     pub debug_profile: String,
+    /// Keep each session's pod for the next one until idle this long, e.g.
+    /// "10m" (--persist); off when unset.
+    pub persist: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,6 +77,7 @@ impl Default for Settings {
             ttl: "1h".into(),
             priority_class: None,
             debug_profile: Profile::default().name().into(),
+            persist: None,
         }
     }
 }
@@ -288,6 +292,15 @@ impl LoadedSettings {
                 }
             }
         }
+        if let Some(persist) = &s.persist
+            && parse_persist(persist).is_err()
+        {
+            return Err(self.bad(
+                "persist",
+                persist,
+                "0, or a duration of at least 1s, such as 10m",
+            ));
+        }
         if s.debug_profile.parse::<Profile>().is_err() {
             let names: Vec<&str> = Profile::ALL.iter().map(|p| p.name()).collect();
             return Err(self.bad(
@@ -330,8 +343,27 @@ impl LoadedSettings {
         humantime::parse_duration(&self.settings.start_timeout).unwrap_or(Duration::from_secs(120))
     }
 
+    /// The persist setting's idle time, if set.
+    pub fn persist(&self) -> Option<Duration> {
+        let persist = self.settings.persist.as_deref()?;
+        parse_persist(persist).ok()
+    }
+
     pub fn debug_profile(&self) -> Profile {
         self.settings.debug_profile.parse().unwrap_or_default()
+    }
+}
+
+/// A persist idle time (--persist, the persist setting): 0 for none, else
+/// a duration of at least 1s.
+pub fn parse_persist(text: &str) -> Result<Duration, String> {
+    match text.trim() {
+        "0" => Ok(Duration::ZERO),
+        other => match humantime::parse_duration(other) {
+            Ok(d) if d >= Duration::from_secs(1) => Ok(d),
+            Ok(_) => Err("must be 0 or at least 1s".into()),
+            Err(e) => Err(format!("{e} (examples: 0, 90s, 10m)")),
+        },
     }
 }
 

@@ -13,7 +13,8 @@ use k8s_openapi::api::core::v1::{Pod, PodSpec};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, DeleteParams, ListParams, Preconditions};
 use toolbox_podtemplate::{
-    MANAGED_BY_LABEL, MANAGED_BY_TOOLBOX, REASON_ANNOTATION, REQUESTED_BY_ANNOTATION,
+    IDLE_UNTIL_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_TOOLBOX, PERSIST_LABEL, REASON_ANNOTATION,
+    REQUESTED_BY_ANNOTATION,
 };
 
 use crate::context::ClusterContext;
@@ -210,6 +211,27 @@ pub struct Leftover {
     pub started_by: Option<String>,
     /// toolbox's reason annotation.
     pub reason: Option<String>,
+    /// A toolbox pod kept for its owner's next session (`--persist`).
+    pub persisting: Option<Persisting>,
+}
+
+/// A persisting pod's state, for people deciding whether to remove it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Persisting {
+    /// When the pod ends if no session comes (RFC 3339); `None` while a
+    /// session runs in it.
+    pub idle_until: Option<String>,
+}
+
+impl Persisting {
+    /// "persisting, idle until 2026-11-27T09:50:15Z", or "persisting, in use".
+    pub fn describe(&self) -> String {
+        match &self.idle_until {
+            Some(until) => format!("persisting, idle until {until}"),
+            None => "persisting, in use".to_string(),
+        }
+    }
 }
 
 impl Leftover {
@@ -240,6 +262,15 @@ impl Leftover {
             created: meta.creation_timestamp.as_ref().map(|t| t.0),
             started_by: annotation(REQUESTED_BY_ANNOTATION),
             reason: annotation(REASON_ANNOTATION),
+            persisting: (tool == Tool::Toolbox
+                && meta
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get(PERSIST_LABEL))
+                    .is_some_and(|v| v == "true"))
+            .then(|| Persisting {
+                idle_until: annotation(IDLE_UNTIL_ANNOTATION),
+            }),
         }
     }
 
@@ -687,6 +718,7 @@ mod tests {
             created: Some(created.parse().unwrap()),
             started_by: None,
             reason: None,
+            persisting: None,
         }
     }
 

@@ -12,6 +12,7 @@ pub mod lifecycle;
 pub mod names;
 pub mod nodes;
 pub mod nodeset;
+mod persist;
 pub mod podsecurity;
 mod podwatch;
 pub mod review;

@@ -18,6 +18,7 @@ use crate::error::{Action, ClusterError, Result, api_status};
 use crate::podwatch::{PodSelection, PodUpdate, PodWatch};
 use crate::signals::Signals;
 use crate::terminal::{RawMode, terminal_size};
+use toolbox_podtemplate::{SHAPE_LABEL, make_persisting};
 
 /// One session on a node: the pod to create and what to run in it.
 #[derive(Debug, Clone)]
@@ -35,6 +36,10 @@ pub struct SessionSpec {
     pub keep: bool,
     /// What the pod is for, in messages: "node-shell", "debug-node --profile sysadmin".
     pub what: String,
+    /// `--persist`: run in the user's own persisting pod of this shape on
+    /// this node if there is one, and leave the pod persisting for this
+    /// idle time after the session; zero deletes it at the end.
+    pub persist: Option<Duration>,
 }
 
 /// Where the pod is while toolbox waits for it, for a spinner to show.
@@ -54,6 +59,8 @@ pub trait Progress: Send + Sync {
     fn waiting(&self, state: &WaitState);
     /// The pod is running; clear whatever was drawn.
     fn started(&self);
+    /// The session's pod exists: created, or a persisting pod `reused`.
+    fn pod_ready(&self, _pod: &str, _reused: bool) {}
 }
 
 /// Progress that shows nothing.
@@ -92,6 +99,11 @@ pub struct SessionOutcome {
     pub kept: bool,
     /// The pod could not be deleted; it stops by itself at its TTL.
     pub not_deleted: Option<LeftPod>,
+    /// The session ran in a persisting pod that was already there.
+    pub reused: bool,
+    /// The pod is left persisting, and ends at this time if no session
+    /// comes (RFC 3339).
+    pub persisting_until: Option<String>,
 }
 
 /// A pod toolbox could not delete, with all a person needs to remove it:
@@ -328,9 +340,39 @@ impl ClusterContext {
         // between creating the pod and guarding it.
         let mut signals = Signals::install()?;
         let api: Api<Pod> = Api::namespaced(self.client.clone(), &self.namespace);
-        let created = self.create_pod(&api, &spec.pod, &spec.what).await?;
+        let mut pod = spec.pod.clone();
+        if let Some(idle) = spec.persist {
+            let persisting = make_persisting(spec.pod.clone(), idle.as_secs().max(1) as i64);
+            let shape = persisting
+                .metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(SHAPE_LABEL))
+                .cloned()
+                .unwrap_or_default();
+            let found = self.find_persisting(&api, &persisting, &shape).await;
+            let reuse = async {
+                match found.reusable {
+                    Some(existing) => {
+                        self.reuse_session(&api, existing, &spec, idle, progress, &mut signals)
+                            .await
+                    }
+                    None => None,
+                }
+            };
+            let (reused, ()) = tokio::join!(reuse, self.delete_ended(&api, &found.ended));
+            if let Some(result) = reused {
+                return result;
+            }
+            if !idle.is_zero() {
+                pod = persisting;
+            }
+        }
+        let persist_after = spec.persist.filter(|idle| !idle.is_zero());
+        let created = self.create_pod(&api, &pod, &spec.what).await?;
         crate::steps::step("pod created");
         let name = created.metadata.name.clone().unwrap_or_default();
+        progress.pod_ready(&name, false);
         let guard = PodGuard::new(api.clone(), self.config.clone(), name.clone());
         let left_pod = |reason: String| LeftPod {
             namespace: self.namespace.clone(),
@@ -359,7 +401,42 @@ impl ClusterContext {
                     exit_code,
                     kept: true,
                     not_deleted: None,
+                    reused: false,
+                    persisting_until: None,
                 })
+            }
+            Ok(exit_code) if let Some(idle) = persist_after => {
+                match self.leave_persisting(&api, &created, idle).await {
+                    Ok(until) => {
+                        guard.keep();
+                        crate::steps::step("pod left persisting");
+                        Ok(SessionOutcome {
+                            pod: name,
+                            exit_code,
+                            kept: false,
+                            not_deleted: None,
+                            reused: false,
+                            persisting_until: Some(until),
+                        })
+                    }
+                    // A pod whose idle time cannot be written could not be
+                    // claimed again either: it goes, as without --persist.
+                    Err(reason) => {
+                        tracing::debug!(%reason, "could not leave the pod persisting");
+                        let not_deleted = delete_unless_signalled(guard, &mut signals)
+                            .await
+                            .err()
+                            .map(left_pod);
+                        Ok(SessionOutcome {
+                            pod: name,
+                            exit_code,
+                            kept: false,
+                            not_deleted,
+                            reused: false,
+                            persisting_until: None,
+                        })
+                    }
+                }
             }
             Ok(exit_code) => {
                 let not_deleted = delete_unless_signalled(guard, &mut signals)
@@ -372,6 +449,8 @@ impl ClusterContext {
                     exit_code,
                     kept: false,
                     not_deleted,
+                    reused: false,
+                    persisting_until: None,
                 })
             }
             Err(err) => match delete_unless_signalled(guard, &mut signals).await {
@@ -382,6 +461,97 @@ impl ClusterContext {
                 }),
             },
         }
+    }
+
+    /// Runs the session in `existing`, the user's persisting pod: claims
+    /// it (recording the reuse on it), execs, and then leaves it persisting
+    /// for `idle`, or deletes it when `idle` is zero. `None` when the pod
+    /// cannot be claimed or no longer takes an exec (its holder ended it
+    /// meanwhile): the session then starts a pod of its own.
+    async fn reuse_session(
+        &self,
+        api: &Api<Pod>,
+        existing: Pod,
+        spec: &SessionSpec,
+        idle: Duration,
+        progress: &dyn Progress,
+        signals: &mut Signals,
+    ) -> Option<Result<SessionOutcome>> {
+        let name = existing.metadata.name.clone().unwrap_or_default();
+        if let Err(err) = self.claim_persisting(api, &existing, &spec.pod).await {
+            tracing::debug!(pod = %name, error = %err, "could not claim the persisting pod");
+            return None;
+        }
+        crate::steps::step("persisting pod claimed");
+        progress.pod_ready(&name, true);
+        let io = ExecIo::Local { tty: spec.tty };
+        let opened = tokio::select! {
+            signal = signals.recv() => Err(Err(ClusterError::Interrupted { signal })),
+            opened = self.open_exec(api, &name, &spec.container, &spec.command, &io) => match opened {
+                Ok(attached) => Ok(attached),
+                Err(err) if container_gone(&err) => {
+                    tracing::debug!(pod = %name, error = %err, "the persisting pod no longer takes an exec");
+                    return None;
+                }
+                Err(err) => Err(Err(self.exec_error(&name, err))),
+            },
+        };
+        let result = match opened {
+            Ok(attached) => {
+                progress.started();
+                let status = tokio::select! {
+                    signal = signals.recv() => Err(ClusterError::Interrupted { signal }),
+                    status = self.relay_exec(&name, attached, io) => status,
+                };
+                crate::steps::step("command ended");
+                status
+            }
+            Err(failed) => failed,
+        };
+        let outcome = |exit_code, not_deleted, persisting_until| SessionOutcome {
+            pod: name.clone(),
+            exit_code,
+            kept: false,
+            not_deleted,
+            reused: true,
+            persisting_until,
+        };
+        if idle.is_zero() {
+            let guard = PodGuard::new(api.clone(), self.config.clone(), name.clone());
+            let deleted = delete_unless_signalled(guard, signals).await;
+            crate::steps::step("pod deleted");
+            let left = |reason| LeftPod {
+                namespace: self.namespace.clone(),
+                pod: name.clone(),
+                expires_at: existing
+                    .metadata
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.get(toolbox_podtemplate::EXPIRES_AT_ANNOTATION))
+                    .cloned(),
+                reason,
+            };
+            return Some(match (result, deleted) {
+                (Ok(code), deleted) => Ok(outcome(code, deleted.err().map(left), None)),
+                (Err(err), Ok(())) => Err(err),
+                (Err(err), Err(reason)) => Err(ClusterError::NotDeleted {
+                    cause: Box::new(err),
+                    left: left(reason),
+                }),
+            });
+        }
+        // Another session of the same user may be running in the pod, so
+        // even a failed session leaves it to its holder, which ends it when
+        // idle, and to its TTL.
+        let until = match self.leave_persisting(api, &existing, idle).await {
+            Ok(until) => Some(until),
+            Err(reason) => {
+                tracing::debug!(%reason, "could not write the persisting pod's idle time");
+                None
+            }
+        };
+        crate::steps::step("pod left persisting");
+        Some(result.map(|code| outcome(code, None, until)))
     }
 
     pub(crate) async fn create_pod(&self, api: &Api<Pod>, pod: &Pod, what: &str) -> Result<Pod> {
@@ -915,6 +1085,17 @@ fn container_not_started(err: &kube::Error) -> bool {
     api_status(err).is_some_and(|status| {
         status.code >= 500 && NOT_STARTED.iter().any(|text| status.message.contains(text))
     })
+}
+
+/// Whether an exec failed because the pod's container is gone or stopped:
+/// a persisting pod whose holder ended it just now.
+fn container_gone(err: &kube::Error) -> bool {
+    const GONE: &[&str] = &["not running", "stopped container", "CONTAINER_EXITED"];
+    container_not_started(err)
+        || api_status(err).is_some_and(|status| {
+            status.code == 404
+                || (status.code >= 400 && GONE.iter().any(|text| status.message.contains(text)))
+        })
 }
 
 /// Why an exec stream ended without the command's status, in words.

@@ -16,6 +16,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 use toolbox_cluster::nodes::human_age;
+use toolbox_cluster::leftovers::Persisting;
 use toolbox_cluster::{Deletion, Leftover, LeftoverFilter, Tool, parse_node_arg};
 
 use crate::commands::App;
@@ -116,6 +117,8 @@ struct PodReport {
     age: Option<String>,
     started_by: Option<String>,
     reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    persisting: Option<Persisting>,
     #[serde(flatten)]
     outcome: Outcome,
 }
@@ -148,6 +151,7 @@ impl Report {
                     phase: leftover.phase,
                     started_by: leftover.started_by,
                     reason: leftover.reason,
+                    persisting: leftover.persisting,
                     outcome,
                 })
                 .collect(),
@@ -296,7 +300,12 @@ fn render_table(found: &[Leftover], now: Timestamp, header: bool) -> String {
             leftover.name.clone(),
             leftover.node.clone(),
             leftover.tool.to_string(),
-            leftover.phase.clone(),
+            match &leftover.persisting {
+                Some(persisting) if !leftover.is_finished() => {
+                    format!("{} ({})", leftover.phase, persisting.describe())
+                }
+                _ => leftover.phase.clone(),
+            },
             leftover
                 .created
                 .map(|t| human_age(now, t))
@@ -457,6 +466,7 @@ mod tests {
             created: Some("2026-05-01T11:00:00Z".parse().unwrap()),
             started_by: started_by.map(str::to_string),
             reason: None,
+            persisting: None,
         }
     }
 
@@ -478,6 +488,30 @@ mod tests {
         );
         assert!(lines[1].ends_with("Running   60m   -"), "{}", lines[1]);
         assert!(lines[2].ends_with("alice"), "{}", lines[2]);
+    }
+
+    #[test]
+    fn persisting_pods_say_so_with_their_idle_expiry() {
+        let now: Timestamp = "2026-05-01T12:00:00Z".parse().unwrap();
+        let mut idle = leftover("toolbox-shell-node-1-x7k2p", Some("alice"));
+        idle.tool = Tool::Toolbox;
+        idle.persisting = Some(Persisting {
+            idle_until: Some("2026-05-01T12:10:00Z".into()),
+        });
+        let mut in_use = idle.clone();
+        in_use.persisting = Some(Persisting { idle_until: None });
+        let text = render_table(&[idle, in_use], now, false);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[0].contains("Running (persisting, idle until 2026-05-01T12:10:00Z)"),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[1].contains("Running (persisting, in use)"),
+            "{}",
+            lines[1]
+        );
     }
 
     #[test]

@@ -214,6 +214,7 @@ fn as_session_args(args: &CompareArgs) -> (NodeShellArgs, DebugNodeArgs) {
         timeout: None,
         reason: None,
         keep: false,
+        persist: None,
         image_pull_secrets: Vec::new(),
         image_pull_policy: None,
         priority_class: None,

@@ -113,14 +113,15 @@ pub async fn run(args: DebugNodeArgs, app: &App) -> Result<ExitStatus, AppError>
     let node_name = node.metadata.name.clone().unwrap_or_default();
     let (request, pod) = build_pod(&args, app, custom, &node_name, &cluster.namespace, user)?;
 
-    let pod_name = pod.metadata.name.clone().unwrap_or_default();
-    if !args.quiet {
-        // kubectl prints this line to stdout; here stdout is the command's own.
-        eprintln!(
-            "Creating debugging pod {pod_name} with container {} on node {node_name}.",
-            args.container
-        );
-    }
+    // kubectl prints this line to stdout, once the pod exists; here stdout
+    // is the command's own.
+    let announce: Option<session::Announce> = (!args.quiet).then(|| {
+        let (container, node) = (args.container.clone(), node_name.clone());
+        Box::new(move |pod: &str, reused: bool| {
+            let verb = if reused { "Reusing" } else { "Creating" };
+            format!("{verb} debugging pod {pod} with container {container} on node {node}.")
+        }) as session::Announce
+    });
     let command = debug_node_exec_command(&request, &args.command, args.chroot);
     let reach_again = session::kubectl_exec_hint(&cluster.namespace, &args.container, &command);
     let spec = SessionSpec {
@@ -134,8 +135,9 @@ pub async fn run(args: DebugNodeArgs, app: &App) -> Result<ExitStatus, AppError>
             .unwrap_or_else(|| app.settings.start_timeout()),
         keep: args.session.keep,
         what: format!("debug-node --profile {profile}"),
+        persist: args.session.persist(app),
     };
-    session::run(&cluster, spec, &node_name, reach_again).await
+    session::run(&cluster, spec, &node_name, reach_again, announce).await
 }
 
 /// --profile, else the debug_profile setting.

@@ -154,6 +154,11 @@ fn check(inputs: &RunInputs<'_>) -> Result<Vec<String>, AppError> {
             "a command is required on several nodes (there is no shell on many nodes at once): add -- COMMAND",
         ));
     }
+    if inputs.session.persist.is_some() {
+        return Err(usage(
+            "--persist takes one node: a run's pods are deleted when it ends",
+        ));
+    }
     if inputs.session.keep {
         return Err(usage(
             "--keep takes one node: a run's pods are deleted when it ends",

@@ -13,7 +13,7 @@ use toolbox_podtemplate::{
 use crate::commands::App;
 use crate::commands::fanout::{self, RunInputs, TargetArgs};
 use crate::commands::session::{self, CommonInputs, SessionArgs};
-use crate::exit::{AppError, ExitStatus};
+use crate::exit::{AppError, ExitStatus, usage};
 
 /// Open a root shell on a node, through a privileged pod in the host's PID,
 /// network and IPC namespaces that enters PID 1's namespaces with nsenter.
@@ -91,6 +91,12 @@ pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError>
         user,
     );
     let node_name = request.common.node_name.clone();
+    let persist = args.session.persist(app);
+    if persist.is_some() && request.os == NodeOs::Windows {
+        return Err(usage(format!(
+            "--persist is for Linux nodes; {node_name} is a Windows node, whose HostProcess pods have no idle holder"
+        )));
+    }
 
     let command = node_shell_exec_command(&request, &args.command);
     let reach_again =
@@ -106,8 +112,9 @@ pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError>
             .unwrap_or_else(|| app.settings.start_timeout()),
         keep: args.session.keep,
         what: "node-shell".to_string(),
+        persist,
     };
-    session::run(&cluster, spec, &node_name, reach_again).await
+    session::run(&cluster, spec, &node_name, reach_again, None).await
 }
 
 /// The pod `run` creates on `node`, and the request it is built from, without

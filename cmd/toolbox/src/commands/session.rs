@@ -33,8 +33,13 @@ pub struct SessionArgs {
     pub reason: Option<String>,
 
     /// Leave the pod running after the session, and print how to reach and remove it
-    #[arg(long)]
+    #[arg(long, conflicts_with = "persist")]
     pub keep: bool,
+
+    /// Keep the pod for your next session on this node with the same image and flags,
+    /// until it has been idle this long (never past --ttl); 0 ends it after this session
+    #[arg(long, value_name = "DURATION", value_parser = crate::settings::parse_persist)]
+    pub persist: Option<Duration>,
 
     /// A Secret to pull the image with (repeatable)
     #[arg(long = "image-pull-secret", value_name = "SECRET")]
@@ -47,6 +52,13 @@ pub struct SessionArgs {
     /// The pod's PriorityClass, e.g. system-node-critical for a node at its pod limit
     #[arg(long, value_name = "NAME")]
     pub priority_class: Option<String>,
+}
+
+impl SessionArgs {
+    /// --persist, else the persist setting; `None` when neither is given.
+    pub fn persist(&self, app: &App) -> Option<Duration> {
+        self.persist.or_else(|| app.settings.persist())
+    }
 }
 
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -248,14 +260,24 @@ pub async fn run(
     spec: SessionSpec,
     node: &str,
     reach_again: impl Fn(&str) -> String,
+    announce: Option<Announce>,
 ) -> Result<ExitStatus, AppError> {
-    let spinner = Spinner::new(format!(
-        "Starting {} on node {node}",
-        spec.pod.metadata.name.as_deref().unwrap_or("pod")
-    ));
+    let spinner = Spinner::new(
+        format!(
+            "Starting {} on node {node}",
+            spec.pod.metadata.name.as_deref().unwrap_or("pod")
+        ),
+        announce,
+    );
     let outcome = cluster.run_session(spec, &spinner).await;
     spinner.finish();
     let outcome = outcome?;
+    if let Some(until) = &outcome.persisting_until {
+        eprintln!(
+            "Pod {pod} persists on node {node} for your next session until {until} if idle; toolbox cleanup lists it.",
+            pod = outcome.pod,
+        );
+    }
     if outcome.kept {
         eprintln!(
             "Kept pod {pod} in namespace {ns}.\n  Reach it again: {again}\n  Remove it:      kubectl delete pod -n {ns} {pod}",
@@ -293,15 +315,24 @@ pub fn terminal_spinner() -> Option<ProgressBar> {
 struct Spinner {
     bar: Option<ProgressBar>,
     prefix: String,
+    announce: Option<Announce>,
 }
 
+/// The line to print once the session's pod exists (its name, and whether
+/// it was a persisting pod reused), as kubectl debug prints its own.
+pub type Announce = Box<dyn Fn(&str, bool) -> String + Send + Sync>;
+
 impl Spinner {
-    fn new(prefix: String) -> Spinner {
+    fn new(prefix: String, announce: Option<Announce>) -> Spinner {
         let bar = terminal_spinner();
         if let Some(bar) = &bar {
             bar.set_message(prefix.clone());
         }
-        Spinner { bar, prefix }
+        Spinner {
+            bar,
+            prefix,
+            announce,
+        }
     }
 
     fn finish(&self) {
@@ -331,6 +362,16 @@ impl Progress for Spinner {
 
     fn started(&self) {
         self.finish();
+    }
+
+    fn pod_ready(&self, pod: &str, reused: bool) {
+        if let Some(announce) = &self.announce {
+            let line = announce(pod, reused);
+            match &self.bar {
+                Some(bar) => bar.suspend(|| eprintln!("{line}")),
+                None => eprintln!("{line}"),
+            }
+        }
     }
 }
 
