@@ -1,5 +1,6 @@
 //! The node picker (through a real PTY) and shell completion of live values.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use expectrl::{Eof, Expect, Session};
@@ -61,6 +62,67 @@ async fn typing_part_of_a_name_and_enter_opens_the_shell_on_that_node() {
             .unwrap()
             .items
             .is_empty()
+    );
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn the_label_columns_fill_in_after_the_picker_opens_and_can_be_searched() {
+    let mut ns = TestNs::new("pick-labels").await;
+    let spec = |zone: &str, instance_type: &str| NodeSpec {
+        labels: BTreeMap::from([
+            ("topology.kubernetes.io/zone".to_string(), zone.to_string()),
+            (
+                "node.kubernetes.io/instance-type".to_string(),
+                instance_type.to_string(),
+            ),
+        ]),
+        ..Default::default()
+    };
+    let alpha = ns.node("alpha", spec("zone-north-7", "x9.small")).await;
+    let bravo = ns.node("bravo", spec("zone-south-9", "x9.huge")).await;
+    let mut cmd = ns.toolbox_process();
+    cmd.args(["node-shell", "-l", &selector(&ns)]);
+    let token = random_suffix();
+    let mut session = tokio::task::spawn_blocking(move || {
+        let mut session = Session::spawn(cmd).expect("spawning toolbox on a pty");
+        // Wide enough for every column of the long test node names.
+        session.get_process_mut().set_window_size(200, 40).unwrap();
+        session.set_expect_timeout(Some(Duration::from_secs(30)));
+        // The rows come from the node Table; the zone, instance type and OS
+        // columns from the labels, filled in when they arrive.
+        let screen = session
+            .expect("zone-south-9  x9.huge   linux")
+            .expect("bravo's label columns");
+        let screen = String::from_utf8_lossy(screen.before()).into_owned();
+        assert!(screen.contains(&alpha), "{screen}");
+        // Searching matches the label columns too: "south" is only in bravo's zone.
+        session.send("south").unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        session.send("\r").unwrap();
+        session
+    })
+    .await
+    .unwrap();
+    let pod = ns
+        .wait_for_toolbox_pod("Running", Duration::from_secs(20))
+        .await;
+    assert_eq!(pod.spec.unwrap().node_name.unwrap(), bravo);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let status = tokio::task::spawn_blocking(move || {
+        session.send_line(format!("echo labels-{token}")).unwrap();
+        session
+            .expect(format!("labels-{token}"))
+            .expect("the shell on the chosen node");
+        session.send_line("exit").unwrap();
+        session.expect(Eof).expect("the session to end");
+        session.get_process().wait().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
+        "{status:?}"
     );
     ns.finish().await;
 }

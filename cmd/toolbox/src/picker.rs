@@ -5,7 +5,11 @@
 //! ranks with the same fuzzy matcher FuzzySelect uses. `q` on an empty query
 //! cancels, as Esc and Ctrl-C do.
 
+use std::collections::{BTreeMap, HashMap};
+use std::convert::Infallible;
 use std::io::{IsTerminal, Write};
+use std::sync::mpsc::{Receiver, TryRecvError};
+use std::time::Duration;
 
 use crossterm::cursor;
 use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -14,9 +18,8 @@ use crossterm::terminal::{self, ClearType};
 use crossterm::{QueueableCommand, queue};
 use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
-use k8s_openapi::api::core::v1::Node;
 use toolbox_cluster::terminal::RawMode;
-use toolbox_cluster::{ClusterContext, aligned_lines, node_rows};
+use toolbox_cluster::{ClusterContext, NodeRow, aligned_lines, fill_label_columns};
 
 use crate::exit::{AppError, usage};
 
@@ -30,42 +33,65 @@ pub fn terminal_available() -> bool {
 
 /// Chooses the node when NODE was not given: the only node that matches
 /// `selector` is used as is; several open the picker on a terminal.
+///
+/// The rows come from the server's node Table, which is quick even at
+/// thousands of nodes, and the picker opens with them. Its label columns
+/// (zone, instance type, OS) come from a second list, asked for only then:
+/// asked for at the same time, it took the CPU the Table needed on a small
+/// control plane and delayed the picker's opening (docs/benchmarks-notes.md).
 pub async fn choose_node(
     cluster: &ClusterContext,
     selector: Option<&str>,
 ) -> Result<String, AppError> {
-    let nodes = cluster.list_nodes(selector).await?;
-    match (nodes.as_slice(), selector) {
+    let rows = cluster.node_rows(selector).await?;
+    match (rows.as_slice(), selector) {
         ([], Some(selector)) => Err(usage(format!("no nodes match selector {selector}"))),
         ([], None) => Err(usage("the cluster has no nodes")),
         ([only], _) => {
-            let name = only.metadata.name.clone().unwrap_or_default();
             let why = selector
                 .map(|s| format!("matching {s}"))
                 .unwrap_or_else(|| "in the cluster".into());
-            eprintln!("Using node {name}, the only node {why}.");
-            Ok(name)
+            eprintln!("Using node {}, the only node {why}.", only.name);
+            Ok(only.name.clone())
         }
         (many, _) if !terminal_available() => Err(usage(format!(
             "{} nodes match selector {}; pass NODE, or a selector that matches one node",
             many.len(),
             selector.unwrap_or("(none)")
         ))),
-        (many, _) => pick(many).await,
+        _ => pick(rows, cluster.node_labels(selector)).await,
     }
 }
 
-async fn pick(nodes: &[Node]) -> Result<String, AppError> {
-    let rows = node_rows(nodes, k8s_openapi::jiff::Timestamp::now());
-    let lines = aligned_lines(&rows);
-    let names: Vec<String> = rows.into_iter().map(|r| r.name).collect();
+/// Every node's labels, by name.
+type NodeLabels = HashMap<String, BTreeMap<String, String>>;
+
+/// Opens the picker on `rows` and fills their label columns in when
+/// `labels` brings them; a pick before then does not wait for them.
+async fn pick(
+    rows: Vec<NodeRow>,
+    labels: impl Future<Output = toolbox_cluster::Result<NodeLabels>>,
+) -> Result<String, AppError> {
+    let (send, receive) = std::sync::mpsc::channel();
+    let labels = async move {
+        // Without them the columns say <unknown>; the picker still works.
+        let labels = labels.await.unwrap_or_else(|err| {
+            tracing::debug!("the node labels for the picker: {err}");
+            NodeLabels::new()
+        });
+        // The picker may have ended already; then nobody needs them.
+        let _ = send.send(labels);
+        std::future::pending::<Infallible>().await
+    };
     // Key reads block, so the picker gets a thread of its own.
-    let choice = tokio::task::spawn_blocking(move || run_picker(&lines))
-        .await
-        .map_err(|e| anyhow::anyhow!("the node picker failed: {e}"))?
-        .map_err(|e| anyhow::anyhow!("the node picker failed: {e}"))?;
+    let picker = tokio::task::spawn_blocking(move || run_picker(rows, receive));
+    let choice = tokio::select! {
+        choice = picker => choice,
+        never = labels => match never {},
+    };
     choice
-        .map(|index| names[index].clone())
+        .map_err(|e| anyhow::anyhow!("the node picker failed: {e}"))?
+        .map_err(|e| anyhow::anyhow!("the node picker failed: {e}"))?
         .ok_or(AppError::Cancelled)
 }
 
@@ -114,6 +140,15 @@ impl Search {
         }
     }
 
+    /// Keeps the highlight on the same line when the lines change under
+    /// it (the label columns arrived): `highlighted` was the line
+    /// highlighted before, `matches` are the matches now.
+    fn keep_highlighted(&mut self, highlighted: Option<usize>, matches: &[usize]) {
+        self.selected = highlighted
+            .and_then(|line| matches.iter().position(|&m| m == line))
+            .unwrap_or(0);
+    }
+
     /// Indexes of the lines that match the query, best first.
     fn matches(&self, matcher: &SkimMatcherV2, lines: &[String]) -> Vec<usize> {
         if self.query.is_empty() {
@@ -151,29 +186,78 @@ impl Drop for HiddenCursor {
     }
 }
 
-fn run_picker(lines: &[String]) -> std::io::Result<Option<usize>> {
+/// Runs the picker on `rows` until a node is chosen (its name) or the
+/// picker is cancelled (`None`); fills the rows' label columns in when
+/// `labels` brings them.
+fn run_picker(
+    mut rows: Vec<NodeRow>,
+    labels: Receiver<NodeLabels>,
+) -> std::io::Result<Option<String>> {
     let _raw = RawMode::enable()?;
     let _cursor = HiddenCursor::hide()?;
     let mut err = std::io::stderr();
     let matcher = SkimMatcherV2::default();
     let mut search = Search::default();
+    let mut lines = aligned_lines(&rows);
+    let mut labels = Some(labels);
     let mut drawn: u16 = 0;
     loop {
-        let matches = search.matches(&matcher, lines);
+        let matches = search.matches(&matcher, &lines);
         search.selected = search.selected.min(matches.len().saturating_sub(1));
-        drawn = draw(&mut err, lines, &matches, &search, drawn)?;
-        let Event::Key(key) = event::read()? else {
-            continue;
+        drawn = draw(&mut err, &lines, &matches, &search, drawn)?;
+        let key = match next_input(&mut labels)? {
+            Input::Key(key) => key,
+            Input::Labels(found) => {
+                let highlighted = matches.get(search.selected).copied();
+                fill_label_columns(&mut rows, &found);
+                lines = aligned_lines(&rows);
+                search.keep_highlighted(highlighted, &search.matches(&matcher, &lines));
+                continue;
+            }
         };
-        if key.kind != KeyEventKind::Press {
-            continue;
-        }
         match search.key(key, matches.len()) {
             Step::Continue => {}
             step => {
                 erase(&mut err, drawn)?;
-                return Ok((step == Step::Choose).then(|| matches[search.selected]));
+                return Ok(
+                    (step == Step::Choose).then(|| rows[matches[search.selected]].name.clone())
+                );
             }
+        }
+    }
+}
+
+/// What the picker waits for: a key, or the label columns.
+enum Input {
+    Key(KeyEvent),
+    Labels(NodeLabels),
+}
+
+/// How often the picker looks for the labels while it waits for a key.
+const LABELS_POLL: Duration = Duration::from_millis(10);
+
+/// The next key press, or the labels when they arrive first (once: then
+/// `labels` is `None`, and only keys are waited for).
+fn next_input(labels: &mut Option<Receiver<NodeLabels>>) -> std::io::Result<Input> {
+    loop {
+        if let Some(receiver) = labels {
+            let found = match receiver.try_recv() {
+                Ok(found) => Some(found),
+                Err(TryRecvError::Disconnected) => Some(NodeLabels::new()),
+                Err(TryRecvError::Empty) => None,
+            };
+            if let Some(found) = found {
+                *labels = None;
+                return Ok(Input::Labels(found));
+            }
+            if !event::poll(LABELS_POLL)? {
+                continue;
+            }
+        }
+        if let Event::Key(key) = event::read()?
+            && key.kind == KeyEventKind::Press
+        {
+            return Ok(Input::Key(key));
         }
     }
 }
@@ -256,6 +340,22 @@ mod tests {
         assert_eq!(search.selected, 0);
         assert_eq!(press(&mut search, KeyCode::Enter, 0), Step::Continue);
         assert_eq!(press(&mut search, KeyCode::Enter, 2), Step::Choose);
+    }
+
+    #[test]
+    fn the_highlight_stays_on_its_line_when_the_label_columns_arrive() {
+        let mut search = Search {
+            query: "eu".into(),
+            selected: 1,
+        };
+        // Line 4 was highlighted (second of [2, 4]); with the labels, line 7 matches too.
+        search.keep_highlighted(Some(4), &[7, 2, 4]);
+        assert_eq!(search.selected, 2);
+        // A line that no longer matches leaves the highlight on the best match.
+        search.keep_highlighted(Some(9), &[7, 2]);
+        assert_eq!(search.selected, 0);
+        search.keep_highlighted(None, &[]);
+        assert_eq!(search.selected, 0);
     }
 
     #[test]

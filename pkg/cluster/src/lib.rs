@@ -29,7 +29,8 @@ pub use names::{
     validate_node_name,
 };
 pub use nodes::{
-    NodeRow, TargetNode, aligned_lines, closest, node_os_facts, node_readiness, node_rows,
+    NodeRow, TargetNode, aligned_lines, closest, fill_label_columns, node_os_facts, node_readiness,
+    node_rows,
 };
 pub use podsecurity::{Level, required_level};
 pub use signals::Signal;
