@@ -25,6 +25,9 @@ use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::json;
 
 const NAMESPACE: &str = "toolbox-bench";
+/// Where scenario 1b's warm toolbox row keeps its persisting pod: the
+/// namespace that is cleared before every run is not it.
+const WARM_NAMESPACE: &str = "toolbox-bench-warm";
 const ALPINE: &str = "docker.io/library/alpine:3.22";
 
 /// Around scenario 1b in docs/benchmarks.md: `make bench-real` rewrites what
@@ -401,6 +404,31 @@ fn tty_table(cases: &[TtyCase], samples: &[TtySample]) -> String {
     out
 }
 
+/// Creates `name` unless it exists, and waits for its default service account.
+async fn ensure_namespace(admin: &Client, name: &str) {
+    let namespaces: Api<Namespace> = Api::all(admin.clone());
+    if namespaces.get_opt(name).await.unwrap().is_none() {
+        let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": name}})).unwrap();
+        namespaces
+            .create(&PostParams::default(), &ns)
+            .await
+            .unwrap();
+    }
+    harness::wait_until(
+        Duration::from_secs(30),
+        "the default service account",
+        || async {
+            Api::<k8s_openapi::api::core::v1::ServiceAccount>::namespaced(admin.clone(), name)
+                .get_opt("default")
+                .await
+                .ok()
+                .flatten()
+                .is_some()
+        },
+    )
+    .await;
+}
+
 /// Deletes every pod in the bench namespace and waits until they are gone.
 async fn clear_namespace(pods: &Api<Pod>) {
     let _ = pods
@@ -424,7 +452,8 @@ async fn clear_namespace(pods: &Api<Pod>) {
 /// Waits until the kubelet of `node` runs no pod, so that a run does not
 /// share the node with the teardown of the one before: a pod force-deleted
 /// from the API still has its containers stopped for two seconds or more.
-fn wait_until_node_is_idle(kubectl: &Path, kubeconfig: &Path, node: &str) {
+fn wait_until_node_is_idle(kubectl: &Path, kubeconfig: &Path, node: &str, persisting: usize) {
+    let running = format!("{persisting}");
     let idle = || {
         let Ok(out) = Command::new(kubectl)
             .arg("--kubeconfig")
@@ -444,7 +473,7 @@ fn wait_until_node_is_idle(kubectl: &Path, kubeconfig: &Path, node: &str) {
         out.status.success()
             && text
                 .lines()
-                .any(|l| l.strip_prefix("kubelet_running_pods ") == Some("0"))
+                .any(|l| l.strip_prefix("kubelet_running_pods ") == Some(running.as_str()))
     };
     let deadline = Instant::now() + Duration::from_secs(60);
     std::thread::sleep(KUBELET_RELIST);
@@ -486,6 +515,11 @@ async fn real_node_section(
             script: format!("\"$TB\" node-shell {node} -- sh -c '{ANSWER}'"),
         },
         TtyCase {
+            label: format!("`toolbox node-shell {node} --persist 30m -- CMD`, warm"),
+            covers: "find the user's persisting pod of this shape, record the reuse on it, exec CMD with a TTY (the pod is the one the warm-up run left; it stays, idle, after each run)".into(),
+            script: format!("\"$TB\" node-shell {node} -n {WARM_NAMESPACE} --persist 30m -- sh -c '{ANSWER}'"),
+        },
+        TtyCase {
             label: format!("`kubectl debug node/{node} -it --profile sysadmin --image node-tools --image-pull-policy Never -- CMD`"),
             covers: "create the pod, wait until it runs, attach to CMD, the container's own process (kubectl leaves the pod: deleted between runs, untimed)".into(),
             script: format!(
@@ -515,13 +549,22 @@ async fn real_node_section(
     ];
     eprintln!("bench: time to first output on the real node {node} ({rounds} rounds)");
     let pods: Api<Pod> = Api::namespaced(admin.clone(), NAMESPACE);
+    let warm_pods: Api<Pod> = Api::namespaced(admin.clone(), WARM_NAMESPACE);
+    ensure_namespace(admin, WARM_NAMESPACE).await;
+    clear_namespace(&warm_pods).await;
     let runtime = tokio::runtime::Handle::current();
     let samples = tokio::task::block_in_place(|| {
         measure_on_pty(&cases, rounds, &env, || {
             runtime.block_on(clear_namespace(&pods));
-            wait_until_node_is_idle(&env_dir.kubectl, &env_dir.kubeconfig, node);
+            // The warm row's persisting pod is meant to stay running.
+            let persisting = runtime
+                .block_on(warm_pods.list_metadata(&ListParams::default()))
+                .map(|l| l.items.len())
+                .unwrap_or(0);
+            wait_until_node_is_idle(&env_dir.kubectl, &env_dir.kubeconfig, node, persisting);
         })
     });
+    clear_namespace(&warm_pods).await;
 
     let info = Api::<Node>::all(admin.clone())
         .get(node)
@@ -565,6 +608,7 @@ async fn real_node_section(
         "Each command runs on a pseudo-terminal, as a person types it. Its CMD, `sh -c '{ANSWER}'`, answers a line: a fresh word and Enter are typed as soon as the command is spawned (the terminal holds them until the tool reads them, as when one presses Enter at kubectl's \"If you don't see a command prompt\"), and the answer is the marker. The time to first output runs from spawning the command until the marker is read from the terminal, so it covers the whole way to a session that relays both ways; until exit runs until the command has exited. {rounds} rounds after one warm-up each, alternating the tools within each round. Before every run, untimed, every pod in the namespace is deleted (kubectl debug leaves its pod behind), and the run waits until the kubelet's gauge of running pods is back at 0, so that each run starts on a quiet node. Ratios against toolbox (the first row).\n"
     );
     out.push_str(&tty_table(&cases, &samples));
+    let _ = writeln!(out, "\n{}", first_output_targets(&samples));
     for (case, sample) in cases.iter().zip(&samples) {
         if sample.logs_fallbacks > 0 {
             let _ = writeln!(
@@ -578,6 +622,33 @@ async fn real_node_section(
     }
     let _ = writeln!(out, "\n{REAL_END}\n");
     out
+}
+
+/// Issue 13's targets for scenario 1b, as ratios between the rows of one
+/// run: toolbox cold (row 0) at 0.5× or less of `kubectl debug -it` (row 2)
+/// and of `kubectl run -i --rm` (row 3); toolbox warm (row 1) at 0.2× or less
+/// of `kubectl debug -it`.
+fn first_output_targets(samples: &[TtySample]) -> String {
+    let median = |row: usize| {
+        samples
+            .get(row)
+            .filter(|s| s.first_output.failure.is_none() && !s.first_output.seconds.is_empty())
+            .map(|s| s.first_output.median())
+    };
+    let ratio = |of: usize, to: usize, target: f64, what: &str| match (median(of), median(to)) {
+        (Some(of), Some(to)) => {
+            let ratio = of / to;
+            let verdict = if ratio <= target { "met" } else { "not met" };
+            format!("{what}: {ratio:.2}× (target {target}× or less: {verdict})")
+        }
+        _ => format!("{what}: not measured (a row did not work)"),
+    };
+    format!(
+        "Targets, first output: {}; {}; {}.",
+        ratio(0, 2, 0.5, "toolbox cold / kubectl debug -it"),
+        ratio(0, 3, 0.5, "toolbox cold / kubectl run -it --rm"),
+        ratio(1, 2, 0.2, "toolbox warm / kubectl debug -it"),
+    )
 }
 
 /// The text between `begin` and `end` (both included) in `doc`.
@@ -703,31 +774,7 @@ async fn main() {
         .and_then(|r| r.parse().ok())
         .unwrap_or(5);
 
-    let namespaces: Api<Namespace> = Api::all(admin.clone());
-    if namespaces.get_opt(NAMESPACE).await.unwrap().is_none() {
-        let ns: Namespace =
-            serde_json::from_value(json!({"metadata": {"name": NAMESPACE}})).unwrap();
-        namespaces
-            .create(&PostParams::default(), &ns)
-            .await
-            .unwrap();
-        harness::wait_until(
-            Duration::from_secs(30),
-            "the default service account",
-            || async {
-                Api::<k8s_openapi::api::core::v1::ServiceAccount>::namespaced(
-                    admin.clone(),
-                    NAMESPACE,
-                )
-                .get_opt("default")
-                .await
-                .ok()
-                .flatten()
-                .is_some()
-            },
-        )
-        .await;
-    }
+    ensure_namespace(&admin, NAMESPACE).await;
     let node_count = Api::<k8s_openapi::api::core::v1::Node>::all(admin.clone())
         .list_metadata(&ListParams::default().match_any())
         .await
@@ -1597,6 +1644,35 @@ mod tests {
 
     fn section(figure: &str) -> String {
         format!("{REAL_BEGIN}\n## 1b. Real\n\n{figure}\n\n{REAL_END}\n\n")
+    }
+
+    #[test]
+    fn first_output_targets_are_ratios_between_rows_of_one_run() {
+        let row = |seconds: &[f64]| TtySample {
+            first_output: Sample {
+                seconds: seconds.to_vec(),
+                ..Sample::default()
+            },
+            ..TtySample::default()
+        };
+        let samples = [
+            row(&[0.25, 0.26, 0.27]),
+            row(&[0.1]),
+            row(&[0.52]),
+            row(&[0.5]),
+        ];
+        assert_eq!(
+            first_output_targets(&samples),
+            "Targets, first output: toolbox cold / kubectl debug -it: 0.50× (target 0.5× or less: met); toolbox cold / kubectl run -it --rm: 0.52× (target 0.5× or less: not met); toolbox warm / kubectl debug -it: 0.19× (target 0.2× or less: met)."
+        );
+        let failed = TtySample {
+            first_output: Sample {
+                failure: Some("exit 1".into()),
+                ..Sample::default()
+            },
+            ..TtySample::default()
+        };
+        assert!(first_output_targets(&[row(&[0.2]), failed]).contains("not measured"));
     }
 
     #[test]

@@ -45,7 +45,12 @@ fn run<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(
     code: i32,
 ) -> std::process::Output {
     let out = cmd.args(args).output().unwrap();
-    assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr_of(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{args:?}: {}",
+        stderr_of(&out)
+    );
     out
 }
 
@@ -55,7 +60,14 @@ async fn the_same_user_reuses_the_pod_with_stdin_and_exit_status_and_each_reuse_
     let ns = TestNs::new("persist-reuse").await;
     let first = run(
         on_real_node(&ns, node),
-        &["node-shell", &node.name, "--persist", "2m", "--", "hostname"],
+        &[
+            "node-shell",
+            &node.name,
+            "--persist",
+            "2m",
+            "--",
+            "hostname",
+        ],
         0,
     );
     assert_eq!(stdout_of(&first), format!("{}\n", node.name));
@@ -66,7 +78,15 @@ async fn the_same_user_reuses_the_pod_with_stdin_and_exit_status_and_each_reuse_
     piped.write_stdin(input);
     let second = run(
         piped,
-        &["node-shell", &node.name, "--persist", "2m", "-v", "--", "cat"],
+        &[
+            "node-shell",
+            &node.name,
+            "--persist",
+            "2m",
+            "-v",
+            "--",
+            "cat",
+        ],
         0,
     );
     assert_eq!(stdout_of(&second), input);
@@ -77,7 +97,16 @@ async fn the_same_user_reuses_the_pod_with_stdin_and_exit_status_and_each_reuse_
 
     let third = run(
         on_real_node(&ns, node),
-        &["node-shell", &node.name, "--persist", "2m", "--", "sh", "-c", "exit 7"],
+        &[
+            "node-shell",
+            &node.name,
+            "--persist",
+            "2m",
+            "--",
+            "sh",
+            "-c",
+            "exit 7",
+        ],
         7,
     );
     assert_eq!(persisting_pod(&stderr_of(&third)), pod);
@@ -167,15 +196,25 @@ async fn an_idle_pod_ends_by_itself_on_the_node_and_the_next_session_starts_afre
 
     let next = run(
         on_real_node(&ns, node),
-        &["node-shell", &node.name, "--persist", "3s", "-v", "--", "true"],
+        &[
+            "node-shell",
+            &node.name,
+            "--persist",
+            "3s",
+            "-v",
+            "--",
+            "true",
+        ],
         0,
     );
     let stderr = stderr_of(&next);
     assert!(stderr.contains("step: pod created"), "{stderr}");
     assert_ne!(persisting_pod(&stderr), pod);
-    wait_until(Duration::from_secs(30), "the ended pod to be deleted", || async {
-        ns.pods().get_opt(&pod).await.ok().flatten().is_none()
-    })
+    wait_until(
+        Duration::from_secs(30),
+        "the ended pod to be deleted",
+        || async { ns.pods().get_opt(&pod).await.ok().flatten().is_none() },
+    )
     .await;
     finish(ns).await;
 }
@@ -203,22 +242,14 @@ async fn another_user_or_another_shape_never_reuses_a_pod() {
     };
 
     let admins = persisting_pod(&stderr_of(&run(ns.toolbox(), &session(&[]), 0)));
-    let devs = persisting_pod(&stderr_of(&run(
-        ns.toolbox_as_dev(),
-        &session(&[]),
-        0,
-    )));
+    let devs = persisting_pod(&stderr_of(&run(ns.toolbox_as_dev(), &session(&[]), 0)));
     assert_ne!(devs, admins, "dev never runs in the admin's pod");
     let other_image = persisting_pod(&stderr_of(&run(
         ns.toolbox(),
         &session(&["--image", "busybox:1.37"]),
         0,
     )));
-    let other_flags = persisting_pod(&stderr_of(&run(
-        ns.toolbox(),
-        &session(&["--no-net"]),
-        0,
-    )));
+    let other_flags = persisting_pod(&stderr_of(&run(ns.toolbox(), &session(&["--no-net"]), 0)));
     let distinct: std::collections::BTreeSet<_> =
         [&admins, &devs, &other_image, &other_flags].into();
     assert_eq!(distinct.len(), 4, "four shapes or owners, four pods");
@@ -226,11 +257,7 @@ async fn another_user_or_another_shape_never_reuses_a_pod() {
     // And each of them is found again by its own owner and shape.
     let again = persisting_pod(&stderr_of(&run(ns.toolbox(), &session(&[]), 0)));
     assert_eq!(again, admins);
-    let dev_again = persisting_pod(&stderr_of(&run(
-        ns.toolbox_as_dev(),
-        &session(&[]),
-        0,
-    )));
+    let dev_again = persisting_pod(&stderr_of(&run(ns.toolbox_as_dev(), &session(&[]), 0)));
     assert_eq!(dev_again, devs);
     let pods = ns.toolbox_pods().await;
     assert_eq!(pods.len(), 4);
@@ -255,14 +282,13 @@ async fn cleanup_lists_persisting_pods_with_their_idle_expiry() {
         0,
     );
     let pod = persisting_pod(&stderr_of(&out));
-    let until = annotation(&ns.pods().get(&pod).await.unwrap(), "toolbox.dev/idle-until")
-        .expect("the idle expiry on the pod");
+    let until = annotation(
+        &ns.pods().get(&pod).await.unwrap(),
+        "toolbox.dev/idle-until",
+    )
+    .expect("the idle expiry on the pod");
 
-    let table = run(
-        ns.toolbox(),
-        &["cleanup", "-n", &ns.name, "--dry-run"],
-        0,
-    );
+    let table = run(ns.toolbox(), &["cleanup", "-n", &ns.name, "--dry-run"], 0);
     let line = stdout_of(&table)
         .lines()
         .find(|l| l.contains(&pod))

@@ -318,9 +318,8 @@ mod tests {
             Err("about to reach its TTL")
         );
         let mut terminating = pod("alice", "Running", None, expires);
-        terminating.metadata.deletion_timestamp = Some(
-            k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(now()),
-        );
+        terminating.metadata.deletion_timestamp =
+            Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(now()));
         assert_eq!(reusable(&terminating, "alice", now()), Err("terminating"));
     }
 

@@ -26,13 +26,13 @@ pub use debug_node::{
     DebugNodeRequest, Profile, TemplateError, UnknownProfileError, debug_node_exec_command,
     debug_node_pod, parse_custom_container,
 };
-pub use persist::{
-    IDLE_UNTIL_ANNOTATION, MAX_REUSES_RECORDED, PERSIST_LABEL, PERSIST_SECONDS_ANNOTATION,
-    REUSES_ANNOTATION, SHAPE_LABEL, make_persisting, pod_shape, seconds_to_expiry,
-};
 pub use node_shell::{
     HostNamespaces, NODE_SHELL_CONTAINER, NodeOs, NodeShellRequest, node_shell_exec_command,
     node_shell_pod,
+};
+pub use persist::{
+    IDLE_UNTIL_ANNOTATION, MAX_REUSES_RECORDED, PERSIST_LABEL, PERSIST_SECONDS_ANNOTATION,
+    REUSES_ANNOTATION, SHAPE_LABEL, make_persisting, pod_shape, seconds_to_expiry,
 };
 
 /// Standard Kubernetes label naming the tool that manages an object.

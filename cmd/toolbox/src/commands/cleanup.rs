@@ -15,8 +15,8 @@ use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
-use toolbox_cluster::nodes::human_age;
 use toolbox_cluster::leftovers::Persisting;
+use toolbox_cluster::nodes::human_age;
 use toolbox_cluster::{Deletion, Leftover, LeftoverFilter, Tool, parse_node_arg};
 
 use crate::commands::App;

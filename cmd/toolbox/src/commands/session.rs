@@ -262,13 +262,13 @@ pub async fn run(
     reach_again: impl Fn(&str) -> String,
     announce: Option<Announce>,
 ) -> Result<ExitStatus, AppError> {
-    let spinner = Spinner::new(
-        format!(
-            "Starting {} on node {node}",
-            spec.pod.metadata.name.as_deref().unwrap_or("pod")
-        ),
-        announce,
-    );
+    // With --persist the session may run in a pod that is already there,
+    // so the pod to be created may never exist.
+    let what = match (&spec.persist, spec.pod.metadata.name.as_deref()) {
+        (None, Some(pod)) => pod.to_string(),
+        _ => "a session".to_string(),
+    };
+    let spinner = Spinner::new(format!("Starting {what} on node {node}"), announce);
     let outcome = cluster.run_session(spec, &spinner).await;
     spinner.finish();
     let outcome = outcome?;
