@@ -74,6 +74,14 @@ impl Progress for Silent {
     fn started(&self) {}
 }
 
+/// The watches of a starting pod: the pod's own (and its updates), and its
+/// Events when a spinner shows them.
+type StartWatch = (
+    PodWatch,
+    tokio::sync::watch::Receiver<PodUpdate>,
+    futures::stream::BoxStream<'static, kube::Result<WatchEvent<Event>>>,
+);
+
 /// A writer an exec's output is copied into.
 pub type BoxedWriter<'a> = Box<dyn tokio::io::AsyncWrite + Send + Unpin + 'a>;
 
@@ -369,7 +377,15 @@ impl ClusterContext {
             }
         }
         let persist_after = spec.persist.filter(|idle| !idle.is_zero());
-        let created = self.create_pod(&api, &pod, &spec.what).await?;
+        // The watch is asked for while the pod is created: its name is
+        // known, and a watch from "0" of a pod that does not exist yet sees
+        // it as it is added, so starting them together saves a round trip.
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        let (created, watched) = tokio::join!(
+            self.create_pod(&api, &pod, &spec.what),
+            self.watch_start(&api, &name, "0", progress)
+        );
+        let created = created?;
         crate::steps::step("pod created");
         let name = created.metadata.name.clone().unwrap_or_default();
         progress.pod_ready(&name, false);
@@ -390,7 +406,9 @@ impl ClusterContext {
             Some(signal) => Err(ClusterError::Interrupted { signal }),
             None => tokio::select! {
                 signal = signals.recv() => Err(ClusterError::Interrupted { signal }),
-                result = self.wait_then_exec(&api, &created, &spec, progress) => result,
+                result = async {
+                    self.wait_then_exec(&api, &created, watched?, &spec, progress).await
+                } => result,
             },
         };
         match result {
@@ -601,12 +619,12 @@ impl ClusterContext {
         &self,
         api: &Api<Pod>,
         created: &Pod,
+        (watch, updates, events): StartWatch,
         spec: &SessionSpec,
         progress: &dyn Progress,
     ) -> Result<i32> {
         let name = created.metadata.name.as_deref().unwrap_or_default();
         let deadline = Instant::now() + spec.start_timeout;
-        let (watch, updates, events) = self.watch_start(api, created, progress).await?;
         let mut sandbox = updates.clone();
         let started = self.wait_for_start(
             created,
@@ -680,7 +698,9 @@ impl ClusterContext {
         progress: &dyn Progress,
     ) -> Result<()> {
         let deadline = Instant::now() + timeout;
-        let (watch, updates, events) = self.watch_start(api, created, progress).await?;
+        let name = created.metadata.name.as_deref().unwrap_or_default();
+        let from = created.metadata.resource_version.as_deref().unwrap_or("0");
+        let (watch, updates, events) = self.watch_start(api, name, from, progress).await?;
         self.wait_for_start(
             created, updates, &watch, deadline, timeout, progress, events,
         )
@@ -692,21 +712,18 @@ impl ClusterContext {
     async fn watch_start(
         &self,
         api: &Api<Pod>,
-        created: &Pod,
+        name: &str,
+        from: &str,
         progress: &dyn Progress,
-    ) -> Result<(
-        PodWatch,
-        tokio::sync::watch::Receiver<PodUpdate>,
-        futures::stream::BoxStream<'static, kube::Result<WatchEvent<Event>>>,
-    )> {
-        let name = created.metadata.name.clone().unwrap_or_default();
+    ) -> Result<StartWatch> {
         let watch = PodWatch::default();
-        let updates = watch.subscribe(&name);
-        let from = created.metadata.resource_version.as_deref().unwrap_or("0");
-        watch
-            .open(self, api, PodSelection::Named(name.clone()), from)
-            .await?;
-        let events = if progress.wants_events() {
+        let updates = watch.subscribe(name);
+        // Both watches are asked for at once: the Events only feed the
+        // spinner, and must not delay the pod's.
+        let events = async {
+            if !progress.wants_events() {
+                return futures::stream::pending().boxed();
+            }
             let events_api: Api<Event> = Api::namespaced(self.client.clone(), &self.namespace);
             let fields = format!("involvedObject.name={name},involvedObject.kind=Pod");
             match events_api
@@ -716,9 +733,12 @@ impl ClusterContext {
                 Ok(stream) => stream.boxed(),
                 Err(_) => futures::stream::pending().boxed(),
             }
-        } else {
-            futures::stream::pending().boxed()
         };
+        let (opened, events) = tokio::join!(
+            watch.open(self, api, PodSelection::Named(name.to_string()), from),
+            events
+        );
+        opened?;
         Ok((watch, updates, events))
     }
 
@@ -1026,10 +1046,10 @@ impl ClusterContext {
 
 /// How soon an exec that the container refused because it had not started
 /// yet is tried again. A refused try costs the kubelet a lookup, no more.
-const EARLY_EXEC_INTERVAL: Duration = Duration::from_millis(15);
+const EARLY_EXEC_INTERVAL: Duration = Duration::from_millis(10);
 /// How many early tries a session makes before it waits for Running as
 /// before: a container this slow to start is better waited for than polled.
-const EARLY_EXEC_TRIES: u32 = 8;
+const EARLY_EXEC_TRIES: u32 = 12;
 
 /// Resolves when the next early exec try is due: the first once the
 /// kubelet reports the pod's sandbox ready (its containers are being
