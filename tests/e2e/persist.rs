@@ -353,3 +353,31 @@ async fn persist_is_for_one_session_and_is_checked_before_anything_starts() {
     assert!(ns.toolbox_pods().await.is_empty());
     ns.finish().await;
 }
+
+#[tokio::test]
+async fn the_persist_setting_keeps_pods_without_the_flag() {
+    let mut ns = TestNs::new("persist-setting").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let with_setting = || {
+        let mut cmd = ns.toolbox();
+        cmd.env("TOOLBOX_PERSIST", "10m");
+        cmd
+    };
+    let first = run(with_setting(), &["node-shell", &node, "--", "true"], 0);
+    let pod = persisting_pod(&stderr_of(&first));
+    let second = run(
+        with_setting(),
+        &["node-shell", &node, "-v", "--", "true"],
+        0,
+    );
+    let stderr = stderr_of(&second);
+    assert!(stderr.contains("step: persisting pod claimed"), "{stderr}");
+    assert_eq!(persisting_pod(&stderr), pod);
+    // Without the setting or the flag, a session neither looks nor persists.
+    let plain = run(ns.toolbox(), &["node-shell", &node, "-v", "--", "true"], 0);
+    let stderr = stderr_of(&plain);
+    assert!(stderr.contains("step: pod deleted"), "{stderr}");
+    assert!(!stderr.contains("persist"), "{stderr}");
+    assert_eq!(ns.toolbox_pods().await.len(), 1);
+    finish(ns).await;
+}

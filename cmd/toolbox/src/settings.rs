@@ -379,6 +379,7 @@ pub fn known_keys() -> Vec<String> {
             "namespace",
             "image_pull_policy",
             "priority_class",
+            "persist",
             "resources.cpu_limit",
         ]
         .map(String::from),
@@ -581,6 +582,24 @@ mod tests {
         )
         .unwrap();
         assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    }
+
+    #[test]
+    fn persist_is_off_unless_set_and_takes_zero_or_a_duration() {
+        let loaded = load(None, &env(&[])).unwrap();
+        assert_eq!(loaded.persist(), None);
+        let loaded = load(None, &env(&[("TOOLBOX_PERSIST", "10m")])).unwrap();
+        assert_eq!(loaded.persist(), Some(Duration::from_secs(600)));
+        assert_eq!(
+            loaded.source_of("persist"),
+            Source::Env("TOOLBOX_PERSIST".into())
+        );
+        let loaded = load(None, &env(&[("TOOLBOX_PERSIST", "0")])).unwrap();
+        assert_eq!(loaded.persist(), Some(Duration::ZERO));
+        let err = load(None, &env(&[("TOOLBOX_PERSIST", "soon")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("persist") && err.contains("10m"), "{err}");
     }
 
     #[test]
