@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
             [CompletionResult]::new('debug-node', 'debug-node', [CompletionResultType]::ParameterValue, 'Debug a node with kubectl''s debug-node pod, deleted when the session ends')
             [CompletionResult]::new('compare', 'compare', [CompletionResultType]::ParameterValue, 'Compare node-shell and debug-node on this cluster, node and namespace')
             [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Find and delete the node-debug pods that toolbox and other tools left behind')
+            [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'Print RBAC and admission policies that bound node access, for kubectl apply -f -')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the effective settings and where each value came from')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -182,6 +183,29 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'toolbox;policy' {
+            [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'The group allowed node access through the namespace')
+            [CompletionResult]::new('--max-ttl', '--max-ttl', [CompletionResultType]::ParameterName, 'The longest lifetime a node-access pod may ask for')
+            [CompletionResult]::new('--default-ttl', '--default-ttl', [CompletionResultType]::ParameterName, 'The lifetime given to a node-access pod that asks for none (kubectl debug''s)')
+            [CompletionResult]::new('--cleanup-group', '--cleanup-group', [CompletionResultType]::ParameterName, 'A group allowed to find and delete leftover node-debug pods in every namespace')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Username to impersonate for the operation')
+            [CompletionResult]::new('--as-group', '--as-group', [CompletionResultType]::ParameterName, 'Group to impersonate for the operation (repeatable)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)')
+            [CompletionResult]::new('--audit-policy', '--audit-policy', [CompletionResultType]::ParameterName, 'Print only the API server''s audit Policy for node sessions')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'toolbox;config' {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
@@ -221,6 +245,7 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
             [CompletionResult]::new('debug-node', 'debug-node', [CompletionResultType]::ParameterValue, 'Debug a node with kubectl''s debug-node pod, deleted when the session ends')
             [CompletionResult]::new('compare', 'compare', [CompletionResultType]::ParameterValue, 'Compare node-shell and debug-node on this cluster, node and namespace')
             [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Find and delete the node-debug pods that toolbox and other tools left behind')
+            [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'Print RBAC and admission policies that bound node access, for kubectl apply -f -')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the effective settings and where each value came from')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -236,6 +261,9 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
             break
         }
         'toolbox;help;cleanup' {
+            break
+        }
+        'toolbox;help;policy' {
             break
         }
         'toolbox;help;config' {

@@ -35,6 +35,7 @@ set edit:completion:arg-completer[toolbox] = {|@words|
             cand debug-node 'Debug a node with kubectl''s debug-node pod, deleted when the session ends'
             cand compare 'Compare node-shell and debug-node on this cluster, node and namespace'
             cand cleanup 'Find and delete the node-debug pods that toolbox and other tools left behind'
+            cand policy 'Print RBAC and admission policies that bound node access, for kubectl apply -f -'
             cand config 'Show the effective settings and where each value came from'
             cand completion 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -174,6 +175,28 @@ set edit:completion:arg-completer[toolbox] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'toolbox;policy'= {
+            cand --group 'The group allowed node access through the namespace'
+            cand --max-ttl 'The longest lifetime a node-access pod may ask for'
+            cand --default-ttl 'The lifetime given to a node-access pod that asks for none (kubectl debug''s)'
+            cand --cleanup-group 'A group allowed to find and delete leftover node-debug pods in every namespace'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --kubeconfig 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)'
+            cand --context 'The kubeconfig context to use'
+            cand -n 'The namespace toolbox creates its pods in'
+            cand --namespace 'The namespace toolbox creates its pods in'
+            cand --as 'Username to impersonate for the operation'
+            cand --as-group 'Group to impersonate for the operation (repeatable)'
+            cand --config 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)'
+            cand --audit-policy 'Print only the API server''s audit Policy for node sessions'
+            cand -v 'More output on stderr: -v for details, -vv for debugging'
+            cand --verbose 'More output on stderr: -v for details, -vv for debugging'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'toolbox;config'= {
             cand -o 'Output format'
             cand --output 'Output format'
@@ -211,6 +234,7 @@ set edit:completion:arg-completer[toolbox] = {|@words|
             cand debug-node 'Debug a node with kubectl''s debug-node pod, deleted when the session ends'
             cand compare 'Compare node-shell and debug-node on this cluster, node and namespace'
             cand cleanup 'Find and delete the node-debug pods that toolbox and other tools left behind'
+            cand policy 'Print RBAC and admission policies that bound node access, for kubectl apply -f -'
             cand config 'Show the effective settings and where each value came from'
             cand completion 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -222,6 +246,8 @@ set edit:completion:arg-completer[toolbox] = {|@words|
         &'toolbox;help;compare'= {
         }
         &'toolbox;help;cleanup'= {
+        }
+        &'toolbox;help;policy'= {
         }
         &'toolbox;help;config'= {
         }

@@ -37,6 +37,7 @@ complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "node-shell" -d 'Ope
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "debug-node" -d 'Debug a node with kubectl\'s debug-node pod, deleted when the session ends'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "compare" -d 'Compare node-shell and debug-node on this cluster, node and namespace'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "cleanup" -d 'Find and delete the node-debug pods that toolbox and other tools left behind'
+complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "policy" -d 'Print RBAC and admission policies that bound node access, for kubectl apply -f -'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "config" -d 'Show the effective settings and where each value came from'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -165,6 +166,22 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -l dry-run -d '
 complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
 complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -s h -l help -d 'Print help'
 complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -s V -l version -d 'Print version'
+complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l group -d 'The group allowed node access through the namespace' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l max-ttl -d 'The longest lifetime a node-access pod may ask for' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l default-ttl -d 'The lifetime given to a node-access pod that asks for none (kubectl debug\'s)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l cleanup-group -d 'A group allowed to find and delete leftover node-debug pods in every namespace' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -s o -l output -d 'Output format' -r -f -a "yaml\t''
+json\t''"
+complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l kubeconfig -d 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l context -d 'The kubeconfig context to use' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -s n -l namespace -d 'The namespace toolbox creates its pods in' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l as -d 'Username to impersonate for the operation' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l config -d 'toolbox\'s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l audit-policy -d 'Print only the API server\'s audit Policy for node sessions'
+complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
+complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -s h -l help -d 'Print help'
+complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -s V -l version -d 'Print version'
 complete -c toolbox -n "__fish_toolbox_using_subcommand config" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''
 yaml\t''"
@@ -186,10 +203,11 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand completion" -l config -d
 complete -c toolbox -n "__fish_toolbox_using_subcommand completion" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
 complete -c toolbox -n "__fish_toolbox_using_subcommand completion" -s h -l help -d 'Print help'
 complete -c toolbox -n "__fish_toolbox_using_subcommand completion" -s V -l version -d 'Print version'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup config completion help" -f -a "node-shell" -d 'Open a root shell on a node (nsenter into the host\'s namespaces)'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup config completion help" -f -a "debug-node" -d 'Debug a node with kubectl\'s debug-node pod, deleted when the session ends'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup config completion help" -f -a "compare" -d 'Compare node-shell and debug-node on this cluster, node and namespace'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup config completion help" -f -a "cleanup" -d 'Find and delete the node-debug pods that toolbox and other tools left behind'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup config completion help" -f -a "config" -d 'Show the effective settings and where each value came from'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup config completion help" -f -a "completion" -d 'Print a shell completion script'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup config completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion help" -f -a "node-shell" -d 'Open a root shell on a node (nsenter into the host\'s namespaces)'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion help" -f -a "debug-node" -d 'Debug a node with kubectl\'s debug-node pod, deleted when the session ends'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion help" -f -a "compare" -d 'Compare node-shell and debug-node on this cluster, node and namespace'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion help" -f -a "cleanup" -d 'Find and delete the node-debug pods that toolbox and other tools left behind'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion help" -f -a "policy" -d 'Print RBAC and admission policies that bound node access, for kubectl apply -f -'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion help" -f -a "config" -d 'Show the effective settings and where each value came from'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion help" -f -a "completion" -d 'Print a shell completion script'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

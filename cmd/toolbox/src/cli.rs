@@ -108,6 +108,9 @@ pub enum Command {
     /// Find and delete the node-debug pods that toolbox and other tools left behind
     Cleanup(commands::cleanup::CleanupArgs),
 
+    /// Print RBAC and admission policies that bound node access, for kubectl apply -f -
+    Policy(commands::policy::PolicyArgs),
+
     /// Show the effective settings and where each value came from
     Config(commands::config::ConfigArgs),
 

@@ -8,6 +8,7 @@ pub mod config;
 pub mod debug_node;
 mod fanout;
 pub mod node_shell;
+pub mod policy;
 mod session;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,86 @@
+//! `toolbox policy`: prints the RBAC and admission policies that make node
+//! access through a namespace bounded and attributable, for
+//! `kubectl apply -f -`. It creates nothing itself.
+
+use std::time::Duration;
+
+use clap::Args;
+use toolbox_policy::{PolicyRequest, audit_policy, render_json, render_yaml};
+
+use crate::commands::App;
+use crate::commands::session::parse_duration;
+use crate::exit::{AppError, ExitStatus, usage};
+
+/// Print RBAC and admission policies that make node access through a namespace
+/// bounded and attributable, for every tool (pipe to kubectl apply -f -).
+///
+/// The namespace is -n (or the namespace setting). Nothing is created: review
+/// the output, then apply it; `kubectl delete -f` of the same output removes it.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  toolbox policy -n node-access --group oncall | kubectl apply -f -\n  toolbox policy -n node-access --group oncall --max-ttl 30m --default-ttl 15m\n  toolbox policy --audit-policy > /etc/kubernetes/audit-policy.yaml"
+)]
+pub struct PolicyArgs {
+    /// The group allowed node access through the namespace
+    #[arg(long, value_name = "GROUP", required_unless_present = "audit_policy")]
+    pub group: Option<String>,
+
+    /// The longest lifetime a node-access pod may ask for
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "2h")]
+    pub max_ttl: Duration,
+
+    /// The lifetime given to a node-access pod that asks for none (kubectl debug's)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "1h")]
+    pub default_ttl: Duration,
+
+    /// A group allowed to find and delete leftover node-debug pods in every namespace
+    #[arg(long, value_name = "GROUP")]
+    pub cleanup_group: Option<String>,
+
+    /// Print only the API server's audit Policy for node sessions
+    #[arg(long)]
+    pub audit_policy: bool,
+
+    /// Output format
+    #[arg(short = 'o', long, value_name = "FORMAT", default_value = "yaml", value_parser = ["yaml", "json"])]
+    pub output: String,
+}
+
+pub async fn run(args: PolicyArgs, app: &App) -> Result<ExitStatus, AppError> {
+    if args.audit_policy {
+        let policy = audit_policy();
+        let text = match args.output.as_str() {
+            "json" => serde_json::to_string_pretty(&policy).map_err(anyhow::Error::from)? + "\n",
+            _ => serde_yaml::to_string(&policy).map_err(anyhow::Error::from)?,
+        };
+        print!("{text}");
+        return Ok(ExitStatus::Success);
+    }
+    let request = request(&args, app)?;
+    let text = match args.output.as_str() {
+        "json" => render_json(&request),
+        _ => render_yaml(&request),
+    };
+    print!("{text}");
+    Ok(ExitStatus::Success)
+}
+
+fn request(args: &PolicyArgs, app: &App) -> Result<PolicyRequest, AppError> {
+    let namespace = app.settings.settings.namespace.clone().ok_or_else(|| {
+        usage("name the node-access namespace with -n NAMESPACE (or the namespace setting)")
+    })?;
+    if args.default_ttl > args.max_ttl {
+        return Err(usage(format!(
+            "--default-ttl {} is longer than --max-ttl {}: the default must be allowed",
+            humantime::format_duration(args.default_ttl),
+            humantime::format_duration(args.max_ttl)
+        )));
+    }
+    Ok(PolicyRequest {
+        namespace,
+        group: args.group.clone().unwrap_or_default(),
+        cleanup_group: args.cleanup_group.clone(),
+        max_ttl_seconds: args.max_ttl.as_secs() as i64,
+        default_ttl_seconds: args.default_ttl.as_secs() as i64,
+    })
+}

@@ -1,0 +1,451 @@
+//! The objects a cluster admin applies so that node access through a
+//! namespace is bounded and attributable for every tool, not only toolbox:
+//! the namespace, least-privilege RBAC for one group, a
+//! MutatingAdmissionPolicy that gives node-access pods a lifetime and the
+//! requester's name, and a ValidatingAdmissionPolicy that bounds them.
+//!
+//! Pure functions from a [`PolicyRequest`] to objects; no I/O. Rendering as
+//! YAML puts each object's reasons, and each RBAC rule's, in comments.
+
+use serde_json::{Value, json};
+use toolbox_podtemplate::REQUESTED_BY_ANNOTATION;
+
+/// What the admin asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyRequest {
+    /// The node-access namespace: where node-debug pods may run.
+    pub namespace: String,
+    /// The group allowed node access (e.g. an on-call group).
+    pub group: String,
+    /// The group allowed to find and delete leftovers everywhere, if any.
+    pub cleanup_group: Option<String>,
+    /// The longest lifetime a node-access pod may ask for, in seconds.
+    pub max_ttl_seconds: i64,
+    /// The lifetime given to a node-access pod that asks for none.
+    pub default_ttl_seconds: i64,
+}
+
+/// The CEL condition that picks out node-access pods: any host namespace,
+/// a privileged container or init container, or a hostPath volume. The
+/// policies leave every other pod in the namespace alone.
+pub const NODE_ACCESS_CONDITION: &str = "(has(object.spec.hostPID) && object.spec.hostPID) || \
+(has(object.spec.hostNetwork) && object.spec.hostNetwork) || \
+(has(object.spec.hostIPC) && object.spec.hostIPC) || \
+object.spec.containers.exists(c, has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged) || \
+(has(object.spec.initContainers) && object.spec.initContainers.exists(c, has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged)) || \
+(has(object.spec.volumes) && object.spec.volumes.exists(v, has(v.hostPath)))";
+
+/// One object with the comment that goes above it in YAML.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Documented {
+    pub why: String,
+    pub object: Value,
+    /// For a Role or ClusterRole: why each rule is there, in rule order.
+    pub rule_reasons: Vec<&'static str>,
+}
+
+/// The name the objects share, derived from the namespace so that several
+/// node-access namespaces can coexist.
+pub fn base_name(namespace: &str) -> String {
+    format!("toolbox-node-access-{namespace}")
+}
+
+/// A duration as `--ttl` takes it: 90s, 30m, 2h, 1h30m.
+pub fn ttl_words(seconds: i64) -> String {
+    let (h, m, s) = (seconds / 3600, seconds % 3600 / 60, seconds % 60);
+    let mut text = String::new();
+    if h > 0 {
+        text.push_str(&format!("{h}h"));
+    }
+    if m > 0 {
+        text.push_str(&format!("{m}m"));
+    }
+    if s > 0 || text.is_empty() {
+        text.push_str(&format!("{s}s"));
+    }
+    text
+}
+
+/// Every object, in the order `kubectl apply` needs them.
+pub fn policy_objects(req: &PolicyRequest) -> Vec<Documented> {
+    let ns = req.namespace.as_str();
+    let name = base_name(ns);
+    let group = |group: &str| json!([{ "apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group }]);
+    let mut objects = vec![
+        Documented {
+            why: format!(
+                "The node-access namespace. Node shells need privileged pods with host namespaces, which only PodSecurity's privileged level admits; warn and audit at baseline keep every such pod visible to the user (a warning) and in the audit log."
+            ),
+            object: json!({
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {
+                    "name": ns,
+                    "labels": {
+                        "pod-security.kubernetes.io/enforce": "privileged",
+                        "pod-security.kubernetes.io/warn": "baseline",
+                        "pod-security.kubernetes.io/audit": "baseline",
+                    }
+                }
+            }),
+            rule_reasons: Vec::new(),
+        },
+        Documented {
+            why: format!(
+                "What group {} may do in {ns}: start node-access pods, reach them, and remove them. Nothing else in the namespace.",
+                req.group
+            ),
+            object: json!({
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "Role",
+                "metadata": { "name": name, "namespace": ns },
+                "rules": [
+                    { "apiGroups": [""], "resources": ["pods"], "verbs": ["create", "get", "list", "watch", "delete", "patch"] },
+                    { "apiGroups": [""], "resources": ["pods/exec", "pods/attach"], "verbs": ["create", "get"] },
+                ]
+            }),
+            rule_reasons: vec![
+                "pods: create the pod; get, list and watch it while it starts; delete it when the session ends; patch only for toolbox --persist, which records each reuse on the pod (the ValidatingAdmissionPolicy below keeps requested-by from being changed)",
+                "pods/exec (toolbox) and pods/attach (kubectl debug -it, kubectl run -i): reach the pod's process. A WebSocket session is a GET, which the API server also checks for create",
+            ],
+        },
+        Documented {
+            why: format!("Group {} gets the Role in {ns} only.", req.group),
+            object: json!({
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "RoleBinding",
+                "metadata": { "name": name, "namespace": ns },
+                "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name },
+                "subjects": group(&req.group),
+            }),
+            rule_reasons: Vec::new(),
+        },
+        Documented {
+            why: "Reading nodes, cluster-wide: node access starts by naming a node.".to_string(),
+            object: json!({
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "ClusterRole",
+                "metadata": { "name": format!("{name}-nodes") },
+                "rules": [
+                    { "apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "list", "watch"] },
+                ]
+            }),
+            rule_reasons: vec![
+                "nodes: get (toolbox and kubectl debug node/ check the node), list and watch (the picker and shell completion)",
+            ],
+        },
+        Documented {
+            why: format!("Group {} may read nodes.", req.group),
+            object: json!({
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "ClusterRoleBinding",
+                "metadata": { "name": format!("{name}-nodes") },
+                "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": format!("{name}-nodes") },
+                "subjects": group(&req.group),
+            }),
+            rule_reasons: Vec::new(),
+        },
+    ];
+    if let Some(cleanup_group) = &req.cleanup_group {
+        objects.push(Documented {
+            why: "Finding and removing node-debug pods that any tool left anywhere (toolbox cleanup -A).".to_string(),
+            object: json!({
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "ClusterRole",
+                "metadata": { "name": format!("{name}-cleanup") },
+                "rules": [
+                    { "apiGroups": [""], "resources": ["pods"], "verbs": ["list", "delete"] },
+                ]
+            }),
+            rule_reasons: vec![
+                "pods, in every namespace: list (to find leftovers) and delete (to remove them); no create, so no node access comes with it",
+            ],
+        });
+        objects.push(Documented {
+            why: format!("Group {cleanup_group} may clean up everywhere."),
+            object: json!({
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "ClusterRoleBinding",
+                "metadata": { "name": format!("{name}-cleanup") },
+                "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": format!("{name}-cleanup") },
+                "subjects": group(cleanup_group),
+            }),
+            rule_reasons: Vec::new(),
+        });
+    }
+    let in_namespace =
+        json!({ "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": ns } } });
+    let max = req.max_ttl_seconds;
+    objects.extend([
+        Documented {
+            why: format!(
+                "For every node-access pod created in {ns} (host namespaces, privileged containers or hostPath volumes), by any tool: a lifetime of {} when it asks for none, so that kubectl debug's pods expire too; and {REQUESTED_BY_ANNOTATION} set to the identity the API server authenticated, whatever the client sent.",
+                ttl_words(req.default_ttl_seconds)
+            ),
+            object: json!({
+                "apiVersion": "admissionregistration.k8s.io/v1",
+                "kind": "MutatingAdmissionPolicy",
+                "metadata": { "name": name },
+                "spec": {
+                    "failurePolicy": "Fail",
+                    "reinvocationPolicy": "IfNeeded",
+                    "matchConstraints": {
+                        "resourceRules": [{ "apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["pods"] }]
+                    },
+                    "matchConditions": [{ "name": "node-access", "expression": NODE_ACCESS_CONDITION }],
+                    "mutations": [
+                        {
+                            "patchType": "JSONPatch",
+                            "jsonPatch": {
+                                "expression": format!("has(object.spec.activeDeadlineSeconds) ? [] : [JSONPatch{{op: \"add\", path: \"/spec/activeDeadlineSeconds\", value: {}}}]", req.default_ttl_seconds)
+                            }
+                        },
+                        {
+                            "patchType": "ApplyConfiguration",
+                            "applyConfiguration": {
+                                "expression": format!("Object{{metadata: Object.metadata{{annotations: {{\"{REQUESTED_BY_ANNOTATION}\": request.userInfo.username}}}}}}")
+                            }
+                        }
+                    ]
+                }
+            }),
+            rule_reasons: Vec::new(),
+        },
+        Documented {
+            why: format!("The MutatingAdmissionPolicy applies in {ns} only."),
+            object: json!({
+                "apiVersion": "admissionregistration.k8s.io/v1",
+                "kind": "MutatingAdmissionPolicyBinding",
+                "metadata": { "name": name },
+                "spec": { "policyName": name, "matchResources": in_namespace },
+            }),
+            rule_reasons: Vec::new(),
+        },
+        Documented {
+            why: format!(
+                "Node-access pods in {ns} are refused when they would live longer than {} or are not pinned to one node by spec.nodeName; and requested-by cannot be changed afterwards. Each message names the rule and the way out.",
+                ttl_words(max)
+            ),
+            object: json!({
+                "apiVersion": "admissionregistration.k8s.io/v1",
+                "kind": "ValidatingAdmissionPolicy",
+                "metadata": { "name": name },
+                "spec": {
+                    "failurePolicy": "Fail",
+                    "matchConstraints": {
+                        "resourceRules": [{ "apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"], "resources": ["pods"] }]
+                    },
+                    "matchConditions": [{ "name": "node-access", "expression": NODE_ACCESS_CONDITION }],
+                    "validations": [
+                        {
+                            "expression": format!("request.operation != 'CREATE' || (has(object.spec.activeDeadlineSeconds) && object.spec.activeDeadlineSeconds <= {max})"),
+                            "messageExpression": format!(
+                                "'lifetime ' + (has(object.spec.activeDeadlineSeconds) ? string(object.spec.activeDeadlineSeconds) + 's' : 'without a bound') + ' exceeds this namespace\\'s maximum of {max}s; use --ttl {} or less'",
+                                ttl_words(max)
+                            ),
+                            "reason": "Invalid",
+                        },
+                        {
+                            "expression": "request.operation != 'CREATE' || (has(object.spec.nodeName) && object.spec.nodeName != '')",
+                            "message": format!("a node-access pod in {ns} must name its one node in spec.nodeName (a selector could place it on many); toolbox and kubectl debug node/NODE do"),
+                            "reason": "Invalid",
+                        },
+                        {
+                            "expression": format!(
+                                "request.operation != 'UPDATE' || !has(oldObject.metadata.annotations) || !('{REQUESTED_BY_ANNOTATION}' in oldObject.metadata.annotations) || (has(object.metadata.annotations) && '{REQUESTED_BY_ANNOTATION}' in object.metadata.annotations && object.metadata.annotations['{REQUESTED_BY_ANNOTATION}'] == oldObject.metadata.annotations['{REQUESTED_BY_ANNOTATION}'])"
+                            ),
+                            "message": format!("{REQUESTED_BY_ANNOTATION} names who created the pod and cannot be changed"),
+                            "reason": "Forbidden",
+                        }
+                    ]
+                }
+            }),
+            rule_reasons: Vec::new(),
+        },
+        Documented {
+            why: format!("The ValidatingAdmissionPolicy applies in {ns} only, and denies."),
+            object: json!({
+                "apiVersion": "admissionregistration.k8s.io/v1",
+                "kind": "ValidatingAdmissionPolicyBinding",
+                "metadata": { "name": name },
+                "spec": { "policyName": name, "validationActions": ["Deny"], "matchResources": in_namespace },
+            }),
+            rule_reasons: Vec::new(),
+        },
+    ]);
+    objects
+}
+
+/// The audit Policy that records node sessions: what was typed into them
+/// (RequestResponse for exec and attach) and who started which pod
+/// (Metadata for pods).
+pub fn audit_policy() -> Value {
+    json!({
+        "apiVersion": "audit.k8s.io/v1",
+        "kind": "Policy",
+        "omitStages": ["RequestReceived"],
+        "rules": [
+            { "level": "RequestResponse", "resources": [{ "group": "", "resources": ["pods/exec", "pods/attach"] }] },
+            { "level": "Metadata", "resources": [{ "group": "", "resources": ["pods"] }] },
+            { "level": "None" }
+        ]
+    })
+}
+
+/// The kube-apiserver flags an audit Policy needs.
+pub const AUDIT_FLAGS: &str = "--audit-policy-file=/etc/kubernetes/audit-policy.yaml --audit-log-path=/var/log/kubernetes/audit.log --audit-log-maxage=30";
+
+/// The objects as one YAML stream for `kubectl apply -f -`, each with its
+/// reasons in comments, and the audit Policy as a comment at the end.
+pub fn render_yaml(req: &PolicyRequest) -> String {
+    let mut out = format!(
+        "# Node access through namespace {ns} for group {group}: bounded (lifetime {default} by default, {max} at most) and attributable.\n# Generated by toolbox policy. Apply: kubectl apply -f -   Remove: kubectl delete -f -\n",
+        ns = req.namespace,
+        group = req.group,
+        default = ttl_words(req.default_ttl_seconds),
+        max = ttl_words(req.max_ttl_seconds),
+    );
+    for doc in policy_objects(req) {
+        out.push_str("---\n");
+        out.push_str(&comment(&doc.why));
+        let yaml = serde_yaml::to_string(&doc.object).unwrap_or_default();
+        let mut reasons = doc.rule_reasons.iter();
+        for line in yaml.lines() {
+            // Each rule of a Role or ClusterRole starts with "- apiGroups:".
+            if line.starts_with("- apiGroups:")
+                && let Some(reason) = reasons.next()
+            {
+                out.push_str(&comment(reason));
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out.push_str("---\n");
+    out.push_str(&comment(&format!(
+        "The API server's audit Policy for node sessions (not an object to apply: a file for kube-apiserver {AUDIT_FLAGS}; toolbox policy --audit-policy prints it alone):"
+    )));
+    for line in serde_yaml::to_string(&audit_policy())
+        .unwrap_or_default()
+        .lines()
+    {
+        out.push_str(&format!("#   {line}\n"));
+    }
+    out
+}
+
+/// The objects as a `v1` List, for `-o json`.
+pub fn render_json(req: &PolicyRequest) -> String {
+    let items: Vec<Value> = policy_objects(req).into_iter().map(|d| d.object).collect();
+    let list = json!({ "apiVersion": "v1", "kind": "List", "items": items });
+    serde_json::to_string_pretty(&list).unwrap_or_default() + "\n"
+}
+
+/// `text` as YAML comment lines, wrapped at about 78 columns.
+fn comment(text: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::from("#");
+    for word in text.split_whitespace() {
+        if line.len() + 1 + word.len() > 78 && line.len() > 1 {
+            out.push_str(&line);
+            out.push('\n');
+            line = String::from("#");
+        }
+        line.push(' ');
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> PolicyRequest {
+        PolicyRequest {
+            namespace: "node-access".into(),
+            group: "oncall".into(),
+            cleanup_group: Some("sre-leads".into()),
+            max_ttl_seconds: 7200,
+            default_ttl_seconds: 3600,
+        }
+    }
+
+    #[test]
+    fn the_yaml_stream_is_every_object_with_its_reasons() {
+        insta::assert_snapshot!(render_yaml(&request()));
+    }
+
+    #[test]
+    fn json_is_a_list_of_the_same_objects() {
+        let list: Value = serde_json::from_str(&render_json(&request())).unwrap();
+        let kinds: Vec<&str> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "Namespace",
+                "Role",
+                "RoleBinding",
+                "ClusterRole",
+                "ClusterRoleBinding",
+                "ClusterRole",
+                "ClusterRoleBinding",
+                "MutatingAdmissionPolicy",
+                "MutatingAdmissionPolicyBinding",
+                "ValidatingAdmissionPolicy",
+                "ValidatingAdmissionPolicyBinding"
+            ]
+        );
+        let yaml_docs = render_yaml(&request())
+            .split("\n---\n")
+            .filter(|d| d.lines().any(|l| l.starts_with("kind:")))
+            .count();
+        assert_eq!(yaml_docs, kinds.len());
+    }
+
+    #[test]
+    fn without_a_cleanup_group_no_cleanup_role_is_made() {
+        let req = PolicyRequest {
+            cleanup_group: None,
+            ..request()
+        };
+        assert!(
+            !policy_objects(&req)
+                .iter()
+                .any(|d| d.object["metadata"]["name"] == "toolbox-node-access-node-access-cleanup")
+        );
+    }
+
+    #[test]
+    fn names_derive_from_the_namespace() {
+        let other = PolicyRequest {
+            namespace: "gpu-access".into(),
+            ..request()
+        };
+        let names: Vec<String> = policy_objects(&other)
+            .iter()
+            .filter_map(|d| d.object["metadata"]["name"].as_str().map(String::from))
+            .collect();
+        assert!(
+            names
+                .iter()
+                .all(|n| n == "gpu-access" || n.starts_with("toolbox-node-access-gpu-access")),
+            "{names:?}"
+        );
+    }
+
+    #[test]
+    fn durations_read_as_ttl_flags() {
+        assert_eq!(ttl_words(7200), "2h");
+        assert_eq!(ttl_words(5400), "1h30m");
+        assert_eq!(ttl_words(90), "1m30s");
+        assert_eq!(ttl_words(0), "0s");
+    }
+}

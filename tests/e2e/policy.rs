@@ -1,0 +1,250 @@
+//! `toolbox policy | kubectl apply -f -` on the local cluster: the RBAC it
+//! prints lets a member of the group (and no one else) reach nodes through
+//! the namespace, and its admission policies bound and name every
+//! node-access pod there, whichever tool creates it.
+
+use std::time::Duration;
+
+use harness::{NodeSpec, TestNs, random_suffix, stderr_of, stdout_of};
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::Api;
+
+/// The printed policy for `ns`, applied with the cluster's kubectl.
+fn apply(ns: &TestNs, group: &str) -> String {
+    let out = ns
+        .toolbox()
+        .args([
+            "policy",
+            "-n",
+            &ns.name,
+            "--group",
+            group,
+            "--max-ttl",
+            "2h",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let yaml = stdout_of(&out);
+    let applied = ns
+        .kubectl()
+        .args(["apply", "-f", "-"])
+        .write_stdin(yaml.clone())
+        .output()
+        .unwrap();
+    assert_eq!(applied.status.code(), Some(0), "{}", stderr_of(&applied));
+    yaml
+}
+
+/// A pod as kubectl debug node/NODE makes it, created by `member`.
+fn debug_pod(ns: &TestNs, node: &str, as_user: &[&str]) -> std::process::Output {
+    ns.kubectl()
+        .args(["debug", &format!("node/{node}"), "--image", "busybox:1.37"])
+        .args(["--profile", "sysadmin"])
+        .args(as_user)
+        .output()
+        .unwrap()
+}
+
+fn annotation(pod: &Pod, key: &str) -> Option<String> {
+    pod.metadata.annotations.as_ref()?.get(key).cloned()
+}
+
+#[tokio::test]
+async fn the_printed_policy_bounds_and_names_node_access_for_every_tool() {
+    let mut ns = TestNs::new("policy").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let group = format!("oncall-{}", random_suffix());
+    let member = ["--as", "dev", "--as-group", group.as_str()];
+    let yaml = apply(&ns, &group);
+
+    // Policies take effect a moment after they are applied: wait until
+    // kubectl debug's pod, which asks for no lifetime, gets the default.
+    let pods: Api<Pod> = ns.pods();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let debug = loop {
+        let out = debug_pod(&ns, &node, &member);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        let mut bounded = None;
+        for pod in pods.list(&Default::default()).await.unwrap().items {
+            let name = pod.metadata.name.clone().unwrap_or_default();
+            if !name.starts_with("node-debugger-") {
+                continue;
+            }
+            if pod.spec.as_ref().and_then(|s| s.active_deadline_seconds) == Some(3600) {
+                bounded = Some(pod);
+            } else {
+                ns.delete_pod_now(&name).await;
+            }
+        }
+        if let Some(pod) = bounded {
+            break pod;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "kubectl debug's pods never got the default lifetime"
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    };
+    assert_eq!(
+        annotation(&debug, "toolbox.dev/requested-by").as_deref(),
+        Some("dev"),
+        "kubectl debug's pod names its requester"
+    );
+    ns.delete_pod_now(debug.metadata.name.as_deref().unwrap())
+        .await;
+
+    // A member opens a node shell and a debug-node session through it.
+    for subcommand in [
+        vec!["node-shell", node.as_str()],
+        vec!["debug-node", node.as_str(), "--image", "busybox:1.37"],
+    ] {
+        let out = ns
+            .toolbox()
+            .args(&subcommand)
+            .args(member)
+            .args(["--", "true"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{subcommand:?}: {}",
+            stderr_of(&out)
+        );
+    }
+
+    // Over the maximum: refused, with the policy's own words.
+    let out = ns
+        .toolbox()
+        .args(["node-shell", &node, "--ttl", "3h"])
+        .args(member)
+        .args(["--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr_of(&out));
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains(
+            "lifetime 10800s exceeds this namespace's maximum of 7200s; use --ttl 2h or less"
+        ),
+        "{stderr}"
+    );
+
+    // Outside the group: refused by RBAC, naming what is missing.
+    let out = ns
+        .toolbox()
+        .args(["node-shell", &node, "--as", "dev", "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("dev cannot"),
+        "{}",
+        stderr_of(&out)
+    );
+
+    // A requested-by forged by the client names the member all the same.
+    let forged = format!(
+        r#"{{"apiVersion":"v1","kind":"Pod","metadata":{{"name":"forged-{suffix}","annotations":{{"toolbox.dev/requested-by":"admin"}}}},"spec":{{"nodeName":"{node}","hostPID":true,"activeDeadlineSeconds":600,"containers":[{{"name":"c","image":"busybox:1.37"}}]}}}}"#,
+        suffix = random_suffix()
+    );
+    let out = ns
+        .kubectl()
+        .args([
+            "create",
+            "-f",
+            "-",
+            "-o",
+            "jsonpath={.metadata.annotations.toolbox\\.dev/requested-by}",
+        ])
+        .args(member)
+        .write_stdin(forged)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out), "dev");
+
+    // No node name: refused, saying why.
+    let unpinned = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"unpinned"},"spec":{"hostPID":true,"activeDeadlineSeconds":600,"containers":[{"name":"c","image":"busybox:1.37"}]}}"#;
+    let out = ns
+        .kubectl()
+        .args(["create", "-f", "-"])
+        .args(member)
+        .write_stdin(unpinned)
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        stderr_of(&out).contains("must name its one node in spec.nodeName"),
+        "{}",
+        stderr_of(&out)
+    );
+
+    // kubectl delete -f of the same output removes every object.
+    let deleted = ns
+        .kubectl()
+        .args(["delete", "-f", "-", "--wait=false"])
+        .write_stdin(yaml)
+        .output()
+        .unwrap();
+    assert_eq!(deleted.status.code(), Some(0), "{}", stderr_of(&deleted));
+    let base = format!("toolbox-node-access-{}", ns.name);
+    for (kind, name) in [
+        ("clusterrole", format!("{base}-nodes")),
+        ("clusterrolebinding", format!("{base}-nodes")),
+        ("mutatingadmissionpolicy", base.clone()),
+        ("mutatingadmissionpolicybinding", base.clone()),
+        ("validatingadmissionpolicy", base.clone()),
+        ("validatingadmissionpolicybinding", base.clone()),
+    ] {
+        let out = ns
+            .kubectl()
+            .args(["get", kind, &name, "--ignore-not-found", "-o", "name"])
+            .output()
+            .unwrap();
+        assert_eq!(stdout_of(&out), "", "{kind} {name} is left");
+    }
+    ns.cleanup().await;
+}
+
+#[tokio::test]
+async fn policy_usage_errors_are_one_line_and_create_nothing() {
+    let ns = TestNs::new("policy-usage").await;
+    let out = ns
+        .toolbox()
+        .args(["policy", "-n", &ns.name])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("--group"), "{}", stderr_of(&out));
+    let out = ns
+        .toolbox()
+        .args([
+            "policy",
+            "-n",
+            &ns.name,
+            "--group",
+            "g",
+            "--default-ttl",
+            "3h",
+            "--max-ttl",
+            "1h",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains("--default-ttl 3h is longer than --max-ttl 1h"),
+        "{}",
+        stderr_of(&out)
+    );
+    let json = ns
+        .toolbox()
+        .args(["policy", "-n", &ns.name, "--group", "g", "-o", "json"])
+        .output()
+        .unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(list["kind"], "List");
+    ns.finish().await;
+}
