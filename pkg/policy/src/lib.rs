@@ -73,9 +73,8 @@ pub fn policy_objects(req: &PolicyRequest) -> Vec<Documented> {
     let group = |group: &str| json!([{ "apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group }]);
     let mut objects = vec![
         Documented {
-            why: format!(
-                "The node-access namespace. Node shells need privileged pods with host namespaces, which only PodSecurity's privileged level admits; warn and audit at baseline keep every such pod visible to the user (a warning) and in the audit log."
-            ),
+            why: "The node-access namespace. Node shells need privileged pods with host namespaces, which only PodSecurity's privileged level admits; warn and audit at baseline keep every such pod visible to the user (a warning) and in the audit log."
+                .to_string(),
             object: json!({
                 "apiVersion": "v1",
                 "kind": "Namespace",
