@@ -181,6 +181,56 @@ async fn the_printed_policy_bounds_and_names_node_access_for_every_tool() {
         stderr_of(&out)
     );
 
+    // compare names the policy and what it enforces, in its table and JSON.
+    let out = ns.toolbox().args(["compare", &node]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let table = stdout_of(&out);
+    let base = format!("toolbox-node-access-{}", ns.name);
+    assert!(
+        table.contains(&format!(
+            "ValidatingAdmissionPolicy {base}: lifetime 2h at most"
+        )),
+        "{table}"
+    );
+    assert!(
+        table.contains(&format!(
+            "MutatingAdmissionPolicy {base}: lifetime 1h when none is asked for"
+        )),
+        "{table}"
+    );
+    let out = ns
+        .toolbox()
+        .args(["compare", &node, "-o", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let policies = report["checks"]["nodeAccessPolicy"]["policies"]
+        .as_array()
+        .unwrap();
+    assert!(
+        policies
+            .iter()
+            .any(|p| p["kind"] == "ValidatingAdmissionPolicy"
+                && p["maxTtlSeconds"] == 7200
+                && p["group"] == group.as_str()),
+        "{policies:?}"
+    );
+
+    // PodSecurity stays enforced outside the node-access namespace.
+    let elsewhere = TestNs::with_pod_security("policy-elsewhere", "baseline").await;
+    let out = elsewhere
+        .toolbox()
+        .args(["node-shell", &node, "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("PodSecurity"),
+        "{}",
+        stderr_of(&out)
+    );
+    elsewhere.finish().await;
+
     // kubectl delete -f of the same output removes every object.
     let deleted = ns
         .kubectl()
@@ -189,7 +239,6 @@ async fn the_printed_policy_bounds_and_names_node_access_for_every_tool() {
         .output()
         .unwrap();
     assert_eq!(deleted.status.code(), Some(0), "{}", stderr_of(&deleted));
-    let base = format!("toolbox-node-access-{}", ns.name);
     for (kind, name) in [
         ("clusterrole", format!("{base}-nodes")),
         ("clusterrolebinding", format!("{base}-nodes")),

@@ -2,6 +2,7 @@
 //! namespace and identity; the one client; and the lifecycle of the pods
 //! that node-shell, debug-node and compare create.
 
+pub mod admission;
 pub mod comparison;
 pub mod context;
 pub mod credentials;

@@ -35,6 +35,14 @@ object.spec.containers.exists(c, has(c.securityContext) && has(c.securityContext
 (has(object.spec.initContainers) && object.spec.initContainers.exists(c, has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged)) || \
 (has(object.spec.volumes) && object.spec.volumes.exists(v, has(v.hostPath)))";
 
+/// Annotation on the admission policies: the lifetime given to a pod that
+/// asks for none, in seconds; `toolbox compare` reads it.
+pub const DEFAULT_TTL_ANNOTATION: &str = "toolbox.dev/default-ttl-seconds";
+/// Annotation on the admission policies: the longest lifetime allowed, in seconds.
+pub const MAX_TTL_ANNOTATION: &str = "toolbox.dev/max-ttl-seconds";
+/// Annotation on the admission policies: the group given node access.
+pub const GROUP_ANNOTATION: &str = "toolbox.dev/group";
+
 /// One object with the comment that goes above it in YAML.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Documented {
@@ -172,6 +180,11 @@ pub fn policy_objects(req: &PolicyRequest) -> Vec<Documented> {
             rule_reasons: Vec::new(),
         });
     }
+    let facts = json!({
+        DEFAULT_TTL_ANNOTATION: req.default_ttl_seconds.to_string(),
+        MAX_TTL_ANNOTATION: req.max_ttl_seconds.to_string(),
+        GROUP_ANNOTATION: req.group,
+    });
     let in_namespace =
         json!({ "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": ns } } });
     let max = req.max_ttl_seconds;
@@ -184,7 +197,7 @@ pub fn policy_objects(req: &PolicyRequest) -> Vec<Documented> {
             object: json!({
                 "apiVersion": "admissionregistration.k8s.io/v1",
                 "kind": "MutatingAdmissionPolicy",
-                "metadata": { "name": name },
+                "metadata": { "name": name, "annotations": facts },
                 "spec": {
                     "failurePolicy": "Fail",
                     "reinvocationPolicy": "IfNeeded",
@@ -228,7 +241,7 @@ pub fn policy_objects(req: &PolicyRequest) -> Vec<Documented> {
             object: json!({
                 "apiVersion": "admissionregistration.k8s.io/v1",
                 "kind": "ValidatingAdmissionPolicy",
-                "metadata": { "name": name },
+                "metadata": { "name": name, "annotations": facts },
                 "spec": {
                     "failurePolicy": "Fail",
                     "matchConstraints": {

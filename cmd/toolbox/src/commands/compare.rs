@@ -7,6 +7,7 @@ use comfy_table::{ContentArrangement, Table, TableStyle};
 use k8s_openapi::api::core::v1::Pod;
 use serde::Serialize;
 use similar::TextDiff;
+use toolbox_cluster::admission::BoundPolicy;
 use toolbox_cluster::comparison::{
     ComparisonRow, DebugSupport, Environment, PodPair, Recommendation, Situation, Verdict,
     comparison_rows, debug_support, environment, pod_access, recommend,
@@ -100,7 +101,17 @@ struct Checks {
     missing_permissions: Vec<String>,
     admission: Admission,
     namespace: NamespaceCheck,
+    node_access_policy: NodeAccessPolicy,
     environment: Environment,
+}
+
+/// The admission policies bound to the namespace (`toolbox policy`'s, and
+/// any other), or why they could not be read.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NodeAccessPolicy {
+    policies: Vec<BoundPolicy>,
+    error: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -270,12 +281,13 @@ async fn live_checks(
     debug_pod: &Pod,
 ) -> Result<Checks, AppError> {
     let permissions = needed_permissions(&cluster.namespace);
-    let (version, reviews, labels, shell_dry_run, debug_dry_run) = tokio::join!(
+    let (version, reviews, labels, shell_dry_run, debug_dry_run, policies) = tokio::join!(
         cluster.server_version(),
         cluster.check_permissions(&permissions),
         cluster.pod_security_labels(),
         cluster.dry_run_create(shell_pod),
         cluster.dry_run_create(debug_pod),
+        cluster.bound_policies(),
     );
     let (version, reviews) = (version?, reviews?);
     let may_create = reviews
@@ -304,8 +316,47 @@ async fn live_checks(
             pod_security,
             error,
         },
+        node_access_policy: match policies {
+            Ok(policies) => NodeAccessPolicy {
+                policies,
+                error: None,
+            },
+            Err(err) => NodeAccessPolicy {
+                policies: Vec::new(),
+                error: Some(err.to_string()),
+            },
+        },
         environment: environment(node),
     })
+}
+
+/// What the admission policies bound to the namespace enforce, in words.
+fn describe_policy(found: &NodeAccessPolicy) -> String {
+    if let Some(error) = &found.error {
+        return format!("unknown ({})", one_line(error));
+    }
+    if found.policies.is_empty() {
+        return "none: node-access pods here live as long as they ask (kubectl debug's until deleted) and name whoever the client says; toolbox policy prints one".to_string();
+    }
+    found
+        .policies
+        .iter()
+        .map(|p| {
+            let enforces = match (p.kind, p.default_ttl_seconds, p.max_ttl_seconds) {
+                ("MutatingAdmissionPolicy", Some(default), _) => format!(
+                    "lifetime {} when none is asked for; requested-by set by the API server",
+                    toolbox_policy::ttl_words(default)
+                ),
+                ("ValidatingAdmissionPolicy", _, Some(max)) => format!(
+                    "lifetime {} at most; one node by spec.nodeName; requested-by unchangeable",
+                    toolbox_policy::ttl_words(max)
+                ),
+                _ => "not toolbox's: see its validations".to_string(),
+            };
+            format!("{} {}: {enforces}", p.kind, p.name)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Cells wrap to the terminal's width, or to COLUMNS when stdout is not a
@@ -411,6 +462,10 @@ fn render(report: &Report) -> String {
         (None, None) => checks.namespace.name.clone(),
     };
     live.add_row(["namespace", &namespace]);
+    live.add_row([
+        "node-access policy",
+        &describe_policy(&checks.node_access_policy),
+    ]);
     let env = &checks.environment;
     let kops = match &env.kops_instance_group {
         Some(group) => format!("kops instance group {group}"),

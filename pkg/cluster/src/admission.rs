@@ -1,0 +1,196 @@
+//! Which admission policies apply to pods in the working namespace, for
+//! `toolbox compare`: toolbox's own node-access policy (`toolbox policy`),
+//! with what it enforces, and any other ValidatingAdmissionPolicy or
+//! MutatingAdmissionPolicy bound there.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::admissionregistration::v1::{
+    MatchResources, MutatingAdmissionPolicy, MutatingAdmissionPolicyBinding,
+    ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding,
+};
+use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use kube::api::{Api, ListParams};
+use serde::Serialize;
+use toolbox_policy::{DEFAULT_TTL_ANNOTATION, GROUP_ANNOTATION, MAX_TTL_ANNOTATION};
+
+use crate::context::ClusterContext;
+use crate::error::{Action, ClusterError};
+
+/// One admission policy bound to the namespace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BoundPolicy {
+    /// ValidatingAdmissionPolicy or MutatingAdmissionPolicy.
+    pub kind: &'static str,
+    pub name: String,
+    pub binding: String,
+    /// What toolbox's own policy enforces, from its annotations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_ttl_seconds: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_ttl_seconds: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+}
+
+/// Whether a binding's namespaceSelector takes in a namespace with these
+/// labels: no selector takes in every namespace; matchLabels must all
+/// match; matchExpressions are judged for In, NotIn, Exists, DoesNotExist.
+pub fn selects(matched: Option<&MatchResources>, labels: &BTreeMap<String, String>) -> bool {
+    let Some(selector) = matched.and_then(|m| m.namespace_selector.as_ref()) else {
+        return true;
+    };
+    selector_matches(selector, labels)
+}
+
+fn selector_matches(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
+    let by_labels = selector
+        .match_labels
+        .iter()
+        .flatten()
+        .all(|(k, v)| labels.get(k) == Some(v));
+    let by_expressions = selector.match_expressions.iter().flatten().all(|e| {
+        let value = labels.get(&e.key);
+        let values = e.values.clone().unwrap_or_default();
+        match e.operator.as_str() {
+            "In" => value.is_some_and(|v| values.contains(v)),
+            "NotIn" => value.is_none_or(|v| !values.contains(v)),
+            "Exists" => value.is_some(),
+            "DoesNotExist" => value.is_none(),
+            _ => false,
+        }
+    });
+    by_labels && by_expressions
+}
+
+impl ClusterContext {
+    /// The admission policies bound to the working namespace, toolbox's
+    /// own with what it enforces. An error says why they could not be read.
+    pub async fn bound_policies(&self) -> Result<Vec<BoundPolicy>, ClusterError> {
+        let namespaces: Api<Namespace> = Api::all(self.client.clone());
+        let labels = namespaces
+            .get(&self.namespace)
+            .await
+            .map(|ns| ns.metadata.labels.unwrap_or_default())
+            .unwrap_or_else(|_| {
+                BTreeMap::from([(
+                    "kubernetes.io/metadata.name".to_string(),
+                    self.namespace.clone(),
+                )])
+            });
+        let list = ListParams::default();
+        let vab: Api<ValidatingAdmissionPolicyBinding> = Api::all(self.client.clone());
+        let mab: Api<MutatingAdmissionPolicyBinding> = Api::all(self.client.clone());
+        let vap: Api<ValidatingAdmissionPolicy> = Api::all(self.client.clone());
+        let map: Api<MutatingAdmissionPolicy> = Api::all(self.client.clone());
+        let refused = |resource: &'static str| {
+            move |err| self.request_error(Action::cluster("list", resource), err)
+        };
+        let (vab, mab, vap, map) = tokio::join!(
+            vab.list(&list),
+            mab.list(&list),
+            vap.list(&list),
+            map.list(&list)
+        );
+        let vab = vab.map_err(refused("validatingadmissionpolicybindings"))?;
+        let mab = mab.map_err(refused("mutatingadmissionpolicybindings"))?;
+        let vap = vap.map_err(refused("validatingadmissionpolicies"))?;
+        let map = map.map_err(refused("mutatingadmissionpolicies"))?;
+        let annotations = |kind: &str, name: &str| -> BTreeMap<String, String> {
+            let meta = match kind {
+                "ValidatingAdmissionPolicy" => vap
+                    .items
+                    .iter()
+                    .find(|p| p.metadata.name.as_deref() == Some(name))
+                    .map(|p| &p.metadata),
+                _ => map
+                    .items
+                    .iter()
+                    .find(|p| p.metadata.name.as_deref() == Some(name))
+                    .map(|p| &p.metadata),
+            };
+            meta.and_then(|m| m.annotations.clone()).unwrap_or_default()
+        };
+        let bound = |kind: &'static str, binding: String, policy: String| {
+            let facts = annotations(kind, &policy);
+            let number = |key: &str| facts.get(key).and_then(|v| v.parse().ok());
+            BoundPolicy {
+                kind,
+                default_ttl_seconds: number(DEFAULT_TTL_ANNOTATION),
+                max_ttl_seconds: number(MAX_TTL_ANNOTATION),
+                group: facts.get(GROUP_ANNOTATION).cloned(),
+                name: policy,
+                binding,
+            }
+        };
+        let mut found = Vec::new();
+        for b in vab.items {
+            if selects(b.spec.match_resources.as_ref(), &labels) {
+                found.push(bound(
+                    "ValidatingAdmissionPolicy",
+                    b.metadata.name.unwrap_or_default(),
+                    b.spec.policy_name,
+                ));
+            }
+        }
+        for b in mab.items {
+            let spec = b.spec.unwrap_or_default();
+            if selects(spec.match_resources.as_ref(), &labels) {
+                found.push(bound(
+                    "MutatingAdmissionPolicy",
+                    b.metadata.name.unwrap_or_default(),
+                    spec.policy_name.unwrap_or_default(),
+                ));
+            }
+        }
+        Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn resources(selector: serde_json::Value) -> MatchResources {
+        serde_json::from_value(json!({ "namespaceSelector": selector })).unwrap()
+    }
+
+    #[test]
+    fn a_binding_selects_namespaces_by_their_labels() {
+        let labels = BTreeMap::from([
+            (
+                "kubernetes.io/metadata.name".to_string(),
+                "node-access".to_string(),
+            ),
+            ("team".to_string(), "sre".to_string()),
+        ]);
+        assert!(selects(None, &labels));
+        assert!(selects(
+            Some(&resources(
+                json!({ "matchLabels": { "kubernetes.io/metadata.name": "node-access" } })
+            )),
+            &labels
+        ));
+        assert!(!selects(
+            Some(&resources(
+                json!({ "matchLabels": { "kubernetes.io/metadata.name": "other" } })
+            )),
+            &labels
+        ));
+        assert!(selects(
+            Some(&resources(
+                json!({ "matchExpressions": [{ "key": "team", "operator": "In", "values": ["sre", "ops"] }] })
+            )),
+            &labels
+        ));
+        assert!(!selects(
+            Some(&resources(
+                json!({ "matchExpressions": [{ "key": "team", "operator": "DoesNotExist" }] })
+            )),
+            &labels
+        ));
+    }
+}
