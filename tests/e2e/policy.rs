@@ -139,7 +139,7 @@ async fn the_printed_policy_bounds_and_names_node_access_for_every_tool() {
         .unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
     assert!(
-        stderr_of(&out).contains("dev cannot"),
+        stderr_of(&out).contains("permission denied: dev cannot get nodes"),
         "{}",
         stderr_of(&out)
     );
@@ -295,5 +295,17 @@ async fn policy_usage_errors_are_one_line_and_create_nothing() {
         .unwrap();
     let list: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(list["kind"], "List");
+    let audit = ns
+        .toolbox()
+        .args(["policy", "--audit-policy", "-o", "json"])
+        .output()
+        .unwrap();
+    let audit: serde_json::Value = serde_json::from_slice(&audit.stdout).unwrap();
+    assert_eq!(audit["kind"], "Policy");
+    assert_eq!(audit["rules"][0]["level"], "RequestResponse");
+    assert_eq!(
+        audit["rules"][0]["resources"][0]["resources"],
+        serde_json::json!(["pods/exec", "pods/attach"])
+    );
     ns.finish().await;
 }
