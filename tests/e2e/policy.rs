@@ -288,6 +288,17 @@ async fn policy_usage_errors_are_one_line_and_create_nothing() {
         "{}",
         stderr_of(&out)
     );
+    let shared = ns
+        .toolbox()
+        .args(["policy", "-n", "kube-system", "--group", "g"])
+        .output()
+        .unwrap();
+    assert_eq!(shared.status.code(), Some(2));
+    assert!(
+        stderr_of(&shared).contains("use a namespace of its own"),
+        "{}",
+        stderr_of(&shared)
+    );
     let json = ns
         .toolbox()
         .args(["policy", "-n", &ns.name, "--group", "g", "-o", "json"])

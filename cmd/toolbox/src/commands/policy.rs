@@ -14,7 +14,7 @@ use crate::exit::{AppError, ExitStatus, usage};
 /// Print RBAC and admission policies that make node access through a namespace
 /// bounded and attributable, for every tool (pipe to kubectl apply -f -).
 ///
-/// The namespace is -n (or the namespace setting). Nothing is created: review
+/// The namespace is -n, one of its own. Nothing is created: review
 /// the output, then apply it; `kubectl delete -f` of the same output removes it.
 #[derive(Debug, Args)]
 #[command(
@@ -66,9 +66,16 @@ pub async fn run(args: PolicyArgs, app: &App) -> Result<ExitStatus, AppError> {
 }
 
 fn request(args: &PolicyArgs, app: &App) -> Result<PolicyRequest, AppError> {
-    let namespace = app.settings.settings.namespace.clone().ok_or_else(|| {
-        usage("name the node-access namespace with -n NAMESPACE (or the namespace setting)")
+    // Only -n: a namespace setting meant for sessions (often kube-system)
+    // must not become the node-access namespace by accident.
+    let namespace = app.global.namespace.clone().ok_or_else(|| {
+        usage("name the node-access namespace with -n NAMESPACE, a namespace of its own such as node-access")
     })?;
+    if namespace.starts_with("kube-") || namespace == "default" {
+        return Err(usage(format!(
+            "{namespace} is shared with the cluster's own pods, and the policy gives every host-access pod in its namespace a lifetime (a DaemonSet's too): use a namespace of its own, such as node-access"
+        )));
+    }
     if args.default_ttl > args.max_ttl {
         return Err(usage(format!(
             "--default-ttl {} is longer than --max-ttl {}: the default must be allowed",
