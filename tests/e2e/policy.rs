@@ -9,8 +9,10 @@ use harness::{NodeSpec, TestNs, random_suffix, stderr_of, stdout_of};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::Api;
 
-/// The printed policy for `ns`, applied with the cluster's kubectl.
+/// The printed policy for `ns`, applied with the cluster's kubectl; group
+/// `group` gets node access, and `group`-cleaners cleanup everywhere.
 fn apply(ns: &TestNs, group: &str) -> String {
+    let cleaners = format!("{group}-cleaners");
     let out = ns
         .toolbox()
         .args([
@@ -21,6 +23,8 @@ fn apply(ns: &TestNs, group: &str) -> String {
             group,
             "--max-ttl",
             "2h",
+            "--cleanup-group",
+            &cleaners,
         ])
         .output()
         .unwrap();
@@ -231,6 +235,29 @@ async fn the_printed_policy_bounds_and_names_node_access_for_every_tool() {
     );
     elsewhere.finish().await;
 
+    // The cleanup group may list and delete leftovers in every namespace.
+    let cleaners = format!("{group}-cleaners");
+    let out = ns
+        .toolbox()
+        .args([
+            "cleanup",
+            "-A",
+            "--dry-run",
+            "--as",
+            "dev",
+            "--as-group",
+            &cleaners,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let out = ns
+        .toolbox()
+        .args(["cleanup", "-A", "--dry-run", "--as", "dev"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
+
     // kubectl delete -f of the same output removes every object.
     let deleted = ns
         .kubectl()
@@ -242,6 +269,8 @@ async fn the_printed_policy_bounds_and_names_node_access_for_every_tool() {
     for (kind, name) in [
         ("clusterrole", format!("{base}-nodes")),
         ("clusterrolebinding", format!("{base}-nodes")),
+        ("clusterrole", format!("{base}-cleanup")),
+        ("clusterrolebinding", format!("{base}-cleanup")),
         ("mutatingadmissionpolicy", base.clone()),
         ("mutatingadmissionpolicybinding", base.clone()),
         ("validatingadmissionpolicy", base.clone()),
