@@ -2,10 +2,12 @@
 #
 #   make try            install what is missing, start the local cluster, open a root shell on its real node
 #   make test           lint, unit tests, then e2e tests on a fresh local cluster
-#   make install        build and install toolbox into ~/.cargo/bin
+#   make install        build and install toolbox, kubectl-toolbox, man pages and completions into PREFIX (~/.local)
+#   make uninstall      remove what make install put into PREFIX
 #   make cluster-up     start a local cluster (NODES=3, REAL_NODES=1) for trying toolbox by hand
 #   make cluster-down   stop it and remove its state
 #   make completions    regenerate the shell completion scripts in completions/
+#   make man            regenerate the man pages in man/
 #   make bench          benchmarks against kubectl: a real node, then 5,000 simulated nodes (docs/benchmarks.md)
 #   make bench-real     only the real-node benchmark (scenario 1b)
 
@@ -42,9 +44,44 @@ VERSION_LDFLAGS := $(foreach pkg,k8s.io/component-base/version k8s.io/client-go/
 help:
 	@sed -n 's/^#   //p' Makefile
 
+# Where `make install` puts toolbox: bin/, share/man/man1/ and the shells'
+# completion directories under it.
+PREFIX ?= $(HOME)/.local
+TOOLBOX_BIN ?= target/release/toolbox
+COMPLETION_INSTALL := bash:share/bash-completion/completions/toolbox zsh:share/zsh/site-functions/_toolbox fish:share/fish/vendor_completions.d/toolbox.fish
+
 .PHONY: install
 install:
-	$(CARGO) install --locked --path cmd/toolbox
+	$(CARGO) build --locked --release -p toolbox
+	@$(MAKE) --no-print-directory install-files PREFIX="$(PREFIX)" TOOLBOX_BIN=target/release/toolbox
+
+# Installs an already built TOOLBOX_BIN (what `make install` builds).
+.PHONY: install-files
+install-files:
+	@install -d "$(PREFIX)/bin" "$(PREFIX)/share/man/man1"
+	@install -m 0755 "$(TOOLBOX_BIN)" "$(PREFIX)/bin/toolbox"
+	@ln -sf toolbox "$(PREFIX)/bin/kubectl-toolbox"
+	@ln -sf toolbox "$(PREFIX)/bin/kubectl_complete-toolbox"
+	@install -m 0644 man/*.1 "$(PREFIX)/share/man/man1/"
+	@for entry in $(COMPLETION_INSTALL); do \
+		install -d "$$(dirname "$(PREFIX)/$${entry#*:}")"; \
+		COMPLETE=$${entry%%:*} "$(PREFIX)/bin/toolbox" > "$(PREFIX)/$${entry#*:}"; \
+	done
+	@echo "Installed into $(PREFIX):"
+	@echo "  bin/toolbox, bin/kubectl-toolbox (kubectl toolbox ...), bin/kubectl_complete-toolbox (kubectl's completion of it)"
+	@echo "  share/man/man1/: $$(cd man && ls *.1 | tr '\n' ' ')"
+	@for entry in $(COMPLETION_INSTALL); do echo "  $${entry#*:}"; done
+	@echo "Completion, with live node names: bash needs bash-completion, which loads $(PREFIX)/share/bash-completion/completions"
+	@echo "  (or add: source <(COMPLETE=bash toolbox)); zsh: fpath+=($(PREFIX)/share/zsh/site-functions) before compinit;"
+	@echo "  fish: loads $(PREFIX)/share/fish/vendor_completions.d when it is on \$$fish_complete_path; kubectl toolbox <TAB>: kubectl 1.26+ finds kubectl_complete-toolbox on PATH."
+	@case ":$$PATH:" in *":$(PREFIX)/bin:"*) ;; *) echo "Note: $(PREFIX)/bin is not on PATH.";; esac
+
+.PHONY: uninstall
+uninstall:
+	@rm -f "$(PREFIX)/bin/toolbox" "$(PREFIX)/bin/kubectl-toolbox" "$(PREFIX)/bin/kubectl_complete-toolbox"
+	@for page in man/*.1; do rm -f "$(PREFIX)/share/man/man1/$$(basename $$page)"; done
+	@for entry in $(COMPLETION_INSTALL); do rm -f "$(PREFIX)/$${entry#*:}"; done
+	@echo "Removed toolbox from $(PREFIX)"
 
 .PHONY: build
 build:
@@ -130,6 +167,14 @@ completions: build
 	done
 	@echo "completions/ regenerated"
 
+# Regenerates the man pages in man/ from the command line's definition; a
+# test fails when they are stale.
+.PHONY: man
+man: build
+	@rm -f man/*.1
+	@TOOLBOX_GENERATE_MAN=man target/debug/toolbox
+	@echo "man/ regenerated"
+
 ## ---- checks ---------------------------------------------------------------
 
 .PHONY: fmt
@@ -154,8 +199,14 @@ lint-if-available:
 	fi
 
 .PHONY: unit-test
-unit-test:
+unit-test: doc-deps
 	$(CARGO) test --locked --workspace --exclude toolbox-e2e
+
+# man renders the man pages in a test (Debian's man-db; installed as root
+# when missing).
+.PHONY: doc-deps
+doc-deps:
+	@command -v man >/dev/null 2>&1 || { echo "installing man-db"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends man-db >/dev/null; }
 
 # The e2e tests need a cluster; make test starts one and always stops it.
 .PHONY: e2e-test

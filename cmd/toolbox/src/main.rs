@@ -7,6 +7,7 @@ mod cli;
 mod commands;
 mod complete;
 mod exit;
+mod invocation;
 mod picker;
 mod settings;
 
@@ -14,7 +15,7 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::FromArgMatches;
 
 use crate::cli::{Cli, Command};
 use crate::commands::App;
@@ -30,10 +31,23 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     toolbox_cluster::steps::start();
+    if invocation::invocation() == invocation::Invocation::KubectlCompletion {
+        return invocation::complete_for_kubectl(std::env::args_os().skip(1).collect());
+    }
+    if let Some(dir) = std::env::var_os("TOOLBOX_GENERATE_MAN") {
+        return match invocation::generate_man(std::path::Path::new(&dir)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("error: cannot write the man pages: {err}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     // Answers a shell's completion request (COMPLETE=bash toolbox ...) and
     // exits, before any runtime or output starts.
-    clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command).complete();
-    let cli = Cli::parse();
+    clap_complete::CompleteEnv::with_factory(invocation::command).complete();
+    let cli = Cli::from_arg_matches(&invocation::command().get_matches())
+        .unwrap_or_else(|err| err.exit());
     init_tracing(cli.global.verbose);
     let verbose = cli.global.verbose;
 
@@ -56,7 +70,7 @@ fn main() -> ExitCode {
                 report(&err, verbose);
             }
             if let Some(left) = err.left_pod() {
-                eprintln!("warning: {left}");
+                eprintln!("warning: {}", invocation::name_commands(&left.to_string()));
             }
             ExitCode::from(err.exit_code())
         }
@@ -83,7 +97,7 @@ async fn run(cli: Cli) -> Result<ExitStatus, AppError> {
 
 /// One line by default; -v adds the chain of causes.
 fn report(err: &AppError, verbose: u8) {
-    eprintln!("error: {err}");
+    eprintln!("error: {}", invocation::name_commands(&err.to_string()));
     if verbose > 0 {
         let mut source = std::error::Error::source(err);
         while let Some(cause) = source {

@@ -397,3 +397,70 @@ fn completion_scripts_print_for_every_shell() {
         );
     }
 }
+
+/// The man pages in man/, as `make man` wrote them.
+fn checked_in_man_pages() -> Vec<(String, Vec<u8>)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../man");
+    let mut pages: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "1"))
+        .map(|path| {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&path).unwrap())
+        })
+        .collect();
+    pages.sort();
+    pages
+}
+
+#[test]
+fn man_pages_in_the_repository_are_current() {
+    let out_dir = scratch_dir("man");
+    let out = toolbox()
+        .env("TOOLBOX_GENERATE_MAN", &out_dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut generated: Vec<(String, Vec<u8>)> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .map(|path| {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&path).unwrap())
+        })
+        .collect();
+    generated.sort();
+    let names: Vec<&str> = generated.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(
+        names.contains(&"toolbox.1") && names.contains(&"toolbox-node-shell.1"),
+        "{names:?}"
+    );
+    assert!(
+        generated == checked_in_man_pages(),
+        "man/ is stale: run `make man`"
+    );
+}
+
+#[test]
+fn each_man_page_renders() {
+    for (name, _) in checked_in_man_pages() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../man")
+            .join(&name);
+        let out = std::process::Command::new("man")
+            .arg("-l")
+            .arg(&path)
+            .env("MANPAGER", "cat")
+            .env("MANWIDTH", "80")
+            .output()
+            .expect("man (man-db) installed: make test installs it");
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        let text = String::from_utf8_lossy(&out.stdout);
+        let command = name.trim_end_matches(".1");
+        assert!(
+            text.contains("NAME") && text.contains(command) && text.contains("SYNOPSIS"),
+            "{name} rendered as:\n{text}"
+        );
+    }
+}
