@@ -8,6 +8,7 @@
 #   make cluster-down   stop it and remove its state
 #   make completions    regenerate the shell completion scripts in completions/
 #   make man            regenerate the man pages in man/
+#   make dist           this machine's release archive, its sha256 and the krew manifest (target/dist)
 #   make bench          benchmarks against kubectl: a real node, then 5,000 simulated nodes (docs/benchmarks.md)
 #   make bench-real     only the real-node benchmark (scenario 1b)
 
@@ -166,6 +167,38 @@ completions: build
 		target/debug/toolbox completion $${entry%%:*} > completions/$${entry#*:}; \
 	done
 	@echo "completions/ regenerated"
+
+## ---- release archive and krew manifest -----------------------------------
+
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+DIST_DIR ?= target/dist
+DIST_OS := $(shell uname -s | tr '[:upper:]' '[:lower:]')
+DIST_ARCH := $(shell uname -m | sed 's/x86_64/amd64/;s/aarch64/arm64/')
+# Where a release publishes its archives, for the krew manifest; a release
+# sets it (the default is a placeholder that resolves nowhere).
+RELEASE_URL ?= https://releases.invalid/toolbox/v$(VERSION)
+
+# This machine's release archive (binary, LICENSE, README, man pages,
+# completions), its sha256, and the krew manifest with this platform filled in.
+.PHONY: dist
+dist:
+	$(CARGO) build --locked --release -p toolbox
+	@$(MAKE) --no-print-directory dist-files TOOLBOX_BIN=target/release/toolbox
+
+.PHONY: dist-files
+dist-files:
+	@archive=toolbox-v$(VERSION)-$(DIST_OS)-$(DIST_ARCH).tar.gz; stage=$(DIST_DIR)/stage; \
+	rm -rf $$stage && mkdir -p $$stage/man $$stage/completions && \
+	install -m 0755 "$(TOOLBOX_BIN)" $$stage/toolbox && \
+	cp LICENSE README.md $$stage/ && cp man/*.1 $$stage/man/ && cp completions/* $$stage/completions/ && \
+	tar -C $$stage -czf $(DIST_DIR)/$$archive toolbox LICENSE README.md man completions && \
+	(cd $(DIST_DIR) && sha256sum $$archive > $$archive.sha256) && \
+	sha=$$(cut -d' ' -f1 $(DIST_DIR)/$$archive.sha256) && \
+	sed -e "s|{{VERSION}}|v$(VERSION)|g" -e "s|{{RELEASE_URL}}|$(RELEASE_URL)|g" \
+	    -e "s|{{SHA256_$(DIST_OS)_$(DIST_ARCH)}}|$$sha|g" dist/krew/toolbox.yaml > $(DIST_DIR)/toolbox.yaml && \
+	rm -rf $$stage && \
+	echo "$(DIST_DIR)/$$archive (sha256 $$sha)" && \
+	echo "$(DIST_DIR)/toolbox.yaml: the krew manifest, with $(DIST_OS)/$(DIST_ARCH) filled in"
 
 # Regenerates the man pages in man/ from the command line's definition; a
 # test fails when they are stale.
