@@ -41,6 +41,7 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
             [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'Print RBAC and admission policies that bound node access, for kubectl apply -f -')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the effective settings and where each value came from')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Show the version of toolbox and of the cluster''s API server')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -240,6 +241,24 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'toolbox;version' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; kubectl''s clientVersion and serverVersion')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; kubectl''s clientVersion and serverVersion')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Username to impersonate for the operation')
+            [CompletionResult]::new('--as-group', '--as-group', [CompletionResultType]::ParameterName, 'Group to impersonate for the operation (repeatable)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'toolbox;help' {
             [CompletionResult]::new('node-shell', 'node-shell', [CompletionResultType]::ParameterValue, 'Open a root shell on a node (nsenter into the host''s namespaces)')
             [CompletionResult]::new('debug-node', 'debug-node', [CompletionResultType]::ParameterValue, 'Debug a node with kubectl''s debug-node pod, deleted when the session ends')
@@ -248,6 +267,7 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
             [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'Print RBAC and admission policies that bound node access, for kubectl apply -f -')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the effective settings and where each value came from')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Show the version of toolbox and of the cluster''s API server')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -270,6 +290,9 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
             break
         }
         'toolbox;help;completion' {
+            break
+        }
+        'toolbox;help;version' {
             break
         }
         'toolbox;help;help' {

@@ -40,6 +40,9 @@ _toolbox() {
             toolbox,policy)
                 cmd="toolbox__subcmd__policy"
                 ;;
+            toolbox,version)
+                cmd="toolbox__subcmd__version"
+                ;;
             toolbox__subcmd__help,cleanup)
                 cmd="toolbox__subcmd__help__subcmd__cleanup"
                 ;;
@@ -64,6 +67,9 @@ _toolbox() {
             toolbox__subcmd__help,policy)
                 cmd="toolbox__subcmd__help__subcmd__policy"
                 ;;
+            toolbox__subcmd__help,version)
+                cmd="toolbox__subcmd__help__subcmd__version"
+                ;;
             *)
                 ;;
         esac
@@ -71,7 +77,7 @@ _toolbox() {
 
     case "${cmd}" in
         toolbox)
-            opts="-n -v -h -V --kubeconfig --context --namespace --as --as-group --config --verbose --help --version node-shell debug-node compare cleanup policy config completion help"
+            opts="-n -v -h -V --kubeconfig --context --namespace --as --as-group --config --verbose --help --version node-shell debug-node compare cleanup policy config completion version help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -455,7 +461,7 @@ _toolbox() {
             return 0
             ;;
         toolbox__subcmd__help)
-            opts="node-shell debug-node compare cleanup policy config completion help"
+            opts="node-shell debug-node compare cleanup policy config completion version help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -567,6 +573,20 @@ _toolbox() {
             return 0
             ;;
         toolbox__subcmd__help__subcmd__policy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolbox__subcmd__help__subcmd__version)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -711,6 +731,56 @@ _toolbox() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "yaml json" -- "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolbox__subcmd__version)
+            opts="-o -n -v -h -V --output --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -W "json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "json yaml" -- "${cur}"))
                     return 0
                     ;;
                 --kubeconfig)

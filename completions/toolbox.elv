@@ -38,6 +38,7 @@ set edit:completion:arg-completer[toolbox] = {|@words|
             cand policy 'Print RBAC and admission policies that bound node access, for kubectl apply -f -'
             cand config 'Show the effective settings and where each value came from'
             cand completion 'Print a shell completion script'
+            cand version 'Show the version of toolbox and of the cluster''s API server'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'toolbox;node-shell'= {
@@ -229,6 +230,23 @@ set edit:completion:arg-completer[toolbox] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'toolbox;version'= {
+            cand -o 'Output format; kubectl''s clientVersion and serverVersion'
+            cand --output 'Output format; kubectl''s clientVersion and serverVersion'
+            cand --kubeconfig 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)'
+            cand --context 'The kubeconfig context to use'
+            cand -n 'The namespace toolbox creates its pods in'
+            cand --namespace 'The namespace toolbox creates its pods in'
+            cand --as 'Username to impersonate for the operation'
+            cand --as-group 'Group to impersonate for the operation (repeatable)'
+            cand --config 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)'
+            cand -v 'More output on stderr: -v for details, -vv for debugging'
+            cand --verbose 'More output on stderr: -v for details, -vv for debugging'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'toolbox;help'= {
             cand node-shell 'Open a root shell on a node (nsenter into the host''s namespaces)'
             cand debug-node 'Debug a node with kubectl''s debug-node pod, deleted when the session ends'
@@ -237,6 +255,7 @@ set edit:completion:arg-completer[toolbox] = {|@words|
             cand policy 'Print RBAC and admission policies that bound node access, for kubectl apply -f -'
             cand config 'Show the effective settings and where each value came from'
             cand completion 'Print a shell completion script'
+            cand version 'Show the version of toolbox and of the cluster''s API server'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'toolbox;help;node-shell'= {
@@ -252,6 +271,8 @@ set edit:completion:arg-completer[toolbox] = {|@words|
         &'toolbox;help;config'= {
         }
         &'toolbox;help;completion'= {
+        }
+        &'toolbox;help;version'= {
         }
         &'toolbox;help;help'= {
         }

@@ -40,6 +40,7 @@ complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "cleanup" -d 'Find a
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "policy" -d 'Print RBAC and admission policies that bound node access, for kubectl apply -f -'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "config" -d 'Show the effective settings and where each value came from'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "completion" -d 'Print a shell completion script'
+complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "version" -d 'Show the version of toolbox and of the cluster\'s API server'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -s l -l selector -d 'Nodes matching this label selector: with --all, every one; else choose among them (the only match is used as is)' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l fanout -d 'How many nodes run at once [default: 64]' -r
@@ -203,11 +204,23 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand completion" -l config -d
 complete -c toolbox -n "__fish_toolbox_using_subcommand completion" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
 complete -c toolbox -n "__fish_toolbox_using_subcommand completion" -s h -l help -d 'Print help'
 complete -c toolbox -n "__fish_toolbox_using_subcommand completion" -s V -l version -d 'Print version'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion help" -f -a "node-shell" -d 'Open a root shell on a node (nsenter into the host\'s namespaces)'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion help" -f -a "debug-node" -d 'Debug a node with kubectl\'s debug-node pod, deleted when the session ends'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion help" -f -a "compare" -d 'Compare node-shell and debug-node on this cluster, node and namespace'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion help" -f -a "cleanup" -d 'Find and delete the node-debug pods that toolbox and other tools left behind'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion help" -f -a "policy" -d 'Print RBAC and admission policies that bound node access, for kubectl apply -f -'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion help" -f -a "config" -d 'Show the effective settings and where each value came from'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion help" -f -a "completion" -d 'Print a shell completion script'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c toolbox -n "__fish_toolbox_using_subcommand version" -s o -l output -d 'Output format; kubectl\'s clientVersion and serverVersion' -r -f -a "json\t''
+yaml\t''"
+complete -c toolbox -n "__fish_toolbox_using_subcommand version" -l kubeconfig -d 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand version" -l context -d 'The kubeconfig context to use' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand version" -s n -l namespace -d 'The namespace toolbox creates its pods in' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand version" -l as -d 'Username to impersonate for the operation' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand version" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand version" -l config -d 'toolbox\'s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand version" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
+complete -c toolbox -n "__fish_toolbox_using_subcommand version" -s h -l help -d 'Print help'
+complete -c toolbox -n "__fish_toolbox_using_subcommand version" -s V -l version -d 'Print version'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion version help" -f -a "node-shell" -d 'Open a root shell on a node (nsenter into the host\'s namespaces)'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion version help" -f -a "debug-node" -d 'Debug a node with kubectl\'s debug-node pod, deleted when the session ends'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion version help" -f -a "compare" -d 'Compare node-shell and debug-node on this cluster, node and namespace'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion version help" -f -a "cleanup" -d 'Find and delete the node-debug pods that toolbox and other tools left behind'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion version help" -f -a "policy" -d 'Print RBAC and admission policies that bound node access, for kubectl apply -f -'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion version help" -f -a "config" -d 'Show the effective settings and where each value came from'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion version help" -f -a "completion" -d 'Print a shell completion script'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion version help" -f -a "version" -d 'Show the version of toolbox and of the cluster\'s API server'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion version help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -15,6 +15,7 @@ use clap_complete::engine::ArgValueCompleter;
 #[command(
     name = "toolbox",
     version,
+    long_version = commands::version::long_version(),
     propagate_version = true,
     max_term_width = 100
 )]
@@ -116,4 +117,7 @@ pub enum Command {
 
     /// Print a shell completion script
     Completion(commands::completion::CompletionArgs),
+
+    /// Show the version of toolbox and of the cluster's API server
+    Version(commands::version::VersionArgs),
 }

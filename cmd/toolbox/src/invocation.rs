@@ -19,7 +19,7 @@ pub const PLUGIN_EXECUTABLE: &str = "kubectl-toolbox";
 /// The executable kubectl runs to complete the plugin's arguments.
 pub const PLUGIN_COMPLETION_EXECUTABLE: &str = "kubectl_complete-toolbox";
 /// Subcommands, as hints name them ("run toolbox cleanup").
-const SUBCOMMANDS: [&str; 7] = [
+const SUBCOMMANDS: [&str; 8] = [
     "node-shell",
     "debug-node",
     "compare",
@@ -27,6 +27,7 @@ const SUBCOMMANDS: [&str; 7] = [
     "policy",
     "config",
     "completion",
+    "version",
 ];
 /// Cobra's ShellCompDirectiveNoFileComp: never fall back to file names.
 const NO_FILE_COMPLETION: u8 = 4;
@@ -137,7 +138,9 @@ pub fn complete_for_kubectl(args: Vec<OsString>) -> std::process::ExitCode {
 /// `dir`: `TOOLBOX_GENERATE_MAN=DIR toolbox`, as `make man` runs it.
 pub fn generate_man(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    clap_mangen::generate_to(Cli::command(), dir)
+    // The long version names the commit and the build date: the pages would
+    // change with every build. They carry the version alone.
+    clap_mangen::generate_to(Cli::command().long_version(None), dir)
 }
 
 #[cfg(test)]

@@ -92,6 +92,7 @@ async fn run(cli: Cli) -> Result<ExitStatus, AppError> {
         Command::Policy(args) => commands::policy::run(args, &app).await,
         Command::Config(args) => commands::config::run(args, &app).await,
         Command::Completion(args) => commands::completion::run(args, &app).await,
+        Command::Version(args) => commands::version::run(args, &app).await,
     }
 }
 

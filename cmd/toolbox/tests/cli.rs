@@ -41,6 +41,7 @@ fn help_texts() {
     insta::assert_snapshot!("help_cleanup", help(&["cleanup"]));
     insta::assert_snapshot!("help_compare", help(&["compare"]));
     insta::assert_snapshot!("help_policy", help(&["policy"]));
+    insta::assert_snapshot!("help_version", help(&["version"]));
 }
 
 #[test]

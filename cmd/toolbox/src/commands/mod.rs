@@ -10,6 +10,7 @@ mod fanout;
 pub mod node_shell;
 pub mod policy;
 mod session;
+pub mod version;
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
