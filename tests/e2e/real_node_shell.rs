@@ -158,6 +158,62 @@ async fn verbose_shows_where_a_sessions_time_goes_on_the_real_node() {
     ns.finish().await;
 }
 
+/// A command that cannot be started ends as in a shell, 127 or 126 with the
+/// reason on stderr, whether the runtime runs it directly (debug-node, `-x`)
+/// or nsenter does, never as a cluster failure (3).
+#[tokio::test]
+async fn a_command_that_cannot_start_ends_as_in_a_shell_on_the_real_node() {
+    let node = real_node();
+    let ns = TestNs::new("real-notfound").await;
+    for (args, code, says) in [
+        (
+            vec!["debug-node", node.name.as_str(), "--", "nonexistentcmd"],
+            127,
+            "executable file not found",
+        ),
+        (
+            vec![
+                "node-shell",
+                node.name.as_str(),
+                "-x",
+                "--",
+                "nonexistentcmd",
+            ],
+            127,
+            "executable file not found",
+        ),
+        (
+            vec!["node-shell", node.name.as_str(), "--", "nonexistentcmd"],
+            127,
+            "nonexistentcmd",
+        ),
+        (
+            vec!["debug-node", node.name.as_str(), "--", "/etc/hostname"],
+            126,
+            "permission denied",
+        ),
+    ] {
+        let out = toolbox(&ns, node).args(&args).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{args:?}: {}",
+            stderr_of(&out)
+        );
+        assert!(
+            stderr_of(&out).contains(says),
+            "{args:?}: {}",
+            stderr_of(&out)
+        );
+        assert!(
+            !stderr_of(&out).contains("error:"),
+            "{args:?}: {}",
+            stderr_of(&out)
+        );
+    }
+    ns.finish().await;
+}
+
 /// The exec starts as soon as the container takes it, not when the kubelet
 /// has reported Running: on this node the report follows the container's
 /// start by 15-20 ms, so nearly every session's exec is taken first. A few

@@ -1019,22 +1019,36 @@ impl ClusterContext {
                 None => None,
             }
         };
-        tokio::pin!(copy_output, status);
-        let status = tokio::select! {
-            () = &mut copy_output => status.await,
-            status = &mut status => {
-                match status {
-                    Some(_) => copy_output.await,
-                    // What arrived before the failure is already buffered.
-                    None => { let _ = tokio::time::timeout(DRAIN_TIMEOUT, copy_output).await; }
+        let status = {
+            tokio::pin!(copy_output, status);
+            tokio::select! {
+                () = &mut copy_output => status.await,
+                status = &mut status => {
+                    match status {
+                        Some(_) => copy_output.await,
+                        // What arrived before the failure is already buffered.
+                        None => { let _ = tokio::time::timeout(DRAIN_TIMEOUT, copy_output).await; }
+                    }
+                    status
                 }
-                status
             }
         };
         let joined = attached.join().await;
         drop(_raw);
         match status {
-            Some(status) => exit_status(pod, &status),
+            Some(status) => match exit_status(pod, &status) {
+                // A command the runtime could not start ends as a shell's
+                // would: its reason on the session's stderr, 127 or 126.
+                Err(ClusterError::ExecFailed { message, .. })
+                    if let Some((code, reason)) = not_runnable(&message) =>
+                {
+                    let line = format!("toolbox: {reason}\n");
+                    let _ = local_stderr.write_all(line.as_bytes()).await;
+                    let _ = local_stderr.flush().await;
+                    Ok(code)
+                }
+                other => other,
+            },
             None => Err(ClusterError::ConnectionLost {
                 namespace: self.namespace.clone(),
                 pod: pod.to_string(),
@@ -1165,6 +1179,27 @@ async fn copy_flushing(
             }
         }
     }
+}
+
+/// A shell's status for a command the container runtime could not start,
+/// and the runtime's reason: 127 when it does not exist, 126 when it cannot
+/// be executed. From runc's `exec: "CMD": executable file not found in
+/// $PATH` (as containerd and CRI-O pass it on).
+fn not_runnable(message: &str) -> Option<(i32, String)> {
+    let code = if message.contains("executable file not found")
+        || message.contains("no such file or directory")
+    {
+        127
+    } else if message.contains("permission denied") {
+        126
+    } else {
+        return None;
+    };
+    let reason = match message.rfind("exec: \"") {
+        Some(at) => message[at..].trim_end_matches(": unknown").trim_end(),
+        None => message.trim(),
+    };
+    Some((code, reason.to_string()))
 }
 
 /// The exit status an exec's final Status reports.
@@ -1558,6 +1593,21 @@ mod tests {
         );
         let refused = std::io::Error::other("Connection refused (os error 111)");
         assert_eq!(innermost_cause(&refused), "connection refused");
+    }
+
+    #[test]
+    fn a_command_the_runtime_cannot_start_ends_as_in_a_shell() {
+        let missing = "failed to exec in container: failed to start exec \"abc\": OCI runtime exec failed: exec failed: unable to start container process: exec: \"nonexistentcmd\": executable file not found in $PATH: unknown";
+        assert_eq!(
+            not_runnable(missing),
+            Some((
+                127,
+                "exec: \"nonexistentcmd\": executable file not found in $PATH".to_string()
+            ))
+        );
+        let denied = "OCI runtime exec failed: exec failed: unable to start container process: exec: \"/etc/hosts\": permission denied: unknown";
+        assert_eq!(not_runnable(denied).map(|(code, _)| code), Some(126));
+        assert_eq!(not_runnable("error dialing backend: EOF"), None);
     }
 
     #[test]
