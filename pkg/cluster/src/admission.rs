@@ -98,23 +98,28 @@ impl ClusterContext {
         let mab = mab.map_err(refused("mutatingadmissionpolicybindings"))?;
         let vap = vap.map_err(refused("validatingadmissionpolicies"))?;
         let map = map.map_err(refused("mutatingadmissionpolicies"))?;
-        let annotations = |kind: &str, name: &str| -> BTreeMap<String, String> {
-            let meta = match kind {
-                "ValidatingAdmissionPolicy" => vap
-                    .items
-                    .iter()
-                    .find(|p| p.metadata.name.as_deref() == Some(name))
-                    .map(|p| &p.metadata),
-                _ => map
-                    .items
-                    .iter()
-                    .find(|p| p.metadata.name.as_deref() == Some(name))
-                    .map(|p| &p.metadata),
-            };
-            meta.and_then(|m| m.annotations.clone()).unwrap_or_default()
-        };
+        // Each policy's annotations, by kind and name: toolbox's say what it enforces.
+        let annotated: BTreeMap<(&str, String), BTreeMap<String, String>> = vap
+            .items
+            .into_iter()
+            .map(|p| ("ValidatingAdmissionPolicy", p.metadata))
+            .chain(
+                map.items
+                    .into_iter()
+                    .map(|p| ("MutatingAdmissionPolicy", p.metadata)),
+            )
+            .map(|(kind, meta)| {
+                (
+                    (kind, meta.name.unwrap_or_default()),
+                    meta.annotations.unwrap_or_default(),
+                )
+            })
+            .collect();
         let bound = |kind: &'static str, binding: String, policy: String| {
-            let facts = annotations(kind, &policy);
+            let facts = annotated
+                .get(&(kind, policy.clone()))
+                .cloned()
+                .unwrap_or_default();
             let number = |key: &str| facts.get(key).and_then(|v| v.parse().ok());
             BoundPolicy {
                 kind,

@@ -126,6 +126,23 @@ pub struct LeftPod {
     pub reason: String,
 }
 
+impl LeftPod {
+    /// `pod` (as the API server returned it), left in `namespace` for `reason`.
+    fn of(namespace: &str, pod: &Pod, reason: String) -> LeftPod {
+        LeftPod {
+            namespace: namespace.to_string(),
+            pod: pod.metadata.name.clone().unwrap_or_default(),
+            expires_at: pod
+                .metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(toolbox_podtemplate::EXPIRES_AT_ANNOTATION))
+                .cloned(),
+            reason,
+        }
+    }
+}
+
 impl std::fmt::Display for LeftPod {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let LeftPod {
@@ -390,17 +407,7 @@ impl ClusterContext {
         let name = created.metadata.name.clone().unwrap_or_default();
         progress.pod_ready(&name, false);
         let guard = PodGuard::new(api.clone(), self.config.clone(), name.clone());
-        let left_pod = |reason: String| LeftPod {
-            namespace: self.namespace.clone(),
-            pod: name.clone(),
-            expires_at: created
-                .metadata
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get(toolbox_podtemplate::EXPIRES_AT_ANNOTATION))
-                .cloned(),
-            reason,
-        };
+        let left_pod = |reason: String| LeftPod::of(&self.namespace, &created, reason);
 
         let result = match signals.pending() {
             Some(signal) => Err(ClusterError::Interrupted { signal }),
@@ -538,17 +545,7 @@ impl ClusterContext {
             let guard = PodGuard::new(api.clone(), self.config.clone(), name.clone());
             let deleted = delete_unless_signalled(guard, signals).await;
             crate::steps::step("pod deleted");
-            let left = |reason| LeftPod {
-                namespace: self.namespace.clone(),
-                pod: name.clone(),
-                expires_at: existing
-                    .metadata
-                    .annotations
-                    .as_ref()
-                    .and_then(|a| a.get(toolbox_podtemplate::EXPIRES_AT_ANNOTATION))
-                    .cloned(),
-                reason,
-            };
+            let left = |reason| LeftPod::of(&self.namespace, &existing, reason);
             return Some(match (result, deleted) {
                 (Ok(code), deleted) => Ok(outcome(code, deleted.err().map(left), None)),
                 (Err(err), Ok(())) => Err(err),

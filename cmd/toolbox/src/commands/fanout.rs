@@ -316,7 +316,10 @@ fn finish(
     }
     eprint!("{}", summary.render());
     if let Some(left) = &report.left {
-        eprintln!("warning: {left}");
+        eprintln!(
+            "warning: {}",
+            crate::invocation::name_commands(&left.to_string())
+        );
     }
     if let Some(err) = report.aborted {
         return Err(err.into());

@@ -274,7 +274,8 @@ pub async fn run(
     let outcome = outcome?;
     if let Some(until) = &outcome.persisting_until {
         eprintln!(
-            "Pod {pod} persists on node {node} for your next session until {until} if idle; toolbox cleanup lists it.",
+            "Pod {pod} persists on node {node} for your next session until {until} if idle; {} lists it.",
+            crate::invocation::name_commands("toolbox cleanup"),
             pod = outcome.pod,
         );
     }
@@ -289,7 +290,10 @@ pub async fn run(
     // The command's own status still passes through: see "When things fail"
     // in docs/node-shell.md.
     if let Some(left) = &outcome.not_deleted {
-        eprintln!("warning: {left}");
+        eprintln!(
+            "warning: {}",
+            crate::invocation::name_commands(&left.to_string())
+        );
     }
     Ok(match outcome.exit_code {
         0 => ExitStatus::Success,
