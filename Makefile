@@ -1,10 +1,12 @@
 # toolbox: build, test and try it on a local Kubernetes.
 #
 #   make try            install what is missing, start the local cluster, open a root shell on its real node
-#   make test           lint, unit tests, then e2e tests on a fresh local cluster
+#   make test           lint, unit tests, then e2e tests on a fresh local cluster (KUBE_VERSION=v1.N.P: at that release)
+#   make test-oldest    the e2e tests on the oldest supported Kubernetes release (CI runs it after make test)
+#   make test-versions  the e2e tests on every supported release, oldest first (for releases; not in CI)
 #   make install        build and install toolbox, kubectl-toolbox, man pages and completions into PREFIX (~/.local)
 #   make uninstall      remove what make install put into PREFIX
-#   make cluster-up     start a local cluster (NODES=3, REAL_NODES=1) for trying toolbox by hand
+#   make cluster-up     start a local cluster (NODES=3, REAL_NODES=1, KUBE_VERSION=newest) for trying toolbox by hand
 #   make cluster-down   stop it and remove its state
 #   make completions    regenerate the shell completion scripts in completions/
 #   make man            regenerate the man pages in man/
@@ -16,9 +18,22 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-# The Kubernetes release the local cluster runs; hack/kube/kubernetes pins it.
-KUBE_VERSION := v1.37.2
-KUBE_MINOR := 37
+# The Kubernetes releases the local cluster can run, one per supported minor,
+# oldest to newest. Each is pinned in hack/kube/kubernetes/RELEASE/go.mod
+# (hack/kube/pin-kubernetes writes one); docs/testing.md says why the oldest
+# is the oldest, and pkg/cluster/src/versions.rs holds the same range.
+KUBE_VERSIONS := v1.32.13 v1.33.13 v1.34.4 v1.35.4 v1.36.3 v1.37.2
+KUBE_OLDEST := $(firstword $(KUBE_VERSIONS))
+# The release the local cluster runs: the newest unless KUBE_VERSION says.
+KUBE_VERSION ?= $(lastword $(KUBE_VERSIONS))
+ifeq ($(filter $(KUBE_VERSION),$(KUBE_VERSIONS)),)
+$(error KUBE_VERSION=$(KUBE_VERSION) is not a release the local cluster builds; pick one of $(KUBE_VERSIONS))
+endif
+KUBE_MINOR := $(word 2,$(subst ., ,$(KUBE_VERSION)))
+# Each release's binaries have a directory of their own, so that switching
+# releases never rebuilds another's.
+KUBE_BIN := target/kube/$(KUBE_VERSION)/bin
+KUBE_MODULE := hack/kube/kubernetes/$(KUBE_VERSION)
 # The Go toolchain that release needs at least; newer local ones are used as is.
 export GOTOOLCHAIN := go1.26.8+auto
 export GOFLAGS := -buildvcs=false
@@ -33,13 +48,19 @@ START_DELAY ?= 0s
 # that, as a kubelet does (see docs/testing.md for why the benchmark's is long).
 NODE_LEASE ?= 40s
 # make test runs its own cluster so that one started by hand is left alone.
-TEST_CLUSTER_DIR := target/cluster-test
+TEST_CLUSTER_DIR ?= target/cluster-test
 CARGO ?= cargo
 
-KUBE_BINARIES := $(addprefix $(CLUSTER_BIN)/,kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl)
+KUBE_BINARIES := $(addprefix $(KUBE_BIN)/,kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl)
 CLUSTER_BINARIES := $(KUBE_BINARIES) $(CLUSTER_BIN)/etcd $(CLUSTER_BIN)/kwok $(CLUSTER_BIN)/localcluster $(CLUSTER_BIN)/pause
-VERSION_LDFLAGS := $(foreach pkg,k8s.io/component-base/version k8s.io/client-go/pkg/version,\
-	-X $(pkg).gitVersion=$(KUBE_VERSION) -X $(pkg).gitMajor=1 -X $(pkg).gitMinor=$(KUBE_MINOR) -X $(pkg).gitTreeState=clean)
+# What a release's binaries report as their version: $(call version_ldflags,v1.N.P).
+version_ldflags = $(foreach pkg,k8s.io/component-base/version k8s.io/client-go/pkg/version,\
+	-X $(pkg).gitVersion=$(1) -X $(pkg).gitMajor=1 -X $(pkg).gitMinor=$(word 2,$(subst ., ,$(1))) -X $(pkg).gitTreeState=clean)
+# One release older than the supported range: its control plane (no kubelet)
+# runs in the e2e test of toolbox's warning for servers older than it supports.
+KUBE_OLDER := v1.31.14
+KUBE_OLDER_BIN := target/kube/$(KUBE_OLDER)/bin
+KUBE_OLDER_BINARIES := $(addprefix $(KUBE_OLDER_BIN)/,kube-apiserver kube-controller-manager kube-scheduler)
 
 .PHONY: help
 help:
@@ -93,12 +114,23 @@ build:
 .PHONY: kube-bin
 kube-bin: $(CLUSTER_BINARIES)
 
-$(KUBE_BINARIES) &: hack/kube/kubernetes/go.mod hack/kube/kubernetes/go.sum
+$(KUBE_BINARIES) &: $(KUBE_MODULE)/go.mod $(KUBE_MODULE)/go.sum
 	@echo "building kube-apiserver, kube-controller-manager, kube-scheduler, kubelet and kubectl $(KUBE_VERSION) (the first build takes about 8-10 minutes on 2 cores)"
-	cd hack/kube/kubernetes && go build -trimpath -ldflags "-s -w $(VERSION_LDFLAGS)" -o $(CURDIR)/$(CLUSTER_BIN)/ \
+	@mkdir -p $(KUBE_BIN)
+	cd $(KUBE_MODULE) && go build -trimpath -ldflags "-s -w $(call version_ldflags,$(KUBE_VERSION))" -o $(CURDIR)/$(KUBE_BIN)/ \
 		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
 		k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kubectl
 	@touch $(KUBE_BINARIES)
+
+.PHONY: kube-bin-older
+kube-bin-older: $(KUBE_OLDER_BINARIES)
+
+$(KUBE_OLDER_BINARIES) &: hack/kube/kubernetes/$(KUBE_OLDER)/go.mod hack/kube/kubernetes/$(KUBE_OLDER)/go.sum
+	@echo "building kube-apiserver, kube-controller-manager and kube-scheduler $(KUBE_OLDER), older than the supported range, for one e2e test"
+	@mkdir -p $(KUBE_OLDER_BIN)
+	cd hack/kube/kubernetes/$(KUBE_OLDER) && go build -trimpath -ldflags "-s -w $(call version_ldflags,$(KUBE_OLDER))" -o $(CURDIR)/$(KUBE_OLDER_BIN)/ \
+		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler
+	@touch $(KUBE_OLDER_BINARIES)
 
 $(CLUSTER_BIN)/etcd: hack/kube/etcd/go.mod hack/kube/etcd/go.sum
 	cd hack/kube/etcd && go build -trimpath -ldflags "-s -w" -o $(CURDIR)/$@ go.etcd.io/etcd/server/v3
@@ -126,7 +158,7 @@ node-deps:
 
 .PHONY: cluster-up
 cluster-up: kube-bin $(if $(filter 0,$(REAL_NODES)),,node-deps)
-	@$(CLUSTER_BIN)/localcluster up -dir $(CLUSTER_DIR) -bin $(CLUSTER_BIN) -nodes $(NODES) -real-nodes $(REAL_NODES) -start-delay $(START_DELAY) -node-lease $(NODE_LEASE)
+	@$(CLUSTER_BIN)/localcluster up -dir $(CLUSTER_DIR) -bin $(CLUSTER_BIN) -kube-bin $(KUBE_BIN) -nodes $(NODES) -real-nodes $(REAL_NODES) -start-delay $(START_DELAY) -node-lease $(NODE_LEASE)
 
 .PHONY: cluster-down
 cluster-down:
@@ -243,14 +275,30 @@ doc-deps:
 
 # The e2e tests need a cluster; make test starts one and always stops it.
 .PHONY: e2e-test
-e2e-test: kube-bin build
+e2e-test: kube-bin kube-bin-older build
 	@$(MAKE) --no-print-directory cluster-down CLUSTER_DIR=$(TEST_CLUSTER_DIR)
 	@trap '$(MAKE) --no-print-directory cluster-down CLUSTER_DIR=$(TEST_CLUSTER_DIR)' EXIT; \
 	$(MAKE) --no-print-directory cluster-up CLUSTER_DIR=$(TEST_CLUSTER_DIR) NODES=3 >/dev/null; \
-	TOOLBOX_E2E_CLUSTER=$(CURDIR)/$(TEST_CLUSTER_DIR) $(CARGO) test --locked -p toolbox-e2e -- --test-threads=4
+	TOOLBOX_E2E_CLUSTER=$(CURDIR)/$(TEST_CLUSTER_DIR) TOOLBOX_E2E_OLDER_KUBE_BIN=$(CURDIR)/$(KUBE_OLDER_BIN) \
+		$(CARGO) test --locked -p toolbox-e2e -- --test-threads=4
 
 .PHONY: test
 test: lint-if-available unit-test e2e-test
+
+# The e2e suite on the oldest supported release (its own cluster directory,
+# so that it never meets a cluster of another release).
+.PHONY: test-oldest
+test-oldest:
+	@$(MAKE) --no-print-directory e2e-test KUBE_VERSION=$(KUBE_OLDEST) TEST_CLUSTER_DIR=target/cluster-test-$(KUBE_OLDEST)
+
+# The e2e suite on every supported release, oldest first; stops at the first
+# release that fails. About 15 minutes a release once its binaries are built.
+.PHONY: test-versions
+test-versions:
+	@for version in $(KUBE_VERSIONS); do \
+		echo "== e2e tests on Kubernetes $$version"; \
+		$(MAKE) --no-print-directory e2e-test KUBE_VERSION=$$version TEST_CLUSTER_DIR=target/cluster-test-$$version || exit 1; \
+	done
 
 ## ---- benchmarks ---------------------------------------------------------------
 

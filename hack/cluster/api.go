@@ -113,7 +113,7 @@ func NodeName(i int) string { return fmt.Sprintf("node-%04d", i) }
 
 // simulatedNode is a Node as a kubelet would register it. Its InternalIP is a
 // distinct loopback address: the apiserver dials it to reach kwok for exec.
-func simulatedNode(i int) map[string]any {
+func simulatedNode(i int, version string) map[string]any {
 	name := NodeName(i)
 	ip := fmt.Sprintf("127.%d.%d.%d", 1+i/65536, (i/256)%256, i%256)
 	zone := zones[i%len(zones)]
@@ -153,7 +153,7 @@ func simulatedNode(i int) map[string]any {
 				"osImage":                 "Debian GNU/Linux 13 (trixie)",
 				"kernelVersion":           "6.12.0-kwok",
 				"containerRuntimeVersion": "containerd://2.1.0",
-				"kubeletVersion":          KubernetesVersion,
+				"kubeletVersion":          version,
 				"machineID":               fmt.Sprintf("%032x", i),
 				"systemUUID":              fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i),
 				"bootID":                  fmt.Sprintf("%08x-0000-4000-8000-%012x", i+1, i),
@@ -163,7 +163,7 @@ func simulatedNode(i int) map[string]any {
 }
 
 // createNodes registers the simulated nodes concurrently; an existing node is fine.
-func (a *api) createNodes(ctx context.Context, count int) error {
+func (a *api) createNodes(ctx context.Context, count int, version string) error {
 	const workers = 32
 	jobs := make(chan int)
 	errs := make(chan error, workers)
@@ -171,7 +171,7 @@ func (a *api) createNodes(ctx context.Context, count int) error {
 	for range workers {
 		wg.Go(func() {
 			for i := range jobs {
-				status, body, err := a.do(ctx, http.MethodPost, "/api/v1/nodes", simulatedNode(i))
+				status, body, err := a.do(ctx, http.MethodPost, "/api/v1/nodes", simulatedNode(i, version))
 				if err == nil && status != http.StatusCreated && status != http.StatusConflict {
 					err = fmt.Errorf("node %s: %d %s", NodeName(i), status, body)
 				}

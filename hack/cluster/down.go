@@ -13,9 +13,9 @@ import (
 )
 
 func runDown(args []string) error {
-	fs, dir, bin := commonFlags("down")
+	fs, flags := commonFlags("down")
 	_ = fs.Parse(args)
-	l, err := newLayout(*dir, *bin)
+	l, err := flags.layout()
 	if err != nil {
 		return err
 	}

@@ -58,7 +58,10 @@ func usage() {
 // layout names every file of one cluster below its directory, so that two
 // clusters with different directories can run side by side.
 type layout struct {
-	dir, bin, state   string
+	dir, bin, state string
+	// Where the Kubernetes release's own binaries are: one directory per
+	// release, so that clusters of different releases share etcd and kwok.
+	kubeBin           string
 	adminKubeconfig   string
 	devKubeconfig     string
 	auditLog          string
@@ -71,7 +74,7 @@ type layout struct {
 	settingsFile      string
 }
 
-func newLayout(dir, bin string) (layout, error) {
+func newLayout(dir, bin, kubeBin string) (layout, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return layout{}, err
@@ -82,9 +85,15 @@ func newLayout(dir, bin string) (layout, error) {
 	if bin, err = filepath.Abs(bin); err != nil {
 		return layout{}, err
 	}
+	if kubeBin == "" {
+		kubeBin = bin
+	}
+	if kubeBin, err = filepath.Abs(kubeBin); err != nil {
+		return layout{}, err
+	}
 	state := filepath.Join(dir, "state")
 	return layout{
-		dir: dir, bin: bin, state: state,
+		dir: dir, bin: bin, kubeBin: kubeBin, state: state,
 		adminKubeconfig:   filepath.Join(dir, "kubeconfig"),
 		devKubeconfig:     filepath.Join(dir, "kubeconfig-dev"),
 		auditLog:          filepath.Join(dir, "audit.log"),
@@ -101,11 +110,34 @@ func newLayout(dir, bin string) (layout, error) {
 	}, nil
 }
 
-func commonFlags(name string) (*flag.FlagSet, *string, *string) {
+// kubeBinaries come from the Kubernetes release's own directory (-kube-bin);
+// the rest (etcd, kwok, pause) from -bin.
+var kubeBinaries = map[string]bool{
+	"kube-apiserver": true, "kube-controller-manager": true, "kube-scheduler": true, "kubelet": true, "kubectl": true,
+}
+
+// binary is the path of one of the cluster's programs.
+func (l layout) binary(name string) string {
+	if kubeBinaries[name] {
+		return filepath.Join(l.kubeBin, name)
+	}
+	return filepath.Join(l.bin, name)
+}
+
+// clusterFlags are the flags every subcommand shares.
+type clusterFlags struct {
+	dir, bin, kubeBin *string
+}
+
+func (f clusterFlags) layout() (layout, error) { return newLayout(*f.dir, *f.bin, *f.kubeBin) }
+
+func commonFlags(name string) (*flag.FlagSet, clusterFlags) {
 	fs := flag.NewFlagSet(name, flag.ExitOnError)
-	dir := fs.String("dir", envOr("CLUSTER_DIR", "target/cluster"), "directory that holds this cluster's state")
-	bin := fs.String("bin", os.Getenv("CLUSTER_BIN"), "directory with the etcd, kube-apiserver, kube-controller-manager and kwok binaries (default DIR/bin)")
-	return fs, dir, bin
+	return fs, clusterFlags{
+		dir:     fs.String("dir", envOr("CLUSTER_DIR", "target/cluster"), "directory that holds this cluster's state"),
+		bin:     fs.String("bin", os.Getenv("CLUSTER_BIN"), "directory with the etcd, kwok and pause binaries (default DIR/bin)"),
+		kubeBin: fs.String("kube-bin", os.Getenv("KUBE_BIN"), "directory with one Kubernetes release's kube-apiserver, kube-controller-manager, kube-scheduler, kubelet and kubectl (default: -bin)"),
+	}
 }
 
 func envOr(key, fallback string) string {

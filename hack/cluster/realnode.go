@@ -78,7 +78,7 @@ func (c *cluster) prepareRealNode(certs *pki, busybox string) (*realNode, error)
 		return nil, err
 	}
 	node := &realNode{
-		Name: RealNodeName, Dir: c.realNodeDir(), Logs: c.logs, Bin: c.bin,
+		Name: RealNodeName, Dir: c.realNodeDir(), Logs: c.logs, Bin: c.kubeBin,
 		NodeIP: ip, KubeletPort: free[0],
 		CgroupRoot: cgroupRootName(c.dir), Bridge: bridgeName(c.dir),
 		Kubeconfig: filepath.Join(c.componentKubeconf, "kubelet"), CACert: certs.caCert,
@@ -89,7 +89,7 @@ func (c *cluster) prepareRealNode(certs *pki, busybox string) (*realNode, error)
 			return nil, err
 		}
 	}
-	if node.Images, err = buildNodeImages(filepath.Join(node.Dir, "images"), busybox, filepath.Join(c.bin, "pause")); err != nil {
+	if node.Images, err = buildNodeImages(filepath.Join(node.Dir, "images"), busybox, c.binary("pause")); err != nil {
 		return nil, err
 	}
 	user := "system:node:" + node.Name

@@ -19,13 +19,13 @@ import (
 //
 //	localcluster restart [-dir D] COMPONENT
 func runRestart(args []string) error {
-	fs, dir, bin := commonFlags("restart")
+	fs, flags := commonFlags("restart")
 	_ = fs.Parse(args)
 	if fs.NArg() != 1 {
 		return fmt.Errorf("name one component to restart, e.g. kube-apiserver")
 	}
 	name := fs.Arg(0)
-	l, err := newLayout(*dir, *bin)
+	l, err := flags.layout()
 	if err != nil {
 		return err
 	}

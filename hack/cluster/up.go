@@ -21,9 +21,6 @@ var nodeStages string
 //go:embed stages/pods.yaml
 var podStages string
 
-// KubernetesVersion is the release hack/kube builds; simulated kubelets report it.
-const KubernetesVersion = "v1.37.2"
-
 // component is one control-plane process that up started.
 type component struct {
 	name string
@@ -36,6 +33,9 @@ type cluster struct {
 	// How long a simulated node's lease lasts.
 	nodeLease time.Duration
 	layout
+	// The release kube-apiserver reports (e.g. v1.32.13); simulated kubelets
+	// report it too.
+	version    string
 	busybox    string
 	realNodes  int
 	realNode   *realNode
@@ -49,7 +49,7 @@ type ports struct {
 }
 
 func runUp(args []string) error {
-	fs, dir, bin := commonFlags("up")
+	fs, flags := commonFlags("up")
 	nodes := fs.Int("nodes", 3, "number of simulated nodes to create")
 	startDelay := fs.Duration("start-delay", 0, "how long simulated nodes and pods take to become Ready and Running")
 	nodeLease := fs.Duration("node-lease", 40*time.Second, "how long a simulated node's lease lasts; kwok renews it every quarter of that")
@@ -61,11 +61,18 @@ func runUp(args []string) error {
 		return fmt.Errorf("-real-nodes is %d: the local cluster has 0 or 1 real nodes", *realNodes)
 	}
 
-	l, err := newLayout(*dir, *bin)
+	l, err := flags.layout()
+	if err != nil {
+		return err
+	}
+	version, err := releaseOf(l)
 	if err != nil {
 		return err
 	}
 	if running(l) {
+		if runs := recordedVersion(l); runs != "" && runs != version {
+			return fmt.Errorf("the cluster in %s runs Kubernetes %s, not %s: stop it first (make cluster-down CLUSTER_DIR=%s)", l.dir, runs, version, l.dir)
+		}
 		fmt.Fprintf(os.Stderr, "cluster in %s is already running\n", l.dir)
 		printExport(l)
 		return nil
@@ -84,15 +91,15 @@ func runUp(args []string) error {
 		}
 	}
 	for _, binary := range binaries {
-		if _, err := os.Stat(filepath.Join(l.bin, binary)); err != nil {
-			return fmt.Errorf("%s is missing from %s: run `make kube-bin` first", binary, l.bin)
+		if _, err := os.Stat(l.binary(binary)); err != nil {
+			return fmt.Errorf("%s is missing: run `make kube-bin` first", l.binary(binary))
 		}
 	}
 
 	if *nodeLease < time.Second {
 		return fmt.Errorf("-node-lease is %s: at least 1s", *nodeLease)
 	}
-	c := &cluster{layout: l, busybox: *busybox, realNodes: *realNodes, nodeLease: *nodeLease}
+	c := &cluster{layout: l, version: version, busybox: *busybox, realNodes: *realNodes, nodeLease: *nodeLease}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 	started := time.Now()
@@ -106,9 +113,34 @@ func runUp(args []string) error {
 	if *realNodes > 0 {
 		real = " and the real node " + RealNodeName
 	}
-	fmt.Fprintf(os.Stderr, "cluster ready in %s: %s, %d simulated nodes%s\n", time.Since(started).Round(100*time.Millisecond), KubernetesVersion, *nodes, real)
+	fmt.Fprintf(os.Stderr, "cluster ready in %s: %s, %d simulated nodes%s\n", time.Since(started).Round(100*time.Millisecond), version, *nodes, real)
 	printExport(l)
 	return nil
+}
+
+// releaseOf asks the release's kube-apiserver which release it is
+// ("Kubernetes v1.32.13").
+func releaseOf(l layout) (string, error) {
+	out, err := exec.Command(l.binary("kube-apiserver"), "--version").Output()
+	if err != nil {
+		return "", fmt.Errorf("%s --version: %w (run `make kube-bin` first)", l.binary("kube-apiserver"), err)
+	}
+	fields := strings.Fields(string(out))
+	if len(fields) != 2 || !strings.HasPrefix(fields[1], "v1.") {
+		return "", fmt.Errorf("%s --version printed %q, not \"Kubernetes v1.N.P\"", l.binary("kube-apiserver"), out)
+	}
+	return fields[1], nil
+}
+
+// recordedVersion is the release a running cluster was started with.
+func recordedVersion(l layout) string {
+	raw, _ := os.ReadFile(l.envFile)
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "TOOLBOX_CLUSTER_VERSION="); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 func printExport(l layout) {
@@ -263,7 +295,7 @@ func (c *cluster) start(ctx context.Context, nodes int, startDelay time.Duration
 	}
 
 	api := newAPI(server, c.tokens["admin"].value, certs.caCert)
-	if err := api.createNodes(ctx, nodes); err != nil {
+	if err := api.createNodes(ctx, nodes, c.version); err != nil {
 		return c.failed(nil, fmt.Errorf("creating nodes: %w", err))
 	}
 	if err := c.waitFor(ctx, "all nodes Ready", func() (bool, error) { return api.allNodesReady(ctx, nodes) }); err != nil {
@@ -292,7 +324,7 @@ func (c *cluster) apiserverURL() string {
 // command and `down` can stop it with everything it started.
 func (c *cluster) spawn(name, binary string, env []string, args ...string) (*component, error) {
 	if binary == "" {
-		binary = filepath.Join(c.bin, name)
+		binary = c.binary(name)
 	}
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), env...)
@@ -398,8 +430,10 @@ TOOLBOX_CLUSTER_SERVER=%s
 TOOLBOX_CLUSTER_AUDIT_LOG=%s
 TOOLBOX_CLUSTER_STANDIN_LOG=%s
 TOOLBOX_CLUSTER_VERSION=%s
+TOOLBOX_CLUSTER_KUBECTL=%s
+TOOLBOX_CLUSTER_KUBE_BIN=%s
 TOOLBOX_CLUSTER_NODE_PORT=%d
-`, c.adminKubeconfig, c.devKubeconfig, c.apiserverURL(), c.auditLog, c.standinLog, KubernetesVersion, c.ports.nodeAgent)
+`, c.adminKubeconfig, c.devKubeconfig, c.apiserverURL(), c.auditLog, c.standinLog, c.version, c.binary("kubectl"), c.kubeBin, c.ports.nodeAgent)
 	if c.realNode != nil {
 		// A toolbox settings file that points node-shell and debug-node at the
 		// local images, which no registry serves.

@@ -236,6 +236,9 @@ impl OwnCluster {
             .arg(&cluster.dir)
             .arg("-bin")
             .arg(&bin)
+            // The release the shared cluster runs.
+            .arg("-kube-bin")
+            .arg(&harness::cluster().kube_bin)
             .args(["-nodes", "1", "-real-nodes", "1"])
             .output()
             .expect("running localcluster up (make kube-bin builds it)");
@@ -326,7 +329,7 @@ fn node_init_pid(dir: &Path) -> u32 {
 }
 
 fn kubectl(kubeconfig: &Path, args: &[&str]) -> Output {
-    Command::new(repo_root().join("target/cluster/bin/kubectl"))
+    Command::new(&harness::cluster().kubectl)
         .arg("--kubeconfig")
         .arg(kubeconfig)
         .args(args)

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use harness::{NodeSpec, TestNs, core_rule as rule, stderr_of, wait_until};
+use harness::{NodeSpec, TestNs, core_rule as rule, stderr_of, stdout_of, wait_until};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
 use serde_json::Value;
@@ -114,6 +114,66 @@ fn replace_all(value: &mut Value, from: &str, to: &str) {
     }
 }
 
+/// compare says what `kubectl debug` of the server's release offers; the
+/// cluster's own kubectl, built at that release, is asked the same: each
+/// profile is tried (a profile it lacks is refused before any request), and
+/// its help names the default profile and --custom.
+#[tokio::test]
+async fn compare_reports_what_kubectl_debug_of_the_servers_release_offers() {
+    let mut ns = TestNs::new("cmp-kubectl").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let report = compare_json(&ns, &node, &[], false);
+    let facts = &report["checks"]["kubectlDebug"];
+    assert_eq!(facts["kubectlMinor"], ns.env.minor(), "{facts}");
+
+    let listed: Vec<&str> = facts["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    for profile in [
+        "legacy",
+        "general",
+        "baseline",
+        "restricted",
+        "netadmin",
+        "sysadmin",
+    ] {
+        let out = ns
+            .kubectl()
+            .args([
+                "debug",
+                "node/no-such-node",
+                "--image",
+                "busybox",
+                "--profile",
+                profile,
+            ])
+            .output()
+            .unwrap();
+        let refused = stderr_of(&out).contains(&format!("unknown profile: {profile}"));
+        assert_eq!(
+            !refused,
+            listed.contains(&profile),
+            "kubectl {} and compare disagree on profile {profile}: {}",
+            ns.env.version,
+            stderr_of(&out)
+        );
+    }
+
+    let help = ns.kubectl().args(["debug", "--help"]).output().unwrap();
+    let help = stdout_of(&help);
+    let default = help
+        .split("--profile='")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("kubectl debug --help shows --profile's default");
+    assert_eq!(facts["defaultProfile"], default, "{facts}");
+    assert_eq!(facts["custom"], help.contains("--custom="), "{facts}");
+    ns.finish().await;
+}
+
 #[tokio::test]
 async fn a_baseline_namespace_admits_debug_node_baseline_and_rejects_node_shell() {
     let mut ns = TestNs::with_pod_security("cmp-baseline", "baseline").await;
@@ -162,6 +222,9 @@ async fn a_baseline_namespace_admits_debug_node_baseline_and_rejects_node_shell(
         ".pods.*.metadata.annotations[\"toolbox.dev/client-host\"]" => "[host]",
         ".checks.serverVersion" => "[version]",
         ".checks.environment.kubelet" => "[version]",
+        // What kubectl debug offers follows the release; the test below
+        // checks it against the cluster's own kubectl.
+        ".checks.kubectlDebug" => "[kubectl debug of the server's release]",
     });
     no_pods_in(&ns).await;
     ns.finish().await;

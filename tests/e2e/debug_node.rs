@@ -12,7 +12,9 @@ use kube::api::{DeleteParams, ListParams};
 use serde_json::Value;
 
 const IMAGE: &str = "docker.io/library/busybox:1.37";
-const KUBECTL_DEBUG_SELECTOR: &str = "app.kubernetes.io/managed-by=kubectl-debug";
+/// kubectl debug's pods are named node-debugger-<node>-xxxxx; kubectl 1.34
+/// and later also label them app.kubernetes.io/managed-by=kubectl-debug.
+const KUBECTL_DEBUG_PREFIX: &str = "node-debugger-";
 
 // ---------------------------------------------------------------------------
 // Parity with kubectl debug node/NAME
@@ -99,18 +101,41 @@ fn normalise(value: &mut Value) {
     }
 }
 
-/// The pod as the API server stores it, every field included (kubectl's
-/// JSON, so that fields newer than k8s-openapi's are compared too).
-fn pod_json(ns: &TestNs, selector: &str) -> Value {
-    let out = ns
-        .kubectl()
-        .args(["get", "pods", "-l", selector, "-o", "json"])
-        .output()
-        .unwrap();
+/// The namespace's pods as the API server stores them, every field included
+/// (kubectl's JSON, so that fields newer than k8s-openapi's are compared too).
+fn pods_json(ns: &TestNs, selector: Option<&str>) -> Vec<Value> {
+    let mut args = vec!["get", "pods", "-o", "json"];
+    if let Some(selector) = selector {
+        args.extend(["-l", selector]);
+    }
+    let out = ns.kubectl().args(&args).output().unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     let list: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let items = list["items"].as_array().cloned().unwrap_or_default();
+    list["items"].as_array().cloned().unwrap_or_default()
+}
+
+/// The one pod with `selector`.
+fn pod_json(ns: &TestNs, selector: &str) -> Value {
+    let items = pods_json(ns, Some(selector));
     assert_eq!(items.len(), 1, "expected one pod with {selector}");
+    items.into_iter().next().unwrap()
+}
+
+/// The one pod kubectl debug node/... made.
+fn kubectl_debug_pod(ns: &TestNs) -> Value {
+    let items: Vec<Value> = pods_json(ns, None)
+        .into_iter()
+        .filter(|p| {
+            p["metadata"]["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with(KUBECTL_DEBUG_PREFIX))
+        })
+        .collect();
+    assert_eq!(
+        items.len(),
+        1,
+        "expected one pod named {KUBECTL_DEBUG_PREFIX}*"
+    );
     items.into_iter().next().unwrap()
 }
 
@@ -166,7 +191,8 @@ async fn assert_parity(profile: &str, extra: &[&str]) {
         }
     }
 
-    let mut theirs = pod_json(&ns, KUBECTL_DEBUG_SELECTOR);
+    let mut theirs = kubectl_debug_pod(&ns);
+    let kubectl_pod = theirs["metadata"]["name"].as_str().unwrap().to_string();
     let mut ours = pod_json(&ns, TOOLBOX_SELECTOR);
     normalise(&mut theirs);
     normalise(&mut ours);
@@ -203,7 +229,7 @@ async fn assert_parity(profile: &str, extra: &[&str]) {
     assert_eq!(ours["spec"]["activeDeadlineSeconds"], 3600);
     assert_eq!(theirs["spec"]["activeDeadlineSeconds"], Value::Null);
 
-    delete_pods(&ns, KUBECTL_DEBUG_SELECTOR).await;
+    ns.delete_pod_now(&kubectl_pod).await;
     delete_pods(&ns, TOOLBOX_SELECTOR).await;
     ns.finish().await;
 }

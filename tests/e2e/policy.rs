@@ -9,6 +9,12 @@ use harness::{NodeSpec, TestNs, random_suffix, stderr_of, stdout_of};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::Api;
 
+/// Whether the cluster has MutatingAdmissionPolicy v1 (Kubernetes 1.36+);
+/// before it, the printed policy requires a lifetime instead of giving one.
+fn has_mutating_policies(ns: &TestNs) -> bool {
+    ns.env.minor() >= 36
+}
+
 /// The printed policy for `ns`, applied with the cluster's kubectl; group
 /// `group` gets node access, and `group`-cleaners cleanup everywhere.
 fn apply(ns: &TestNs, group: &str) -> String {
@@ -29,6 +35,24 @@ fn apply(ns: &TestNs, group: &str) -> String {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    // Before 1.36 it says, in one line, what the server lacks and what it
+    // prints instead.
+    let notes: Vec<String> = stderr_of(&out)
+        .lines()
+        .filter(|l| l.contains("has no MutatingAdmissionPolicy"))
+        .map(String::from)
+        .collect();
+    if has_mutating_policies(ns) {
+        assert!(notes.is_empty(), "{notes:?}");
+    } else {
+        assert_eq!(
+            notes,
+            [format!(
+                "note: Kubernetes {} has no MutatingAdmissionPolicy (v1 from Kubernetes 1.36): node-access pods in {} must ask for a lifetime of at most 2h instead of being given 1h, so kubectl debug's pods, which ask for none, are refused there",
+                ns.env.version, ns.name
+            )]
+        );
+    }
     let yaml = stdout_of(&out);
     let applied = ns
         .kubectl()
@@ -54,20 +78,18 @@ fn annotation(pod: &Pod, key: &str) -> Option<String> {
     pod.metadata.annotations.as_ref()?.get(key).cloned()
 }
 
-#[tokio::test]
-async fn the_printed_policy_bounds_and_names_node_access_for_every_tool() {
-    let mut ns = TestNs::new("policy").await;
-    let node = ns.node("n", NodeSpec::default()).await;
-    let group = format!("oncall-{}", random_suffix());
-    let member = ["--as", "dev", "--as-group", group.as_str()];
-    let yaml = apply(&ns, &group);
-
-    // Policies take effect a moment after they are applied: wait until
-    // kubectl debug's pod, which asks for no lifetime, gets the default.
+/// Kubernetes 1.36+: the MutatingAdmissionPolicy gives kubectl debug's pod,
+/// which asks for no lifetime, the default one, and names its requester.
+/// Policies take effect a moment after they are applied: this waits for it.
+async fn kubectl_debug_gets_the_default_lifetime_and_its_requester(
+    ns: &TestNs,
+    node: &str,
+    member: &[&str],
+) {
     let pods: Api<Pod> = ns.pods();
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let debug = loop {
-        let out = debug_pod(&ns, &node, &member);
+        let out = debug_pod(ns, node, member);
         assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
         let mut bounded = None;
         for pod in pods.list(&Default::default()).await.unwrap().items {
@@ -97,6 +119,54 @@ async fn the_printed_policy_bounds_and_names_node_access_for_every_tool() {
     );
     ns.delete_pod_now(debug.metadata.name.as_deref().unwrap())
         .await;
+}
+
+/// Before 1.36: the ValidatingAdmissionPolicy refuses kubectl debug's pod,
+/// which asks for no lifetime, saying why and what to use instead.
+async fn kubectl_debug_is_refused_for_want_of_a_lifetime(ns: &TestNs, node: &str, member: &[&str]) {
+    let pods: Api<Pod> = ns.pods();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let out = debug_pod(ns, node, member);
+        if out.status.code() != Some(0) {
+            let stderr = stderr_of(&out);
+            assert!(
+                stderr.contains(&format!(
+                    "a node-access pod in {} must ask for a lifetime (spec.activeDeadlineSeconds) of at most 7200s: toolbox does (--ttl 2h or less); kubectl debug does not",
+                    ns.name
+                )),
+                "{stderr}"
+            );
+            break;
+        }
+        // Admitted before the policy took effect: remove it and try again.
+        for pod in pods.list(&Default::default()).await.unwrap().items {
+            let name = pod.metadata.name.unwrap_or_default();
+            if name.starts_with("node-debugger-") {
+                ns.delete_pod_now(&name).await;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "kubectl debug's pods without a lifetime were never refused"
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_printed_policy_bounds_and_names_node_access_for_every_tool() {
+    let mut ns = TestNs::new("policy").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let group = format!("oncall-{}", random_suffix());
+    let member = ["--as", "dev", "--as-group", group.as_str()];
+    let yaml = apply(&ns, &group);
+    let mutating = has_mutating_policies(&ns);
+    if mutating {
+        kubectl_debug_gets_the_default_lifetime_and_its_requester(&ns, &node, &member).await;
+    } else {
+        kubectl_debug_is_refused_for_want_of_a_lifetime(&ns, &node, &member).await;
+    }
 
     // The ValidatingAdmissionPolicy is picked up on its own schedule: wait
     // until a server-side dry run of an over-long pod is refused.
@@ -173,7 +243,8 @@ async fn the_printed_policy_bounds_and_names_node_access_for_every_tool() {
         stderr_of(&out)
     );
 
-    // A requested-by forged by the client names the member all the same.
+    // A requested-by forged by the client names the member all the same
+    // (1.36+), or is refused (before).
     let forged = format!(
         r#"{{"apiVersion":"v1","kind":"Pod","metadata":{{"name":"forged-{suffix}","annotations":{{"toolbox.dev/requested-by":"admin"}}}},"spec":{{"nodeName":"{node}","hostPID":true,"activeDeadlineSeconds":600,"containers":[{{"name":"c","image":"busybox:1.37"}}]}}}}"#,
         suffix = random_suffix()
@@ -191,8 +262,18 @@ async fn the_printed_policy_bounds_and_names_node_access_for_every_tool() {
         .write_stdin(forged)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    assert_eq!(stdout_of(&out), "dev");
+    if mutating {
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        assert_eq!(stdout_of(&out), "dev");
+    } else {
+        assert_ne!(out.status.code(), Some(0));
+        assert!(
+            stderr_of(&out)
+                .contains("toolbox.dev/requested-by must name the user who creates the pod, dev"),
+            "{}",
+            stderr_of(&out)
+        );
+    }
 
     // No node name: refused, saying why.
     let unpinned = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"unpinned"},"spec":{"hostPID":true,"activeDeadlineSeconds":600,"containers":[{"name":"c","image":"busybox:1.37"}]}}"#;
@@ -221,10 +302,11 @@ async fn the_printed_policy_bounds_and_names_node_access_for_every_tool() {
         )),
         "{table}"
     );
-    assert!(
+    assert_eq!(
         table.contains(&format!(
             "MutatingAdmissionPolicy {base}: lifetime 1h when none is asked for"
         )),
+        mutating,
         "{table}"
     );
     let out = ns
@@ -291,7 +373,7 @@ async fn the_printed_policy_bounds_and_names_node_access_for_every_tool() {
         .output()
         .unwrap();
     assert_eq!(deleted.status.code(), Some(0), "{}", stderr_of(&deleted));
-    for (kind, name) in [
+    let mut kinds = vec![
         ("clusterrole", format!("{base}-nodes")),
         ("clusterrolebinding", format!("{base}-nodes")),
         ("clusterrole", format!("{base}-cleanup")),
@@ -300,7 +382,11 @@ async fn the_printed_policy_bounds_and_names_node_access_for_every_tool() {
         ("mutatingadmissionpolicybinding", base.clone()),
         ("validatingadmissionpolicy", base.clone()),
         ("validatingadmissionpolicybinding", base.clone()),
-    ] {
+    ];
+    if !mutating {
+        kinds.retain(|(kind, _)| !kind.starts_with("mutating"));
+    }
+    for (kind, name) in kinds {
         let out = ns
             .kubectl()
             .args(["get", kind, &name, "--ignore-not-found", "-o", "name"])
@@ -368,6 +454,32 @@ async fn policy_usage_errors_are_one_line_and_create_nothing() {
     let audit: serde_json::Value = serde_json::from_slice(&audit.stdout).unwrap();
     assert_eq!(audit["kind"], "Policy");
     assert_eq!(audit["rules"][0]["level"], "RequestResponse");
+
+    // The objects follow the cluster's release, or the one named.
+    let printed = |extra: &[&str]| {
+        let out = ns
+            .toolbox()
+            .args(["policy", "-n", &ns.name, "--group", "g"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        (
+            stdout_of(&out).contains("kind: MutatingAdmissionPolicy"),
+            stderr_of(&out),
+        )
+    };
+    assert_eq!(printed(&[]).0, ns.env.minor() >= 36);
+    let (mutating, note) = printed(&["--kube-version", "1.35"]);
+    assert!(!mutating);
+    assert!(
+        note.starts_with("note: Kubernetes 1.35 has no MutatingAdmissionPolicy"),
+        "{note}"
+    );
+    assert_eq!(
+        printed(&["--kube-version", "v1.36.3"]),
+        (true, String::new())
+    );
     assert_eq!(
         audit["rules"][0]["resources"][0]["resources"],
         serde_json::json!(["pods/exec", "pods/attach"])

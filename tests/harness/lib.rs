@@ -31,10 +31,25 @@ pub struct ClusterEnv {
     pub server: String,
     pub audit_log: PathBuf,
     pub standin_log: PathBuf,
+    /// The Kubernetes release the cluster runs, e.g. "v1.32.13".
     pub version: String,
+    /// That release's kubectl.
     pub kubectl: PathBuf,
+    /// That release's binaries (kube-apiserver, kubelet, kubectl, ...).
+    pub kube_bin: PathBuf,
     /// The real node (kubelet, containerd, runc), when the cluster has one.
     pub real_node: Option<RealNode>,
+}
+
+impl ClusterEnv {
+    /// The minor of the cluster's release: 32 for v1.32.13.
+    pub fn minor(&self) -> u32 {
+        self.version
+            .split('.')
+            .nth(1)
+            .and_then(|m| m.parse().ok())
+            .unwrap_or_else(|| panic!("{} is not a v1.N.P release", self.version))
+    }
 }
 
 /// The cluster's real node and its local images (no registry is reachable).
@@ -97,7 +112,6 @@ fn read_cluster_env(dir: &Path) -> Result<ClusterEnv, String> {
             .map(|v| v.to_string())
             .ok_or_else(|| format!("cluster.env has no {key}"))
     };
-    let bin = repo_root().join("target/cluster/bin");
     Ok(ClusterEnv {
         dir: dir.to_path_buf(),
         kubeconfig: get("KUBECONFIG")?.into(),
@@ -106,7 +120,8 @@ fn read_cluster_env(dir: &Path) -> Result<ClusterEnv, String> {
         audit_log: get("TOOLBOX_CLUSTER_AUDIT_LOG")?.into(),
         standin_log: get("TOOLBOX_CLUSTER_STANDIN_LOG")?.into(),
         version: get("TOOLBOX_CLUSTER_VERSION")?,
-        kubectl: bin.join("kubectl"),
+        kubectl: get("TOOLBOX_CLUSTER_KUBECTL")?.into(),
+        kube_bin: get("TOOLBOX_CLUSTER_KUBE_BIN")?.into(),
         real_node: match get("TOOLBOX_CLUSTER_REAL_NODE") {
             Ok(name) => Some(RealNode {
                 name,

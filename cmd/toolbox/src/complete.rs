@@ -14,6 +14,7 @@ use std::ffi::{OsStr, OsString};
 use std::time::Duration;
 
 use clap_complete::engine::CompletionCandidate;
+use toolbox_cluster::cache::{self, Scope};
 use toolbox_cluster::{ClusterContext, ConnectOptions, load_kubeconfig};
 
 const GIVE_UP_AFTER: Duration = Duration::from_secs(2);
@@ -92,13 +93,17 @@ where
     let result = runtime.block_on(async {
         tokio::time::timeout(GIVE_UP_AFTER, async {
             let cluster = ClusterContext::connect(&options).await.ok()?;
-            let cache = cache_file(&cluster, what);
-            if let Some(items) = cache.as_deref().and_then(read_fresh) {
+            // One file per server, identity and list.
+            let cache = cache::cache_file(&cluster, Scope::Identity, &format!("completion-{what}"));
+            if let Some(items) = cache
+                .as_deref()
+                .and_then(|path| cache::read_fresh(path, FRESH_FOR))
+            {
                 return Some(items);
             }
-            let items = fetch(cluster).await.ok()?;
+            let items: Vec<(String, String)> = fetch(cluster).await.ok()?;
             if let Some(path) = cache {
-                write_cache(&path, &items);
+                cache::write(&path, &items);
             }
             Some(items)
         })
@@ -107,54 +112,6 @@ where
     // Hung connections must not hold the shell: drop them without waiting.
     runtime.shutdown_background();
     result.ok().flatten().unwrap_or_default()
-}
-
-/// One file per server, identity and list, in $XDG_CACHE_HOME/toolbox.
-fn cache_file(cluster: &ClusterContext, what: &str) -> Option<std::path::PathBuf> {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cache")))?;
-    let identity = format!(
-        "{}|{}|{:?}|{what}",
-        cluster.server_url(),
-        cluster.context,
-        cluster.config.auth_info.impersonate
-    );
-    // FNV-1a: stable across runs, unlike the standard library's hasher.
-    let hash = identity.bytes().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100000001b3)
-    });
-    Some(
-        base.join("toolbox")
-            .join(format!("completion-{hash:016x}.json")),
-    )
-}
-
-fn read_fresh(path: &std::path::Path) -> Option<Vec<(String, String)>> {
-    let age = std::fs::metadata(path)
-        .ok()?
-        .modified()
-        .ok()?
-        .elapsed()
-        .ok()?;
-    if age > FRESH_FOR {
-        return None;
-    }
-    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
-}
-
-fn write_cache(path: &std::path::Path, items: &[(String, String)]) {
-    let Some(dir) = path.parent() else { return };
-    if std::fs::create_dir_all(dir).is_err() {
-        return;
-    }
-    if let Ok(bytes) = serde_json::to_vec(items) {
-        // Written aside and renamed, so that a concurrent reader never sees half a file.
-        let partial = path.with_extension(format!("{}.tmp", std::process::id()));
-        if std::fs::write(&partial, bytes).is_ok() {
-            let _ = std::fs::rename(&partial, path);
-        }
-    }
 }
 
 /// `--kubeconfig`, `--context` and `-n` as already typed on the line being
@@ -215,19 +172,6 @@ mod tests {
             options.kubeconfig.as_deref(),
             Some(std::path::Path::new("/k"))
         );
-    }
-
-    #[test]
-    fn a_cached_list_is_served_while_fresh() {
-        let path = std::env::temp_dir().join(format!(
-            "toolbox-completion-test-{}/c.json",
-            std::process::id()
-        ));
-        let items = vec![("node-1".to_string(), "Ready".to_string())];
-        write_cache(&path, &items);
-        assert_eq!(read_fresh(&path), Some(items));
-        assert_eq!(read_fresh(&path.with_file_name("missing.json")), None);
-        let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 
     #[test]

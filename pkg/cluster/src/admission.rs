@@ -11,7 +11,7 @@ use k8s_openapi::api::admissionregistration::v1::{
 };
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-use kube::api::{Api, ListParams};
+use kube::api::{Api, ListParams, ObjectList};
 use serde::Serialize;
 use toolbox_policy::{DEFAULT_TTL_ANNOTATION, GROUP_ANNOTATION, MAX_TTL_ANNOTATION};
 
@@ -65,6 +65,18 @@ fn selector_matches(selector: &LabelSelector, labels: &BTreeMap<String, String>)
     by_labels && by_expressions
 }
 
+/// An empty list where the server does not serve the resource at all.
+fn none_before_v1<K: Clone>(listed: kube::Result<ObjectList<K>>) -> kube::Result<ObjectList<K>> {
+    match listed {
+        Err(kube::Error::Api(status)) if status.code == 404 => Ok(ObjectList {
+            types: Default::default(),
+            metadata: Default::default(),
+            items: Vec::new(),
+        }),
+        other => other,
+    }
+}
+
 impl ClusterContext {
     /// The admission policies bound to the working namespace, toolbox's
     /// own with what it enforces. An error says why they could not be read.
@@ -95,9 +107,11 @@ impl ClusterContext {
             map.list(&list)
         );
         let vab = vab.map_err(refused("validatingadmissionpolicybindings"))?;
-        let mab = mab.map_err(refused("mutatingadmissionpolicybindings"))?;
+        // MutatingAdmissionPolicy is v1 from Kubernetes 1.36; an older
+        // server has none to list (404), which is not an error.
+        let mab = none_before_v1(mab).map_err(refused("mutatingadmissionpolicybindings"))?;
         let vap = vap.map_err(refused("validatingadmissionpolicies"))?;
-        let map = map.map_err(refused("mutatingadmissionpolicies"))?;
+        let map = none_before_v1(map).map_err(refused("mutatingadmissionpolicies"))?;
         // Each policy's annotations, by kind and name: toolbox's say what it enforces.
         let annotated: BTreeMap<(&str, String), BTreeMap<String, String>> = vap
             .items

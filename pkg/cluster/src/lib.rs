@@ -3,6 +3,7 @@
 //! that node-shell, debug-node and compare create.
 
 pub mod admission;
+pub mod cache;
 pub mod comparison;
 pub mod context;
 pub mod credentials;
@@ -20,6 +21,7 @@ pub mod review;
 pub mod signals;
 pub mod steps;
 pub mod terminal;
+pub mod versions;
 
 pub use context::{ClusterContext, ConnectOptions, error_chain, load_kubeconfig};
 pub use error::{Action, ClusterError, ErrorKind, Result};

@@ -3,6 +3,8 @@
 //! the namespace, least-privilege RBAC for one group, a
 //! MutatingAdmissionPolicy that gives node-access pods a lifetime and the
 //! requester's name, and a ValidatingAdmissionPolicy that bounds them.
+//! Before Kubernetes 1.36 there is no MutatingAdmissionPolicy (v1): the
+//! ValidatingAdmissionPolicy then requires a lifetime instead of giving one.
 //!
 //! Pure functions from a [`PolicyRequest`] to objects; no I/O. Rendering as
 //! YAML puts each object's reasons, and each RBAC rule's, in comments.
@@ -23,6 +25,27 @@ pub struct PolicyRequest {
     pub max_ttl_seconds: i64,
     /// The lifetime given to a node-access pod that asks for none.
     pub default_ttl_seconds: i64,
+    /// Whether the server has MutatingAdmissionPolicy v1 (Kubernetes 1.36+):
+    /// without it, nothing can give a pod a lifetime or set its requester.
+    pub mutating_policies: bool,
+}
+
+/// The first Kubernetes minor with MutatingAdmissionPolicy v1.
+pub const MUTATING_POLICY_SINCE_MINOR: u32 = 36;
+
+impl PolicyRequest {
+    /// What the objects leave out on a server without
+    /// MutatingAdmissionPolicy, in one line; None when nothing is left out.
+    pub fn fallback_note(&self, server: &str) -> Option<String> {
+        (!self.mutating_policies).then(|| {
+            format!(
+                "{server} has no MutatingAdmissionPolicy (v1 from Kubernetes 1.{MUTATING_POLICY_SINCE_MINOR}): node-access pods in {ns} must ask for a lifetime of at most {max} instead of being given {default}, so kubectl debug's pods, which ask for none, are refused there",
+                ns = self.namespace,
+                max = ttl_words(self.max_ttl_seconds),
+                default = ttl_words(self.default_ttl_seconds),
+            )
+        })
+    }
 }
 
 /// The CEL condition that picks out node-access pods: any host namespace,
@@ -180,15 +203,89 @@ pub fn policy_objects(req: &PolicyRequest) -> Vec<Documented> {
             rule_reasons: Vec::new(),
         });
     }
-    let facts = json!({
-        DEFAULT_TTL_ANNOTATION: req.default_ttl_seconds.to_string(),
+    let mut facts = json!({
         MAX_TTL_ANNOTATION: req.max_ttl_seconds.to_string(),
         GROUP_ANNOTATION: req.group,
     });
+    if req.mutating_policies {
+        facts[DEFAULT_TTL_ANNOTATION] = json!(req.default_ttl_seconds.to_string());
+    }
     let in_namespace =
         json!({ "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": ns } } });
     let max = req.max_ttl_seconds;
+    if req.mutating_policies {
+        objects.extend(mutating_policy(req, &facts, &in_namespace));
+    }
     objects.extend([
+        Documented {
+            why: format!(
+                "Node-access pods in {ns} are refused when they would live longer than {}{} or are not pinned to one node by spec.nodeName; {REQUESTED_BY_ANNOTATION} must name the user who creates the pod, and cannot be changed afterwards. Each message names the rule and the way out.",
+                ttl_words(max),
+                if req.mutating_policies { "" } else { ", ask for no lifetime (this server has no MutatingAdmissionPolicy to give them one)" }
+            ),
+            object: json!({
+                "apiVersion": "admissionregistration.k8s.io/v1",
+                "kind": "ValidatingAdmissionPolicy",
+                "metadata": { "name": name, "annotations": facts },
+                "spec": {
+                    "failurePolicy": "Fail",
+                    "matchConstraints": {
+                        "resourceRules": [{ "apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"], "resources": ["pods"] }]
+                    },
+                    "matchConditions": [{ "name": "node-access", "expression": NODE_ACCESS_CONDITION }],
+                    "validations": [
+                        {
+                            "expression": format!("request.operation != 'CREATE' || (has(object.spec.activeDeadlineSeconds) && object.spec.activeDeadlineSeconds <= {max})"),
+                            "messageExpression": format!(
+                                "has(object.spec.activeDeadlineSeconds) ? 'lifetime ' + string(object.spec.activeDeadlineSeconds) + 's exceeds this namespace\\'s maximum of {max}s; use --ttl {words} or less' : 'a node-access pod in {ns} must ask for a lifetime (spec.activeDeadlineSeconds) of at most {max}s: toolbox does (--ttl {words} or less); kubectl debug does not'",
+                                words = ttl_words(max)
+                            ),
+                            "reason": "Invalid",
+                        },
+                        {
+                            "expression": "request.operation != 'CREATE' || (has(object.spec.nodeName) && object.spec.nodeName != '')",
+                            "message": format!("a node-access pod in {ns} must name its one node in spec.nodeName (a selector could place it on many); toolbox and kubectl debug node/NODE do"),
+                            "reason": "Invalid",
+                        },
+                        {
+                            "expression": format!(
+                                "request.operation != 'CREATE' || !has(object.metadata.annotations) || !('{REQUESTED_BY_ANNOTATION}' in object.metadata.annotations) || object.metadata.annotations['{REQUESTED_BY_ANNOTATION}'] == request.userInfo.username"
+                            ),
+                            "messageExpression": format!("'{REQUESTED_BY_ANNOTATION} must name the user who creates the pod, ' + request.userInfo.username"),
+                            "reason": "Forbidden",
+                        },
+                        {
+                            "expression": format!(
+                                "request.operation != 'UPDATE' || !has(oldObject.metadata.annotations) || !('{REQUESTED_BY_ANNOTATION}' in oldObject.metadata.annotations) || (has(object.metadata.annotations) && '{REQUESTED_BY_ANNOTATION}' in object.metadata.annotations && object.metadata.annotations['{REQUESTED_BY_ANNOTATION}'] == oldObject.metadata.annotations['{REQUESTED_BY_ANNOTATION}'])"
+                            ),
+                            "message": format!("{REQUESTED_BY_ANNOTATION} names who created the pod and cannot be changed"),
+                            "reason": "Forbidden",
+                        }
+                    ]
+                }
+            }),
+            rule_reasons: Vec::new(),
+        },
+        Documented {
+            why: format!("The ValidatingAdmissionPolicy applies in {ns} only, and denies."),
+            object: json!({
+                "apiVersion": "admissionregistration.k8s.io/v1",
+                "kind": "ValidatingAdmissionPolicyBinding",
+                "metadata": { "name": name },
+                "spec": { "policyName": name, "validationActions": ["Deny"], "matchResources": in_namespace },
+            }),
+            rule_reasons: Vec::new(),
+        },
+    ]);
+    objects
+}
+
+/// The MutatingAdmissionPolicy that gives node-access pods a lifetime and
+/// their requester's name, and its binding (Kubernetes 1.36+).
+fn mutating_policy(req: &PolicyRequest, facts: &Value, in_namespace: &Value) -> [Documented; 2] {
+    let ns = req.namespace.as_str();
+    let name = base_name(ns);
+    [
         Documented {
             why: format!(
                 "For every node-access pod created in {ns} (host namespaces, privileged containers or hostPath volumes), by any tool: a lifetime of {} when it asks for none, so that kubectl debug's pods expire too; and {REQUESTED_BY_ANNOTATION} set to the identity the API server authenticated, whatever the client sent.",
@@ -233,59 +330,7 @@ pub fn policy_objects(req: &PolicyRequest) -> Vec<Documented> {
             }),
             rule_reasons: Vec::new(),
         },
-        Documented {
-            why: format!(
-                "Node-access pods in {ns} are refused when they would live longer than {} or are not pinned to one node by spec.nodeName; and requested-by cannot be changed afterwards. Each message names the rule and the way out.",
-                ttl_words(max)
-            ),
-            object: json!({
-                "apiVersion": "admissionregistration.k8s.io/v1",
-                "kind": "ValidatingAdmissionPolicy",
-                "metadata": { "name": name, "annotations": facts },
-                "spec": {
-                    "failurePolicy": "Fail",
-                    "matchConstraints": {
-                        "resourceRules": [{ "apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"], "resources": ["pods"] }]
-                    },
-                    "matchConditions": [{ "name": "node-access", "expression": NODE_ACCESS_CONDITION }],
-                    "validations": [
-                        {
-                            "expression": format!("request.operation != 'CREATE' || (has(object.spec.activeDeadlineSeconds) && object.spec.activeDeadlineSeconds <= {max})"),
-                            "messageExpression": format!(
-                                "'lifetime ' + (has(object.spec.activeDeadlineSeconds) ? string(object.spec.activeDeadlineSeconds) + 's' : 'without a bound') + ' exceeds this namespace\\'s maximum of {max}s; use --ttl {} or less'",
-                                ttl_words(max)
-                            ),
-                            "reason": "Invalid",
-                        },
-                        {
-                            "expression": "request.operation != 'CREATE' || (has(object.spec.nodeName) && object.spec.nodeName != '')",
-                            "message": format!("a node-access pod in {ns} must name its one node in spec.nodeName (a selector could place it on many); toolbox and kubectl debug node/NODE do"),
-                            "reason": "Invalid",
-                        },
-                        {
-                            "expression": format!(
-                                "request.operation != 'UPDATE' || !has(oldObject.metadata.annotations) || !('{REQUESTED_BY_ANNOTATION}' in oldObject.metadata.annotations) || (has(object.metadata.annotations) && '{REQUESTED_BY_ANNOTATION}' in object.metadata.annotations && object.metadata.annotations['{REQUESTED_BY_ANNOTATION}'] == oldObject.metadata.annotations['{REQUESTED_BY_ANNOTATION}'])"
-                            ),
-                            "message": format!("{REQUESTED_BY_ANNOTATION} names who created the pod and cannot be changed"),
-                            "reason": "Forbidden",
-                        }
-                    ]
-                }
-            }),
-            rule_reasons: Vec::new(),
-        },
-        Documented {
-            why: format!("The ValidatingAdmissionPolicy applies in {ns} only, and denies."),
-            object: json!({
-                "apiVersion": "admissionregistration.k8s.io/v1",
-                "kind": "ValidatingAdmissionPolicyBinding",
-                "metadata": { "name": name },
-                "spec": { "policyName": name, "validationActions": ["Deny"], "matchResources": in_namespace },
-            }),
-            rule_reasons: Vec::new(),
-        },
-    ]);
-    objects
+    ]
 }
 
 /// The audit Policy that records node sessions: what was typed into them
@@ -310,12 +355,22 @@ pub const AUDIT_FLAGS: &str = "--audit-policy-file=/etc/kubernetes/audit-policy.
 /// The objects as one YAML stream for `kubectl apply -f -`, each with its
 /// reasons in comments, and the audit Policy as a comment at the end.
 pub fn render_yaml(req: &PolicyRequest) -> String {
+    let bound = if req.mutating_policies {
+        format!(
+            "lifetime {} by default, {} at most",
+            ttl_words(req.default_ttl_seconds),
+            ttl_words(req.max_ttl_seconds)
+        )
+    } else {
+        format!(
+            "a lifetime of {} at most required, for Kubernetes before 1.{MUTATING_POLICY_SINCE_MINOR}",
+            ttl_words(req.max_ttl_seconds)
+        )
+    };
     let mut out = format!(
-        "# Node access through namespace {ns} for group {group}: bounded (lifetime {default} by default, {max} at most) and attributable.\n# Generated by toolbox policy. Apply: kubectl apply -f -   Remove: kubectl delete -f -\n",
+        "# Node access through namespace {ns} for group {group}: bounded ({bound}) and attributable.\n# Generated by toolbox policy. Apply: kubectl apply -f -   Remove: kubectl delete -f -\n",
         ns = req.namespace,
         group = req.group,
-        default = ttl_words(req.default_ttl_seconds),
-        max = ttl_words(req.max_ttl_seconds),
     );
     for doc in policy_objects(req) {
         out.push_str("---\n");
@@ -382,7 +437,40 @@ mod tests {
             cleanup_group: Some("sre-leads".into()),
             max_ttl_seconds: 7200,
             default_ttl_seconds: 3600,
+            mutating_policies: true,
         }
+    }
+
+    #[test]
+    fn before_mutating_policies_a_lifetime_is_required_not_given() {
+        let req = PolicyRequest {
+            mutating_policies: false,
+            ..request()
+        };
+        let objects = policy_objects(&req);
+        assert!(
+            !objects
+                .iter()
+                .any(|d| d.object["kind"].as_str().unwrap().starts_with("Mutating"))
+        );
+        let vap = objects
+            .iter()
+            .find(|d| d.object["kind"] == "ValidatingAdmissionPolicy")
+            .unwrap();
+        assert_eq!(
+            vap.object["metadata"]["annotations"][DEFAULT_TTL_ANNOTATION],
+            Value::Null
+        );
+        assert_eq!(
+            vap.object["metadata"]["annotations"][MAX_TTL_ANNOTATION],
+            "7200"
+        );
+        insta::assert_snapshot!(render_yaml(&req));
+        assert_eq!(
+            req.fallback_note("Kubernetes v1.32.13").unwrap(),
+            "Kubernetes v1.32.13 has no MutatingAdmissionPolicy (v1 from Kubernetes 1.36): node-access pods in node-access must ask for a lifetime of at most 2h instead of being given 1h, so kubectl debug's pods, which ask for none, are refused there"
+        );
+        assert_eq!(request().fallback_note("Kubernetes v1.37.2"), None);
     }
 
     #[test]

@@ -188,7 +188,10 @@ pub async fn run(args: CleanupArgs, app: &App) -> Result<ExitStatus, AppError> {
         finished: args.finished,
     };
     let now = Timestamp::now();
-    let found = cluster.find_leftovers(&filter, now).await?;
+    let version_check = cluster.start_version_check();
+    let found = cluster.find_leftovers(&filter, now).await;
+    version_check.warn().await;
+    let found = found?;
 
     if found.is_empty() {
         if table_output {

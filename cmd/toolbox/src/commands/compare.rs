@@ -290,6 +290,9 @@ async fn live_checks(
         cluster.bound_policies(),
     );
     let (version, reviews) = (version?, reviews?);
+    if let Some(warning) = toolbox_cluster::versions::unsupported_server_warning(&version) {
+        eprintln!("warning: {warning}");
+    }
     let may_create = reviews
         .iter()
         .find(|c| c.permission == permissions[0])

@@ -192,7 +192,8 @@ pub async fn run(
         },
     };
     let cluster = app.connect().await?;
-    let (user, targets) = tokio::try_join!(
+    let version_check = cluster.start_version_check();
+    let found = tokio::try_join!(
         async { cluster.identity().await.map_err(AppError::from) },
         async {
             cluster
@@ -200,7 +201,9 @@ pub async fn run(
                 .await
                 .map_err(AppError::from)
         },
-    )?;
+    );
+    version_check.warn().await;
+    let (user, targets) = found?;
     if targets.nodes.is_empty() {
         return Err(nothing_to_run_on(target, &targets.skipped));
     }

@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use clap::Args;
-use toolbox_policy::{PolicyRequest, audit_policy, render_json, render_yaml};
+use toolbox_policy::{
+    MUTATING_POLICY_SINCE_MINOR, PolicyRequest, audit_policy, render_json, render_yaml,
+};
 
 use crate::commands::App;
 use crate::commands::session::parse_duration;
@@ -41,6 +43,10 @@ pub struct PolicyArgs {
     #[arg(long)]
     pub audit_policy: bool,
 
+    /// The Kubernetes release to print for, e.g. 1.35 (default: ask the cluster)
+    #[arg(long, value_name = "VERSION", value_parser = parse_kube_minor)]
+    pub kube_version: Option<u32>,
+
     /// Output format
     #[arg(short = 'o', long, value_name = "FORMAT", default_value = "yaml", value_parser = ["yaml", "json"])]
     pub output: String,
@@ -56,7 +62,17 @@ pub async fn run(args: PolicyArgs, app: &App) -> Result<ExitStatus, AppError> {
         print!("{text}");
         return Ok(ExitStatus::Success);
     }
-    let request = request(&args, app)?;
+    let mut request = request(&args, app)?;
+    let server = match args.kube_version {
+        Some(minor) => format!("Kubernetes 1.{minor}"),
+        None => ask_server(app, &mut request).await,
+    };
+    if let Some(minor) = args.kube_version {
+        request.mutating_policies = minor >= MUTATING_POLICY_SINCE_MINOR;
+    }
+    if let Some(note) = request.fallback_note(&server) {
+        eprintln!("note: {note}");
+    }
     let text = match args.output.as_str() {
         "json" => render_json(&request),
         _ => render_yaml(&request),
@@ -89,5 +105,70 @@ fn request(args: &PolicyArgs, app: &App) -> Result<PolicyRequest, AppError> {
         cleanup_group: args.cleanup_group.clone(),
         max_ttl_seconds: args.max_ttl.as_secs() as i64,
         default_ttl_seconds: args.default_ttl.as_secs() as i64,
+        mutating_policies: true,
     })
+}
+
+/// Which objects the cluster can take: its release decides whether
+/// MutatingAdmissionPolicy exists. A cluster that cannot be asked gets the
+/// objects for the newest releases, and a note that says how to choose.
+async fn ask_server(app: &App, request: &mut PolicyRequest) -> String {
+    let asked = async {
+        let cluster = app.connect().await?;
+        Ok::<_, AppError>(cluster.server_version().await?)
+    };
+    match tokio::time::timeout(Duration::from_secs(5), asked).await {
+        Ok(Ok(info)) => {
+            if let Some(warning) = toolbox_cluster::versions::unsupported_server_warning(&info) {
+                eprintln!("warning: {warning}");
+            }
+            request.mutating_policies = toolbox_cluster::review::minor_version(&info)
+                .is_none_or(|minor| minor >= MUTATING_POLICY_SINCE_MINOR);
+            format!("Kubernetes {}", info.git_version)
+        }
+        Ok(Err(err)) => {
+            eprintln!(
+                "note: printing for Kubernetes 1.{MUTATING_POLICY_SINCE_MINOR} or newer, as the cluster's release is unknown ({}); pass --kube-version for an older one",
+                one_line(&err.to_string())
+            );
+            "the cluster".into()
+        }
+        Err(_) => {
+            eprintln!(
+                "note: printing for Kubernetes 1.{MUTATING_POLICY_SINCE_MINOR} or newer, as the cluster did not say its release within 5s; pass --kube-version for an older one"
+            );
+            "the cluster".into()
+        }
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.lines().next().unwrap_or_default().to_string()
+}
+
+/// "1.35", "v1.35" or "v1.35.4": the minor, 35.
+fn parse_kube_minor(text: &str) -> Result<u32, String> {
+    let bare = text.strip_prefix('v').unwrap_or(text);
+    let mut parts = bare.split('.');
+    match (parts.next(), parts.next().map(str::parse::<u32>)) {
+        (Some("1"), Some(Ok(minor))) if parts.clone().count() <= 1 => Ok(minor),
+        _ => Err(format!(
+            "{text} is not a Kubernetes release such as 1.35 or v1.35.4"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kube_versions_read_as_their_minor() {
+        assert_eq!(parse_kube_minor("1.35"), Ok(35));
+        assert_eq!(parse_kube_minor("v1.35"), Ok(35));
+        assert_eq!(parse_kube_minor("v1.32.13"), Ok(32));
+        for bad in ["2.0", "35", "1.x", "v1.35.4.1", ""] {
+            assert!(parse_kube_minor(bad).is_err(), "{bad}");
+        }
+    }
 }

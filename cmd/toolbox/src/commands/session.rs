@@ -109,10 +109,14 @@ pub async fn connect_to_node(
     require_node_or_terminal(target)?;
     let cluster = app.connect().await?;
     toolbox_cluster::steps::step("connected");
-    let (user, node) = tokio::try_join!(
+    let version_check = cluster.start_version_check();
+    let found = tokio::try_join!(
         async { cluster.identity().await.map_err(AppError::from) },
         resolve_node(&cluster, target),
-    )?;
+    );
+    // Told even when the node is not found: an old server may be why.
+    version_check.warn().await;
+    let (user, node) = found?;
     toolbox_cluster::steps::step("identity and node known");
     Ok((cluster, user, node))
 }

@@ -109,6 +109,13 @@ pub async fn run(args: VersionArgs, app: &App) -> Result<ExitStatus, AppError> {
         client_version: client_version(),
         server_version: server_version(app).await,
     };
+    if let Some(warning) = report
+        .server_version
+        .as_ref()
+        .and_then(toolbox_cluster::versions::unsupported_server_warning)
+    {
+        eprintln!("warning: {warning}");
+    }
     let text = match args.output.as_deref() {
         Some("json") => serde_json::to_string_pretty(&report).map_err(anyhow::Error::from)? + "\n",
         Some("yaml") => serde_yaml::to_string(&report).map_err(anyhow::Error::from)?,

@@ -1,7 +1,6 @@
-// Builds the Kubernetes control-plane binaries the local test cluster runs.
-// k8s.io/kubernetes points its staging modules at local paths, so every one of
-// them is pinned here to the published tag of the same release.
-module toolbox.test/hack/kube/kubernetes
+// Builds Kubernetes v1.37.2's control-plane binaries, kubelet and kubectl
+// for the local test cluster (written by hack/kube/pin-kubernetes).
+module toolbox.test/hack/kube/kubernetes/v1.37.2
 
 go 1.26.0
 
