@@ -189,6 +189,7 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
             [CompletionResult]::new('--max-ttl', '--max-ttl', [CompletionResultType]::ParameterName, 'The longest lifetime a node-access pod may ask for')
             [CompletionResult]::new('--default-ttl', '--default-ttl', [CompletionResultType]::ParameterName, 'The lifetime given to a node-access pod that asks for none (kubectl debug''s)')
             [CompletionResult]::new('--cleanup-group', '--cleanup-group', [CompletionResultType]::ParameterName, 'A group allowed to find and delete leftover node-debug pods in every namespace')
+            [CompletionResult]::new('--kube-version', '--kube-version', [CompletionResultType]::ParameterName, 'The Kubernetes release to print for, e.g. 1.35 (default: ask the cluster)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)')

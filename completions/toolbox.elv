@@ -181,6 +181,7 @@ set edit:completion:arg-completer[toolbox] = {|@words|
             cand --max-ttl 'The longest lifetime a node-access pod may ask for'
             cand --default-ttl 'The lifetime given to a node-access pod that asks for none (kubectl debug''s)'
             cand --cleanup-group 'A group allowed to find and delete leftover node-debug pods in every namespace'
+            cand --kube-version 'The Kubernetes release to print for, e.g. 1.35 (default: ask the cluster)'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --kubeconfig 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)'

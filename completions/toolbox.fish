@@ -171,6 +171,7 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l group -d 'The
 complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l max-ttl -d 'The longest lifetime a node-access pod may ask for' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l default-ttl -d 'The lifetime given to a node-access pod that asks for none (kubectl debug\'s)' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l cleanup-group -d 'A group allowed to find and delete leftover node-debug pods in every namespace' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l kube-version -d 'The Kubernetes release to print for, e.g. 1.35 (default: ask the cluster)' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -s o -l output -d 'Output format' -r -f -a "yaml\t''
 json\t''"
 complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l kubeconfig -d 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)' -r -F

@@ -18,6 +18,8 @@ async fn make_try_opens_a_root_shell_in_the_real_nodes_namespaces() {
         "--no-print-directory",
         "try",
         &format!("CLUSTER_DIR={}", env.dir.display()),
+        // The release it runs: make refuses a running cluster of another.
+        &format!("KUBE_VERSION={}", env.version),
     ])
     .current_dir(repo_root())
     .env("TERM", "xterm")

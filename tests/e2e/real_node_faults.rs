@@ -47,12 +47,27 @@ fn session_across_a_restart(ns: &TestNs, signal: &str) -> (Option<i32>, String, 
 
 #[tokio::test]
 async fn a_session_ends_at_once_when_the_nodes_kubelet_or_containerd_restarts() {
-    // The kubelet's restart cuts the stream it relays: toolbox says so and exits 1.
+    // The kubelet's restart cuts the stream it relays. A 1.37 API server
+    // then ends the exec without a status: toolbox says so and exits 1. A
+    // 1.32 one reports status 0, as for containerd below (measured on both;
+    // the releases between are taken as either). Either way the session ends
+    // at once, without the rest of the command's output.
     let ns = TestNs::new("real-restart-kubelet").await;
     let (code, stderr, took) = session_across_a_restart(&ns, "USR1");
-    assert_eq!(code, Some(1), "kubelet restarted: {stderr}");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
-    assert!(stderr.starts_with("error: "), "{stderr}");
+    let minor = ns.env.minor();
+    let expected: &[i32] = match minor {
+        37.. => &[1],
+        ..=32 => &[0],
+        _ => &[0, 1],
+    };
+    assert!(
+        code.is_some_and(|c| expected.contains(&c)),
+        "kubelet 1.{minor} restarted: exit {code:?}, expected one of {expected:?}: {stderr}"
+    );
+    if code == Some(1) {
+        assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+        assert!(stderr.starts_with("error: "), "{stderr}");
+    }
     assert!(took < Duration::from_secs(20), "ended after {took:?}");
     ns.finish().await;
     wait_until_real_node_ready().await;

@@ -40,6 +40,11 @@ pub struct SessionSpec {
     /// this node if there is one, and leave the pod persisting for this
     /// idle time after the session; zero deletes it at the end.
     pub persist: Option<Duration>,
+    /// Try the exec as soon as the pod's sandbox is ready, before the
+    /// kubelet reports Running: only where the refusal of an exec whose
+    /// container has not started is a request error
+    /// ([`crate::nodes::kubelet_takes_exec_directly`]).
+    pub early_exec: bool,
 }
 
 /// Where the pod is while toolbox waits for it, for a spinner to show.
@@ -635,7 +640,7 @@ impl ClusterContext {
         tokio::pin!(started);
         let io = ExecIo::Local { tty: spec.tty };
         let mut running = false;
-        let mut early_tries = 0;
+        let mut early_tries = if spec.early_exec { 0 } else { EARLY_EXEC_TRIES };
         let attached = loop {
             if !running {
                 tokio::select! {

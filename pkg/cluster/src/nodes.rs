@@ -166,6 +166,19 @@ impl ClusterContext {
     }
 }
 
+/// Whether the API server hands an exec on this node to its kubelet as it is
+/// (a WebSocket end to end), rather than translating it: the kubelet declares
+/// ExtendWebSocketsToKubelet (Kubernetes 1.36+). Only then is an exec refused
+/// because its container has not started refused as a request, before any
+/// stream; a translating API server accepts the stream first and reports the
+/// refusal inside it, as if the command had failed.
+pub fn kubelet_takes_exec_directly(node: &Node) -> bool {
+    node.status
+        .as_ref()
+        .and_then(|s| s.declared_features.as_ref())
+        .is_some_and(|features| features.iter().any(|f| f == "ExtendWebSocketsToKubelet"))
+}
+
 /// What a run needs to know of a node: its name, its OS (for the pod),
 /// and whether it can run a pod now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -715,5 +728,23 @@ mod tests {
             closest("gpu-node", &names, 3).first().map(String::as_str),
             Some("gpu-node-a")
         );
+    }
+
+    #[test]
+    fn only_a_kubelet_that_declares_websockets_takes_the_exec_itself() {
+        let node = |features: Option<Vec<&str>>| Node {
+            status: Some(k8s_openapi::api::core::v1::NodeStatus {
+                declared_features: features.map(|f| f.into_iter().map(String::from).collect()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert!(kubelet_takes_exec_directly(&node(Some(vec![
+            "InPlacePodLevelResourcesVerticalScaling",
+            "ExtendWebSocketsToKubelet",
+        ]))));
+        assert!(!kubelet_takes_exec_directly(&node(Some(vec![]))));
+        assert!(!kubelet_takes_exec_directly(&node(None)));
+        assert!(!kubelet_takes_exec_directly(&Node::default()));
     }
 }

@@ -136,6 +136,7 @@ pub async fn run(args: DebugNodeArgs, app: &App) -> Result<ExitStatus, AppError>
         keep: args.session.keep,
         what: format!("debug-node --profile {profile}"),
         persist: args.session.persist(app),
+        early_exec: toolbox_cluster::nodes::kubelet_takes_exec_directly(&node),
     };
     session::run(&cluster, spec, &node_name, reach_again, announce).await
 }

@@ -113,6 +113,7 @@ pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError>
         keep: args.session.keep,
         what: "node-shell".to_string(),
         persist,
+        early_exec: toolbox_cluster::nodes::kubelet_takes_exec_directly(&node),
     };
     session::run(&cluster, spec, &node_name, reach_again, None).await
 }
