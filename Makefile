@@ -280,7 +280,7 @@ e2e-test: kube-bin kube-bin-older build
 	@trap '$(MAKE) --no-print-directory cluster-down CLUSTER_DIR=$(TEST_CLUSTER_DIR)' EXIT; \
 	$(MAKE) --no-print-directory cluster-up CLUSTER_DIR=$(TEST_CLUSTER_DIR) NODES=3 >/dev/null; \
 	TOOLBOX_E2E_CLUSTER=$(CURDIR)/$(TEST_CLUSTER_DIR) TOOLBOX_E2E_OLDER_KUBE_BIN=$(CURDIR)/$(KUBE_OLDER_BIN) \
-		$(CARGO) test --locked -p toolbox-e2e -- --test-threads=4
+		$(CARGO) test --locked -p toolbox-e2e --no-fail-fast -- --test-threads=4
 
 .PHONY: test
 test: lint-if-available unit-test e2e-test

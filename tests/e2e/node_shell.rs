@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use harness::{
     NodeSpec, TestNs, assert_image_pull_failure, assert_session_steps, core_rule as rule,
-    random_suffix, send_signal, standin_records_with, stderr_of, wait_with_timeout,
+    random_suffix, send_signal, standin_records_with, stderr_of, stdout_of, wait_with_timeout,
 };
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::ListParams;
@@ -194,6 +194,69 @@ async fn keep_leaves_an_audited_pod_and_says_how_to_reach_and_remove_it() {
 
     ns.delete_pod_now(&name).await;
     ns.cleanup().await;
+}
+
+/// A hint's command, run as printed with the cluster's kubectl, as a user
+/// pasting it would (KUBECONFIG is the test's; the flags come from the hint).
+fn run_hint(ns: &TestNs, hint: &str) -> std::process::Output {
+    let words: Vec<&str> = hint.split_whitespace().collect();
+    assert_eq!(words[0], "kubectl", "{hint}");
+    std::process::Command::new(&ns.env.kubectl)
+        .env("KUBECONFIG", &ns.env.kubeconfig)
+        .args(&words[1..])
+        .output()
+        .unwrap()
+}
+
+/// The hints name the same cluster and identity as the command they came
+/// from (--context, --as, ...), and they work when pasted.
+#[tokio::test]
+async fn hints_repeat_the_connection_flags_and_work_when_pasted() {
+    let mut ns = TestNs::new("ns-hint-flags").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let nobody = format!("nobody-{}", random_suffix());
+    let out = ns
+        .toolbox()
+        .args(["--context", "toolbox-local", "--as", &nobody])
+        .args(["node-shell", &node, "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = stderr_of(&out);
+    let check = stderr
+        .split("(check with: ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or_else(|| panic!("a check-with hint: {stderr}"));
+    assert_eq!(
+        check,
+        format!("kubectl auth can-i get nodes --context toolbox-local --as {nobody}")
+    );
+    let answer = run_hint(&ns, check);
+    assert_eq!(stdout_of(&answer).trim(), "no", "{}", stderr_of(&answer));
+
+    let out = ns
+        .toolbox()
+        .args(["--context", "toolbox-local"])
+        .args(["node-shell", &node, "--keep", "--", "true"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let stderr = stderr_of(&out);
+    let reach = stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Reach it again: "))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(reach.contains(" --context toolbox-local "), "{reach}");
+    let remove = stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Remove it:"))
+        .map(str::trim)
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(remove.contains(" --context toolbox-local "), "{remove}");
+    let removed = run_hint(&ns, remove);
+    assert!(removed.status.success(), "{}", stderr_of(&removed));
+    ns.finish().await;
 }
 
 #[tokio::test]

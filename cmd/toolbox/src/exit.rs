@@ -125,6 +125,7 @@ mod tests {
         let forbidden = AppError::from(ClusterError::Forbidden {
             user: "dev".into(),
             action: Action::cluster("list", "nodes"),
+            flags: String::new(),
         });
         assert_eq!(forbidden.exit_code(), CLUSTER);
         let missing = AppError::from(ClusterError::NodeNotFound {

@@ -217,6 +217,32 @@ fn kubeconfig_problems_are_one_line_cluster_errors() {
     );
     assert_eq!(text.lines().count(), 1, "{text}");
 
+    // -v adds the chain of causes under the same line, and no library's log.
+    for command in [&["node-shell", "n1", "--", "true"][..], &["cleanup"]] {
+        let out = toolbox()
+            .env("KUBECONFIG", &kubeconfig)
+            .arg("-v")
+            .args(command)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3));
+        let text = stderr(&out);
+        let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with("DEBUG ")).collect();
+        assert!(
+            lines[0].starts_with("error: cannot reach the API server"),
+            "{text}"
+        );
+        assert!(lines.len() > 2, "{text}");
+        assert!(
+            lines[1..].iter().all(|l| l.starts_with("  caused by: ")),
+            "{text}"
+        );
+        assert!(
+            lines.last().unwrap().contains("Connection refused"),
+            "the innermost cause last: {text}"
+        );
+    }
+
     let out = toolbox()
         .env("KUBECONFIG", &kubeconfig)
         .args(["--context", "prod", "node-shell", "n1"])

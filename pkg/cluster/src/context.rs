@@ -46,6 +46,9 @@ pub struct ClusterContext {
     pub namespace: String,
     /// The user as the kubeconfig names it, until the server says otherwise.
     kubeconfig_user: Option<String>,
+    /// `--kubeconfig`, `--context`, `--as` and `--as-group` as given, for
+    /// hints that name a kubectl or toolbox command (" --context prod").
+    pub kubectl_flags: String,
 }
 
 impl std::fmt::Debug for ClusterContext {
@@ -164,12 +167,19 @@ impl ClusterContext {
             .clone()
             .unwrap_or_else(|| config.default_namespace.clone());
         let client = build_client(&mut config, &context, options.on_slow_credentials).await?;
+        let kubectl_flags = crate::names::connection_flags(
+            options.kubeconfig.as_deref(),
+            options.context.as_deref(),
+            options.as_user.as_deref(),
+            &options.as_groups,
+        );
         Ok(ClusterContext {
             client,
             config,
             context,
             namespace,
             kubeconfig_user,
+            kubectl_flags,
         })
     }
 
@@ -198,6 +208,7 @@ impl ClusterContext {
                     return ClusterError::Forbidden {
                         user: self.user_for_errors(),
                         action,
+                        flags: self.kubectl_flags.clone(),
                     };
                 }
                 _ => {}
@@ -212,6 +223,7 @@ impl ClusterContext {
                 context: self.context.clone(),
                 url: self.server_url(),
                 message: transport_message(&err),
+                source: err,
             };
         }
         ClusterError::Api {

@@ -78,6 +78,9 @@ pub enum ClusterError {
         context: String,
         url: String,
         message: String,
+        /// The transport's own error, for -v's chain of causes.
+        #[source]
+        source: kube::Error,
     },
 
     #[error(
@@ -85,8 +88,13 @@ pub enum ClusterError {
     )]
     Unauthorized { context: String },
 
-    #[error("permission denied: {user} cannot {action}{}", rbac_hint(.action))]
-    Forbidden { user: String, action: Action },
+    #[error("permission denied: {user} cannot {action}{}", rbac_hint(.action, .flags))]
+    Forbidden {
+        user: String,
+        action: Action,
+        /// The connection flags the hint repeats (" --as dev").
+        flags: String,
+    },
 
     #[error("node \"{name}\" not found{}", suggestion_text(.suggestions))]
     NodeNotFound {
@@ -186,14 +194,14 @@ fn suggestion_text(suggestions: &[String]) -> String {
     }
 }
 
-fn rbac_hint(action: &Action) -> String {
+fn rbac_hint(action: &Action, flags: &str) -> String {
     let ns = action
         .namespace
         .as_ref()
         .map(|n| format!(" -n {n}"))
         .unwrap_or_default();
     let (verb, resource) = (action.verb, action.resource);
-    format!(" (check with: kubectl auth can-i {verb} {resource}{ns})")
+    format!(" (check with: kubectl auth can-i {verb} {resource}{ns}{flags})")
 }
 
 impl ClusterError {
@@ -274,10 +282,11 @@ mod tests {
         let err = ClusterError::Forbidden {
             user: "dev".into(),
             action: Action::namespaced("create", "pods/exec", "team-a"),
+            flags: " --context prod --as dev".into(),
         };
         assert_eq!(
             err.to_string(),
-            "permission denied: dev cannot create pods/exec in namespace team-a (check with: kubectl auth can-i create pods/exec -n team-a)"
+            "permission denied: dev cannot create pods/exec in namespace team-a (check with: kubectl auth can-i create pods/exec -n team-a --context prod --as dev)"
         );
         assert_eq!(err.kind(), ErrorKind::Access);
     }

@@ -130,6 +130,8 @@ pub struct LeftRun {
     pub namespace: String,
     pub run_id: String,
     pub reason: String,
+    /// The connection flags the hints repeat (" --context prod").
+    pub flags: String,
 }
 
 impl std::fmt::Display for LeftRun {
@@ -138,10 +140,11 @@ impl std::fmt::Display for LeftRun {
             namespace,
             run_id,
             reason,
+            flags,
         } = self;
         write!(
             f,
-            "could not delete the run's pods in namespace {namespace} ({reason}); they stop by themselves when their --ttl runs out; remove them now with: kubectl delete pods -n {namespace} -l {RUN_LABEL}={run_id} (or toolbox cleanup)"
+            "could not delete the run's pods in namespace {namespace} ({reason}); they stop by themselves when their --ttl runs out; remove them now with: kubectl delete pods -n {namespace}{flags} -l {RUN_LABEL}={run_id} (or toolbox cleanup{flags})"
         )
     }
 }
@@ -237,6 +240,7 @@ impl ClusterContext {
                 namespace: self.namespace.clone(),
                 run_id: spec.run_id.clone(),
                 reason: failure.to_string(),
+                flags: self.kubectl_flags.clone(),
             }),
         })
     }
@@ -864,10 +868,11 @@ mod tests {
             namespace: "ops".into(),
             run_id: "x7k2p".into(),
             reason: "the API server could not be reached for 30s: connection refused".into(),
+            flags: " --as dev".into(),
         };
         assert!(
             left.to_string()
-                .contains("kubectl delete pods -n ops -l toolbox.dev/run=x7k2p"),
+                .contains("kubectl delete pods -n ops --as dev -l toolbox.dev/run=x7k2p (or toolbox cleanup --as dev)"),
             "{left}"
         );
     }

@@ -129,13 +129,17 @@ pub struct LeftPod {
     pub expires_at: Option<String>,
     /// The server's reason, or why it could not be asked, in words.
     pub reason: String,
+    /// The connection flags the hints repeat (" --context prod").
+    pub flags: String,
 }
 
 impl LeftPod {
-    /// `pod` (as the API server returned it), left in `namespace` for `reason`.
-    fn of(namespace: &str, pod: &Pod, reason: String) -> LeftPod {
+    /// `pod` (as the API server returned it), left in `cluster`'s namespace
+    /// for `reason`.
+    fn of(cluster: &ClusterContext, pod: &Pod, reason: String) -> LeftPod {
         LeftPod {
-            namespace: namespace.to_string(),
+            namespace: cluster.namespace.clone(),
+            flags: cluster.kubectl_flags.clone(),
             pod: pod.metadata.name.clone().unwrap_or_default(),
             expires_at: pod
                 .metadata
@@ -155,6 +159,7 @@ impl std::fmt::Display for LeftPod {
             pod,
             expires_at,
             reason,
+            flags,
         } = self;
         write!(
             f,
@@ -166,7 +171,7 @@ impl std::fmt::Display for LeftPod {
         }
         write!(
             f,
-            "; remove it now with: kubectl delete pod -n {namespace} {pod} (or toolbox cleanup)"
+            "; remove it now with: kubectl delete pod -n {namespace}{flags} {pod} (or toolbox cleanup{flags})"
         )
     }
 }
@@ -412,7 +417,7 @@ impl ClusterContext {
         let name = created.metadata.name.clone().unwrap_or_default();
         progress.pod_ready(&name, false);
         let guard = PodGuard::new(api.clone(), self.config.clone(), name.clone());
-        let left_pod = |reason: String| LeftPod::of(&self.namespace, &created, reason);
+        let left_pod = |reason: String| LeftPod::of(self, &created, reason);
 
         let result = match signals.pending() {
             Some(signal) => Err(ClusterError::Interrupted { signal }),
@@ -550,7 +555,7 @@ impl ClusterContext {
             let guard = PodGuard::new(api.clone(), self.config.clone(), name.clone());
             let deleted = delete_unless_signalled(guard, signals).await;
             crate::steps::step("pod deleted");
-            let left = |reason| LeftPod::of(&self.namespace, &existing, reason);
+            let left = |reason| LeftPod::of(self, &existing, reason);
             return Some(match (result, deleted) {
                 (Ok(code), deleted) => Ok(outcome(code, deleted.err().map(left), None)),
                 (Err(err), Ok(())) => Err(err),
@@ -1568,10 +1573,11 @@ mod tests {
             pod: "toolbox-shell-n-x7k2p".into(),
             expires_at: Some("2026-11-26T15:06:54Z".into()),
             reason: "the API server could not be reached for 30s: connection refused".into(),
+            flags: " --context prod".into(),
         };
         assert_eq!(
             left.to_string(),
-            "could not delete pod toolbox-shell-n-x7k2p in namespace team-a (the API server could not be reached for 30s: connection refused); it stops by itself at 2026-11-26T15:06:54Z (its --ttl); remove it now with: kubectl delete pod -n team-a toolbox-shell-n-x7k2p (or toolbox cleanup)"
+            "could not delete pod toolbox-shell-n-x7k2p in namespace team-a (the API server could not be reached for 30s: connection refused); it stops by itself at 2026-11-26T15:06:54Z (its --ttl); remove it now with: kubectl delete pod -n team-a --context prod toolbox-shell-n-x7k2p (or toolbox cleanup --context prod)"
         );
         let unknown = LeftPod {
             expires_at: None,

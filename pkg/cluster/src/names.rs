@@ -125,6 +125,48 @@ fn is_dns1123_label(text: &str) -> bool {
     }
 }
 
+
+/// A word as a POSIX shell reads it back: as it is when that is safe, else in
+/// single quotes. Hints are commands to paste.
+pub fn shell_word(word: &str) -> String {
+    let safe = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c));
+    if safe {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// The flags that chose the cluster and the identity on toolbox's command
+/// line, as kubectl and toolbox both take them (" --context prod --as dev"):
+/// a hint that omits them would check or act as someone else.
+pub fn connection_flags(
+    kubeconfig: Option<&std::path::Path>,
+    context: Option<&str>,
+    as_user: Option<&str>,
+    as_groups: &[String],
+) -> String {
+    let mut flags = String::new();
+    let mut add = |flag: &str, value: &str| {
+        flags.push_str(&format!(" {flag} {}", shell_word(value)));
+    };
+    if let Some(path) = kubeconfig {
+        add("--kubeconfig", &path.to_string_lossy());
+    }
+    if let Some(context) = context {
+        add("--context", context);
+    }
+    if let Some(user) = as_user {
+        add("--as", user);
+    }
+    for group in as_groups {
+        add("--as-group", group);
+    }
+    flags
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,5 +289,20 @@ mod tests {
                 .count(),
             1
         );
+    }
+
+    #[test]
+    fn connection_flags_repeat_what_chose_the_cluster_and_identity() {
+        assert_eq!(connection_flags(None, None, None, &[]), "");
+        assert_eq!(
+            connection_flags(
+                Some(std::path::Path::new("/k/my config")),
+                Some("prod"),
+                Some("dev"),
+                &["oncall".into(), "sre team".into()]
+            ),
+            " --kubeconfig '/k/my config' --context prod --as dev --as-group oncall --as-group 'sre team'"
+        );
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
     }
 }

@@ -123,7 +123,7 @@ pub async fn run(args: DebugNodeArgs, app: &App) -> Result<ExitStatus, AppError>
         }) as session::Announce
     });
     let command = debug_node_exec_command(&request, &args.command, args.chroot);
-    let reach_again = session::kubectl_exec_hint(&cluster.namespace, &args.container, &command);
+    let reach_again = session::kubectl_exec_hint(&cluster, &args.container, &command);
     let spec = SessionSpec {
         pod,
         container: args.container.clone(),

@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 use indicatif::{ProgressBar, ProgressStyle};
 use k8s_openapi::api::core::v1::{Node, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use toolbox_cluster::names::shell_word;
 use toolbox_cluster::{
     ClusterContext, Progress, SessionSpec, WaitState, node_readiness, parse_node_arg,
 };
@@ -227,35 +228,32 @@ pub fn random_suffix() -> String {
 /// How to reach a kept pod again: the `kubectl exec` line, quoted so that it
 /// can be pasted into a shell as it is.
 pub fn kubectl_exec_hint(
+    cluster: &ClusterContext,
+    container: &str,
+    command: &[String],
+) -> impl Fn(&str) -> String + use<> {
+    exec_hint(&cluster.namespace, &cluster.kubectl_flags, container, command)
+}
+
+/// The `kubectl exec` line for a pod in `namespace`, with the connection
+/// flags the session was given (" --context prod").
+fn exec_hint(
     namespace: &str,
+    flags: &str,
     container: &str,
     command: &[String],
 ) -> impl Fn(&str) -> String + use<> {
     let tail = format!(
-        "-n {} -c {} -- {}",
-        shell_quote(namespace),
-        shell_quote(container),
+        "-n {}{flags} -c {} -- {}",
+        shell_word(namespace),
+        shell_word(container),
         command
             .iter()
-            .map(|word| shell_quote(word))
+            .map(|word| shell_word(word))
             .collect::<Vec<_>>()
             .join(" ")
     );
-    move |pod: &str| format!("kubectl exec -it {} {tail}", shell_quote(pod))
-}
-
-/// A word as a POSIX shell reads it back: as it is when that is safe, else in
-/// single quotes.
-fn shell_quote(word: &str) -> String {
-    let safe = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c));
-    if safe {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
+    move |pod: &str| format!("kubectl exec -it {} {tail}", shell_word(pod))
 }
 
 /// Runs the session and turns its end into toolbox's exit status.
@@ -285,9 +283,10 @@ pub async fn run(
     }
     if outcome.kept {
         eprintln!(
-            "Kept pod {pod} in namespace {ns}.\n  Reach it again: {again}\n  Remove it:      kubectl delete pod -n {ns} {pod}",
+            "Kept pod {pod} in namespace {ns}.\n  Reach it again: {again}\n  Remove it:      kubectl delete pod -n {ns}{flags} {pod}",
             pod = outcome.pod,
             ns = cluster.namespace,
+            flags = cluster.kubectl_flags,
             again = reach_again(&outcome.pod),
         );
     }
@@ -390,12 +389,12 @@ mod tests {
     #[test]
     fn the_exec_hint_quotes_what_a_shell_would_split() {
         let command: Vec<String> = ["sh", "-c", "echo it's; exit 3"].map(String::from).to_vec();
-        let hint = kubectl_exec_hint("team-a", "debugger", &command);
+        let hint = exec_hint("team-a", " --context prod", "debugger", &command);
         assert_eq!(
             hint("toolbox-debug-n-x7k2p"),
-            r#"kubectl exec -it toolbox-debug-n-x7k2p -n team-a -c debugger -- sh -c 'echo it'\''s; exit 3'"#
+            r#"kubectl exec -it toolbox-debug-n-x7k2p -n team-a --context prod -c debugger -- sh -c 'echo it'\''s; exit 3'"#
         );
-        assert_eq!(shell_quote(""), "''");
-        assert_eq!(shell_quote("/host"), "/host");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(shell_word("/host"), "/host");
     }
 }
