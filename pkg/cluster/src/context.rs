@@ -223,7 +223,7 @@ impl ClusterContext {
                 context: self.context.clone(),
                 url: self.server_url(),
                 message: transport_message(&err),
-                source: err,
+                source: Box::new(err),
             };
         }
         ClusterError::Api {

@@ -80,7 +80,7 @@ pub enum ClusterError {
         message: String,
         /// The transport's own error, for -v's chain of causes.
         #[source]
-        source: kube::Error,
+        source: Box<kube::Error>,
     },
 
     #[error(
