@@ -165,12 +165,13 @@ mod tests {
             pod: "p".into(),
             expires_at: None,
             reason: "r".into(),
+            flags: String::new(),
         };
         let interrupted_then_left = AppError::from(ClusterError::NotDeleted {
             cause: Box::new(ClusterError::Interrupted {
                 signal: Signal::Interrupt,
             }),
-            left: left.clone(),
+            left: Box::new(left.clone()),
         });
         assert_eq!(interrupted_then_left.exit_code(), 130);
         assert!(interrupted_then_left.is_interruption());

@@ -172,7 +172,7 @@ pub enum ClusterError {
     #[error("{cause}")]
     NotDeleted {
         cause: Box<ClusterError>,
-        left: crate::lifecycle::LeftPod,
+        left: Box<crate::lifecycle::LeftPod>,
     },
 
     #[error("{action}: {source}")]

@@ -492,7 +492,7 @@ impl ClusterContext {
                 Ok(()) => Err(err),
                 Err(reason) => Err(ClusterError::NotDeleted {
                     cause: Box::new(err),
-                    left: left_pod(reason),
+                    left: Box::new(left_pod(reason)),
                 }),
             },
         }
@@ -561,7 +561,7 @@ impl ClusterContext {
                 (Err(err), Ok(())) => Err(err),
                 (Err(err), Err(reason)) => Err(ClusterError::NotDeleted {
                     cause: Box::new(err),
-                    left: left(reason),
+                    left: Box::new(left(reason)),
                 }),
             });
         }
