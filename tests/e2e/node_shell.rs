@@ -382,11 +382,56 @@ async fn dev_without_pods_exec_is_told_what_is_missing_and_leaves_nothing() {
     let stderr = stderr_of(&out);
     assert!(
         stderr.contains(&format!(
-            "dev cannot create pods/exec in namespace {}",
+            "dev cannot create or get pods/exec in namespace {}: toolbox creates no pod",
             ns.name
         )),
         "{stderr}"
     );
+    assert!(ns.toolbox_pods().await.is_empty(), "no pod was created");
+
+    // May create pods but not watch or delete them: such a pod would be
+    // left running, so none is created, and the missing verbs are named.
+    let mut create_only = TestNs::new("ns-rbac-create").await;
+    create_only
+        .grant_dev(vec![
+            rule(&["pods"], &["create", "get", "list"]),
+            rule(&["pods/exec"], &["create", "get"]),
+        ])
+        .await;
+    let out = create_only
+        .toolbox_as_dev()
+        .args(["node-shell", &node, "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out).trim_end(),
+        format!(
+            "error: permission denied: dev cannot watch or delete pods in namespace {ns}: toolbox creates no pod that it could not follow, exec into and delete (check with: kubectl auth can-i watch pods -n {ns})",
+            ns = create_only.name
+        )
+    );
+    assert!(
+        create_only.toolbox_pods().await.is_empty(),
+        "no pod was created"
+    );
+    // The same for a fan-out run.
+    let out = create_only
+        .toolbox_as_dev()
+        .args(["node-shell", &node, "--fanout", "2", "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("dev cannot watch or delete pods"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(
+        create_only.toolbox_pods().await.is_empty(),
+        "no pod was created"
+    );
+    create_only.finish().await;
 
     // dev may get nodes here, but not create pods in a namespace without a role.
     let bare = TestNs::new("ns-rbac-bare").await;
@@ -398,7 +443,7 @@ async fn dev_without_pods_exec_is_told_what_is_missing_and_leaves_nothing() {
     assert_eq!(out.status.code(), Some(3));
     assert!(
         stderr_of(&out).contains(&format!(
-            "dev cannot create pods in namespace {}",
+            "dev cannot create, watch or delete pods, nor create or get pods/exec in namespace {}",
             bare.name
         )),
         "{}",

@@ -96,6 +96,18 @@ pub enum ClusterError {
         flags: String,
     },
 
+    #[error(
+        "permission denied: {user} cannot {} in namespace {namespace}: toolbox creates no pod that it could not follow, exec into and delete (check with: kubectl auth can-i {} {} -n {namespace}{flags})",
+        missing_words(.missing), .missing[0].0, .missing[0].1
+    )]
+    SessionNotAllowed {
+        user: String,
+        namespace: String,
+        /// (verb, resource) pairs, in the order a session needs them; never empty.
+        missing: Vec<(String, String)>,
+        flags: String,
+    },
+
     #[error("node \"{name}\" not found{}", suggestion_text(.suggestions))]
     NodeNotFound {
         name: String,
@@ -194,6 +206,30 @@ fn suggestion_text(suggestions: &[String]) -> String {
     }
 }
 
+/// "watch or delete pods, nor create or get pods/exec": the verbs grouped
+/// by resource, in the order given.
+fn missing_words(missing: &[(String, String)]) -> String {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (verb, resource) in missing {
+        match groups.iter_mut().find(|(r, _)| r == resource) {
+            Some((_, verbs)) => verbs.push(verb),
+            None => groups.push((resource, vec![verb])),
+        }
+    }
+    groups
+        .iter()
+        .map(|(resource, verbs)| {
+            let verbs = match verbs.split_last() {
+                Some((last, [])) => last.to_string(),
+                Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+                None => String::new(),
+            };
+            format!("{verbs} {resource}")
+        })
+        .collect::<Vec<_>>()
+        .join(", nor ")
+}
+
 fn rbac_hint(action: &Action, flags: &str) -> String {
     let ns = action
         .namespace
@@ -215,7 +251,7 @@ impl ClusterError {
             | CredentialPlugin(_)
             | Unreachable { .. }
             | Api { .. } => ErrorKind::Connection,
-            Unauthorized { .. } | Forbidden { .. } => ErrorKind::Access,
+            Unauthorized { .. } | Forbidden { .. } | SessionNotAllowed { .. } => ErrorKind::Access,
             NodeNotFound { .. } | NamespaceNotFound { .. } | NoNodes { .. } => ErrorKind::NotFound,
             NodeNotReady { .. }
             | PodSecurity { .. }
@@ -287,6 +323,27 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "permission denied: dev cannot create pods/exec in namespace team-a (check with: kubectl auth can-i create pods/exec -n team-a --context prod --as dev)"
+        );
+        assert_eq!(err.kind(), ErrorKind::Access);
+    }
+
+    #[test]
+    fn a_session_not_allowed_names_what_is_missing_grouped_by_resource() {
+        let err = ClusterError::SessionNotAllowed {
+            user: "dev".into(),
+            namespace: "team-a".into(),
+            missing: [
+                ("watch", "pods"),
+                ("delete", "pods"),
+                ("create", "pods/exec"),
+            ]
+            .map(|(v, r)| (v.to_string(), r.to_string()))
+            .to_vec(),
+            flags: " --as dev".into(),
+        };
+        assert_eq!(
+            err.to_string(),
+            "permission denied: dev cannot watch or delete pods, nor create pods/exec in namespace team-a: toolbox creates no pod that it could not follow, exec into and delete (check with: kubectl auth can-i watch pods -n team-a --as dev)"
         );
         assert_eq!(err.kind(), ErrorKind::Access);
     }

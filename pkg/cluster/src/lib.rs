@@ -18,6 +18,7 @@ mod persist;
 pub mod podsecurity;
 mod podwatch;
 pub mod review;
+pub mod session_access;
 pub mod signals;
 pub mod steps;
 pub mod terminal;

@@ -201,9 +201,13 @@ pub async fn run(
                 .await
                 .map_err(AppError::from)
         },
+        async { Ok(cluster.session_access_missing().await) },
     );
     version_check.warn().await;
-    let (user, targets) = found?;
+    let (user, targets, missing) = found?;
+    if !missing.is_empty() {
+        return Err(cluster.session_not_allowed(&user, &missing).into());
+    }
     if targets.nodes.is_empty() {
         return Err(nothing_to_run_on(target, &targets.skipped));
     }

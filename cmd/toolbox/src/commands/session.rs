@@ -114,10 +114,14 @@ pub async fn connect_to_node(
     let found = tokio::try_join!(
         async { cluster.identity().await.map_err(AppError::from) },
         resolve_node(&cluster, target),
+        async { Ok(cluster.session_access_missing().await) },
     );
     // Told even when the node is not found: an old server may be why.
     version_check.warn().await;
-    let (user, node) = found?;
+    let (user, node, missing) = found?;
+    if !missing.is_empty() {
+        return Err(cluster.session_not_allowed(&user, &missing).into());
+    }
     toolbox_cluster::steps::step("identity and node known");
     Ok((cluster, user, node))
 }
@@ -232,7 +236,12 @@ pub fn kubectl_exec_hint(
     container: &str,
     command: &[String],
 ) -> impl Fn(&str) -> String + use<> {
-    exec_hint(&cluster.namespace, &cluster.kubectl_flags, container, command)
+    exec_hint(
+        &cluster.namespace,
+        &cluster.kubectl_flags,
+        container,
+        command,
+    )
 }
 
 /// The `kubectl exec` line for a pod in `namespace`, with the connection
