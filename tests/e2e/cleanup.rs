@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use harness::{
-    NodeSpec, TOOLBOX_SELECTOR, TestNs, core_rule as rule, random_suffix, stderr_of, stdout_of,
-    wait_for_phase,
+    FaultProxy, NodeSpec, TOOLBOX_SELECTOR, TestNs, core_rule as rule, random_suffix, stderr_of,
+    stdout_of, wait_for_phase,
 };
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams, PostParams};
@@ -458,6 +458,121 @@ async fn on_a_terminal_a_multi_select_confirms_what_to_delete() {
     assert!(!exists(&pods, &chosen).await, "the selected pod is gone");
 
     ns.delete_pod_now(&kept).await;
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn ctrl_c_at_the_prompt_cancels_with_130_shows_the_cursor_and_deletes_nothing() {
+    use expectrl::process::unix::WaitStatus;
+    use expectrl::{Eof, Expect, Session};
+
+    let mut ns = TestNs::new("cl-ctrlc").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let pods = ns.pods();
+    let leftover = create(&pods, &k9s_pod("k9s-shell-1", &node)).await;
+    let mut cmd = ns.toolbox_process();
+    cmd.args(["cleanup", "--node", &node]);
+    let (status, screen) = tokio::task::spawn_blocking(move || {
+        let mut session = Session::spawn(cmd).expect("spawning toolbox on a pty");
+        session.set_expect_timeout(Some(Duration::from_secs(30)));
+        // Everything toolbox wrote to the terminal, in order.
+        let mut screen = Vec::new();
+        for awaited in ["Delete 1 pod?", "k9s-shell-1"] {
+            let seen = session.expect(awaited).expect("the prompt and its pod");
+            screen.extend_from_slice(seen.as_bytes());
+        }
+        session.send("\x03").unwrap();
+        let rest = session.expect(Eof).expect("toolbox to exit");
+        screen.extend_from_slice(rest.as_bytes());
+        let status = session.get_process().wait().unwrap();
+        (status, String::from_utf8_lossy(&screen).into_owned())
+    })
+    .await
+    .unwrap();
+
+    // Killed by the SIGINT that the prompt raises, toolbox would end
+    // Signaled, with the cursor still hidden.
+    assert!(
+        matches!(status, WaitStatus::Exited(_, 130)),
+        "{status:?}: {screen:?}"
+    );
+    let hidden = screen
+        .rfind("\x1b[?25l")
+        .expect("the prompt hides the cursor");
+    assert!(
+        screen[hidden..].contains("\x1b[?25h"),
+        "the cursor is shown again after the prompt: {screen:?}"
+    );
+    let after_prompt = &screen[hidden..];
+    assert!(
+        after_prompt.contains("Cancelled; nothing deleted."),
+        "{screen:?}"
+    );
+    assert!(
+        !after_prompt.contains("error:"),
+        "a cancellation is no error: {screen:?}"
+    );
+    assert!(exists(&pods, &leftover).await, "Ctrl-C deleted the pod");
+
+    ns.delete_pod_now(&leftover).await;
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn ctrl_c_while_deleting_stops_with_130_and_says_how_far_it_got() {
+    use expectrl::process::unix::WaitStatus;
+    use expectrl::{Eof, Expect, Session};
+
+    let mut ns = TestNs::new("cl-ctrlc-del").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let pods = ns.pods();
+    let leftover = create(&pods, &k9s_pod("k9s-shell-1", &node)).await;
+    let proxy = FaultProxy::to_cluster();
+    let mut cmd = ns.toolbox_process_via(&proxy.kubeconfig());
+    cmd.args(["cleanup", "--node", &node]);
+    let (status, rest, took) = tokio::task::spawn_blocking(move || {
+        let mut session = Session::spawn(cmd).expect("spawning toolbox on a pty");
+        session.set_expect_timeout(Some(Duration::from_secs(60)));
+        session
+            .expect("k9s-shell-1")
+            .expect("the prompt and its pod");
+        // The deletion then waits longer than toolbox's own 30 s limit for it.
+        proxy.set_latency(Duration::from_secs(45));
+        session.send("\r").unwrap();
+        std::thread::sleep(Duration::from_secs(1));
+        let interrupted_at = Instant::now();
+        session.send("\x03").unwrap();
+        let rest = session.expect(Eof).expect("toolbox to exit");
+        let status = session.get_process().wait().unwrap();
+        let took = interrupted_at.elapsed();
+        drop(proxy);
+        (
+            status,
+            String::from_utf8_lossy(rest.as_bytes()).into_owned(),
+            took,
+        )
+    })
+    .await
+    .unwrap();
+
+    // Caught for the prompt and left unwatched, SIGINT would do nothing:
+    // the deletion would fail after 30 s and toolbox exit 1.
+    assert!(
+        matches!(status, WaitStatus::Exited(_, 130)),
+        "{status:?}: {rest:?}"
+    );
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert!(
+        rest.contains("Interrupted by SIGINT: 0 of 1 pod deleted."),
+        "{rest:?}"
+    );
+    assert!(
+        !rest.contains("error:"),
+        "an interruption is no error: {rest:?}"
+    );
+    assert!(exists(&pods, &leftover).await);
+
+    ns.delete_pod_now(&leftover).await;
     ns.finish().await;
 }
 

@@ -17,7 +17,10 @@ use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 use toolbox_cluster::leftovers::Persisting;
 use toolbox_cluster::nodes::human_age;
-use toolbox_cluster::{Deletion, Leftover, LeftoverFilter, Tool, parse_node_arg};
+use toolbox_cluster::signals::Signals;
+use toolbox_cluster::{
+    ClusterError, Deletion, Leftover, LeftoverFilter, Signal, Tool, parse_node_arg,
+};
 
 use crate::commands::App;
 use crate::exit::{AppError, ExitStatus, usage};
@@ -225,10 +228,27 @@ pub async fn run(args: CleanupArgs, app: &App) -> Result<ExitStatus, AppError> {
         }
         return Ok(ExitStatus::Success);
     }
+    // Ctrl-C at the prompt raises SIGINT (see confirm), which would kill
+    // toolbox with the cursor hidden. Caught, a signal ends cleanup with its
+    // exit code instead. tokio keeps a signal caught for the rest of the
+    // process, so the deletions watch for it too.
+    let mut signals = Signals::install().map_err(anyhow::Error::from)?;
     let (chosen, left_out) = if args.yes {
         (found.clone(), Vec::new())
     } else if picker::terminal_available() {
-        confirm(&found, now).await?
+        match confirm(&found, now, &mut signals).await {
+            Ok(choice) => choice,
+            Err(err) => {
+                match &err {
+                    AppError::Cancelled => eprintln!("Cancelled; nothing deleted."),
+                    AppError::Cluster(ClusterError::Interrupted { signal }) => {
+                        eprintln!("Interrupted by {signal}; nothing deleted.")
+                    }
+                    _ => {}
+                }
+                return Err(err);
+            }
+        }
     } else {
         if !table_output {
             Report::new(every(Outcome::Unconfirmed), now).print(&args.output)?;
@@ -247,7 +267,19 @@ pub async fn run(args: CleanupArgs, app: &App) -> Result<ExitStatus, AppError> {
         return Ok(ExitStatus::Success);
     }
 
-    let mut results = delete(&cluster, chosen, table_output).await;
+    let chosen_count = chosen.len();
+    let (mut results, interrupted) = delete(&cluster, chosen, table_output, &mut signals).await;
+    if let Some(signal) = interrupted {
+        let done = results
+            .iter()
+            .filter(|(_, outcome)| matches!(outcome, Outcome::Deleted | Outcome::AlreadyGone))
+            .count();
+        eprintln!(
+            "Interrupted by {signal}: {done} of {} deleted.",
+            pods(chosen_count)
+        );
+        return Err(ClusterError::Interrupted { signal }.into());
+    }
     let failed = results
         .iter()
         .filter(|(_, outcome)| matches!(outcome, Outcome::Failed { .. }))
@@ -323,10 +355,12 @@ fn render_table(found: &[Leftover], now: Timestamp, header: bool) -> String {
 }
 
 /// The multi-select on the terminal, every pod selected: the chosen pods,
-/// and the ones left out.
+/// and the ones left out. Esc, q and Ctrl-C cancel; SIGTERM and SIGHUP
+/// interrupt.
 async fn confirm(
     found: &[Leftover],
     now: Timestamp,
+    signals: &mut Signals,
 ) -> Result<(Vec<Leftover>, Vec<Leftover>), AppError> {
     let lines: Vec<String> = render_table(found, now, false)
         .lines()
@@ -334,7 +368,7 @@ async fn confirm(
         .collect();
     let count = found.len();
     // dialoguer blocks on key reads, so it gets a thread of its own.
-    let choice = tokio::task::spawn_blocking(move || {
+    let prompt = tokio::task::spawn_blocking(move || {
         let theme: Box<dyn Theme> = if std::env::var_os("NO_COLOR").is_some() {
             Box::new(SimpleTheme)
         } else {
@@ -352,9 +386,20 @@ async fn confirm(
             .interact_on_opt(&term);
         let _ = term.show_cursor();
         result
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!("the selection prompt failed: {e}"))?;
+    });
+    let choice = tokio::select! {
+        choice = prompt => choice.map_err(|e| anyhow::anyhow!("the selection prompt failed: {e}"))?,
+        signal = signals.recv() => {
+            // Ctrl-C's own SIGINT may get here before the prompt's thread
+            // shows the cursor again, and a signal from elsewhere leaves
+            // that thread waiting for a key.
+            let _ = Term::stderr().show_cursor();
+            return Err(match signal {
+                Signal::Interrupt => AppError::Cancelled,
+                signal => ClusterError::Interrupted { signal }.into(),
+            });
+        }
+    };
     match choice {
         Ok(Some(indices)) => {
             let (chosen, left_out): (Vec<_>, Vec<_>) = found
@@ -367,18 +412,26 @@ async fn confirm(
                 left_out.into_iter().map(|(_, l)| l).collect(),
             ))
         }
-        Ok(None) | Err(_) => Err(AppError::Cancelled),
+        Ok(None) => Err(AppError::Cancelled),
+        // console reads Ctrl-C as a key, puts the terminal back, raises
+        // SIGINT and reports the read as interrupted.
+        Err(dialoguer::Error::IO(err)) if err.kind() == std::io::ErrorKind::Interrupted => {
+            Err(AppError::Cancelled)
+        }
+        Err(err) => Err(anyhow::anyhow!("the selection prompt failed: {err}").into()),
     }
 }
 
 /// Deletes the pods, 16 at a time, with a progress bar on a terminal. Each
 /// pod gets its line as its deletion ends: deletions on stdout (with a table),
-/// failures on stderr.
+/// failures on stderr. A signal stops the deletions still under way; the
+/// pods whose deletion ended are returned with it.
 async fn delete(
     cluster: &toolbox_cluster::ClusterContext,
     chosen: Vec<Leftover>,
     table_output: bool,
-) -> Vec<(Leftover, Outcome)> {
+    signals: &mut Signals,
+) -> (Vec<(Leftover, Outcome)>, Option<Signal>) {
     let bar = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(chosen.len() as u64);
         bar.set_style(
@@ -391,7 +444,18 @@ async fn delete(
     };
     let mut results = Vec::with_capacity(chosen.len());
     let mut deletions = std::pin::pin!(cluster.delete_leftovers(chosen));
-    while let Some((leftover, deletion)) = deletions.next().await {
+    let mut interrupted = None;
+    loop {
+        let (leftover, deletion) = tokio::select! {
+            next = deletions.next() => match next {
+                Some(ended) => ended,
+                None => break,
+            },
+            signal = signals.recv() => {
+                interrupted = Some(signal);
+                break;
+            }
+        };
         let (ns, name) = (&leftover.namespace, &leftover.name);
         bar.suspend(|| match &deletion {
             Deletion::Deleted if table_output => {
@@ -409,7 +473,7 @@ async fn delete(
         results.push((leftover, deletion.into()));
     }
     bar.finish_and_clear();
-    results
+    (results, interrupted)
 }
 
 #[cfg(test)]
