@@ -83,13 +83,16 @@ impl Default for Settings {
 }
 
 /// Where a setting's value came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase", tag = "kind", content = "name")]
 pub enum Source {
+    // In the order the layers apply, so that sorting puts them so.
     Default,
     File(PathBuf),
     Env(String),
     Flag(String),
+    /// A map whose entries came from more than one of the others.
+    Merged(Vec<Source>),
 }
 
 impl std::fmt::Display for Source {
@@ -99,6 +102,10 @@ impl std::fmt::Display for Source {
             Source::File(path) => write!(f, "file {}", path.display()),
             Source::Env(var) => write!(f, "env {var}"),
             Source::Flag(flag) => write!(f, "flag {flag}"),
+            Source::Merged(sources) => {
+                let names: Vec<String> = sources.iter().map(Source::to_string).collect();
+                f.write_str(&names.join(", "))
+            }
         }
     }
 }
@@ -131,9 +138,24 @@ pub enum SettingsError {
     Merge(String),
 }
 
-/// Environment variables that configure toolbox itself rather than a setting.
-const NON_SETTING_VARS: &[&str] = &["TOOLBOX_CONFIG", "TOOLBOX_LOG", "TOOLBOX_BIN"];
+/// `TOOLBOX_*` variables that are not settings, and so no misspelling.
+const NON_SETTING_VARS: &[&str] = &[
+    // Read by toolbox itself: the settings file, the log filter, and the
+    // man pages that make install asks for.
+    "TOOLBOX_CONFIG",
+    "TOOLBOX_LOG",
+    "TOOLBOX_GENERATE_MAN",
+    // Read by this repository's e2e tests, and exported by those who run them.
+    "TOOLBOX_BIN",
+    "TOOLBOX_E2E_CLUSTER",
+    "TOOLBOX_E2E_OLDER_KUBE_BIN",
+    // Set by toolbx (containers/toolbox) in every container it runs.
+    "TOOLBOX_PATH",
+];
 const ENV_PREFIX: &str = "TOOLBOX_";
+/// Settings that are maps: a variable sets one entry
+/// (`TOOLBOX_LABELS__TEAM`), and the key's source is its entries'.
+const MAP_KEYS: &[&str] = &["labels", "annotations"];
 
 /// The file to read: `--config` or TOOLBOX_CONFIG (which must exist), else
 /// `$XDG_CONFIG_HOME/toolbox/config.toml` (or ~/.config/...) when present.
@@ -196,9 +218,8 @@ pub fn load(
         .filter(|(k, _)| k.starts_with(ENV_PREFIX) && !NON_SETTING_VARS.contains(&k.as_str()))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    // Other programs use TOOLBOX_* too (toolbx sets TOOLBOX_PATH), so a
-    // variable that is not a setting is left alone; one that looks like a
-    // misspelt setting gets a warning.
+    // A variable that names no setting is ignored, with a warning: a
+    // misspelt name would otherwise leave its setting silently as it was.
     let known = known_keys();
     let mut env_keys = BTreeMap::new();
     let mut warnings = Vec::new();
@@ -206,21 +227,16 @@ pub fn load(
     settings_env.retain(|var, _| {
         let key = env_var_key(var);
         let top = key.split('.').next().unwrap_or_default();
-        if matches!(top, "labels" | "annotations") || known.contains(&key) {
+        if MAP_KEYS.contains(&top) || known.contains(&key) {
             env_keys.insert(key, var.clone());
             return true;
         }
-        let suggestion = known
-            .iter()
-            .map(|k| key_env_var(k))
-            .map(|candidate| (strsim::jaro_winkler(var, &candidate), candidate))
-            .filter(|(score, _)| *score > 0.93)
-            .max_by(|a, b| a.0.total_cmp(&b.0));
-        if let Some((_, candidate)) = suggestion {
-            warnings.push(format!(
-                "ignoring {var}: not a toolbox setting (did you mean {candidate}?)"
-            ));
-        }
+        warnings.push(match likely_meant(var, &known) {
+            Some(meant) => {
+                format!("ignoring {var}: not a toolbox setting (did you mean {meant}?)")
+            }
+            None => format!("ignoring {var}: not a toolbox setting"),
+        });
         false
     });
     builder = builder.add_source(
@@ -265,8 +281,26 @@ impl LoadedSettings {
             .insert(key.to_string(), Source::Flag(flag.to_string()));
     }
 
+    /// Where `key`'s value came from. A map (labels, annotations) with
+    /// entries came from where its entries did.
     pub fn source_of(&self, key: &str) -> Source {
-        self.sources.get(key).cloned().unwrap_or(Source::Default)
+        if let Some(source) = self.sources.get(key) {
+            return source.clone();
+        }
+        let entry_prefix = format!("{key}.");
+        let mut entry_sources: Vec<Source> = self
+            .sources
+            .iter()
+            .filter(|(entry, _)| entry.starts_with(&entry_prefix))
+            .map(|(_, source)| source.clone())
+            .collect();
+        entry_sources.sort();
+        entry_sources.dedup();
+        match entry_sources.len() {
+            0 => Source::Default,
+            1 => entry_sources.remove(0),
+            _ => Source::Merged(entry_sources),
+        }
     }
 
     fn bad(&self, key: &str, value: &str, allowed: &str) -> SettingsError {
@@ -426,6 +460,55 @@ fn toml_has_key(text: &str, dotted: &str) -> bool {
     true
 }
 
+/// The variable that `var`, which names no setting, was probably meant to
+/// be, if one is close.
+fn likely_meant(var: &str, known: &[String]) -> Option<String> {
+    // Compared without the prefix that every name shares, which would make
+    // any two names look alike.
+    let wanted = var.strip_prefix(ENV_PREFIX).unwrap_or(var);
+    let names: Vec<String> = known
+        .iter()
+        .map(|key| key_env_var(key)[ENV_PREFIX.len()..].to_string())
+        .collect();
+    let is_map = |name: &str| MAP_KEYS.iter().any(|map| map.eq_ignore_ascii_case(name));
+    let entry = wanted.split_once("__").map_or("<KEY>", |(_, entry)| entry);
+    let variable = |name: &str| {
+        if is_map(name) {
+            format!("{ENV_PREFIX}{name}__{entry}")
+        } else {
+            format!("{ENV_PREFIX}{name}")
+        }
+    };
+
+    // The same but for single and double underscores: a nested key or a
+    // map entry needs a double one.
+    let single_underscores = |name: &str| name.replace("__", "_");
+    if let Some(name) = names
+        .iter()
+        .find(|name| single_underscores(name) == single_underscores(wanted))
+    {
+        return Some(variable(name));
+    }
+    if let Some((map, entry)) = names.iter().filter(|name| is_map(name)).find_map(|map| {
+        let entry = single_underscores(wanted)
+            .strip_prefix(&format!("{map}_"))?
+            .to_string();
+        (!entry.is_empty()).then_some((map, entry))
+    }) {
+        return Some(format!("{ENV_PREFIX}{map}__{entry}"));
+    }
+    // The last part of one setting's name alone (CPU_LIMIT).
+    let ending = format!("_{wanted}");
+    let mut ending_so = names.iter().filter(|name| name.ends_with(&ending));
+    if let (Some(name), None) = (ending_so.next(), ending_so.next()) {
+        return Some(variable(name));
+    }
+    // A typo.
+    toolbox_cluster::closest(wanted, &names, 1)
+        .pop()
+        .map(|name| variable(&name))
+}
+
 /// TOOLBOX_RESOURCES__CPU_LIMIT -> resources.cpu_limit
 fn env_var_key(var: &str) -> String {
     var.trim_start_matches(ENV_PREFIX)
@@ -562,26 +645,159 @@ mod tests {
     }
 
     #[test]
-    fn a_misspelt_environment_variable_is_ignored_with_a_warning() {
-        let loaded = load(None, &env(&[("TOOLBOX_IMAGES", "x")])).unwrap();
-        assert_eq!(loaded.settings.image, Settings::default().image);
+    fn an_unknown_variable_is_ignored_with_a_warning_naming_what_it_probably_meant() {
+        let warnings = |var: &str| {
+            let loaded = load(None, &env(&[(var, "1")])).unwrap();
+            assert_eq!(
+                loaded.settings,
+                Settings::default(),
+                "{var} changed a setting"
+            );
+            loaded.warnings
+        };
+        let ignored = |var: &str, meant: &str| {
+            vec![format!(
+                "ignoring {var}: not a toolbox setting (did you mean {meant}?)"
+            )]
+        };
+        // A nested key or a map entry needs a double underscore.
         assert_eq!(
-            loaded.warnings,
-            vec![
-                "ignoring TOOLBOX_IMAGES: not a toolbox setting (did you mean TOOLBOX_IMAGE?)"
-                    .to_string()
-            ]
+            warnings("TOOLBOX_RESOURCES_CPU_LIMIT"),
+            ignored(
+                "TOOLBOX_RESOURCES_CPU_LIMIT",
+                "TOOLBOX_RESOURCES__CPU_LIMIT"
+            )
         );
-        // Other programs' TOOLBOX_* variables, and toolbox's own non-settings, pass silently.
+        assert_eq!(
+            warnings("TOOLBOX_LABELS_TEAM"),
+            ignored("TOOLBOX_LABELS_TEAM", "TOOLBOX_LABELS__TEAM")
+        );
+        assert_eq!(
+            warnings("TOOLBOX_IMAGE__PULL_POLICY"),
+            ignored("TOOLBOX_IMAGE__PULL_POLICY", "TOOLBOX_IMAGE_PULL_POLICY")
+        );
+        // The last part of a name alone.
+        assert_eq!(
+            warnings("TOOLBOX_CPU_LIMIT"),
+            ignored("TOOLBOX_CPU_LIMIT", "TOOLBOX_RESOURCES__CPU_LIMIT")
+        );
+        // Typos, in a map's name too.
+        assert_eq!(
+            warnings("TOOLBOX_IMAGES"),
+            ignored("TOOLBOX_IMAGES", "TOOLBOX_IMAGE")
+        );
+        assert_eq!(
+            warnings("TOOLBOX_LABEL__TEAM"),
+            ignored("TOOLBOX_LABEL__TEAM", "TOOLBOX_LABELS__TEAM")
+        );
+        assert_eq!(
+            warnings("TOOLBOX_START_TIMOUT"),
+            ignored("TOOLBOX_START_TIMOUT", "TOOLBOX_START_TIMEOUT")
+        );
+        // Nothing close: the warning all the same.
+        assert_eq!(
+            warnings("TOOLBOX_COLOR"),
+            vec!["ignoring TOOLBOX_COLOR: not a toolbox setting".to_string()]
+        );
+        // One line per variable.
+        let loaded = load(
+            None,
+            &env(&[("TOOLBOX_COLOR", "1"), ("TOOLBOX_TTLL", "1m")]),
+        )
+        .unwrap();
+        assert_eq!(loaded.warnings.len(), 2, "{:?}", loaded.warnings);
+    }
+
+    #[test]
+    fn settings_and_the_variables_that_are_not_settings_pass_silently() {
+        let (_dir, path) = write("ttl = \"30m\"\n");
         let loaded = load(
             None,
             &env(&[
-                ("TOOLBOX_PATH", "/usr/bin/toolbox"),
+                ("TOOLBOX_CONFIG", path.to_str().unwrap()),
                 ("TOOLBOX_LOG", "debug"),
+                ("TOOLBOX_GENERATE_MAN", "/tmp/man"),
+                ("TOOLBOX_BIN", "/tmp/toolbox"),
+                ("TOOLBOX_E2E_CLUSTER", "/tmp/cluster"),
+                ("TOOLBOX_E2E_OLDER_KUBE_BIN", "/tmp/kube"),
+                ("TOOLBOX_PATH", "/usr/bin/toolbox"),
+                ("TOOLBOX_TTL", "15m"),
+                ("TOOLBOX_RESOURCES__CPU_LIMIT", "1"),
+                ("TOOLBOX_LABELS__TEAM", "sre"),
+                ("TOOLBOX_IMAGE_PULL_SECRETS", "a,b"),
             ]),
         )
         .unwrap();
         assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+        assert_eq!(loaded.settings.ttl, "15m");
+        assert_eq!(loaded.settings.resources.cpu_limit.as_deref(), Some("1"));
+        assert_eq!(loaded.settings.labels["team"], "sre");
+    }
+
+    /// Every `TOOLBOX_*` variable that toolbox reads at run time, found in
+    /// its sources, is either a setting or listed as not one: a new one
+    /// must not make every run warn.
+    #[test]
+    fn every_variable_toolbox_reads_is_known() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut read = std::collections::BTreeSet::new();
+        let mut dirs = vec![root.join("src"), root.join("../../pkg")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    for reader in ["var(\"", "var_os(\"", "get(\""] {
+                        for (at, _) in text.match_indices(&format!("{reader}{ENV_PREFIX}")) {
+                            let name = &text[at + reader.len()..];
+                            read.insert(name[..name.find('"').unwrap()].to_string());
+                        }
+                    }
+                }
+            }
+        }
+        for must_be_found in ["TOOLBOX_CONFIG", "TOOLBOX_LOG", "TOOLBOX_GENERATE_MAN"] {
+            assert!(read.contains(must_be_found), "{read:?}");
+        }
+        for var in read {
+            let loaded = load(None, &env(&[(&var, "/dev/null")])).unwrap();
+            assert!(loaded.warnings.is_empty(), "{var}: {:?}", loaded.warnings);
+        }
+    }
+
+    #[test]
+    fn a_map_setting_comes_from_where_its_entries_did() {
+        let (_dir, path) = write("[labels]\nteam = \"sre\"\n[annotations]\nowner = \"me\"\n");
+        let loaded = load(
+            Some(&path),
+            &env(&[("TOOLBOX_ANNOTATIONS__TICKET", "INC-1")]),
+        )
+        .unwrap();
+        assert_eq!(loaded.source_of("labels"), Source::File(path.clone()));
+        assert_eq!(loaded.source_of("labels.team"), Source::File(path.clone()));
+        let both = loaded.source_of("annotations");
+        assert_eq!(
+            both,
+            Source::Merged(vec![
+                Source::File(path.clone()),
+                Source::Env("TOOLBOX_ANNOTATIONS__TICKET".into()),
+            ])
+        );
+        assert_eq!(
+            both.to_string(),
+            format!("file {}, env TOOLBOX_ANNOTATIONS__TICKET", path.display())
+        );
+
+        let mut loaded = load(None, &env(&[("TOOLBOX_LABELS__TEAM", "sre")])).unwrap();
+        assert_eq!(
+            loaded.source_of("labels"),
+            Source::Env("TOOLBOX_LABELS__TEAM".into())
+        );
+        assert_eq!(loaded.source_of("annotations"), Source::Default);
+        loaded.set_by_flag("labels.team", "--label");
+        assert_eq!(loaded.source_of("labels"), Source::Flag("--label".into()));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::commands::App;
 use crate::exit::{AppError, ExitStatus};
-use crate::settings::{Source, known_keys};
+use crate::settings::{LoadedSettings, Source, known_keys};
 
 /// Show the effective settings: built-in defaults, then the settings file,
 /// then TOOLBOX_* environment variables, then flags.
@@ -30,12 +30,24 @@ struct Report {
 }
 
 pub async fn run(args: ConfigArgs, app: &App) -> Result<ExitStatus, AppError> {
-    let values = serde_json::to_value(&app.settings.settings).map_err(anyhow::Error::from)?;
+    let report = report(&app.settings)?;
+    let text = match args.output.as_str() {
+        "json" => serde_json::to_string_pretty(&report).map_err(anyhow::Error::from)? + "\n",
+        "yaml" => serde_yaml::to_string(&report).map_err(anyhow::Error::from)?,
+        _ => table(&report),
+    };
+    print!("{text}");
+    Ok(ExitStatus::Success)
+}
+
+/// Every key, set or not, with its value and source.
+fn report(loaded: &LoadedSettings) -> Result<Report, AppError> {
+    let values = serde_json::to_value(&loaded.settings).map_err(anyhow::Error::from)?;
     let mut keys = known_keys();
-    keys.extend(app.settings.sources.keys().cloned());
+    keys.extend(loaded.sources.keys().cloned());
     keys.sort();
     keys.dedup();
-    let settings: Vec<Entry> = keys
+    let settings = keys
         .into_iter()
         .map(|key| {
             let value = key
@@ -44,23 +56,16 @@ pub async fn run(args: ConfigArgs, app: &App) -> Result<ExitStatus, AppError> {
                 .cloned()
                 .unwrap_or(serde_json::Value::Null);
             Entry {
-                source: app.settings.source_of(&key),
+                source: loaded.source_of(&key),
                 key,
                 value,
             }
         })
         .collect();
-    let report = Report {
-        file: app.settings.file.as_ref().map(|p| p.display().to_string()),
+    Ok(Report {
+        file: loaded.file.as_ref().map(|p| p.display().to_string()),
         settings,
-    };
-    let text = match args.output.as_str() {
-        "json" => serde_json::to_string_pretty(&report).map_err(anyhow::Error::from)? + "\n",
-        "yaml" => serde_yaml::to_string(&report).map_err(anyhow::Error::from)?,
-        _ => table(&report),
-    };
-    print!("{text}");
-    Ok(ExitStatus::Success)
+    })
 }
 
 fn table(report: &Report) -> String {
@@ -85,4 +90,42 @@ fn table(report: &Report) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::settings;
+
+    #[test]
+    fn a_map_from_the_file_or_the_environment_is_shown_with_that_source() {
+        let dir = std::env::temp_dir().join(format!("toolbox-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("config.toml");
+        std::fs::write(&path, "[labels]\nteam = \"sre\"\n").unwrap();
+        let env = BTreeMap::from([(
+            "TOOLBOX_ANNOTATIONS__TICKET".to_string(),
+            "INC-1".to_string(),
+        )]);
+        let loaded = settings::load(Some(&path), &env).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+
+        let text = table(&report(&loaded).unwrap());
+        let row = |key: &str| {
+            text.lines()
+                .find(|line| line.split_whitespace().next() == Some(key))
+                .unwrap_or_else(|| panic!("no row {key}: {text}"))
+                .split_whitespace()
+                .skip(2)
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let file = format!("file {}", path.display());
+        assert_eq!(row("labels"), file);
+        assert_eq!(row("labels.team"), file);
+        assert_eq!(row("annotations"), "env TOOLBOX_ANNOTATIONS__TICKET");
+        assert_eq!(row("ttl"), "default");
+    }
 }
