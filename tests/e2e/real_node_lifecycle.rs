@@ -182,6 +182,45 @@ async fn a_killed_client_leaves_a_pod_the_real_kubelet_stops_at_its_ttl_then_cle
 // Image errors, as the real kubelet reports them
 // ---------------------------------------------------------------------------
 
+/// The real kubelet stops the pod at its --ttl while the command runs: the
+/// session ends with SIGKILL's status, as the command was killed, and one
+/// line says why and how to ask for more.
+#[tokio::test]
+async fn a_session_that_outlives_its_ttl_is_told_so_in_one_line() {
+    let ns = TestNs::new("real-ttl-reached").await;
+    let node = real_node();
+    let started = Instant::now();
+    let out = toolbox(&ns)
+        .args(["node-shell", &node.name, "--ttl", "5s", "--"])
+        .args(["sh", "-c", "echo start; sleep 60; echo end"])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(137), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out), "start\n");
+    // The kubelet acts on the deadline at once; the bound allows for a
+    // loaded machine, while the command alone would run for a minute.
+    assert!(took < Duration::from_secs(55), "ended after {took:?}");
+    let stderr = stderr_of(&out);
+    let line = stderr.trim_end();
+    assert_eq!(line.lines().count(), 1, "one line: {stderr}");
+    assert!(
+        line.starts_with("toolbox: pod toolbox-shell-")
+            && line.ends_with(
+                "reached its --ttl of 5s and the kubelet stopped it, killing the command (exit 137); for a longer session, ask for more, e.g. --ttl 10s"
+            ),
+        "{line}"
+    );
+    // A command that kills itself the same way is not mistaken for it.
+    let out = toolbox(&ns)
+        .args(["node-shell", &node.name, "--", "sh", "-c", "kill -9 $$"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(137), "{}", stderr_of(&out));
+    assert_eq!(stderr_of(&out), "");
+    ns.finish().await;
+}
+
 /// Runs `node-shell NODE --image IMAGE --image-pull-policy POLICY -- true`
 /// and checks what a user sees: one line with the kubelet's reason and
 /// message (which is what the kubelet's Warning Event says) and a hint

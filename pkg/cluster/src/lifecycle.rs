@@ -117,6 +117,22 @@ pub struct SessionOutcome {
     /// The pod is left persisting, and ends at this time if no session
     /// comes (RFC 3339).
     pub persisting_until: Option<String>,
+    /// The command ended because the pod reached its lifetime (`--ttl`, this
+    /// long) and the kubelet stopped it.
+    pub ttl_reached: Option<Duration>,
+}
+
+/// How much earlier than its lifetime a pod may seem to end, between the
+/// kubelet's clock and ours.
+const TTL_TOLERANCE: Duration = Duration::from_secs(1);
+
+/// The pod's lifetime, when the command's end was the kubelet stopping the
+/// pod at it: the status SIGKILL gives (137), once the pod has lived that
+/// long. A command killed earlier (by the OOM killer, say) is not.
+fn ttl_reached(exit_code: i32, lived: Duration, pod: &Pod) -> Option<Duration> {
+    let ttl = pod.spec.as_ref()?.active_deadline_seconds?;
+    let ttl = Duration::from_secs(u64::try_from(ttl).ok()?);
+    (exit_code == 137 && lived + TTL_TOLERANCE >= ttl).then_some(ttl)
 }
 
 /// A pod toolbox could not delete, with all a person needs to remove it:
@@ -413,6 +429,7 @@ impl ClusterContext {
             self.watch_start(&api, &name, "0", progress)
         );
         let created = created?;
+        let created_at = Instant::now();
         crate::steps::step("pod created");
         let name = created.metadata.name.clone().unwrap_or_default();
         progress.pod_ready(&name, false);
@@ -428,6 +445,7 @@ impl ClusterContext {
                 } => result,
             },
         };
+        let ttl_reached = |code| ttl_reached(code, created_at.elapsed(), &created);
         match result {
             Ok(exit_code) if spec.keep => {
                 guard.keep();
@@ -438,6 +456,7 @@ impl ClusterContext {
                     not_deleted: None,
                     reused: false,
                     persisting_until: None,
+                    ttl_reached: ttl_reached(exit_code),
                 })
             }
             Ok(exit_code) if let Some(idle) = persist_after => {
@@ -452,6 +471,7 @@ impl ClusterContext {
                             not_deleted: None,
                             reused: false,
                             persisting_until: Some(until),
+                            ttl_reached: ttl_reached(exit_code),
                         })
                     }
                     // A pod whose idle time cannot be written could not be
@@ -469,6 +489,7 @@ impl ClusterContext {
                             not_deleted,
                             reused: false,
                             persisting_until: None,
+                            ttl_reached: ttl_reached(exit_code),
                         })
                     }
                 }
@@ -486,6 +507,7 @@ impl ClusterContext {
                     not_deleted,
                     reused: false,
                     persisting_until: None,
+                    ttl_reached: ttl_reached(exit_code),
                 })
             }
             Err(err) => match delete_unless_signalled(guard, &mut signals).await {
@@ -543,6 +565,17 @@ impl ClusterContext {
             }
             Err(failed) => failed,
         };
+        // The pod was created by an earlier session: its age is the server's.
+        let lived = existing
+            .metadata
+            .creation_timestamp
+            .as_ref()
+            .and_then(|t| {
+                let created = std::time::SystemTime::UNIX_EPOCH
+                    + Duration::from_secs(u64::try_from(t.0.as_second()).ok()?);
+                created.elapsed().ok()
+            })
+            .unwrap_or_default();
         let outcome = |exit_code, not_deleted, persisting_until| SessionOutcome {
             pod: name.clone(),
             exit_code,
@@ -550,6 +583,7 @@ impl ClusterContext {
             not_deleted,
             reused: true,
             persisting_until,
+            ttl_reached: ttl_reached(exit_code, lived, &existing),
         };
         if idle.is_zero() {
             let guard = PodGuard::new(api.clone(), self.config.clone(), name.clone());

@@ -265,6 +265,16 @@ fn exec_hint(
     move |pod: &str| format!("kubectl exec -it {} {tail}", shell_word(pod))
 }
 
+/// Why a session ended with status 137: its pod reached its lifetime, and
+/// how to ask for a longer one.
+fn ttl_reached_line(pod: &str, ttl: Duration) -> String {
+    format!(
+        "pod {pod} reached its --ttl of {} and the kubelet stopped it, killing the command (exit 137); for a longer session, ask for more, e.g. --ttl {}",
+        humantime::format_duration(ttl),
+        humantime::format_duration(ttl * 2)
+    )
+}
+
 /// Runs the session and turns its end into toolbox's exit status.
 pub async fn run(
     cluster: &ClusterContext,
@@ -283,6 +293,9 @@ pub async fn run(
     let outcome = cluster.run_session(spec, &spinner).await;
     spinner.finish();
     let outcome = outcome?;
+    if let Some(ttl) = outcome.ttl_reached {
+        eprintln!("toolbox: {}", ttl_reached_line(&outcome.pod, ttl));
+    }
     if let Some(until) = &outcome.persisting_until {
         eprintln!(
             "Pod {pod} persists on node {node} for your next session until {until} if idle; {} lists it.",
@@ -394,6 +407,14 @@ impl Progress for Spinner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reached_ttl_is_one_line_with_the_way_to_more() {
+        assert_eq!(
+            ttl_reached_line("toolbox-shell-n-x7k2p", Duration::from_secs(3600)),
+            "pod toolbox-shell-n-x7k2p reached its --ttl of 1h and the kubelet stopped it, killing the command (exit 137); for a longer session, ask for more, e.g. --ttl 2h"
+        );
+    }
 
     #[test]
     fn the_exec_hint_quotes_what_a_shell_would_split() {
