@@ -492,6 +492,38 @@ async fn an_image_pull_failure_ends_within_seconds_and_removes_the_pod() {
     ns.finish().await;
 }
 
+/// A container that stops by itself before the session begins: the
+/// kubelet's reason and exit code, and where to read why.
+#[tokio::test]
+async fn a_crashed_container_is_one_line_with_where_to_read_why() {
+    let mut ns = TestNs::new("ns-crash").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let settings = ns.settings_file("[annotations]\n\"toolbox.test/simulate\" = \"crash\"\n");
+    let out = ns
+        .toolbox()
+        .args(["--config", settings.to_str().unwrap()])
+        .args(["node-shell", &node, "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr_of(&out));
+    let stderr = stderr_of(&out);
+    let line = stderr.trim_end();
+    assert_eq!(line.lines().count(), 1, "{stderr}");
+    let pod = line
+        .strip_prefix("error: pod ")
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(
+        line.ends_with(&format!(
+            "could not start: Error: container exited with code 1: simulated crash; the container stopped before the session began; the kubelet's Events on the pod say why, and outlast it for an hour: kubectl get events -n {} --field-selector involvedObject.name={pod}",
+            ns.name
+        )),
+        "{line}"
+    );
+    assert!(ns.toolbox_pods().await.is_empty(), "the pod is deleted");
+    ns.finish().await;
+}
+
 #[tokio::test]
 async fn a_slow_pod_times_out_with_its_state_and_is_removed() {
     let mut ns = TestNs::new("ns-timeout").await;

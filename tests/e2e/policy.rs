@@ -229,6 +229,14 @@ async fn the_printed_policy_bounds_and_names_node_access_for_every_tool() {
         ),
         "{stderr}"
     );
+    // The hint names the policy and how to read it, as the same identity.
+    assert!(
+        stderr.trim_end().ends_with(&format!(
+            "; the cluster's ValidatingAdmissionPolicy toolbox-node-access-{ns} refused it; what it requires: kubectl get validatingadmissionpolicy toolbox-node-access-{ns} -o yaml --as dev --as-group {group}",
+            ns = ns.name
+        )),
+        "{stderr}"
+    );
 
     // Outside the group: refused by RBAC, naming what is missing.
     let out = ns

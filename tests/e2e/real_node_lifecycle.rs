@@ -182,6 +182,38 @@ async fn a_killed_client_leaves_a_pod_the_real_kubelet_stops_at_its_ttl_then_cle
 // Image errors, as the real kubelet reports them
 // ---------------------------------------------------------------------------
 
+/// An image without `sleep` cannot hold the pod: runc's own reason, without
+/// its wrapping, and what image to use instead.
+#[tokio::test]
+async fn an_image_without_sleep_is_named_as_the_cause() {
+    let ns = TestNs::new("real-no-sleep").await;
+    let node = real_node();
+    let out = toolbox(&ns)
+        .args([
+            "debug-node",
+            &node.name,
+            "--image",
+            &node.pause_image,
+            "--",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(POD_FAILED), "{}", stderr_of(&out));
+    let stderr = stderr_of(&out);
+    let error = stderr
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(
+        error.contains(
+            "could not start: StartError: container exited with code 128: exec: \"sleep\": executable file not found in $PATH; the image cannot run toolbox's holder (`sleep`)"
+        ),
+        "{error}"
+    );
+    ns.finish().await;
+}
+
 /// The real kubelet stops the pod at its --ttl while the command runs: the
 /// session ends with SIGKILL's status, as the command was killed, and one
 /// line says why and how to ask for more.

@@ -636,7 +636,7 @@ impl ClusterContext {
                         }
                     }
                     403 | 400 | 422 => ClusterError::AdmissionRejected {
-                        hint: admission_hint(&message),
+                        hint: admission_hint(&message, &self.kubectl_flags),
                         pod: pod_name,
                         message,
                     },
@@ -886,7 +886,14 @@ impl ClusterContext {
         }
         ClusterError::PodFailed {
             pod: pod.to_string(),
-            hint: failure_hint(&failure.reason, message.as_deref().unwrap_or_default()),
+            hint: failure_hint(
+                &failure.reason,
+                message.as_deref().unwrap_or_default(),
+                &format!(
+                    "kubectl get events -n {}{} --field-selector involvedObject.name={pod}",
+                    self.namespace, self.kubectl_flags
+                ),
+            ),
             reason: failure.reason,
             message,
         }
@@ -1309,12 +1316,10 @@ fn assess(pod: &Pod) -> Assessment {
             .clone()
             .or_else(|| terminated.and_then(|t| t.reason.clone()))
             .unwrap_or_else(|| phase.clone());
-        let message = status.message.clone().or_else(|| {
-            terminated.map(|t| match &t.message {
-                Some(m) => format!("container exited with code {}: {m}", t.exit_code),
-                None => format!("container exited with code {}", t.exit_code),
-            })
-        });
+        let message = status
+            .message
+            .clone()
+            .or_else(|| terminated.map(exit_words));
         return Assessment::Failed(Failure { reason, message });
     }
     for container in containers {
@@ -1336,10 +1341,7 @@ fn assess(pod: &Pod) -> Assessment {
                     .reason
                     .clone()
                     .unwrap_or_else(|| "Terminated".into()),
-                message: Some(format!(
-                    "container exited with code {}",
-                    terminated.exit_code
-                )),
+                message: Some(exit_words(terminated)),
             });
         }
     }
@@ -1358,6 +1360,24 @@ fn assess(pod: &Pod) -> Assessment {
         detail,
         last_event: None,
     })
+}
+
+/// "container exited with code 128: exec: "sleep": executable file not found
+/// in $PATH": the code, and the runtime's reason without the layers that
+/// only repeat that a container could not be started.
+fn exit_words(terminated: &k8s_openapi::api::core::v1::ContainerStateTerminated) -> String {
+    let code = terminated.exit_code;
+    match terminated.message.as_deref().map(str::trim) {
+        Some(message) if !message.is_empty() => {
+            let reason = message
+                .rsplit("unable to start container process: ")
+                .next()
+                .unwrap_or(message);
+            let reason = reason.strip_suffix(": unknown").unwrap_or(reason);
+            format!("container exited with code {code}: {reason}")
+        }
+        _ => format!("container exited with code {code}"),
+    }
 }
 
 fn merge_state(previous: WaitState, next: WaitState) -> WaitState {
@@ -1387,8 +1407,9 @@ fn event_line(event: &Event) -> String {
 }
 
 /// The way out of a failure, from the kubelet's reason and, where it tells
-/// causes apart, its message.
-fn failure_hint(reason: &str, message: &str) -> Option<String> {
+/// causes apart, its message. `events` is the kubectl command that lists
+/// the pod's Events.
+fn failure_hint(reason: &str, message: &str, events: &str) -> Option<String> {
     match reason {
         "ErrImageNeverPull" => Some(
             "the image is not on the node and --image-pull-policy is Never: use an image the node has, or let it pull (--image-pull-policy IfNotPresent)".into(),
@@ -1403,6 +1424,17 @@ fn failure_hint(reason: &str, message: &str) -> Option<String> {
             Some("the kubelet could not create the container from its configuration".into())
         }
         "DeadlineExceeded" => Some("the pod outlived its --ttl; start a new session".into()),
+        // The holder could not be started: the image has no `sleep`.
+        _ if message.contains("executable file not found") => Some(
+            "the image cannot run toolbox's holder (`sleep`), which keeps the pod up for the session: use an image that has sleep and sh (busybox, alpine and debian do)".into(),
+        ),
+        "OOMKilled" => Some(
+            "the container ran out of memory: raise the memory limit (the resources.memory_limit setting, or TOOLBOX_RESOURCES__MEMORY_LIMIT)".into(),
+        ),
+        // The holder, `sleep`, ended by itself: a crash of the image's or the node's making.
+        "Error" | "StartError" | "ContainerCannotRun" | "Completed" => Some(format!(
+            "the container stopped before the session began; the kubelet's Events on the pod say why, and outlast it for an hour: {events}"
+        )),
         // The kubelet's own admission: OutOfpods, OutOfcpu, OutOfmemory, ...
         full if full.starts_with("OutOf") => Some(
             "the node is full; --priority-class system-node-critical has the kubelet make room, as for its other critical pods".into(),
@@ -1426,7 +1458,17 @@ fn violations(message: &str) -> Option<String> {
         .map(|(_, list)| list.trim().to_string())
 }
 
-fn admission_hint(message: &str) -> Option<String> {
+fn admission_hint(message: &str, flags: &str) -> Option<String> {
+    // "ValidatingAdmissionPolicy 'NAME' with binding 'B' denied request: ..."
+    let policy = message
+        .split("ValidatingAdmissionPolicy '")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next());
+    if let Some(policy) = policy {
+        return Some(format!(
+            "the cluster's ValidatingAdmissionPolicy {policy} refused it; what it requires: kubectl get validatingadmissionpolicy {policy} -o yaml{flags}"
+        ));
+    }
     if message.contains("PodSecurity") {
         Some("use a namespace whose pod-security.kubernetes.io/enforce label allows this pod (for example -n kube-system)".into())
     } else if message.contains("PriorityClass") {
@@ -1530,28 +1572,71 @@ mod tests {
     }
 
     #[test]
+    fn a_container_that_stopped_before_the_session_gets_a_hint() {
+        let events = "kubectl get events -n a --field-selector involvedObject.name=p";
+        let crashed = failure_hint("Error", "container exited with code 1", events).unwrap();
+        assert!(crashed.ends_with(events), "{crashed}");
+        let no_sleep = failure_hint(
+            "StartError",
+            "container exited with code 128: exec: \"sleep\": executable file not found in $PATH",
+            events,
+        )
+        .unwrap();
+        assert!(no_sleep.contains("sleep and sh"), "{no_sleep}");
+        let oom = failure_hint("OOMKilled", "container exited with code 137", events).unwrap();
+        assert!(oom.contains("memory_limit"), "{oom}");
+    }
+
+    #[test]
+    fn the_runtimes_reason_is_kept_without_its_wrapping() {
+        let terminated =
+            |message: Option<&str>| k8s_openapi::api::core::v1::ContainerStateTerminated {
+                exit_code: 128,
+                message: message.map(String::from),
+                ..Default::default()
+            };
+        assert_eq!(
+            exit_words(&terminated(Some(
+                "failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"sleep\": executable file not found in $PATH: unknown"
+            ))),
+            "container exited with code 128: exec: \"sleep\": executable file not found in $PATH"
+        );
+        assert_eq!(
+            exit_words(&terminated(None)),
+            "container exited with code 128"
+        );
+        assert_eq!(
+            exit_words(&terminated(Some("simulated crash"))),
+            "container exited with code 128: simulated crash"
+        );
+    }
+
+    #[test]
     fn hints_tell_causes_apart_by_the_kubelets_message() {
         let never = failure_hint(
             "ErrImageNeverPull",
             "Container image \"x\" is not present with pull policy of Never",
+            "",
         )
         .unwrap();
         assert!(never.contains("--image-pull-policy"), "{never}");
         let root = failure_hint(
             "CreateContainerConfigError",
             "container has runAsNonRoot and image will run as root",
+            "",
         )
         .unwrap();
         assert!(
             root.contains("non-root USER") && root.contains("--profile"),
             "{root}"
         );
-        let full = failure_hint("OutOfpods", "Node didn't have enough resource: pods").unwrap();
+        let full = failure_hint("OutOfpods", "Node didn't have enough resource: pods", "").unwrap();
         assert!(
             full.contains("--priority-class system-node-critical"),
             "{full}"
         );
-        let other = failure_hint("CreateContainerConfigError", "secret \"s\" not found").unwrap();
+        let other =
+            failure_hint("CreateContainerConfigError", "secret \"s\" not found", "").unwrap();
         assert!(other.contains("from its configuration"), "{other}");
     }
 
@@ -1565,7 +1650,7 @@ mod tests {
         };
         assert_eq!(f.reason, "ImagePullBackOff");
         assert!(
-            failure_hint(&f.reason, "")
+            failure_hint(&f.reason, "", "")
                 .unwrap()
                 .contains("--image-pull-secret")
         );
@@ -1680,15 +1765,28 @@ mod tests {
     #[test]
     fn admission_hints_point_the_way() {
         assert!(
-            admission_hint("violates PodSecurity \"restricted:latest\"")
+            admission_hint("violates PodSecurity \"restricted:latest\"", "")
                 .unwrap()
                 .contains("kube-system")
         );
         assert!(
-            admission_hint("admission webhook \"validate.kyverno.svc\" denied the request")
-                .unwrap()
-                .contains("webhook")
+            admission_hint(
+                "admission webhook \"validate.kyverno.svc\" denied the request",
+                ""
+            )
+            .unwrap()
+            .contains("webhook")
         );
-        assert!(admission_hint("something else").is_none());
+        assert_eq!(
+            admission_hint(
+                "pods \"p\" is forbidden: ValidatingAdmissionPolicy 'no-host-pid' with binding 'b' denied request: no hostPID",
+                " --context prod"
+            )
+            .as_deref(),
+            Some(
+                "the cluster's ValidatingAdmissionPolicy no-host-pid refused it; what it requires: kubectl get validatingadmissionpolicy no-host-pid -o yaml --context prod"
+            )
+        );
+        assert!(admission_hint("something else", "").is_none());
     }
 }
