@@ -523,6 +523,11 @@ async fn a_restricted_namespace_refuses_privileged_profiles_up_front() {
             stderr.contains("(refused: "),
             "the server's reasons: {stderr}"
         );
+        // kubectl's announcement comes only once the pod exists.
+        assert!(
+            !stderr.contains("Creating debugging pod"),
+            "nothing was created, so nothing is announced: {stderr}"
+        );
         assert!(ns.toolbox_pods().await.is_empty(), "nothing was created");
     }
 
