@@ -125,7 +125,6 @@ fn is_dns1123_label(text: &str) -> bool {
     }
 }
 
-
 /// A word as a POSIX shell reads it back: as it is when that is safe, else in
 /// single quotes. Hints are commands to paste.
 pub fn shell_word(word: &str) -> String {

@@ -99,8 +99,7 @@ pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError>
     }
 
     let command = node_shell_exec_command(&request, &args.command);
-    let reach_again =
-        session::kubectl_exec_hint(&cluster, NODE_SHELL_CONTAINER, &command);
+    let reach_again = session::kubectl_exec_hint(&cluster, NODE_SHELL_CONTAINER, &command);
     let spec = SessionSpec {
         pod,
         container: NODE_SHELL_CONTAINER.to_string(),
