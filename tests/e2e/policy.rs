@@ -238,15 +238,17 @@ async fn the_printed_policy_bounds_and_names_node_access_for_every_tool() {
         "{stderr}"
     );
 
-    // Outside the group: refused by RBAC, naming what is missing.
+    // Outside the group: refused by RBAC, naming what is missing. A user of
+    // its own: other tests grant dev cluster-wide reads while they run.
+    let outsider = format!("outsider-{}", random_suffix());
     let out = ns
         .toolbox()
-        .args(["node-shell", &node, "--as", "dev", "--", "true"])
+        .args(["node-shell", &node, "--as", &outsider, "--", "true"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
     assert!(
-        stderr_of(&out).contains("permission denied: dev cannot get nodes"),
+        stderr_of(&out).contains(&format!("permission denied: {outsider} cannot get nodes")),
         "{}",
         stderr_of(&out)
     );

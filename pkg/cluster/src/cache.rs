@@ -16,7 +16,7 @@ use crate::ClusterContext;
 pub enum Scope {
     /// The same for everyone on the server (its release).
     Server,
-    /// Depends on who asks: context and impersonation too (what they may list).
+    /// Depends on who asks: context and impersonation (user and groups) too.
     Identity,
 }
 
@@ -28,10 +28,11 @@ pub fn cache_file(cluster: &ClusterContext, scope: Scope, what: &str) -> Option<
     let key = match scope {
         Scope::Server => format!("{}|{what}", cluster.server_url()),
         Scope::Identity => format!(
-            "{}|{}|{:?}|{what}",
+            "{}|{}|{:?}|{:?}|{what}",
             cluster.server_url(),
             cluster.context,
-            cluster.config.auth_info.impersonate
+            cluster.config.auth_info.impersonate,
+            cluster.config.auth_info.impersonate_groups
         ),
     };
     Some(

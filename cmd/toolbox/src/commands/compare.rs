@@ -131,7 +131,8 @@ struct NamespaceCheck {
 }
 
 pub async fn run(args: CompareArgs, app: &App) -> Result<ExitStatus, AppError> {
-    let (cluster, user, node) = session::connect_to_node(app, &args.target).await?;
+    let (cluster, user, node) =
+        session::connect_to_node(app, &args.target, session::NodeUse::Inspect).await?;
     let node_name = node.metadata.name.clone().unwrap_or_default();
     let namespace = cluster.namespace.clone();
 

@@ -109,7 +109,8 @@ pub async fn run(args: DebugNodeArgs, app: &App) -> Result<ExitStatus, AppError>
         })
         .await;
     }
-    let (cluster, user, node) = session::connect_to_node(app, &args.target.single()).await?;
+    let (cluster, user, node) =
+        session::connect_to_node(app, &args.target.single(), session::NodeUse::Session).await?;
     let node_name = node.metadata.name.clone().unwrap_or_default();
     let (request, pod) = build_pod(&args, app, custom, &node_name, &cluster.namespace, user)?;
 

@@ -82,7 +82,8 @@ pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError>
         })
         .await;
     }
-    let (cluster, user, node) = session::connect_to_node(app, &args.target.single()).await?;
+    let (cluster, user, node) =
+        session::connect_to_node(app, &args.target.single(), session::NodeUse::Session).await?;
     let (request, pod) = build_pod(
         &args,
         app,

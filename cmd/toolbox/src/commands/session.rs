@@ -101,11 +101,22 @@ fn require_node_or_terminal(target: &NodeArgs) -> Result<(), AppError> {
     Ok(())
 }
 
+/// What a command does on the node it connects to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeUse {
+    /// Creates a pod, execs into it and deletes it: the identity must be
+    /// allowed all three before the pod is created.
+    Session,
+    /// Only reads and dry runs (compare), which report what is missing.
+    Inspect,
+}
+
 /// Connects and finds the node, asking the server who we are at the same
 /// time: the cluster, the user's name for the audit annotations, the node.
 pub async fn connect_to_node(
     app: &App,
     target: &NodeArgs,
+    node_use: NodeUse,
 ) -> Result<(ClusterContext, String, Node), AppError> {
     require_node_or_terminal(target)?;
     let cluster = app.connect().await?;
@@ -114,7 +125,12 @@ pub async fn connect_to_node(
     let found = tokio::try_join!(
         async { cluster.identity().await.map_err(AppError::from) },
         resolve_node(&cluster, target),
-        async { Ok(cluster.session_access_missing().await) },
+        async {
+            Ok(match node_use {
+                NodeUse::Session => cluster.session_access_missing().await,
+                NodeUse::Inspect => Vec::new(),
+            })
+        },
     );
     // Told even when the node is not found: an old server may be why.
     version_check.warn().await;
