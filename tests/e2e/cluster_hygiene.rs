@@ -301,14 +301,7 @@ impl OwnCluster {
 
 impl Drop for OwnCluster {
     fn drop(&mut self) {
-        if !self.stopped {
-            let _ = Command::new(repo_root().join("target/cluster/bin/localcluster"))
-                .arg("down")
-                .arg("-dir")
-                .arg(&self.dir)
-                .output();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
+        harness::remove_own_cluster(&self.dir, !self.stopped);
     }
 }
 

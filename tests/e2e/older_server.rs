@@ -56,12 +56,7 @@ impl OlderCluster {
 
 impl Drop for OlderCluster {
     fn drop(&mut self) {
-        let _ = Command::new(repo_root().join("target/cluster/bin/localcluster"))
-            .arg("down")
-            .arg("-dir")
-            .arg(&self.dir)
-            .output();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        harness::remove_own_cluster(&self.dir, true);
     }
 }
 

@@ -156,6 +156,19 @@ pub fn real_node() -> &'static RealNode {
     )
 }
 
+/// Stops a cluster that a test started itself in `dir` (`localcluster up
+/// -dir`), and removes the directory: what its Drop does.
+pub fn remove_own_cluster(dir: &Path, stop: bool) {
+    if stop {
+        let _ = StdCommand::new(repo_root().join("target/cluster/bin/localcluster"))
+            .arg("down")
+            .arg("-dir")
+            .arg(dir)
+            .output();
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// The toolbox binary under test, built once per test run if needed.
 pub fn toolbox_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
