@@ -37,6 +37,9 @@ KUBE_MODULE := hack/kube/kubernetes/$(KUBE_VERSION)
 # The Go toolchain that release needs at least; newer local ones are used as is.
 export GOTOOLCHAIN := go1.26.8+auto
 export GOFLAGS := -buildvcs=false
+# cargo's incremental cache is for editing loops, not for test runs: it grew
+# to 24 GB over a day of them here, on machines whose disk can run short.
+export CARGO_INCREMENTAL ?= 0
 
 CLUSTER_DIR ?= target/cluster
 CLUSTER_BIN := target/cluster/bin
