@@ -414,19 +414,7 @@ async fn ensure_namespace(admin: &Client, name: &str) {
             .await
             .unwrap();
     }
-    harness::wait_until(
-        Duration::from_secs(30),
-        "the default service account",
-        || async {
-            Api::<k8s_openapi::api::core::v1::ServiceAccount>::namespaced(admin.clone(), name)
-                .get_opt("default")
-                .await
-                .ok()
-                .flatten()
-                .is_some()
-        },
-    )
-    .await;
+    harness::wait_for_default_service_account(admin, name).await;
 }
 
 /// Deletes every pod in the bench namespace and waits until they are gone.

@@ -122,6 +122,10 @@ fn toolbox_warns_once_on_a_server_older_than_it_supports_and_goes_on() {
     assert_eq!(missing.status.code(), Some(3), "{}", stderr_of(&missing));
     assert_eq!(warnings(&missing), [WARNING]);
 
+    let compare = cluster.toolbox(&cache, &["compare", "node-0001", "-n", "default"]);
+    assert_eq!(compare.status.code(), Some(0), "{}", stderr_of(&compare));
+    assert_eq!(warnings(&compare), [WARNING]);
+
     let cleanup = cluster.toolbox(&cache, &["cleanup", "-A"]);
     assert_eq!(cleanup.status.code(), Some(0), "{}", stderr_of(&cleanup));
     assert_eq!(warnings(&cleanup), [WARNING]);

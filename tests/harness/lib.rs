@@ -156,6 +156,24 @@ pub fn real_node() -> &'static RealNode {
     )
 }
 
+/// Waits until the namespace's default service account exists: the
+/// controller makes it a moment after the namespace, and pods wait for it.
+pub async fn wait_for_default_service_account(admin: &Client, namespace: &str) {
+    wait_until(
+        Duration::from_secs(30),
+        "the default service account",
+        || async {
+            Api::<k8s_openapi::api::core::v1::ServiceAccount>::namespaced(admin.clone(), namespace)
+                .get_opt("default")
+                .await
+                .ok()
+                .flatten()
+                .is_some()
+        },
+    )
+    .await;
+}
+
 /// Stops a cluster that a test started itself in `dir` (`localcluster up
 /// -dir`), and removes the directory: what its Drop does.
 pub fn remove_own_cluster(dir: &Path, stop: bool) {
@@ -251,19 +269,7 @@ impl TestNs {
             .create(&PostParams::default(), &ns)
             .await
             .expect("creating the test namespace");
-        wait_until(
-            Duration::from_secs(30),
-            "the default service account",
-            || async {
-                Api::<k8s_openapi::api::core::v1::ServiceAccount>::namespaced(admin.clone(), &name)
-                    .get_opt("default")
-                    .await
-                    .ok()
-                    .flatten()
-                    .is_some()
-            },
-        )
-        .await;
+        wait_for_default_service_account(&admin, &name).await;
         TestNs {
             name,
             admin,

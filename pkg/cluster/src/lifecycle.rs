@@ -445,34 +445,26 @@ impl ClusterContext {
                 } => result,
             },
         };
-        let ttl_reached = |code| ttl_reached(code, created_at.elapsed(), &created);
+        let outcome = |exit_code, kept, not_deleted, persisting_until| SessionOutcome {
+            pod: name.clone(),
+            exit_code,
+            kept,
+            not_deleted,
+            reused: false,
+            persisting_until,
+            ttl_reached: ttl_reached(exit_code, created_at.elapsed(), &created),
+        };
         match result {
             Ok(exit_code) if spec.keep => {
                 guard.keep();
-                Ok(SessionOutcome {
-                    pod: name,
-                    exit_code,
-                    kept: true,
-                    not_deleted: None,
-                    reused: false,
-                    persisting_until: None,
-                    ttl_reached: ttl_reached(exit_code),
-                })
+                Ok(outcome(exit_code, true, None, None))
             }
             Ok(exit_code) if let Some(idle) = persist_after => {
                 match self.leave_persisting(&api, &created, idle).await {
                     Ok(until) => {
                         guard.keep();
                         crate::steps::step("pod left persisting");
-                        Ok(SessionOutcome {
-                            pod: name,
-                            exit_code,
-                            kept: false,
-                            not_deleted: None,
-                            reused: false,
-                            persisting_until: Some(until),
-                            ttl_reached: ttl_reached(exit_code),
-                        })
+                        Ok(outcome(exit_code, false, None, Some(until)))
                     }
                     // A pod whose idle time cannot be written could not be
                     // claimed again either: it goes, as without --persist.
@@ -482,15 +474,7 @@ impl ClusterContext {
                             .await
                             .err()
                             .map(left_pod);
-                        Ok(SessionOutcome {
-                            pod: name,
-                            exit_code,
-                            kept: false,
-                            not_deleted,
-                            reused: false,
-                            persisting_until: None,
-                            ttl_reached: ttl_reached(exit_code),
-                        })
+                        Ok(outcome(exit_code, false, not_deleted, None))
                     }
                 }
             }
@@ -500,15 +484,7 @@ impl ClusterContext {
                     .err()
                     .map(left_pod);
                 crate::steps::step("pod deleted");
-                Ok(SessionOutcome {
-                    pod: name.clone(),
-                    exit_code,
-                    kept: false,
-                    not_deleted,
-                    reused: false,
-                    persisting_until: None,
-                    ttl_reached: ttl_reached(exit_code),
-                })
+                Ok(outcome(exit_code, false, not_deleted, None))
             }
             Err(err) => match delete_unless_signalled(guard, &mut signals).await {
                 Ok(()) => Err(err),
@@ -571,9 +547,7 @@ impl ClusterContext {
             .creation_timestamp
             .as_ref()
             .and_then(|t| {
-                let created = std::time::SystemTime::UNIX_EPOCH
-                    + Duration::from_secs(u64::try_from(t.0.as_second()).ok()?);
-                created.elapsed().ok()
+                Duration::try_from(k8s_openapi::jiff::Timestamp::now().duration_since(t.0)).ok()
             })
             .unwrap_or_default();
         let outcome = |exit_code, not_deleted, persisting_until| SessionOutcome {

@@ -290,10 +290,8 @@ async fn live_checks(
         cluster.dry_run_create(debug_pod),
         cluster.bound_policies(),
     );
+    // An old server was warned about when compare connected (connect_to_node).
     let (version, reviews) = (version?, reviews?);
-    if let Some(warning) = toolbox_cluster::versions::unsupported_server_warning(&version) {
-        eprintln!("warning: {warning}");
-    }
     let may_create = reviews
         .iter()
         .find(|c| c.permission == permissions[0])
