@@ -8,6 +8,7 @@ pub mod comparison;
 pub mod context;
 pub mod credentials;
 pub mod error;
+pub mod exec_stream;
 pub mod fanout;
 pub mod leftovers;
 pub mod lifecycle;
@@ -22,6 +23,7 @@ pub mod session_access;
 pub mod signals;
 pub mod steps;
 pub mod terminal;
+pub mod transport;
 pub mod versions;
 
 pub use context::{ClusterContext, ConnectOptions, error_chain, load_kubeconfig};
