@@ -7,7 +7,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use toolbox_cluster::validation;
 use toolbox_podtemplate::Profile;
+
+/// What a pod's annotations may take besides toolbox's own audit ones
+/// (requester, host, node, expiry), which get the rest of the API server's
+/// 256 KiB: the annotations setting, and with --reason and the command
+/// recorded, a session's.
+pub const ANNOTATIONS_BUDGET: usize = validation::ANNOTATIONS_MAX_BYTES - 16 * 1024;
 
 /// The effective settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -133,6 +140,13 @@ pub enum SettingsError {
         value: String,
         origin: Source,
         allowed: String,
+    },
+    /// A value that is fine alone but not with the others.
+    #[error("setting {key} (from {origin}) is invalid: {why}")]
+    BadCombination {
+        key: String,
+        origin: Source,
+        why: String,
     },
     #[error("settings: {0}")]
     Merge(String),
@@ -357,13 +371,71 @@ impl LoadedSettings {
         {
             return Err(self.bad("namespace", namespace, invalid.kind.rule()));
         }
+        if let Err(invalid) = validation::check_pod_lifetime(self.ttl()) {
+            return Err(self.bad("ttl", &s.ttl, &invalid.rule));
+        }
         for (key, value) in [
             ("image", &s.image),
             ("debug_image", &s.debug_image),
             ("windows_image", &s.windows_image),
         ] {
-            if value.trim().is_empty() {
-                return Err(self.bad(key, value, "an image reference, such as alpine:3.22"));
+            if let Err(invalid) = validation::check_image(value) {
+                return Err(self.bad(key, value, &invalid.rule));
+            }
+        }
+        for secret in &s.image_pull_secrets {
+            if let Err(invalid) = validation::check_object_name(secret) {
+                return Err(self.bad("image_pull_secrets", secret, &invalid.rule));
+            }
+        }
+        if let Some(class) = &s.priority_class
+            && let Err(invalid) = validation::check_object_name(class)
+        {
+            return Err(self.bad("priority_class", class, &invalid.rule));
+        }
+        for (key, value) in &s.labels {
+            if let Err(invalid) = validation::check_labels([(key, value)]) {
+                return Err(self.bad(&format!("labels.{key}"), value, &invalid.rule));
+            }
+        }
+        for (key, value) in &s.annotations {
+            if let Err(invalid) = validation::check_annotations([(key, value)], ANNOTATIONS_BUDGET)
+            {
+                return Err(self.bad(&format!("annotations.{key}"), value, &invalid.rule));
+            }
+        }
+        if let Err(invalid) = validation::check_annotations(&s.annotations, ANNOTATIONS_BUDGET) {
+            return Err(SettingsError::BadCombination {
+                key: "annotations".into(),
+                origin: self.source_of("annotations"),
+                why: invalid.rule,
+            });
+        }
+        let r = &s.resources;
+        for (resource, request, limit, keys) in [
+            ("cpu", &r.cpu_request, &r.cpu_limit, ["resources.cpu_request", "resources.cpu_limit"]),
+            (
+                "memory",
+                &r.memory_request,
+                &r.memory_limit,
+                ["resources.memory_request", "resources.memory_limit"],
+            ),
+        ] {
+            for (key, value) in keys.iter().zip([request, limit]) {
+                if let Some(value) = value
+                    && let Err(invalid) = validation::parse_quantity(value)
+                {
+                    return Err(self.bad(key, value, &invalid.rule));
+                }
+            }
+            if let Err(invalid) =
+                validation::check_request_and_limit(resource, request.as_deref(), limit.as_deref())
+            {
+                return Err(SettingsError::BadCombination {
+                    key: keys[0].into(),
+                    origin: self.source_of(keys[0]),
+                    why: invalid.rule,
+                });
             }
         }
         Ok(())
