@@ -692,11 +692,14 @@ async fn sigterm_and_sighup_at_the_prompt_leave_the_terminal_as_it_was() {
     for (signal, code, name) in [("TERM", 143, "SIGTERM"), ("HUP", 129, "SIGHUP")] {
         let toolbox = ns.toolbox_process();
         let node = node.clone();
-        let screen = tokio::task::spawn_blocking(move || signal_at_the_prompt(toolbox, &node, signal))
-            .await
-            .unwrap();
+        let screen =
+            tokio::task::spawn_blocking(move || signal_at_the_prompt(toolbox, &node, signal))
+                .await
+                .unwrap();
         let line_after = |marker: &str| {
-            let at = screen.find(marker).unwrap_or_else(|| panic!("{marker}: {screen:?}"));
+            let at = screen
+                .find(marker)
+                .unwrap_or_else(|| panic!("{marker}: {screen:?}"));
             screen[at + marker.len()..]
                 .split(['\r', '\n'])
                 .find(|line| !line.is_empty())
@@ -769,11 +772,20 @@ fn signal_at_the_prompt(toolbox: std::process::Command, node: &str, signal: &str
 
 /// The process whose parent is `parent`, from /proc.
 fn child_of(parent: i32) -> Option<i32> {
-    std::fs::read_dir("/proc").ok()?.flatten().find_map(|entry| {
-        let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
-        let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
-        // pid (comm) state ppid ...: comm may hold spaces, so read after ')'.
-        let ppid: i32 = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
-        (ppid == parent).then_some(pid)
-    })
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // pid (comm) state ppid ...: comm may hold spaces, so read after ')'.
+            let ppid: i32 = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            (ppid == parent).then_some(pid)
+        })
 }

@@ -413,7 +413,12 @@ impl LoadedSettings {
         }
         let r = &s.resources;
         for (resource, request, limit, keys) in [
-            ("cpu", &r.cpu_request, &r.cpu_limit, ["resources.cpu_request", "resources.cpu_limit"]),
+            (
+                "cpu",
+                &r.cpu_request,
+                &r.cpu_limit,
+                ["resources.cpu_request", "resources.cpu_limit"],
+            ),
             (
                 "memory",
                 &r.memory_request,

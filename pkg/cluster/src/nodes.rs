@@ -133,14 +133,10 @@ impl ClusterContext {
                 action: format!("cannot list {resource}"),
                 source: kube::Error::HttpError(e),
             })?;
-        let table: Table = self
-            .client
-            .request(request)
-            .await
-            .map_err(|e| {
-                selector_refused(selector, &e)
-                    .unwrap_or_else(|| self.request_error(Action::cluster("list", resource), e))
-            })?;
+        let table: Table = self.client.request(request).await.map_err(|e| {
+            selector_refused(selector, &e)
+                .unwrap_or_else(|| self.request_error(Action::cluster("list", resource), e))
+        })?;
         let positions: Vec<Option<usize>> = columns
             .iter()
             .map(|wanted| {

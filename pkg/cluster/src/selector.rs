@@ -203,10 +203,7 @@ impl Parser {
         let key = match self.next() {
             Token::Word(key) => key,
             other => {
-                return Err(format!(
-                    "found {}, expected a label key",
-                    other.describe()
-                ));
+                return Err(format!("found {}, expected a label key", other.describe()));
             }
         };
         check_qualified_name(&key).map_err(|rule| format!("key {key:?}: {rule}"))?;
@@ -342,7 +339,13 @@ mod tests {
             ("x = a", vec![requirement("x", Equals, &["a"])]),
             ("x!=a", vec![requirement("x", NotEquals, &["a"])]),
             ("x=", vec![requirement("x", Equals, &[""])]),
-            ("x=,y", vec![requirement("x", Equals, &[""]), requirement("y", Exists, &[])]),
+            (
+                "x=,y",
+                vec![
+                    requirement("x", Equals, &[""]),
+                    requirement("y", Exists, &[]),
+                ],
+            ),
             ("x>1", vec![requirement("x", GreaterThan, &["1"])]),
             ("x<10", vec![requirement("x", LessThan, &["10"])]),
             ("x in (a,b)", vec![requirement("x", In, &["a", "b"])]),
@@ -355,7 +358,10 @@ mod tests {
             // in and notin are words where no operator is expected.
             ("in", vec![requirement("in", Exists, &[])]),
             ("x=in", vec![requirement("x", Equals, &["in"])]),
-            ("x in (in,notin)", vec![requirement("x", In, &["in", "notin"])]),
+            (
+                "x in (in,notin)",
+                vec![requirement("x", In, &["in", "notin"])],
+            ),
             (
                 "node-role.kubernetes.io/worker",
                 vec![requirement("node-role.kubernetes.io/worker", Exists, &[])],
@@ -367,7 +373,10 @@ mod tests {
                     requirement("node-role.kubernetes.io/control-plane", DoesNotExist, &[]),
                 ],
             ),
-            ("A_b.c=X.y_Z", vec![requirement("A_b.c", Equals, &["X.y_Z"])]),
+            (
+                "A_b.c=X.y_Z",
+                vec![requirement("A_b.c", Equals, &["X.y_Z"])],
+            ),
             ("x\t=\na", vec![requirement("x", Equals, &["a"])]),
         ];
         for (selector, expected) in cases {
@@ -381,7 +390,10 @@ mod tests {
         let long_value = format!("x={long}");
         let long_key = format!("{long}=1");
         let cases: Vec<(&str, &str)> = vec![
-            ("bad selector!!", "found \"selector\" after key \"bad\", expected an operator"),
+            (
+                "bad selector!!",
+                "found \"selector\" after key \"bad\", expected an operator",
+            ),
             ("a in (", "found the end, expected a value, ',' or ')'"),
             ("a in (b", "found the end, expected ',' or ')'"),
             ("a in b", "found \"b\", expected '('"),

@@ -140,7 +140,11 @@ pub fn check_object_name(name: &str) -> Checked {
 /// A container's environment variable name: printable ASCII other than
 /// '=', as the API server takes them since Kubernetes 1.32.
 pub fn check_env_name(name: &str) -> Checked {
-    if !name.is_empty() && name.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'=') {
+    if !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| (b' '..=b'~').contains(&b) && b != b'=')
+    {
         Ok(())
     } else {
         Err(refuse(
@@ -163,7 +167,9 @@ pub fn check_identity_name(name: &str) -> Checked {
 /// a number for comparing a request with its limit.
 pub fn parse_quantity(text: &str) -> Checked<f64> {
     let rule = || {
-        refuse("a quantity is a number with an optional suffix (m, k, M, G, Ki, Mi, Gi, ... or an exponent such as e3), such as 100m, 0.5 or 256Mi, and not negative")
+        refuse(
+            "a quantity is a number with an optional suffix (m, k, M, G, Ki, Mi, Gi, ... or an exponent such as e3), such as 100m, 0.5 or 256Mi, and not negative",
+        )
     };
     let unsigned = text.strip_prefix('+').unwrap_or(text);
     let number_end = unsigned
@@ -252,7 +258,9 @@ pub fn check_image(reference: &str) -> Checked {
     if let Some(digest) = digest
         && !is_digest(digest)
     {
-        return fail(&format!("digest {digest:?} is not ALGORITHM:HEX, such as sha256: and 64 hex digits"));
+        return fail(&format!(
+            "digest {digest:?} is not ALGORITHM:HEX, such as sha256: and 64 hex digits"
+        ));
     }
     let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
     let (name, tag) = match rest[last_slash..].rfind(':') {
@@ -265,10 +273,14 @@ pub fn check_image(reference: &str) -> Checked {
     if let Some(tag) = tag
         && !is_tag(tag)
     {
-        return fail(&format!("tag {tag:?} is not 1 to 128 letters, digits, '_', '.' or '-', starting with a letter, digit or '_'"));
+        return fail(&format!(
+            "tag {tag:?} is not 1 to 128 letters, digits, '_', '.' or '-', starting with a letter, digit or '_'"
+        ));
     }
     if name.len() > IMAGE_NAME_MAX {
-        return fail(&format!("the name is longer than {IMAGE_NAME_MAX} characters"));
+        return fail(&format!(
+            "the name is longer than {IMAGE_NAME_MAX} characters"
+        ));
     }
     // The first part is a registry when it looks like one, as the kubelet
     // (docker's normalisation) decides it.
@@ -347,7 +359,9 @@ fn is_registry(registry: &str) -> bool {
         let bytes = part.as_bytes();
         bytes.first().is_some_and(u8::is_ascii_alphanumeric)
             && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
-            && bytes.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
     };
     host.split('.').all(is_domain_part) && port.is_none_or(is_port)
 }
@@ -438,7 +452,11 @@ mod tests {
         };
         assert!(check_labels(&map(&[("team", "sre"), ("example.com/x", "")])).is_ok());
         let err = check_labels(&map(&[("team", "SRE on call")])).unwrap_err();
-        assert!(err.rule.starts_with("label \"team\" value \"SRE on call\": "), "{err}");
+        assert!(
+            err.rule
+                .starts_with("label \"team\" value \"SRE on call\": "),
+            "{err}"
+        );
         let err = check_labels(&map(&[("bad key", "x")])).unwrap_err();
         assert!(err.rule.starts_with("label key \"bad key\": "), "{err}");
         // Annotation values are free text; keys are checked lowercased.

@@ -385,7 +385,16 @@ mod tests {
 
     #[test]
     fn env_refuses_what_is_not_name_equals_value() {
-        for bad in ["A", "", "=1", "A=1,2,B=3", r#""A=1,B=2"#, r#""A=1"x,B=2"#, "Ä=1", "A\tB=1"] {
+        for bad in [
+            "A",
+            "",
+            "=1",
+            "A=1,2,B=3",
+            r#""A=1,B=2"#,
+            r#""A=1"x,B=2"#,
+            "Ä=1",
+            "A\tB=1",
+        ] {
             assert!(parse_env(bad).is_err(), "{bad:?} should be refused");
         }
         let err = parse(&["n", "--env", "FOO"]).unwrap_err().to_string();

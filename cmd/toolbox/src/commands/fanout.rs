@@ -17,11 +17,9 @@ use toolbox_cluster::nodeset::{self, fold};
 use toolbox_cluster::{ClusterContext, ClusterError, TargetNode, parse_node_arg};
 
 use crate::commands::App;
-use crate::commands::session::{
-    NodeArgs, SessionArgs, random_suffix, terminal_spinner,
-};
-use crate::{complete, values};
+use crate::commands::session::{NodeArgs, SessionArgs, random_suffix, terminal_spinner};
 use crate::exit::{AppError, ExitStatus, usage};
+use crate::{complete, values};
 use clap_complete::engine::ArgValueCompleter;
 
 /// How many nodes run at once by default: see "Fan-out width" in

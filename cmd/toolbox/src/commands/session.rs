@@ -8,10 +8,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use k8s_openapi::api::core::v1::{Node, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use toolbox_cluster::names::shell_word;
+use toolbox_cluster::validation;
 use toolbox_cluster::{
     ClusterContext, Progress, SessionSpec, WaitState, node_readiness, parse_node_arg,
 };
-use toolbox_cluster::validation;
 use toolbox_podtemplate::{Audit, COMMAND_ANNOTATION, PodCommon, REASON_ANNOTATION};
 
 use crate::commands::App;
