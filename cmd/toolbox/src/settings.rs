@@ -340,13 +340,16 @@ impl LoadedSettings {
                 }
             }
         }
+        if self.start_timeout() > validation::POD_LIFETIME_MAX {
+            return Err(self.bad("start_timeout", &s.start_timeout, crate::values::TOO_LONG));
+        }
         if let Some(persist) = &s.persist
             && parse_persist(persist).is_err()
         {
             return Err(self.bad(
                 "persist",
                 persist,
-                "0, or a duration of at least 1s, such as 10m",
+                "0, or a duration of 1s to about 68 years, such as 10m",
             ));
         }
         if s.debug_profile.parse::<Profile>().is_err() {
@@ -471,6 +474,7 @@ pub fn parse_persist(text: &str) -> Result<Duration, String> {
     match text.trim() {
         "0" => Ok(Duration::ZERO),
         other => match humantime::parse_duration(other) {
+            Ok(d) if d > validation::POD_LIFETIME_MAX => Err(crate::values::TOO_LONG.into()),
             Ok(d) if d >= Duration::from_secs(1) => Ok(d),
             Ok(_) => Err("must be 0 or at least 1s".into()),
             Err(e) => Err(format!("{e} (examples: 0, 90s, 10m)")),

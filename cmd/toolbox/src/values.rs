@@ -9,20 +9,33 @@ use std::time::Duration;
 
 use toolbox_cluster::{selector, validation};
 
-/// A duration of at least 1s: a timeout.
+/// A duration of 1s to about 68 years: a timeout. None waits longer
+/// than a pod can live, and a deadline further out than the clock can
+/// count would end toolbox with a panic.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    match humantime::parse_duration(text) {
-        Ok(d) if d >= Duration::from_secs(1) => Ok(d),
-        Ok(_) => Err("must be at least 1s".into()),
-        Err(e) => Err(format!("{e} (examples: 90s, 30m, 1h)")),
+    match at_least_a_second(text)? {
+        d if d > validation::POD_LIFETIME_MAX => Err(TOO_LONG.into()),
+        d => Ok(d),
     }
 }
 
+/// The rule for a duration past [`validation::POD_LIFETIME_MAX`].
+pub const TOO_LONG: &str =
+    "must be at most 2147483647s (about 68 years), the longest a pod can live";
+
 /// A pod's lifetime: a duration that `activeDeadlineSeconds` can hold.
 pub fn parse_ttl(text: &str) -> Result<Duration, String> {
-    let ttl = parse_duration(text)?;
+    let ttl = at_least_a_second(text)?;
     validation::check_pod_lifetime(ttl).map_err(|e| e.to_string())?;
     Ok(ttl)
+}
+
+fn at_least_a_second(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(d) if d < Duration::from_secs(1) => Err("must be at least 1s".into()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(format!("{e} (examples: 90s, 30m, 1h)")),
+    }
 }
 
 /// A label selector that the API server can parse.
@@ -102,6 +115,12 @@ mod tests {
             "a pod's lifetime is 1s to 2147483647s (about 68 years), what activeDeadlineSeconds allows"
         );
         assert_eq!(parse_ttl("0s").unwrap_err(), "must be at least 1s");
+        // Past what a deadline can count, a timeout would panic.
+        assert_eq!(
+            parse_duration("68y"),
+            Ok(Duration::from_secs(2_145_916_800))
+        );
+        assert_eq!(parse_duration("300000000000y").unwrap_err(), TOO_LONG);
     }
 
     #[test]

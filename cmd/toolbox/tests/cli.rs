@@ -521,7 +521,8 @@ fn values_the_server_would_refuse_are_one_line_usage_errors_before_any_request()
     let image_rule = "an image reference is [REGISTRY[:PORT]/]PATH[:TAG][@DIGEST], PATH lowercase, such as alpine:3.22 or registry.example.com/tools/shell:1.0";
     let name_rule = "a name is a lowercase RFC 1123 subdomain (a-z, 0-9, '-' and '.', each '.'-separated part starting and ending with a letter or digit; at most 253 characters)";
     // The arguments, the environment, and the line expected on stderr.
-    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>, String)> = vec![
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, String);
+    let cases: Vec<Case> = vec![
         (
             vec!["node-shell", "--all", "-l", "bad selector!!", "--", "true"],
             vec![],
