@@ -619,6 +619,11 @@ fn values_the_server_would_refuse_are_one_line_usage_errors_before_any_request()
             "error: invalid value 'dev\\r\\n' for '--as <USER>': a name is not empty and has no control characters".into(),
         ),
         (
+            vec!["--as-group", "oncall", "cleanup", "-y"],
+            vec![],
+            "error: --as-group needs --as USER: the API server impersonates groups only together with a user".into(),
+        ),
+        (
             vec!["node-shell", "n1", "--", "true"],
             vec![("TOOLBOX_LABELS__TEAM", "SRE team")],
             "error: setting labels.team = \"SRE team\" (from env TOOLBOX_LABELS__TEAM) is invalid: label \"team\" value \"SRE team\": a label value is empty or 1 to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit".into(),
