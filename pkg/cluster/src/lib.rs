@@ -19,11 +19,13 @@ mod persist;
 pub mod podsecurity;
 mod podwatch;
 pub mod review;
+pub mod selector;
 pub mod session_access;
 pub mod signals;
 pub mod steps;
 pub mod terminal;
 pub mod transport;
+pub mod validation;
 pub mod versions;
 
 pub use context::{ClusterContext, ConnectOptions, error_chain, load_kubeconfig};
