@@ -789,3 +789,28 @@ fn child_of(parent: i32) -> Option<i32> {
             (ppid == parent).then_some(pid)
         })
 }
+
+#[tokio::test]
+async fn a_silent_server_ends_cleanup_with_one_line_within_the_target() {
+    let ns = TestNs::new("cl-silent").await;
+    let proxy = FaultProxy::to_cluster();
+    // A black hole: TCP connects (the kernel's backlog), TLS hears nothing.
+    proxy.go_silent();
+    let mut cleanup = ns.toolbox_process_via(&proxy.kubeconfig());
+    cleanup.args(["cleanup", "--yes"]);
+    let started = Instant::now();
+    let out = cleanup.output().expect("running toolbox");
+    let took = started.elapsed();
+    proxy.restore();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].contains("cannot reach the API server"),
+        "{stderr}"
+    );
+    // docs/node-shell.md: a silent link is given up within 15 s.
+    assert!(took < Duration::from_secs(15), "took {took:?}: {stderr}");
+    ns.finish().await;
+}

@@ -7,8 +7,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use harness::{
-    FaultProxy, NodeSpec, SessionEnd, SessionInProgress, TestNs, real_node, start_session,
-    stderr_of, wait_with_timeout,
+    FaultProxy, NodeSpec, SessionEnd, SessionInProgress, TestNs, real_node, spawn_session,
+    start_session, stderr_of, wait_with_timeout,
 };
 
 const SESSION: &str = "echo start; sleep 30; echo end";
@@ -433,40 +433,38 @@ async fn a_silent_link_while_the_pod_starts_ends_the_session_within_the_target()
     let mut ns = TestNs::new("faults-silent-wait").await;
     let node = ns.node("n", NodeSpec::default()).await;
     let settings = ns.settings_file(
-        "[annotations]\n\"toolbox.test/simulate\" = \"slow-start\"\n\"toolbox.test/start-delay\" = \"20s\"\n",
+        "[annotations]\n\"toolbox.test/simulate\" = \"slow-start\"\n\"toolbox.test/start-delay\" = \"30s\"\n",
     );
     let proxy = FaultProxy::to_cluster();
-    let mut child = ns
-        .toolbox_process_via(&proxy.kubeconfig())
-        .args(["--config", settings.to_str().unwrap(), "node-shell", &node])
-        .args(["--", "echo", "ran"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting toolbox");
+    let mut toolbox = ns.toolbox_process_via(&proxy.kubeconfig());
+    toolbox
+        .args([
+            "--config",
+            settings.to_str().unwrap(),
+            "node-shell",
+            "-v",
+            &node,
+        ])
+        .args(["--", "echo", "ran"]);
+    let mut session = spawn_session(toolbox, Stdio::null());
     ns.wait_for_toolbox_pod("Pending", Duration::from_secs(20))
         .await;
 
     proxy.go_silent();
     let silent_at = Instant::now();
-    // Longer than the target: a wait that rode it out would then see the
-    // pod start and run the command.
-    std::thread::sleep(SILENT_LINK_TARGET);
-    proxy.restore();
-    let status = wait_with_timeout(&mut child, Duration::from_secs(60));
+    session.wait_for_stderr("step: link silent", SILENT_LINK_TARGET);
     eprintln!(
-        "the waiting session ended {:?} after the link went silent",
+        "the silent link ended the wait after {:?}",
         silent_at.elapsed()
     );
-    let out = child.wait_with_output().expect("output");
-    let stderr = stderr_of(&out);
+    proxy.restore();
+    let SessionEnd {
+        status,
+        rest,
+        stderr,
+    } = session.end(Duration::from_secs(60));
     assert_eq!(status.code(), Some(1), "{stderr}");
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "",
-        "the command never ran"
-    );
+    assert_eq!(rest, "", "the command never ran");
     let errors = error_lines(&stderr);
     assert_eq!(errors.len(), 1, "{stderr}");
     assert!(

@@ -807,11 +807,23 @@ pub struct SessionEnd {
 /// its first line of output, `first_line`, has arrived. A piped stdin stays
 /// open until the session has ended.
 pub fn start_session(
-    mut cmd: StdCommand,
+    cmd: StdCommand,
     stdin: std::process::Stdio,
     first_line: &str,
 ) -> SessionInProgress {
     use std::io::Read;
+    let mut session = spawn_session(cmd, stdin);
+    let mut first = vec![0u8; first_line.len() + 1];
+    session
+        .stdout
+        .read_exact(&mut first)
+        .expect("the command's first output");
+    assert_eq!(String::from_utf8_lossy(&first), format!("{first_line}\n"));
+    session
+}
+
+/// Starts `cmd` (toolbox, with its command) with `stdin`, at once.
+pub fn spawn_session(mut cmd: StdCommand, stdin: std::process::Stdio) -> SessionInProgress {
     use std::process::Stdio;
     let mut child = cmd
         .stdin(stdin)
@@ -819,12 +831,7 @@ pub fn start_session(
         .stderr(Stdio::piped())
         .spawn()
         .expect("starting toolbox");
-    let mut stdout = child.stdout.take().expect("stdout");
-    let mut first = vec![0u8; first_line.len() + 1];
-    stdout
-        .read_exact(&mut first)
-        .expect("the command's first output");
-    assert_eq!(String::from_utf8_lossy(&first), format!("{first_line}\n"));
+    let stdout = child.stdout.take().expect("stdout");
     SessionInProgress {
         child,
         stdout,

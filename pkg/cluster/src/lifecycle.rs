@@ -787,6 +787,7 @@ impl ClusterContext {
             tokio::select! {
                 // The watch cannot say that it hears nothing: the link can.
                 silent = self.link.silence() => {
+                    crate::steps::step("link silent");
                     return Err(ClusterError::ConnectionLost {
                         namespace: self.namespace.clone(),
                         pod: name,

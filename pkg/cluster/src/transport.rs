@@ -64,6 +64,9 @@ pub struct Link {
     /// Whether the server speaks HTTP/2, so that pings keep the link
     /// talking: without them, a quiet link cannot be told from a dead one.
     pinged: AtomicBool,
+    /// Milliseconds after `started` when a new connection last got no
+    /// answer within [`CONNECT_TIMEOUT`]; 0 for never.
+    unanswered_ms: AtomicU64,
 }
 
 impl Default for Link {
@@ -72,14 +75,35 @@ impl Default for Link {
             started: Instant::now(),
             last_heard_ms: AtomicU64::new(0),
             pinged: AtomicBool::new(false),
+            unanswered_ms: AtomicU64::new(0),
         }
     }
 }
 
 impl Link {
     fn heard(&self) {
-        let now = self.started.elapsed().as_millis() as u64;
-        self.last_heard_ms.fetch_max(now, Ordering::Relaxed);
+        self.last_heard_ms
+            .fetch_max(self.now_ms(), Ordering::Relaxed);
+    }
+
+    fn now_ms(&self) -> u64 {
+        // Never 0, which means "never".
+        (self.started.elapsed().as_millis() as u64).max(1)
+    }
+
+    fn connection_unanswered(&self) {
+        self.unanswered_ms.store(self.now_ms(), Ordering::Relaxed);
+    }
+
+    /// Whether a new connection went unanswered within the last
+    /// [`CONNECT_TIMEOUT`], with nothing heard since: the next one would
+    /// wait as long for nothing. One black hole then costs one timeout,
+    /// not one per request; after that, a connection is tried again.
+    fn known_unanswered(&self) -> bool {
+        let unanswered = self.unanswered_ms.load(Ordering::Relaxed);
+        unanswered != 0
+            && unanswered > self.last_heard_ms.load(Ordering::Relaxed)
+            && self.now_ms() < unanswered + CONNECT_TIMEOUT.as_millis() as u64
     }
 
     /// How long the server has said nothing, where pings would have made
@@ -154,15 +178,19 @@ fn builder(config: &Config, protocols: Protocols, link: &Arc<Link>) -> kube::Res
         Protocols::Http2OrHttp1 => tls.enable_http1().enable_http2().wrap_connector(http),
         Protocols::Http1 => tls.enable_http1().wrap_connector(http),
     };
-    let mut connector = hyper_timeout::TimeoutConnector::new(https);
-    connector.set_connect_timeout(Some(
-        config
-            .connect_timeout
-            .map_or(CONNECT_TIMEOUT, |t| t.min(CONNECT_TIMEOUT)),
-    ));
-    connector.set_read_timeout(config.read_timeout);
-    connector.set_write_timeout(config.write_timeout);
-    connector.set_reset_reader_on_write(config.reset_reader_on_write);
+    let mut timeouts = hyper_timeout::TimeoutConnector::new(https);
+    let connect_timeout = config
+        .connect_timeout
+        .map_or(CONNECT_TIMEOUT, |t| t.min(CONNECT_TIMEOUT));
+    timeouts.set_connect_timeout(Some(connect_timeout));
+    timeouts.set_read_timeout(config.read_timeout);
+    timeouts.set_write_timeout(config.write_timeout);
+    timeouts.set_reset_reader_on_write(config.reset_reader_on_write);
+    let connector = UnansweredConnector {
+        inner: timeouts,
+        link: link.clone(),
+        timeout: connect_timeout,
+    };
 
     let mut hyper = hyper_util::client::legacy::Builder::new(TokioExecutor::new());
     hyper.timer(TokioTimer::new()).pool_timer(TokioTimer::new());
@@ -226,8 +254,94 @@ impl tower::Service<http::Uri> for HeardConnector {
         let connecting = self.inner.call(uri);
         let link = self.link.clone();
         Box::pin(async move {
-            let stream = connecting.await?.into_inner();
-            Ok(TokioIo::new(Heard { stream, link }))
+            match connecting.await {
+                Ok(stream) => Ok(TokioIo::new(Heard {
+                    stream: stream.into_inner(),
+                    link,
+                })),
+                // A refusal is an answer: the host is there and says no, as
+                // a restarting API server does. Only a link that says
+                // nothing at all is silent.
+                Err(err) => {
+                    if refused(&err) {
+                        link.heard();
+                    }
+                    Err(err)
+                }
+            }
+        })
+    }
+}
+
+fn refused(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(err);
+    while let Some(cause) = source {
+        if cause.downcast_ref::<std::io::Error>().is_some_and(|io| {
+            matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::ConnectionReset
+            )
+        }) {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
+}
+
+/// Connects through `inner` (TLS and timeouts), and tells `link` of a new
+/// connection that got no answer in time; while one did, the next fails at
+/// once ([`Link::known_unanswered`]).
+#[derive(Clone)]
+struct UnansweredConnector<C> {
+    inner: C,
+    link: Arc<Link>,
+    timeout: Duration,
+}
+
+impl<C> tower::Service<http::Uri> for UnansweredConnector<C>
+where
+    C: tower::Service<http::Uri>,
+    C::Error: Into<BoxError>,
+    C::Future: Send + 'static,
+{
+    type Response = C::Response;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, uri: http::Uri) -> Self::Future {
+        let unanswered = move |timeout: Duration| -> BoxError {
+            Box::new(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "no answer to a new connection within {}s",
+                    timeout.as_secs()
+                ),
+            ))
+        };
+        if self.link.known_unanswered() {
+            let timeout = self.timeout;
+            return Box::pin(async move { Err(unanswered(timeout)) });
+        }
+        let connecting = self.inner.call(uri);
+        let (link, timeout) = (self.link.clone(), self.timeout);
+        Box::pin(async move {
+            connecting.await.map_err(|err| {
+                let err: BoxError = err.into();
+                let timed_out = err
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut);
+                if timed_out {
+                    link.connection_unanswered();
+                    unanswered(timeout)
+                } else {
+                    err
+                }
+            })
         })
     }
 }
@@ -313,5 +427,23 @@ mod tests {
         let started = Instant::now();
         assert_eq!(link.silence().await, SILENCE_BOUND);
         assert_eq!(started.elapsed(), SILENCE_BOUND - Duration::from_secs(3));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_unanswered_connection_fails_the_next_until_heard_from_or_its_timeout_passed() {
+        let link = Link::default();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert!(!link.known_unanswered());
+        link.connection_unanswered();
+        assert!(link.known_unanswered());
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        link.heard();
+        assert!(!link.known_unanswered(), "heard from since");
+        link.connection_unanswered();
+        tokio::time::sleep(CONNECT_TIMEOUT).await;
+        assert!(
+            !link.known_unanswered(),
+            "tried again after a timeout's time"
+        );
     }
 }
