@@ -34,6 +34,8 @@ use tokio::io::{AsyncWriteExt, ReadHalf, SimplexStream, WriteHalf};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::transport::Link;
+
 /// How often the client pings while the stream is open.
 pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(4);
 /// How long the server may send nothing at all, pongs included, before the
@@ -84,8 +86,12 @@ impl Drop for ExecStream {
 }
 
 /// Asks for the exec of `command` in `pod`: the request that starts it.
+/// Until the server upgrades it to a WebSocket there is no heartbeat of its
+/// own, so the wait for that answer ends when `link` goes silent: a
+/// [`ExecStreamError::Silent`] inside the error.
 pub async fn open(
     client: &Client,
+    link: &Link,
     namespace: &str,
     pod: &str,
     command: &[String],
@@ -96,8 +102,22 @@ pub async fn open(
         .exec(pod, command.iter().cloned(), params)
         .map_err(kube::Error::BuildRequest)?;
     request.extensions_mut().insert("exec");
-    let connection = client.connect(request).await?;
-    Ok(ExecStream::start(connection, params))
+    tokio::select! {
+        connection = client.connect(request) => Ok(ExecStream::start(connection?, params)),
+        silent = link.silence() => Err(kube::Error::Service(Box::new(ExecStreamError::Silent(silent)))),
+    }
+}
+
+/// The silence that ended an exec stream, or its opening, if one did.
+pub fn silence_in<'e>(err: &'e (dyn std::error::Error + 'static)) -> Option<&'e ExecStreamError> {
+    let mut source = Some(err);
+    while let Some(cause) = source {
+        if let Some(silent @ ExecStreamError::Silent(_)) = cause.downcast_ref::<ExecStreamError>() {
+            return Some(silent);
+        }
+        source = cause.source();
+    }
+    None
 }
 
 impl ExecStream {

@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 use crate::context::{ClusterContext, error_chain};
 use crate::error::{Action, ClusterError, Result, api_status};
-use crate::exec_stream::{self, ExecStream, ExecStreamError};
+use crate::exec_stream::{self, ExecStream};
 use crate::podwatch::{PodSelection, PodUpdate, PodWatch};
 use crate::signals::Signals;
 use crate::terminal::{RawMode, terminal_size};
@@ -935,12 +935,26 @@ impl ClusterContext {
             .stderr(!tty)
             .tty(tty);
         let namespace = api.namespace().unwrap_or(&self.namespace);
-        exec_stream::open(&self.exec_client, namespace, pod, command, &params).await
+        exec_stream::open(
+            &self.exec_client,
+            &self.link,
+            namespace,
+            pod,
+            command,
+            &params,
+        )
+        .await
     }
 
     /// Why an exec could not be opened, in toolbox's words.
     fn exec_error(&self, pod: &str, err: kube::Error) -> ClusterError {
-        if let kube::Error::UpgradeConnection(_) = &err {
+        if let Some(silent) = exec_stream::silence_in(&err) {
+            ClusterError::ConnectionLost {
+                namespace: self.namespace.clone(),
+                pod: pod.to_string(),
+                reason: silent.to_string(),
+            }
+        } else if let kube::Error::UpgradeConnection(_) = &err {
             ClusterError::ExecFailed {
                 pod: pod.to_string(),
                 message: error_chain(&err),
@@ -1179,7 +1193,7 @@ fn lost_reason(err: Option<&(dyn std::error::Error + 'static)>) -> String {
         }
         source = cause.source();
     }
-    if let Some(silent @ ExecStreamError::Silent(_)) = err.downcast_ref::<ExecStreamError>() {
+    if let Some(silent) = exec_stream::silence_in(err) {
         return silent.to_string();
     }
     if error_chain(err).contains("without closing handshake") {
