@@ -92,6 +92,8 @@ pub trait FanoutEvents: Send + Sync {
     /// One line of the node's output, without its newline.
     fn line(&self, node: &str, stream: OutputStream, line: &[u8]);
     fn finished(&self, node: &str, outcome: &NodeOutcome);
+    /// A line about the whole run, once, before its output.
+    fn note(&self, _line: &str) {}
 }
 
 /// One command on many nodes.
@@ -185,6 +187,7 @@ impl ClusterContext {
             stop_reason: Mutex::new(None),
             aborted: Mutex::new(None),
             deletions: BatchDeleter::start(api.clone(), spec.run_id.clone()),
+            fitted_lifetime: Mutex::new(None),
         };
 
         let mut outcomes: Vec<Option<NodeOutcome>> = vec![None; spec.nodes.len()];
@@ -350,6 +353,9 @@ struct Run<'a> {
     stop_reason: Mutex<Option<String>>,
     aborted: Mutex<Option<ClusterError>>,
     deletions: BatchDeleter,
+    /// The namespace's maximum lifetime, once a pod was fitted to it: the
+    /// next pods are made with it at once (see [`crate::lifetime`]).
+    fitted_lifetime: Mutex<Option<i64>>,
 }
 
 impl Run<'_> {
@@ -398,6 +404,15 @@ impl Run<'_> {
         labels.insert(RUN_LABEL.into(), self.spec.run_id.clone());
         labels.insert(SLOT_LABEL.into(), i.to_string());
         let name = pod.metadata.name.clone().unwrap_or_default();
+        let fitted = *self
+            .fitted_lifetime
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(fitted) = fitted.and_then(|max| {
+            crate::lifetime::fitted_to(&pod, max, k8s_openapi::jiff::Timestamp::now())
+        }) {
+            pod = fitted;
+        }
 
         let updates = self.watch.subscribe(&name);
         // Not cancelled by a signal: a creation already sent is let answer,
@@ -433,6 +448,16 @@ impl Run<'_> {
                 };
             }
         };
+        if let Some(line) = crate::lifetime::fitted_line(&pod, &created, &self.cluster.namespace) {
+            let mut fitted = self
+                .fitted_lifetime
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if fitted.is_none() {
+                *fitted = crate::lifetime::lifetime(&created);
+                self.events.note(&line);
+            }
+        }
         self.events.created(node);
         let outcome = self
             .start_and_run(node, &created, updates, container, command)

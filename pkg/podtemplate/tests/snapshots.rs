@@ -23,6 +23,7 @@ fn common(subcommand: &str, command: &[&str]) -> PodCommon {
         resources: None,
         priority_class: None,
         ttl_seconds: 3600,
+        ttl_is_default: false,
         audit: Audit {
             user: "alice@example.com".to_owned(),
             client_host: "laptop-42".to_owned(),
