@@ -11,7 +11,7 @@ pub mod error;
 pub mod fanout;
 pub mod leftovers;
 pub mod lifecycle;
-pub mod lifetime;
+mod lifetime;
 pub mod names;
 pub mod nodes;
 pub mod nodeset;

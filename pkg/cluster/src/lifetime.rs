@@ -36,7 +36,7 @@ pub(crate) fn fitted_to(pod: &Pod, max: i64, now: Timestamp) -> Option<Pod> {
 
 /// The line that says a pod lives less than toolbox's default, and why,
 /// when `created` was fitted from `asked`.
-pub fn fitted_line(asked: &Pod, created: &Pod, namespace: &str) -> Option<String> {
+pub(crate) fn fitted_line(asked: &Pod, created: &Pod, namespace: &str) -> Option<String> {
     let (asked, given) = (lifetime(asked)?, lifetime(created)?);
     (given < asked).then(|| {
         format!(

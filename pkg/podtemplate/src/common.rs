@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    HostPathVolumeSource, Pod, LocalObjectReference, ResourceRequirements, Toleration, Volume,
+    HostPathVolumeSource, LocalObjectReference, Pod, ResourceRequirements, Toleration, Volume,
     VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;

@@ -756,7 +756,10 @@ mod tests {
             "c.securityContext.capabilities.add.exists(k, !(k in ['AUDIT_WRITE'",
             "object.spec.initContainers.exists(",
         ] {
-            assert!(condition.contains(reach), "{reach} missing from {condition}");
+            assert!(
+                condition.contains(reach),
+                "{reach} missing from {condition}"
+            );
         }
     }
 
