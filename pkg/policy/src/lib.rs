@@ -157,6 +157,10 @@ fn node_access_or_ephemeral_condition() -> String {
     )
 }
 
+/// CEL: the request's subresource, "" for the pod itself (the request
+/// then has no subResource at all).
+const SUBRESOURCE: &str = "(has(request.subResource) ? request.subResource : '')";
+
 /// The words between which the ValidatingAdmissionPolicy's refusal of an
 /// over-long lifetime names the namespace's maximum, in seconds: toolbox
 /// reads it back to fit a lifetime the user did not choose
@@ -386,12 +390,12 @@ pub fn policy_objects(req: &PolicyRequest) -> Vec<Documented> {
                             "reason": "Forbidden",
                         },
                         {
-                            "expression": "request.operation != 'UPDATE' || request.subResource != '' || (object.spec.containers.map(c, c.image) == oldObject.spec.containers.map(c, c.image) && (has(object.spec.initContainers) ? object.spec.initContainers.map(c, c.image) : []) == (has(oldObject.spec.initContainers) ? oldObject.spec.initContainers.map(c, c.image) : []))",
+                            "expression": format!("request.operation != 'UPDATE' || {SUBRESOURCE} != '' || (object.spec.containers.map(c, c.image) == oldObject.spec.containers.map(c, c.image) && (has(object.spec.initContainers) ? object.spec.initContainers.map(c, c.image) : []) == (has(oldObject.spec.initContainers) ? oldObject.spec.initContainers.map(c, c.image) : []))"),
                             "message": format!("the images of a node-access pod in {ns} cannot be changed: the pod would run what the user it names did not start; start a pod of your own"),
                             "reason": "Forbidden",
                         },
                         {
-                            "expression": "request.subResource != 'ephemeralcontainers'",
+                            "expression": format!("{SUBRESOURCE} != 'ephemeralcontainers'"),
                             "message": format!("no ephemeral container in {ns} may reach the node (privileged, a capability beyond PodSecurity baseline's, HostProcess, an unconfined SELinux type or /proc) or join a node-access pod: it would get no lifetime and no {REQUESTED_BY_ANNOTATION} of its own; start a node-access pod instead (toolbox node-shell NODE, kubectl debug node/NODE)"),
                             "reason": "Forbidden",
                         }
@@ -735,7 +739,7 @@ mod tests {
             .iter()
             .map(|v| v["expression"].as_str().unwrap())
             .collect();
-        assert!(rules.contains(&"request.subResource != 'ephemeralcontainers'"));
+        assert!(rules.contains(&"(has(request.subResource) ? request.subResource : '') != 'ephemeralcontainers'"));
         assert!(rules.iter().any(|r| r.contains("ownerReferences")));
         assert!(rules.iter().any(|r| r.contains("map(c, c.image)")));
     }
