@@ -680,7 +680,6 @@ async fn the_printed_policy_fits_default_lifetimes_and_closes_every_route_to_a_n
         "{}",
         stderr_of(&out)
     );
-    ns.delete_pod_now(&kept_name).await;
 
     // A member whose other roles let them add ephemeral containers.
     let debuggers = format!(
@@ -737,6 +736,27 @@ async fn the_printed_policy_fits_default_lifetimes_and_closes_every_route_to_a_n
         None
     );
     ns.delete_pod_now("plain").await;
+    // Nor may any join a node-access pod: it would be a session in a pod
+    // that names someone else.
+    let out = ns
+        .kubectl()
+        .args([
+            "debug",
+            &format!("pod/{kept_name}"),
+            "--image",
+            "busybox:1.37",
+        ])
+        .args(["--profile", "baseline"])
+        .args(member)
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0), "{}", stdout_of(&out));
+    assert!(
+        stderr_of(&out).contains("may reach the node"),
+        "{}",
+        stderr_of(&out)
+    );
+    ns.delete_pod_now(&kept_name).await;
 
     // A capability beyond baseline's reaches the node as privileged does:
     // without a lifetime it is refused like any node-access pod.

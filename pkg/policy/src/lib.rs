@@ -739,7 +739,9 @@ mod tests {
             .iter()
             .map(|v| v["expression"].as_str().unwrap())
             .collect();
-        assert!(rules.contains(&"(has(request.subResource) ? request.subResource : '') != 'ephemeralcontainers'"));
+        assert!(rules.contains(
+            &"(has(request.subResource) ? request.subResource : '') != 'ephemeralcontainers'"
+        ));
         assert!(rules.iter().any(|r| r.contains("ownerReferences")));
         assert!(rules.iter().any(|r| r.contains("map(c, c.image)")));
     }
