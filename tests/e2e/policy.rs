@@ -551,27 +551,34 @@ fn refusal_of(ns: &TestNs, pod: &str, member: &[&str]) -> Option<String> {
 /// are refused.
 #[tokio::test]
 async fn the_printed_policy_fits_default_lifetimes_and_closes_every_route_to_a_node() {
+    fits_default_lifetimes_and_closes_every_route_to_a_node(None).await;
+}
+
+/// The same with the objects printed for a release before 1.36, without
+/// a MutatingAdmissionPolicy, so that the newest cluster checks that mode
+/// too.
+#[tokio::test]
+async fn the_policy_for_releases_before_mutating_policies_does_the_same() {
+    fits_default_lifetimes_and_closes_every_route_to_a_node(Some("1.35")).await;
+}
+
+async fn fits_default_lifetimes_and_closes_every_route_to_a_node(kube_version: Option<&str>) {
     let mut ns = TestNs::new("policy-routes").await;
     let node = ns.node("n", NodeSpec::default()).await;
     let group = format!("oncall-{}", random_suffix());
     let member = ["--as", "dev", "--as-group", group.as_str()];
+    let mutating = has_mutating_policies(&ns) && kube_version.is_none();
 
     let printed = ns
         .toolbox()
-        .args([
-            "policy",
-            "-n",
-            &ns.name,
-            "--group",
-            &group,
-            "--max-ttl",
-            "30m",
-        ])
+        .args(["policy", "-n", &ns.name, "--group", &group])
+        .args(["--max-ttl", "30m"])
+        .args(kube_version.map(|v| ["--kube-version", v]).iter().flatten())
         .output()
         .unwrap();
     assert_eq!(printed.status.code(), Some(0), "{}", stderr_of(&printed));
     let yaml = stdout_of(&printed);
-    if has_mutating_policies(&ns) {
+    if mutating {
         assert!(
             yaml.contains("bounded (lifetime 30m by default, 30m at most)"),
             "{yaml}"
