@@ -23,6 +23,7 @@ use crate::error::{ClusterError, Result};
 use crate::lifecycle::{
     DELETE_TOTAL_TIMEOUT, DeleteFailure, ExecIo, Silent, delete_from_drop, delete_with_retries,
 };
+use crate::lifetime::LearntMaximum;
 use crate::nodes::{TargetNode, closest};
 use crate::podwatch::{PodSelection, PodWatch};
 use crate::signals::{Signal, Signals};
@@ -187,7 +188,7 @@ impl ClusterContext {
             stop_reason: Mutex::new(None),
             aborted: Mutex::new(None),
             deletions: BatchDeleter::start(api.clone(), spec.run_id.clone()),
-            fitted_lifetime: Mutex::new(None),
+            maximum: LearntMaximum::default(),
         };
 
         let mut outcomes: Vec<Option<NodeOutcome>> = vec![None; spec.nodes.len()];
@@ -353,9 +354,9 @@ struct Run<'a> {
     stop_reason: Mutex<Option<String>>,
     aborted: Mutex<Option<ClusterError>>,
     deletions: BatchDeleter,
-    /// The namespace's maximum lifetime, once a pod was fitted to it: the
-    /// next pods are made with it at once (see [`crate::lifetime`]).
-    fitted_lifetime: Mutex<Option<i64>>,
+    /// The namespace's maximum lifetime, once a pod was fitted to it
+    /// (see [`crate::lifetime`]).
+    maximum: LearntMaximum,
 }
 
 impl Run<'_> {
@@ -404,15 +405,7 @@ impl Run<'_> {
         labels.insert(RUN_LABEL.into(), self.spec.run_id.clone());
         labels.insert(SLOT_LABEL.into(), i.to_string());
         let name = pod.metadata.name.clone().unwrap_or_default();
-        let fitted = *self
-            .fitted_lifetime
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some(fitted) = fitted.and_then(|max| {
-            crate::lifetime::fitted_to(&pod, max, k8s_openapi::jiff::Timestamp::now())
-        }) {
-            pod = fitted;
-        }
+        let pod = self.maximum.fit(pod);
 
         let updates = self.watch.subscribe(&name);
         // Not cancelled by a signal: a creation already sent is let answer,
@@ -448,15 +441,8 @@ impl Run<'_> {
                 };
             }
         };
-        if let Some(line) = crate::lifetime::fitted_line(&pod, &created, &self.cluster.namespace) {
-            let mut fitted = self
-                .fitted_lifetime
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            if fitted.is_none() {
-                *fitted = crate::lifetime::lifetime(&created);
-                self.events.note(&line);
-            }
+        if let Some(line) = self.maximum.learn(&pod, &created, &self.cluster.namespace) {
+            self.events.note(&line);
         }
         self.events.created(node);
         let outcome = self

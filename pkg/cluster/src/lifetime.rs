@@ -9,12 +9,14 @@
 //! words come from the API server, so the most they can do is shorten a
 //! pod's lifetime, never lengthen it.
 
+use std::sync::{Mutex, PoisonError};
+
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::jiff::Timestamp;
 use toolbox_podtemplate::{fit_lifetime, ttl_is_default};
 use toolbox_policy::{max_ttl_in_refusal, ttl_words};
 
-pub(crate) fn lifetime(pod: &Pod) -> Option<i64> {
+fn lifetime(pod: &Pod) -> Option<i64> {
     pod.spec.as_ref()?.active_deadline_seconds
 }
 
@@ -46,6 +48,34 @@ pub(crate) fn fitted_line(asked: &Pod, created: &Pod, namespace: &str) -> Option
             ttl_words(given)
         )
     })
+}
+
+/// What a fan-out run learnt of the namespace's maximum from its first
+/// fitted pod: the run's next pods are made with it at once, and the run
+/// says so once.
+#[derive(Default)]
+pub(crate) struct LearntMaximum(Mutex<Option<i64>>);
+
+impl LearntMaximum {
+    /// `pod`, fitted to the maximum if one was learnt.
+    pub(crate) fn fit(&self, pod: Pod) -> Pod {
+        let learnt = *self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        learnt
+            .and_then(|max| fitted_to(&pod, max, Timestamp::now()))
+            .unwrap_or(pod)
+    }
+
+    /// Learns the maximum from `created` if it was fitted from `asked`:
+    /// the line to say, the first time only.
+    pub(crate) fn learn(&self, asked: &Pod, created: &Pod, namespace: &str) -> Option<String> {
+        let line = fitted_line(asked, created, namespace)?;
+        let mut learnt = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if learnt.is_some() {
+            return None;
+        }
+        *learnt = lifetime(created);
+        Some(line)
+    }
 }
 
 #[cfg(test)]
@@ -83,6 +113,20 @@ mod tests {
         // Another refusal: nothing to fit.
         let other = "ValidatingAdmissionPolicy 'x' denied request: a node-access pod must name its one node in spec.nodeName";
         assert_eq!(fitted_to_refusal(&pod(3600, true), other, now), None);
+    }
+
+    #[test]
+    fn a_run_fits_its_next_pods_to_what_it_learnt_and_says_so_once() {
+        let learnt = LearntMaximum::default();
+        assert_eq!(lifetime(&learnt.fit(pod(3600, true))), Some(3600));
+        assert!(
+            learnt
+                .learn(&pod(3600, true), &pod(1800, true), "na")
+                .is_some()
+        );
+        assert_eq!(learnt.learn(&pod(3600, true), &pod(1800, true), "na"), None);
+        assert_eq!(lifetime(&learnt.fit(pod(3600, true))), Some(1800));
+        assert_eq!(lifetime(&learnt.fit(pod(3600, false))), Some(3600));
     }
 
     #[test]
