@@ -823,3 +823,63 @@ async fn fits_default_lifetimes_and_closes_every_route_to_a_node(kube_version: O
     assert_eq!(deleted.status.code(), Some(0), "{}", stderr_of(&deleted));
     ns.finish().await;
 }
+
+/// On the real node, a session with toolbox's default lifetime under a
+/// policy whose maximum is 10s: the pod is made with the maximum, and the
+/// real kubelet ends it there, though its holder would sleep for the hour
+/// toolbox's default asked.
+#[tokio::test]
+async fn a_fitted_lifetime_is_the_one_the_real_kubelet_enforces() {
+    let ns = TestNs::new("policy-real-fit").await;
+    let node = harness::real_node();
+    let group = format!("oncall-{}", random_suffix());
+    let member = ["--as", "dev", "--as-group", group.as_str()];
+    let printed = ns
+        .toolbox()
+        .args(["policy", "-n", &ns.name, "--group", &group])
+        .args(["--max-ttl", "10s"])
+        .output()
+        .unwrap();
+    assert_eq!(printed.status.code(), Some(0), "{}", stderr_of(&printed));
+    let yaml = stdout_of(&printed);
+    let applied = ns
+        .kubectl()
+        .args(["apply", "-f", "-"])
+        .write_stdin(yaml.clone())
+        .output()
+        .unwrap();
+    assert_eq!(applied.status.code(), Some(0), "{}", stderr_of(&applied));
+    wait_until_the_maximum_is_enforced(&ns, &node.name, &member, 3600).await;
+
+    let started = std::time::Instant::now();
+    let out = ns
+        .toolbox()
+        .env("TOOLBOX_CONFIG", &node.settings)
+        .args(["node-shell", &node.name])
+        .args(member)
+        .args(["--", "sh", "-c", "echo start; sleep 60; echo end"])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(137), "{stderr}");
+    assert_eq!(stdout_of(&out), "start\n");
+    assert!(took < Duration::from_secs(55), "ended after {took:?}");
+    assert!(
+        stderr.contains(&format!(
+            "note: lifetime 10s, namespace {}'s maximum, instead of toolbox's default 1h (choose with --ttl 10s or less)",
+            ns.name
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("reached its --ttl of 10s"), "{stderr}");
+
+    let deleted = ns
+        .kubectl()
+        .args(["delete", "-f", "-", "--wait=false"])
+        .write_stdin(yaml)
+        .output()
+        .unwrap();
+    assert_eq!(deleted.status.code(), Some(0), "{}", stderr_of(&deleted));
+    ns.finish().await;
+}
