@@ -90,7 +90,7 @@ fn request(args: &PolicyArgs, app: &App) -> Result<PolicyRequest, AppError> {
     })?;
     if namespace.starts_with("kube-") || namespace == "default" {
         return Err(usage(format!(
-            "{namespace} is shared with the cluster's own pods, and the policy gives every host-access pod in its namespace a lifetime (a DaemonSet's too): use a namespace of its own, such as node-access"
+            "{namespace} is shared with the cluster's own pods, and the policy bounds every host-access pod in its namespace and refuses a controller's (a DaemonSet's too): use a namespace of its own, such as node-access"
         )));
     }
     let (max_ttl, default_ttl) = lifetimes(args.max_ttl, args.default_ttl).map_err(usage)?;
