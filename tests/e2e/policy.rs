@@ -635,6 +635,19 @@ async fn fits_default_lifetimes_and_closes_every_route_to_a_node(kube_version: O
         Some("dev")
     );
 
+    // compare judges the pod as the session makes it: admitted.
+    let out = ns
+        .toolbox()
+        .args(["compare", &node, "-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["checks"]["admission"]["nodeShell"]["verdict"], "admitted",
+        "{report}"
+    );
+
     // A fan-out run learns the maximum once, and says so once.
     let second = ns.node("m", NodeSpec::default()).await;
     let out = ns
