@@ -85,6 +85,7 @@ fn decorate(common: &mut PodCommon) {
         ("toolbox.dev/requested-by".to_owned(), "mallory".to_owned()),
     ]);
     common.audit.reason = Some("kubelet is crash-looping".to_owned());
+    common.ttl_is_default = true;
 }
 
 #[test]
