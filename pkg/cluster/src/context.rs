@@ -4,12 +4,12 @@ use std::path::{Path, PathBuf};
 
 use k8s_openapi::api::authentication::v1::SelfSubjectReview;
 use kube::api::{Api, PostParams};
-use kube::client::ClientBuilder;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
 use crate::credentials::{Credential, ExecPlugin, PluginError, TokenLayer, use_certificate};
 use crate::error::{Action, ClusterError, Result, api_status};
+use crate::transport;
 
 /// How to reach the cluster, as given on the command line.
 #[derive(Debug, Clone, Default)]
@@ -35,7 +35,13 @@ pub struct ConnectOptions {
 /// was resolved from.
 #[derive(Clone)]
 pub struct ClusterContext {
+    /// Requests and watches.
     pub client: Client,
+    /// Exec streams, which need HTTP/1.1 ([`crate::transport`]).
+    pub exec_client: Client,
+    /// What both clients have heard from the API server: whether the link
+    /// went silent.
+    pub link: std::sync::Arc<transport::Link>,
     /// What the client was built from. A credential plugin's credential is
     /// written in, so that another client built from it (to delete a pod
     /// from a thread of its own) does not run the plugin again.
@@ -166,7 +172,9 @@ impl ClusterContext {
             .namespace
             .clone()
             .unwrap_or_else(|| config.default_namespace.clone());
-        let client = build_client(&mut config, &context, options.on_slow_credentials).await?;
+        let link = std::sync::Arc::new(transport::Link::default());
+        let (client, exec_client) =
+            build_clients(&mut config, &context, options.on_slow_credentials, &link).await?;
         let kubectl_flags = crate::names::connection_flags(
             options.kubeconfig.as_deref(),
             options.context.as_deref(),
@@ -175,6 +183,8 @@ impl ClusterContext {
         );
         Ok(ClusterContext {
             client,
+            exec_client,
+            link,
             config,
             context,
             namespace,
@@ -270,35 +280,60 @@ impl ClusterContext {
     }
 }
 
-/// The one client of an invocation. A credential plugin runs here, once;
-/// kube-rs alone would run it three times while building the client.
-async fn build_client(
+/// The clients of an invocation: one for requests and watches, one for
+/// exec streams ([`crate::transport`] says why two). A credential plugin
+/// runs here, once, for both; kube-rs alone would run it three times while
+/// building one client.
+async fn build_clients(
     config: &mut Config,
     context: &str,
     on_slow: Option<fn(&str)>,
-) -> Result<Client> {
+    link: &std::sync::Arc<transport::Link>,
+) -> Result<(Client, Client)> {
     let bad_context = |e: kube::Error| ClusterError::BadContext {
         context: context.to_string(),
         message: error_chain(&e),
     };
+    let plain = |config: &Config| -> Result<(Client, Client)> {
+        Ok((
+            transport::api_client_builder(config, link)
+                .map_err(bad_context)?
+                .build(),
+            transport::exec_client_builder(config, link)
+                .map_err(bad_context)?
+                .build(),
+        ))
+    };
     let Some(plugin) = ExecPlugin::of(&config.auth_info, context) else {
-        return Client::try_from(config.clone()).map_err(bad_context);
+        return plain(config);
     };
     config.auth_info.exec = None;
     match plugin.run(on_slow).await? {
         Credential::Certificate { cert, key } => {
             use_certificate(&mut config.auth_info, &cert, &key);
-            Client::try_from(config.clone()).map_err(bad_context)
+            plain(config)
         }
         Credential::Token { token, expires } => {
-            let builder = ClientBuilder::try_from(config.clone()).map_err(bad_context)?;
             config.auth_info.token = Some(token.clone().into());
-            let layer =
-                tower::filter::AsyncFilterLayer::new(TokenLayer::new(plugin, token, expires));
-            // The filter hands each request on after an await, so it needs
-            // an inner service it can clone: a buffer in front of the stack.
-            let buffer = tower::buffer::BufferLayer::new(1024);
-            Ok(builder.with_layer(&buffer).with_layer(&layer).build())
+            // One token for both clients: renewed once, used by each.
+            let token = TokenLayer::new(plugin, token, expires);
+            let with_token = |builder: transport::Builder| {
+                let layer = tower::filter::AsyncFilterLayer::new(token.clone());
+                // The filter hands each request on after an await, so it
+                // needs an inner service it can clone: a buffer in front.
+                let buffer = tower::buffer::BufferLayer::new(1024);
+                builder.with_layer(&buffer).with_layer(&layer).build()
+            };
+            let mut unauthenticated = config.clone();
+            unauthenticated.auth_info.token = None;
+            Ok((
+                with_token(
+                    transport::api_client_builder(&unauthenticated, link).map_err(bad_context)?,
+                ),
+                with_token(
+                    transport::exec_client_builder(&unauthenticated, link).map_err(bad_context)?,
+                ),
+            ))
         }
     }
 }

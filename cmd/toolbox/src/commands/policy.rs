@@ -10,8 +10,8 @@ use toolbox_policy::{
 };
 
 use crate::commands::App;
-use crate::commands::session::parse_duration;
 use crate::exit::{AppError, ExitStatus, usage};
+use crate::values;
 
 /// Print RBAC and admission policies that make node access through a namespace
 /// bounded and attributable, for every tool (pipe to kubectl apply -f -).
@@ -24,20 +24,20 @@ use crate::exit::{AppError, ExitStatus, usage};
 )]
 pub struct PolicyArgs {
     /// The group allowed node access through the namespace
-    #[arg(long, value_name = "GROUP", required_unless_present = "audit_policy")]
+    #[arg(long, value_name = "GROUP", required_unless_present = "audit_policy", value_parser = values::parse_group)]
     pub group: Option<String>,
 
     /// The longest lifetime a node-access pod may ask for [default: 2h, or --default-ttl if longer]
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = values::parse_ttl)]
     pub max_ttl: Option<Duration>,
 
     /// The lifetime given to a node-access pod that asks for none (kubectl debug's)
     /// [default: 1h, or --max-ttl if shorter]
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = values::parse_ttl)]
     pub default_ttl: Option<Duration>,
 
     /// A group allowed to find and delete leftover node-debug pods in every namespace
-    #[arg(long, value_name = "GROUP")]
+    #[arg(long, value_name = "GROUP", value_parser = values::parse_group)]
     pub cleanup_group: Option<String>,
 
     /// Print only the API server's audit Policy for node sessions
