@@ -186,8 +186,8 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
         }
         'toolbox;policy' {
             [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'The group allowed node access through the namespace')
-            [CompletionResult]::new('--max-ttl', '--max-ttl', [CompletionResultType]::ParameterName, 'The longest lifetime a node-access pod may ask for')
-            [CompletionResult]::new('--default-ttl', '--default-ttl', [CompletionResultType]::ParameterName, 'The lifetime given to a node-access pod that asks for none (kubectl debug''s)')
+            [CompletionResult]::new('--max-ttl', '--max-ttl', [CompletionResultType]::ParameterName, 'The longest lifetime a node-access pod may ask for [default: 2h, or --default-ttl if longer]')
+            [CompletionResult]::new('--default-ttl', '--default-ttl', [CompletionResultType]::ParameterName, 'The lifetime given to a node-access pod that asks for none (kubectl debug''s) [default: 1h, or --max-ttl if shorter]')
             [CompletionResult]::new('--cleanup-group', '--cleanup-group', [CompletionResultType]::ParameterName, 'A group allowed to find and delete leftover node-debug pods in every namespace')
             [CompletionResult]::new('--kube-version', '--kube-version', [CompletionResultType]::ParameterName, 'The Kubernetes release to print for, e.g. 1.35 (default: ask the cluster)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')

@@ -178,8 +178,8 @@ set edit:completion:arg-completer[toolbox] = {|@words|
         }
         &'toolbox;policy'= {
             cand --group 'The group allowed node access through the namespace'
-            cand --max-ttl 'The longest lifetime a node-access pod may ask for'
-            cand --default-ttl 'The lifetime given to a node-access pod that asks for none (kubectl debug''s)'
+            cand --max-ttl 'The longest lifetime a node-access pod may ask for [default: 2h, or --default-ttl if longer]'
+            cand --default-ttl 'The lifetime given to a node-access pod that asks for none (kubectl debug''s) [default: 1h, or --max-ttl if shorter]'
             cand --cleanup-group 'A group allowed to find and delete leftover node-debug pods in every namespace'
             cand --kube-version 'The Kubernetes release to print for, e.g. 1.35 (default: ask the cluster)'
             cand -o 'Output format'

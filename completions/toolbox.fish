@@ -168,8 +168,8 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -s v -l verbose
 complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -s h -l help -d 'Print help'
 complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -s V -l version -d 'Print version'
 complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l group -d 'The group allowed node access through the namespace' -r
-complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l max-ttl -d 'The longest lifetime a node-access pod may ask for' -r
-complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l default-ttl -d 'The lifetime given to a node-access pod that asks for none (kubectl debug\'s)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l max-ttl -d 'The longest lifetime a node-access pod may ask for [default: 2h, or --default-ttl if longer]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l default-ttl -d 'The lifetime given to a node-access pod that asks for none (kubectl debug\'s) [default: 1h, or --max-ttl if shorter]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l cleanup-group -d 'A group allowed to find and delete leftover node-debug pods in every namespace' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l kube-version -d 'The Kubernetes release to print for, e.g. 1.35 (default: ask the cluster)' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -s o -l output -d 'Output format' -r -f -a "yaml\t''

@@ -496,3 +496,403 @@ async fn policy_usage_errors_are_one_line_and_create_nothing() {
     );
     ns.finish().await;
 }
+
+/// Waits until the printed ValidatingAdmissionPolicy, picked up on its own
+/// schedule, refuses a node-access pod that asks to live `too_long` seconds,
+/// by a server-side dry run as `member`.
+async fn wait_until_the_maximum_is_enforced(
+    ns: &TestNs,
+    node: &str,
+    member: &[&str],
+    too_long: u32,
+) {
+    let over_long = format!(
+        r#"{{"apiVersion":"v1","kind":"Pod","metadata":{{"name":"over-long"}},"spec":{{"nodeName":"{node}","hostPID":true,"activeDeadlineSeconds":{too_long},"containers":[{{"name":"c","image":"busybox:1.37"}}]}}}}"#
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let out = ns
+            .kubectl()
+            .args(["create", "--dry-run=server", "-f", "-"])
+            .args(member)
+            .write_stdin(over_long.clone())
+            .output()
+            .unwrap();
+        if stderr_of(&out).contains("exceeds this namespace's maximum") {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the maximum lifetime was never enforced: {}",
+            stderr_of(&out)
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// `kubectl create --dry-run=server` of `pod` (JSON) as `member`: its stderr
+/// when refused, None when admitted.
+fn refusal_of(ns: &TestNs, pod: &str, member: &[&str]) -> Option<String> {
+    let out = ns
+        .kubectl()
+        .args(["create", "--dry-run=server", "-f", "-"])
+        .args(member)
+        .write_stdin(pod.to_string())
+        .output()
+        .unwrap();
+    (out.status.code() != Some(0)).then(|| stderr_of(&out))
+}
+
+/// `toolbox policy --max-ttl 30m` alone, the obvious first try, applied:
+/// a member's session without --ttl fits the maximum by itself and says so,
+/// an explicit --ttl over it is refused, and the other ways onto a node
+/// through the namespace (a privileged ephemeral container, a capability
+/// beyond baseline's, a Job's pod, an image swapped into a node-access pod)
+/// are refused.
+#[tokio::test]
+async fn the_printed_policy_fits_default_lifetimes_and_closes_every_route_to_a_node() {
+    fits_default_lifetimes_and_closes_every_route_to_a_node(None).await;
+}
+
+/// The same with the objects printed for a release before 1.36, without
+/// a MutatingAdmissionPolicy, so that the newest cluster checks that mode
+/// too.
+#[tokio::test]
+async fn the_policy_for_releases_before_mutating_policies_does_the_same() {
+    fits_default_lifetimes_and_closes_every_route_to_a_node(Some("1.35")).await;
+}
+
+async fn fits_default_lifetimes_and_closes_every_route_to_a_node(kube_version: Option<&str>) {
+    let mut ns = TestNs::new("policy-routes").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let group = format!("oncall-{}", random_suffix());
+    let member = ["--as", "dev", "--as-group", group.as_str()];
+    let mutating = has_mutating_policies(&ns) && kube_version.is_none();
+
+    let printed = ns
+        .toolbox()
+        .args(["policy", "-n", &ns.name, "--group", &group])
+        .args(["--max-ttl", "30m"])
+        .args(kube_version.map(|v| ["--kube-version", v]).iter().flatten())
+        .output()
+        .unwrap();
+    assert_eq!(printed.status.code(), Some(0), "{}", stderr_of(&printed));
+    let yaml = stdout_of(&printed);
+    if mutating {
+        assert!(
+            yaml.contains("bounded (lifetime 30m by default, 30m at most)"),
+            "{yaml}"
+        );
+    } else {
+        assert!(
+            stderr_of(&printed).contains("at most 30m instead of being given 30m"),
+            "{}",
+            stderr_of(&printed)
+        );
+    }
+    let applied = ns
+        .kubectl()
+        .args(["apply", "-f", "-"])
+        .write_stdin(yaml.clone())
+        .output()
+        .unwrap();
+    assert_eq!(applied.status.code(), Some(0), "{}", stderr_of(&applied));
+    wait_until_the_maximum_is_enforced(&ns, &node, &member, 3600).await;
+
+    // toolbox's default lifetime (1h) fits the maximum, said in one line.
+    let out = ns
+        .toolbox()
+        .args(["node-shell", &node, "--keep"])
+        .args(member)
+        .args(["--", "true"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let notes: Vec<&str> = stderr.lines().filter(|l| l.starts_with("note:")).collect();
+    assert_eq!(
+        notes,
+        [format!(
+            "note: lifetime 30m, namespace {}'s maximum, instead of toolbox's default 1h (choose with --ttl 30m or less)",
+            ns.name
+        )],
+        "{stderr}"
+    );
+    let kept = ns.toolbox_pods().await;
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let kept = &kept[0];
+    let kept_name = kept.metadata.name.clone().unwrap();
+    assert_eq!(
+        kept.spec.as_ref().unwrap().active_deadline_seconds,
+        Some(1800)
+    );
+    assert_eq!(
+        annotation(kept, "toolbox.dev/ttl-seconds").as_deref(),
+        Some("1800")
+    );
+    assert_eq!(
+        annotation(kept, "toolbox.dev/requested-by").as_deref(),
+        Some("dev")
+    );
+
+    // compare judges the pod as the session makes it: admitted.
+    let out = ns
+        .toolbox()
+        .args(["compare", &node, "-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["checks"]["admission"]["nodeShell"]["verdict"], "admitted",
+        "{report}"
+    );
+
+    // A fan-out run learns the maximum once, and says so once.
+    let second = ns.node("m", NodeSpec::default()).await;
+    let out = ns
+        .toolbox()
+        .args(["node-shell", &node, &second])
+        .args(member)
+        .args(["--", "true"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("note:")).count(),
+        1,
+        "{stderr}"
+    );
+
+    // A lifetime the user chose is theirs: over the maximum, it is refused.
+    let out = ns
+        .toolbox()
+        .args(["node-shell", &node, "--ttl", "1h"])
+        .args(member)
+        .args(["--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains(
+            "lifetime 3600s exceeds this namespace's maximum of 1800s; use --ttl 30m or less"
+        ),
+        "{}",
+        stderr_of(&out)
+    );
+
+    // A node-access pod's images cannot be swapped for another's.
+    let out = ns
+        .kubectl()
+        .args([
+            "set",
+            "image",
+            &format!("pod/{kept_name}"),
+            "shell=busybox:1.37",
+        ])
+        .args(member)
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0), "{}", stdout_of(&out));
+    assert!(
+        stderr_of(&out).contains("the images of a node-access pod"),
+        "{}",
+        stderr_of(&out)
+    );
+
+    // A member whose other roles let them add ephemeral containers.
+    let debuggers = format!(
+        r#"{{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{{"name":"debuggers"}},"rules":[{{"apiGroups":[""],"resources":["pods/ephemeralcontainers"],"verbs":["patch","update"]}}]}}
+---
+{{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{{"name":"debuggers"}},"roleRef":{{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"debuggers"}},"subjects":[{{"apiGroup":"rbac.authorization.k8s.io","kind":"Group","name":"{group}"}}]}}"#
+    );
+    let out = ns
+        .kubectl()
+        .args(["apply", "-f", "-"])
+        .write_stdin(debuggers)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let plain = format!(
+        r#"{{"apiVersion":"v1","kind":"Pod","metadata":{{"name":"plain"}},"spec":{{"nodeName":"{node}","containers":[{{"name":"app","image":"busybox:1.37","command":["sleep","3600"]}}]}}}}"#
+    );
+    let out = ns
+        .kubectl()
+        .args(["create", "-f", "-"])
+        .write_stdin(plain)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let debug = |profile: &str| {
+        ns.kubectl()
+            .args(["debug", "pod/plain", "--image", "busybox:1.37"])
+            .args(["--profile", profile])
+            .args(member)
+            .output()
+            .unwrap()
+    };
+    let out = debug("sysadmin");
+    assert_ne!(out.status.code(), Some(0), "{}", stdout_of(&out));
+    assert!(
+        stderr_of(&out).contains(&format!(
+            "no ephemeral container in {} may reach the node",
+            ns.name
+        )),
+        "{}",
+        stderr_of(&out)
+    );
+    // One that stays in the pod's own namespaces is let through.
+    let out = debug("baseline");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let plain: Pod = ns.pods().get("plain").await.unwrap();
+    let ephemeral = plain.spec.unwrap().ephemeral_containers.unwrap_or_default();
+    assert_eq!(ephemeral.len(), 1, "{ephemeral:?}");
+    assert_eq!(
+        ephemeral[0]
+            .security_context
+            .as_ref()
+            .and_then(|c| c.privileged),
+        None
+    );
+    ns.delete_pod_now("plain").await;
+    // Nor may any join a node-access pod: it would be a session in a pod
+    // that names someone else.
+    let out = ns
+        .kubectl()
+        .args([
+            "debug",
+            &format!("pod/{kept_name}"),
+            "--image",
+            "busybox:1.37",
+        ])
+        .args(["--profile", "baseline"])
+        .args(member)
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0), "{}", stdout_of(&out));
+    assert!(
+        stderr_of(&out).contains("may reach the node"),
+        "{}",
+        stderr_of(&out)
+    );
+    ns.delete_pod_now(&kept_name).await;
+
+    // A capability beyond baseline's reaches the node as privileged does:
+    // without a lifetime it is refused like any node-access pod.
+    let with_sys_admin = format!(
+        r#"{{"apiVersion":"v1","kind":"Pod","metadata":{{"name":"sys-admin"}},"spec":{{"nodeName":"{node}","activeDeadlineSeconds":3600,"containers":[{{"name":"c","image":"busybox:1.37","securityContext":{{"capabilities":{{"add":["SYS_ADMIN"]}}}}}}]}}}}"#
+    );
+    let refused = refusal_of(&ns, &with_sys_admin, &member);
+    assert!(
+        refused
+            .as_deref()
+            .is_some_and(|r| r.contains("exceeds this namespace's maximum of 1800s")),
+        "{refused:?}"
+    );
+
+    // A controller's node-access pod is refused. The shared cluster runs no
+    // Job controller, so the pod it would make for a real Job is sent as
+    // it would send it: as its service account, owned by the Job.
+    let job = format!(
+        r#"{{"apiVersion":"batch/v1","kind":"Job","metadata":{{"name":"node-job"}},"spec":{{"suspend":true,"template":{{"spec":{{"restartPolicy":"Never","nodeName":"{node}","hostPID":true,"activeDeadlineSeconds":600,"containers":[{{"name":"c","image":"busybox:1.37"}}]}}}}}}}}"#
+    );
+    let out = ns
+        .kubectl()
+        .args(["create", "-f", "-", "-o", "jsonpath={.metadata.uid}"])
+        .write_stdin(job)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let job_uid = stdout_of(&out);
+    let jobs_pod = format!(
+        r#"{{"apiVersion":"v1","kind":"Pod","metadata":{{"generateName":"node-job-","labels":{{"job-name":"node-job"}},"ownerReferences":[{{"apiVersion":"batch/v1","kind":"Job","name":"node-job","uid":"{job_uid}","controller":true,"blockOwnerDeletion":true}}]}},"spec":{{"restartPolicy":"Never","nodeName":"{node}","hostPID":true,"activeDeadlineSeconds":600,"containers":[{{"name":"c","image":"busybox:1.37"}}]}}}}"#
+    );
+    let refused = refusal_of(
+        &ns,
+        &jobs_pod,
+        &["--as", "system:serviceaccount:kube-system:job-controller"],
+    );
+    assert!(
+        refused
+            .as_deref()
+            .is_some_and(|r| r.contains("is one person's session, not a controller's")),
+        "{refused:?}"
+    );
+    let out = ns
+        .kubectl()
+        .args(["delete", "job", "node-job", "--wait=false"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+
+    // The policy's cluster-wide objects go with the same output.
+    let deleted = ns
+        .kubectl()
+        .args(["delete", "-f", "-", "--wait=false"])
+        .write_stdin(yaml)
+        .output()
+        .unwrap();
+    assert_eq!(deleted.status.code(), Some(0), "{}", stderr_of(&deleted));
+    ns.finish().await;
+}
+
+/// On the real node, a session with toolbox's default lifetime under a
+/// policy whose maximum is 10s: the pod is made with the maximum, and the
+/// real kubelet ends it there, though its holder would sleep for the hour
+/// toolbox's default asked.
+#[tokio::test]
+async fn a_fitted_lifetime_is_the_one_the_real_kubelet_enforces() {
+    let ns = TestNs::new("policy-real-fit").await;
+    let node = harness::real_node();
+    let group = format!("oncall-{}", random_suffix());
+    let member = ["--as", "dev", "--as-group", group.as_str()];
+    let printed = ns
+        .toolbox()
+        .args(["policy", "-n", &ns.name, "--group", &group])
+        .args(["--max-ttl", "10s"])
+        .output()
+        .unwrap();
+    assert_eq!(printed.status.code(), Some(0), "{}", stderr_of(&printed));
+    let yaml = stdout_of(&printed);
+    let applied = ns
+        .kubectl()
+        .args(["apply", "-f", "-"])
+        .write_stdin(yaml.clone())
+        .output()
+        .unwrap();
+    assert_eq!(applied.status.code(), Some(0), "{}", stderr_of(&applied));
+    wait_until_the_maximum_is_enforced(&ns, &node.name, &member, 3600).await;
+
+    let started = std::time::Instant::now();
+    let out = ns
+        .toolbox()
+        .env("TOOLBOX_CONFIG", &node.settings)
+        .args(["node-shell", &node.name])
+        .args(member)
+        .args(["--", "sh", "-c", "echo start; sleep 60; echo end"])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(137), "{stderr}");
+    assert_eq!(stdout_of(&out), "start\n");
+    assert!(took < Duration::from_secs(55), "ended after {took:?}");
+    assert!(
+        stderr.contains(&format!(
+            "note: lifetime 10s, namespace {}'s maximum, instead of toolbox's default 1h (choose with --ttl 10s or less)",
+            ns.name
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("reached its --ttl of 10s"), "{stderr}");
+
+    let deleted = ns
+        .kubectl()
+        .args(["delete", "-f", "-", "--wait=false"])
+        .write_stdin(yaml)
+        .output()
+        .unwrap();
+    assert_eq!(deleted.status.code(), Some(0), "{}", stderr_of(&deleted));
+    ns.finish().await;
+}

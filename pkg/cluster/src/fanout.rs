@@ -23,6 +23,7 @@ use crate::error::{ClusterError, Result};
 use crate::lifecycle::{
     DELETE_TOTAL_TIMEOUT, DeleteFailure, ExecIo, Silent, delete_from_drop, delete_with_retries,
 };
+use crate::lifetime::LearntMaximum;
 use crate::nodes::{TargetNode, closest};
 use crate::podwatch::{PodSelection, PodWatch};
 use crate::signals::{Signal, Signals};
@@ -92,6 +93,8 @@ pub trait FanoutEvents: Send + Sync {
     /// One line of the node's output, without its newline.
     fn line(&self, node: &str, stream: OutputStream, line: &[u8]);
     fn finished(&self, node: &str, outcome: &NodeOutcome);
+    /// A line about the whole run, once, before its output.
+    fn note(&self, _line: &str) {}
 }
 
 /// One command on many nodes.
@@ -185,6 +188,7 @@ impl ClusterContext {
             stop_reason: Mutex::new(None),
             aborted: Mutex::new(None),
             deletions: BatchDeleter::start(api.clone(), spec.run_id.clone()),
+            maximum: LearntMaximum::default(),
         };
 
         let mut outcomes: Vec<Option<NodeOutcome>> = vec![None; spec.nodes.len()];
@@ -350,6 +354,9 @@ struct Run<'a> {
     stop_reason: Mutex<Option<String>>,
     aborted: Mutex<Option<ClusterError>>,
     deletions: BatchDeleter,
+    /// The namespace's maximum lifetime, once a pod was fitted to it
+    /// (see [`crate::lifetime`]).
+    maximum: LearntMaximum,
 }
 
 impl Run<'_> {
@@ -398,6 +405,7 @@ impl Run<'_> {
         labels.insert(RUN_LABEL.into(), self.spec.run_id.clone());
         labels.insert(SLOT_LABEL.into(), i.to_string());
         let name = pod.metadata.name.clone().unwrap_or_default();
+        let pod = self.maximum.fit(pod);
 
         let updates = self.watch.subscribe(&name);
         // Not cancelled by a signal: a creation already sent is let answer,
@@ -433,6 +441,9 @@ impl Run<'_> {
                 };
             }
         };
+        if let Some(line) = self.maximum.learn(&pod, &created, &self.cluster.namespace) {
+            self.events.note(&line);
+        }
         self.events.created(node);
         let outcome = self
             .start_and_run(node, &created, updates, container, command)

@@ -12,6 +12,7 @@ pub mod exec_stream;
 pub mod fanout;
 pub mod leftovers;
 pub mod lifecycle;
+mod lifetime;
 pub mod names;
 pub mod nodes;
 pub mod nodeset;

@@ -64,6 +64,8 @@ pub trait Progress: Send + Sync {
     fn started(&self);
     /// The session's pod exists: created, or a persisting pod `reused`.
     fn pod_ready(&self, _pod: &str, _reused: bool) {}
+    /// A line the user should read before the session starts.
+    fn note(&self, _line: &str) {}
 }
 
 /// Progress that shows nothing.
@@ -431,6 +433,9 @@ impl ClusterContext {
         let created = created?;
         let created_at = Instant::now();
         crate::steps::step("pod created");
+        if let Some(line) = crate::lifetime::fitted_line(&pod, &created, &self.namespace) {
+            progress.note(&line);
+        }
         let name = created.metadata.name.clone().unwrap_or_default();
         progress.pod_ready(&name, false);
         let guard = PodGuard::new(api.clone(), self.config.clone(), name.clone());
@@ -587,7 +592,25 @@ impl ClusterContext {
         Some(result.map(|code| outcome(code, None, until)))
     }
 
+    /// Creates the pod; a pod with toolbox's default lifetime that the
+    /// namespace's policy refuses as too long is made again, once, with the
+    /// maximum the refusal names (see [`crate::lifetime`]).
     pub(crate) async fn create_pod(&self, api: &Api<Pod>, pod: &Pod, what: &str) -> Result<Pod> {
+        match self.create_pod_once(api, pod, what).await {
+            Err(ClusterError::AdmissionRejected { message, .. })
+                if let Some(fitted) = crate::lifetime::fitted_to_refusal(
+                    pod,
+                    &message,
+                    k8s_openapi::jiff::Timestamp::now(),
+                ) =>
+            {
+                self.create_pod_once(api, &fitted, what).await
+            }
+            created => created,
+        }
+    }
+
+    async fn create_pod_once(&self, api: &Api<Pod>, pod: &Pod, what: &str) -> Result<Pod> {
         let pod_name = pod.metadata.name.clone().unwrap_or_default();
         api.create(&PostParams::default(), pod)
             .await

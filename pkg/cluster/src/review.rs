@@ -183,8 +183,24 @@ impl ClusterContext {
     }
 
     /// Creates `pod` in its namespace with dryRun=All: PodSecurity and every
-    /// admission webhook judge it, and nothing is stored.
+    /// admission webhook judge it, and nothing is stored. A pod whose lifetime is toolbox's default, refused as too long, is
+    /// tried again with the namespace's maximum, as a session would
+    /// create it (see [`crate::lifetime`]).
     pub async fn dry_run_create(&self, pod: &Pod) -> Result<DryRun> {
+        let first = self.dry_run_create_once(pod).await?;
+        if let DryRun::Refused { message, .. } = &first
+            && let Some(fitted) = crate::lifetime::fitted_to_refusal(
+                pod,
+                message,
+                k8s_openapi::jiff::Timestamp::now(),
+            )
+        {
+            return self.dry_run_create_once(&fitted).await;
+        }
+        Ok(first)
+    }
+
+    async fn dry_run_create_once(&self, pod: &Pod) -> Result<DryRun> {
         let namespace = pod
             .metadata
             .namespace

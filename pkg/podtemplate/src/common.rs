@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    HostPathVolumeSource, LocalObjectReference, ResourceRequirements, Toleration, Volume,
+    HostPathVolumeSource, LocalObjectReference, Pod, ResourceRequirements, Toleration, Volume,
     VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -13,6 +13,7 @@ use crate::{
     CLIENT_HOST_ANNOTATION, COMMAND_ANNOTATION, EXPIRES_AT_ANNOTATION, HOST_ROOT_MOUNT_PATH,
     HOST_ROOT_VOLUME, MANAGED_BY_LABEL, MANAGED_BY_TOOLBOX, NODE_ANNOTATION, NODE_LABEL,
     REASON_ANNOTATION, REQUESTED_BY_ANNOTATION, SUBCOMMAND_LABEL, TTL_ANNOTATION,
+    TTL_IS_DEFAULT_ANNOTATION,
 };
 
 /// Longest DNS-1123 label, and also the longest label value Kubernetes accepts.
@@ -65,6 +66,9 @@ pub struct PodCommon {
     /// Lifetime of the pod in seconds; must be positive (the API rejects an
     /// `activeDeadlineSeconds` below 1), which the caller validates.
     pub ttl_seconds: i64,
+    /// The lifetime is toolbox's default, not one the user chose: it may be
+    /// fitted to a namespace's maximum ([`fit_lifetime`]).
+    pub ttl_is_default: bool,
     /// Audit facts recorded as annotations.
     pub audit: Audit,
 }
@@ -188,8 +192,10 @@ fn pod_labels(common: &PodCommon, subcommand: &str) -> BTreeMap<String, String> 
 fn pod_annotations(common: &PodCommon) -> BTreeMap<String, String> {
     let audit = &common.audit;
     let mut annotations = common.extra_annotations.clone();
-    // A stale reason from the extras must not pass for this request's reason.
+    // A stale reason from the extras must not pass for this request's
+    // reason, nor a lifetime the user chose for toolbox's default.
     annotations.remove(REASON_ANNOTATION);
+    annotations.remove(TTL_IS_DEFAULT_ANNOTATION);
     let ours = [
         (REQUESTED_BY_ANNOTATION, audit.user.clone()),
         (CLIENT_HOST_ANNOTATION, audit.client_host.clone()),
@@ -204,7 +210,32 @@ fn pod_annotations(common: &PodCommon) -> BTreeMap<String, String> {
     if let Some(reason) = &audit.reason {
         annotations.insert(REASON_ANNOTATION.to_owned(), reason.clone());
     }
+    if common.ttl_is_default {
+        annotations.insert(TTL_IS_DEFAULT_ANNOTATION.to_owned(), "true".to_owned());
+    }
     annotations
+}
+
+/// Whether `pod`'s lifetime is toolbox's default, which toolbox may fit to
+/// a namespace's maximum, rather than one its user chose.
+pub fn ttl_is_default(pod: &Pod) -> bool {
+    pod.metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(TTL_IS_DEFAULT_ANNOTATION))
+        .is_some_and(|v| v == "true")
+}
+
+/// `pod` with a shorter lifetime: `ttl_seconds` from creation, ending at
+/// `expires_at` (RFC 3339, computed by the caller). The holder's own count
+/// is left as it was: the kubelet ends the pod at its
+/// `activeDeadlineSeconds`, before the holder would.
+pub fn fit_lifetime(mut pod: Pod, ttl_seconds: i64, expires_at: String) -> Pod {
+    pod.spec.get_or_insert_default().active_deadline_seconds = Some(ttl_seconds);
+    let annotations = pod.metadata.annotations.get_or_insert_default();
+    annotations.insert(TTL_ANNOTATION.to_owned(), ttl_seconds.to_string());
+    annotations.insert(EXPIRES_AT_ANNOTATION.to_owned(), expires_at);
+    pod
 }
 
 /// JSON array so that arguments containing spaces stay unambiguous.
@@ -306,6 +337,7 @@ pub(crate) mod tests {
             resources: None,
             priority_class: None,
             ttl_seconds: 3600,
+            ttl_is_default: false,
             audit: Audit {
                 user: "alice@example.com".to_owned(),
                 client_host: "laptop-42".to_owned(),
@@ -447,6 +479,34 @@ pub(crate) mod tests {
         assert_eq!(labels["team"], "sre");
         assert_eq!(annotations[REQUESTED_BY_ANNOTATION], "alice@example.com");
         assert!(!annotations.contains_key(REASON_ANNOTATION));
+    }
+
+    #[test]
+    fn only_toolbox_default_lifetime_may_be_fitted_and_fitting_moves_every_trace_of_it() {
+        let pod = |common: &PodCommon| Pod {
+            metadata: pod_metadata(common, "p".to_owned(), "node-shell"),
+            spec: Some(k8s_openapi::api::core::v1::PodSpec {
+                active_deadline_seconds: Some(common.ttl_seconds),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let mut chosen = sample_common();
+        // An extra annotation cannot pass a chosen lifetime for the default.
+        chosen
+            .extra_annotations
+            .insert(TTL_IS_DEFAULT_ANNOTATION.to_owned(), "true".to_owned());
+        assert!(!ttl_is_default(&pod(&chosen)));
+        let default = PodCommon {
+            ttl_is_default: true,
+            ..sample_common()
+        };
+        let fitted = fit_lifetime(pod(&default), 1800, "2026-05-01T12:30:00Z".to_owned());
+        assert!(ttl_is_default(&fitted));
+        assert_eq!(fitted.spec.unwrap().active_deadline_seconds, Some(1800));
+        let annotations = fitted.metadata.annotations.unwrap();
+        assert_eq!(annotations[TTL_ANNOTATION], "1800");
+        assert_eq!(annotations[EXPIRES_AT_ANNOTATION], "2026-05-01T12:30:00Z");
     }
 
     #[test]

@@ -21,7 +21,7 @@ mod node_shell;
 mod persist;
 mod strategic_merge;
 
-pub use common::{Audit, PodCommon, node_label_value, pod_name};
+pub use common::{Audit, PodCommon, fit_lifetime, node_label_value, pod_name, ttl_is_default};
 pub use debug_node::{
     DebugNodeRequest, Profile, TemplateError, UnknownProfileError, debug_node_exec_command,
     debug_node_pod, parse_custom_container,
@@ -58,6 +58,10 @@ pub const EXPIRES_AT_ANNOTATION: &str = "toolbox.dev/expires-at";
 pub const NODE_ANNOTATION: &str = "toolbox.dev/node";
 /// Annotation: the TTL the pod was created with, in seconds.
 pub const TTL_ANNOTATION: &str = "toolbox.dev/ttl-seconds";
+/// Annotation: `"true"` when the pod's lifetime is toolbox's default, which
+/// toolbox fits to a namespace's maximum, not one the user chose; absent
+/// otherwise.
+pub const TTL_IS_DEFAULT_ANNOTATION: &str = "toolbox.dev/ttl-is-default";
 
 /// [`SUBCOMMAND_LABEL`] value for node-shell pods.
 pub const NODE_SHELL_SUBCOMMAND: &str = "node-shell";

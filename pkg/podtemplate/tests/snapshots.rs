@@ -23,6 +23,7 @@ fn common(subcommand: &str, command: &[&str]) -> PodCommon {
         resources: None,
         priority_class: None,
         ttl_seconds: 3600,
+        ttl_is_default: false,
         audit: Audit {
             user: "alice@example.com".to_owned(),
             client_host: "laptop-42".to_owned(),
@@ -84,6 +85,7 @@ fn decorate(common: &mut PodCommon) {
         ("toolbox.dev/requested-by".to_owned(), "mallory".to_owned()),
     ]);
     common.audit.reason = Some("kubelet is crash-looping".to_owned());
+    common.ttl_is_default = true;
 }
 
 #[test]

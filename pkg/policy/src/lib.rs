@@ -5,6 +5,9 @@
 //! requester's name, and a ValidatingAdmissionPolicy that bounds them.
 //! Before Kubernetes 1.36 there is no MutatingAdmissionPolicy (v1): the
 //! ValidatingAdmissionPolicy then requires a lifetime instead of giving one.
+//! The same ValidatingAdmissionPolicy closes the other ways onto a node
+//! through the namespace: ephemeral containers, image changes, and pods
+//! that controllers make.
 //!
 //! Pure functions from a [`PolicyRequest`] to objects; no I/O. Rendering as
 //! YAML puts each object's reasons, and each RBAC rule's, in comments.
@@ -48,15 +51,132 @@ impl PolicyRequest {
     }
 }
 
-/// The CEL condition that picks out node-access pods: any host namespace,
-/// a privileged container or init container, or a hostPath volume. The
+/// The capabilities PodSecurity's baseline level lets a container add; any
+/// other (SYS_ADMIN, SYS_MODULE, SYS_PTRACE, NET_ADMIN, ALL) is a way out of
+/// the container, or onto the node's network.
+const BASELINE_CAPABILITIES: [&str; 13] = [
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
+];
+
+/// The SELinux types PodSecurity's baseline level allows; any other (such
+/// as spc_t, the "super privileged container") is not confined.
+const BASELINE_SELINUX_TYPES: [&str; 5] = [
+    "",
+    "container_t",
+    "container_init_t",
+    "container_kvm_t",
+    "container_engine_t",
+];
+
+fn cel_list(items: &[&str]) -> String {
+    let quoted: Vec<String> = items.iter().map(|i| format!("'{i}'")).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+/// CEL: whether `context` (a container's or the pod's securityContext, an
+/// expression) reaches past the container onto the node: a privileged
+/// container, a Windows HostProcess one, an unconfined SELinux type, an
+/// unmasked /proc, or a capability beyond PodSecurity baseline's.
+fn context_reaches_node(context: &str) -> String {
+    format!(
+        "(has({context}.privileged) && {context}.privileged) || \
+(has({context}.windowsOptions) && has({context}.windowsOptions.hostProcess) && {context}.windowsOptions.hostProcess) || \
+(has({context}.seLinuxOptions) && has({context}.seLinuxOptions.type) && !({context}.seLinuxOptions.type in {types})) || \
+(has({context}.procMount) && {context}.procMount == 'Unmasked') || \
+(has({context}.capabilities) && has({context}.capabilities.add) && {context}.capabilities.add.exists(k, !(k in {capabilities})))",
+        types = cel_list(&BASELINE_SELINUX_TYPES),
+        capabilities = cel_list(&BASELINE_CAPABILITIES),
+    )
+}
+
+/// CEL: whether any container of `list` (an expression, possibly absent)
+/// reaches the node.
+fn containers_reach_node(list: &str) -> String {
+    format!(
+        "(has({list}) && {list}.exists(c, has(c.securityContext) && ({})))",
+        context_reaches_node("c.securityContext")
+    )
+}
+
+/// The CEL condition that picks out node-access pods: what PodSecurity's
+/// baseline level refuses because it reaches the node. Any host namespace; a
+/// hostPath volume; a container or init container that is privileged, a
+/// Windows HostProcess one, adds a capability beyond baseline's, or has an
+/// unconfined SELinux type or /proc; the same set for the whole pod. The
 /// policies leave every other pod in the namespace alone.
-pub const NODE_ACCESS_CONDITION: &str = "(has(object.spec.hostPID) && object.spec.hostPID) || \
-(has(object.spec.hostNetwork) && object.spec.hostNetwork) || \
-(has(object.spec.hostIPC) && object.spec.hostIPC) || \
-object.spec.containers.exists(c, has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged) || \
-(has(object.spec.initContainers) && object.spec.initContainers.exists(c, has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged)) || \
-(has(object.spec.volumes) && object.spec.volumes.exists(v, has(v.hostPath)))";
+pub fn node_access_condition() -> String {
+    let containers = format!(
+        "(object.spec.containers.exists(c, has(c.securityContext) && ({})))",
+        context_reaches_node("c.securityContext")
+    );
+    [
+        "(has(object.spec.hostPID) && object.spec.hostPID)".to_string(),
+        "(has(object.spec.hostNetwork) && object.spec.hostNetwork)".to_string(),
+        "(has(object.spec.hostIPC) && object.spec.hostIPC)".to_string(),
+        "(has(object.spec.volumes) && object.spec.volumes.exists(v, has(v.hostPath)))".to_string(),
+        format!(
+            "(has(object.spec.securityContext) && ({}))",
+            pod_context_reaches_node()
+        ),
+        containers,
+        containers_reach_node("object.spec.initContainers"),
+    ]
+    .join(" || ")
+}
+
+/// CEL: the pod-wide securityContext's part: only its SELinux type and
+/// Windows options apply to every container (it has no privileged field).
+fn pod_context_reaches_node() -> String {
+    let context = "object.spec.securityContext";
+    format!(
+        "(has({context}.windowsOptions) && has({context}.windowsOptions.hostProcess) && {context}.windowsOptions.hostProcess) || \
+(has({context}.seLinuxOptions) && has({context}.seLinuxOptions.type) && !({context}.seLinuxOptions.type in {types}))",
+        types = cel_list(&BASELINE_SELINUX_TYPES),
+    )
+}
+
+/// The ValidatingAdmissionPolicy's condition: a node-access pod, or a pod
+/// (of any kind) that an ephemeral container would give node access.
+fn node_access_or_ephemeral_condition() -> String {
+    format!(
+        "{} || {}",
+        node_access_condition(),
+        containers_reach_node("object.spec.ephemeralContainers")
+    )
+}
+
+/// CEL: the request's subresource, "" for the pod itself (the request
+/// then has no subResource at all).
+const SUBRESOURCE: &str = "(has(request.subResource) ? request.subResource : '')";
+
+/// The words between which the ValidatingAdmissionPolicy's refusal of an
+/// over-long lifetime names the namespace's maximum, in seconds: toolbox
+/// reads it back to fit a lifetime the user did not choose
+/// ([`max_ttl_in_refusal`]).
+const MAXIMUM_WORDS: (&str, &str) = ("exceeds this namespace's maximum of ", "s;");
+
+/// The namespace's maximum lifetime, in seconds, as toolbox's
+/// ValidatingAdmissionPolicy names it when it refuses a pod's lifetime:
+/// "lifetime 3600s exceeds this namespace's maximum of 1800s; use --ttl 30m
+/// or less". None for any other refusal.
+pub fn max_ttl_in_refusal(message: &str) -> Option<i64> {
+    let (before, after) = MAXIMUM_WORDS;
+    let rest = message.split_once(before)?.1;
+    let digits = rest.split_once(after)?.0;
+    digits.parse().ok().filter(|max: &i64| *max >= 1)
+}
 
 /// Annotation on the admission policies: the lifetime given to a pod that
 /// asks for none, in seconds; `toolbox compare` reads it.
@@ -219,7 +339,7 @@ pub fn policy_objects(req: &PolicyRequest) -> Vec<Documented> {
     objects.extend([
         Documented {
             why: format!(
-                "Node-access pods in {ns} are refused when they would live longer than {}{} or are not pinned to one node by spec.nodeName; {REQUESTED_BY_ANNOTATION} must name the user who creates the pod, and cannot be changed afterwards. Each message names the rule and the way out.",
+                "Node-access pods in {ns} (what PodSecurity baseline refuses for reaching the node) are refused when they would live longer than {}{}, are not pinned to one node by spec.nodeName, or are made by a controller (a Job, a DaemonSet), which would make them again and again; {REQUESTED_BY_ANNOTATION} must name the user who creates the pod, and neither it nor the pod's images can be changed afterwards. An ephemeral container (kubectl debug pod/NAME) that would reach the node, or join a node-access pod, is refused: it cannot be given a lifetime or a requester. Each message names the rule and the way out.",
                 ttl_words(max),
                 if req.mutating_policies { "" } else { ", ask for no lifetime (this server has no MutatingAdmissionPolicy to give them one)" }
             ),
@@ -230,9 +350,12 @@ pub fn policy_objects(req: &PolicyRequest) -> Vec<Documented> {
                 "spec": {
                     "failurePolicy": "Fail",
                     "matchConstraints": {
-                        "resourceRules": [{ "apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"], "resources": ["pods"] }]
+                        "resourceRules": [
+                            { "apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"], "resources": ["pods"] },
+                            { "apiGroups": [""], "apiVersions": ["v1"], "operations": ["UPDATE"], "resources": ["pods/ephemeralcontainers"] }
+                        ]
                     },
-                    "matchConditions": [{ "name": "node-access", "expression": NODE_ACCESS_CONDITION }],
+                    "matchConditions": [{ "name": "node-access", "expression": node_access_or_ephemeral_condition() }],
                     "validations": [
                         {
                             "expression": format!("request.operation != 'CREATE' || (has(object.spec.activeDeadlineSeconds) && object.spec.activeDeadlineSeconds <= {max})"),
@@ -259,6 +382,21 @@ pub fn policy_objects(req: &PolicyRequest) -> Vec<Documented> {
                                 "request.operation != 'UPDATE' || !has(oldObject.metadata.annotations) || !('{REQUESTED_BY_ANNOTATION}' in oldObject.metadata.annotations) || (has(object.metadata.annotations) && '{REQUESTED_BY_ANNOTATION}' in object.metadata.annotations && object.metadata.annotations['{REQUESTED_BY_ANNOTATION}'] == oldObject.metadata.annotations['{REQUESTED_BY_ANNOTATION}'])"
                             ),
                             "message": format!("{REQUESTED_BY_ANNOTATION} names who created the pod and cannot be changed"),
+                            "reason": "Forbidden",
+                        },
+                        {
+                            "expression": "request.operation != 'CREATE' || !has(object.metadata.ownerReferences) || !object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller)",
+                            "message": format!("a node-access pod in {ns} is one person's session, not a controller's: a Job's, DaemonSet's or ReplicaSet's pods would be made again and again, each named after the controller; create the pod itself (toolbox node-shell, kubectl debug node/NODE)"),
+                            "reason": "Forbidden",
+                        },
+                        {
+                            "expression": format!("request.operation != 'UPDATE' || {SUBRESOURCE} != '' || (object.spec.containers.map(c, c.image) == oldObject.spec.containers.map(c, c.image) && (has(object.spec.initContainers) ? object.spec.initContainers.map(c, c.image) : []) == (has(oldObject.spec.initContainers) ? oldObject.spec.initContainers.map(c, c.image) : []))"),
+                            "message": format!("the images of a node-access pod in {ns} cannot be changed: the pod would run what the user it names did not start; start a pod of your own"),
+                            "reason": "Forbidden",
+                        },
+                        {
+                            "expression": format!("{SUBRESOURCE} != 'ephemeralcontainers'"),
+                            "message": format!("no ephemeral container in {ns} may reach the node (privileged, a capability beyond PodSecurity baseline's, HostProcess, an unconfined SELinux type or /proc) or join a node-access pod: it would get no lifetime and no {REQUESTED_BY_ANNOTATION} of its own; start a node-access pod instead (toolbox node-shell NODE, kubectl debug node/NODE)"),
                             "reason": "Forbidden",
                         }
                     ]
@@ -301,7 +439,7 @@ fn mutating_policy(req: &PolicyRequest, facts: &Value, in_namespace: &Value) -> 
                     "matchConstraints": {
                         "resourceRules": [{ "apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["pods"] }]
                     },
-                    "matchConditions": [{ "name": "node-access", "expression": NODE_ACCESS_CONDITION }],
+                    "matchConditions": [{ "name": "node-access", "expression": node_access_condition() }],
                     "mutations": [
                         {
                             "patchType": "JSONPatch",
@@ -539,6 +677,96 @@ mod tests {
                 .all(|n| n == "gpu-access" || n.starts_with("toolbox-node-access-gpu-access")),
             "{names:?}"
         );
+    }
+
+    #[test]
+    fn the_refusal_of_a_long_lifetime_names_the_maximum_toolbox_reads_back() {
+        let objects = policy_objects(&request());
+        let vap = objects
+            .iter()
+            .find(|d| d.object["kind"] == "ValidatingAdmissionPolicy")
+            .unwrap();
+        let message = vap.object["spec"]["validations"][0]["messageExpression"]
+            .as_str()
+            .unwrap();
+        // The CEL string escapes its quote: the API server says "namespace's".
+        assert!(
+            message.contains("s exceeds this namespace\\'s maximum of 7200s; use --ttl 2h or less"),
+            "{message}"
+        );
+        assert_eq!(
+            max_ttl_in_refusal(
+                "pods \"p\" is forbidden: ValidatingAdmissionPolicy 'toolbox-node-access-na' with binding 'toolbox-node-access-na' denied request: lifetime 10800s exceeds this namespace's maximum of 7200s; use --ttl 2h or less"
+            ),
+            Some(7200)
+        );
+        for other in [
+            "a node-access pod in na must name its one node in spec.nodeName",
+            "exceeds this namespace's maximum of 0s;",
+            "exceeds this namespace's maximum of lots;",
+        ] {
+            assert_eq!(max_ttl_in_refusal(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn ephemeral_containers_are_matched_and_refused_and_so_are_controllers_and_image_changes() {
+        let objects = policy_objects(&request());
+        let vap = &objects
+            .iter()
+            .find(|d| d.object["kind"] == "ValidatingAdmissionPolicy")
+            .unwrap()
+            .object["spec"];
+        assert_eq!(
+            vap["matchConstraints"]["resourceRules"][1]["resources"],
+            json!(["pods/ephemeralcontainers"])
+        );
+        let condition = vap["matchConditions"][0]["expression"].as_str().unwrap();
+        assert!(condition.contains("object.spec.ephemeralContainers.exists("));
+        // The mutating policy only ever sees pods as they are created.
+        let map = &objects
+            .iter()
+            .find(|d| d.object["kind"] == "MutatingAdmissionPolicy")
+            .unwrap()
+            .object["spec"];
+        assert_eq!(
+            map["matchConditions"][0]["expression"].as_str(),
+            Some(node_access_condition().as_str())
+        );
+        let rules: Vec<&str> = vap["validations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["expression"].as_str().unwrap())
+            .collect();
+        assert!(rules.contains(
+            &"(has(request.subResource) ? request.subResource : '') != 'ephemeralcontainers'"
+        ));
+        assert!(rules.iter().any(|r| r.contains("ownerReferences")));
+        assert!(rules.iter().any(|r| r.contains("map(c, c.image)")));
+    }
+
+    #[test]
+    fn node_access_is_what_baseline_refuses_for_reaching_the_node() {
+        let condition = node_access_condition();
+        for reach in [
+            "object.spec.hostPID",
+            "object.spec.hostNetwork",
+            "object.spec.hostIPC",
+            "has(v.hostPath)",
+            "c.securityContext.privileged",
+            "c.securityContext.windowsOptions.hostProcess",
+            "object.spec.securityContext.windowsOptions.hostProcess",
+            "c.securityContext.seLinuxOptions.type in ['', 'container_t'",
+            "c.securityContext.procMount == 'Unmasked'",
+            "c.securityContext.capabilities.add.exists(k, !(k in ['AUDIT_WRITE'",
+            "object.spec.initContainers.exists(",
+        ] {
+            assert!(
+                condition.contains(reach),
+                "{reach} missing from {condition}"
+            );
+        }
     }
 
     #[test]

@@ -446,6 +446,10 @@ impl Printer {
 }
 
 impl FanoutEvents for Printer {
+    fn note(&self, line: &str) {
+        self.write(OutputStream::Stderr, format!("{line}\n").as_bytes());
+    }
+
     fn created(&self, _: &str) {
         self.count(|c| c.started += 1);
     }

@@ -27,13 +27,14 @@ pub struct PolicyArgs {
     #[arg(long, value_name = "GROUP", required_unless_present = "audit_policy", value_parser = values::parse_group)]
     pub group: Option<String>,
 
-    /// The longest lifetime a node-access pod may ask for
-    #[arg(long, value_name = "DURATION", value_parser = values::parse_ttl, default_value = "2h")]
-    pub max_ttl: Duration,
+    /// The longest lifetime a node-access pod may ask for [default: 2h, or --default-ttl if longer]
+    #[arg(long, value_name = "DURATION", value_parser = values::parse_ttl)]
+    pub max_ttl: Option<Duration>,
 
     /// The lifetime given to a node-access pod that asks for none (kubectl debug's)
-    #[arg(long, value_name = "DURATION", value_parser = values::parse_ttl, default_value = "1h")]
-    pub default_ttl: Duration,
+    /// [default: 1h, or --max-ttl if shorter]
+    #[arg(long, value_name = "DURATION", value_parser = values::parse_ttl)]
+    pub default_ttl: Option<Duration>,
 
     /// A group allowed to find and delete leftover node-debug pods in every namespace
     #[arg(long, value_name = "GROUP", value_parser = values::parse_group)]
@@ -89,24 +90,44 @@ fn request(args: &PolicyArgs, app: &App) -> Result<PolicyRequest, AppError> {
     })?;
     if namespace.starts_with("kube-") || namespace == "default" {
         return Err(usage(format!(
-            "{namespace} is shared with the cluster's own pods, and the policy gives every host-access pod in its namespace a lifetime (a DaemonSet's too): use a namespace of its own, such as node-access"
+            "{namespace} is shared with the cluster's own pods, and the policy bounds every host-access pod in its namespace and refuses a controller's (a DaemonSet's too): use a namespace of its own, such as node-access"
         )));
     }
-    if args.default_ttl > args.max_ttl {
-        return Err(usage(format!(
-            "--default-ttl {} is longer than --max-ttl {}: the default must be allowed",
-            humantime::format_duration(args.default_ttl),
-            humantime::format_duration(args.max_ttl)
-        )));
-    }
+    let (max_ttl, default_ttl) = lifetimes(args.max_ttl, args.default_ttl).map_err(usage)?;
     Ok(PolicyRequest {
         namespace,
         group: args.group.clone().unwrap_or_default(),
         cleanup_group: args.cleanup_group.clone(),
-        max_ttl_seconds: args.max_ttl.as_secs() as i64,
-        default_ttl_seconds: args.default_ttl.as_secs() as i64,
+        max_ttl_seconds: max_ttl.as_secs() as i64,
+        default_ttl_seconds: default_ttl.as_secs() as i64,
         mutating_policies: true,
     })
+}
+
+/// The maximum lifetime when --max-ttl is not given.
+const DEFAULT_MAX_TTL: Duration = Duration::from_secs(2 * 3600);
+/// The default lifetime when --default-ttl is not given.
+const DEFAULT_DEFAULT_TTL: Duration = Duration::from_secs(3600);
+
+/// The maximum and the default lifetime. A value the admin did not give
+/// follows the one they did, so that it never makes theirs an error: the
+/// default is at most the maximum, and the maximum at least the default.
+/// Only two given values can disagree.
+fn lifetimes(
+    max: Option<Duration>,
+    default: Option<Duration>,
+) -> Result<(Duration, Duration), String> {
+    match (max, default) {
+        (Some(max), Some(default)) if default > max => Err(format!(
+            "--default-ttl {} is longer than --max-ttl {}: the default must be allowed",
+            humantime::format_duration(default),
+            humantime::format_duration(max)
+        )),
+        (Some(max), Some(default)) => Ok((max, default)),
+        (Some(max), None) => Ok((max, DEFAULT_DEFAULT_TTL.min(max))),
+        (None, Some(default)) => Ok((DEFAULT_MAX_TTL.max(default), default)),
+        (None, None) => Ok((DEFAULT_MAX_TTL, DEFAULT_DEFAULT_TTL)),
+    }
 }
 
 /// Which objects the cluster can take: its release decides whether
@@ -161,6 +182,36 @@ fn parse_kube_minor(text: &str) -> Result<u32, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lifetime_not_given_follows_the_one_given() {
+        let minutes = |m: u64| Duration::from_secs(m * 60);
+        assert_eq!(lifetimes(None, None), Ok((minutes(120), minutes(60))));
+        assert_eq!(
+            lifetimes(Some(minutes(30)), None),
+            Ok((minutes(30), minutes(30)))
+        );
+        assert_eq!(
+            lifetimes(Some(minutes(300)), None),
+            Ok((minutes(300), minutes(60)))
+        );
+        assert_eq!(
+            lifetimes(None, Some(minutes(180))),
+            Ok((minutes(180), minutes(180)))
+        );
+        assert_eq!(
+            lifetimes(None, Some(minutes(15))),
+            Ok((minutes(120), minutes(15)))
+        );
+        assert_eq!(
+            lifetimes(Some(minutes(30)), Some(minutes(20))),
+            Ok((minutes(30), minutes(20)))
+        );
+        assert_eq!(
+            lifetimes(Some(minutes(60)), Some(minutes(180))),
+            Err("--default-ttl 3h is longer than --max-ttl 1h: the default must be allowed".into())
+        );
+    }
 
     #[test]
     fn kube_versions_read_as_their_minor() {

@@ -185,6 +185,14 @@ impl CommonInputs<'_> {
         self.session.ttl.unwrap_or_else(|| self.app.settings.ttl())
     }
 
+    /// Whether the lifetime is toolbox's own default: no --ttl, and no ttl
+    /// setting in a file or the environment. Only then may a namespace's
+    /// maximum shorten it; a lifetime the user chose is theirs to change.
+    pub fn ttl_is_default(&self) -> bool {
+        self.session.ttl.is_none()
+            && self.app.settings.source_of("ttl") == crate::settings::Source::Default
+    }
+
     pub fn pod_common(&self) -> PodCommon {
         let settings = &self.app.settings.settings;
         let ttl = self.ttl();
@@ -212,6 +220,7 @@ impl CommonInputs<'_> {
                 .clone()
                 .or_else(|| settings.priority_class.clone()),
             ttl_seconds: ttl.as_secs() as i64,
+            ttl_is_default: self.ttl_is_default(),
             audit: Audit {
                 user: self.user.clone(),
                 client_host: gethostname::gethostname().to_string_lossy().into_owned(),
@@ -424,11 +433,14 @@ impl Progress for Spinner {
 
     fn pod_ready(&self, pod: &str, reused: bool) {
         if let Some(announce) = &self.announce {
-            let line = announce(pod, reused);
-            match &self.bar {
-                Some(bar) => bar.suspend(|| eprintln!("{line}")),
-                None => eprintln!("{line}"),
-            }
+            self.note(&announce(pod, reused));
+        }
+    }
+
+    fn note(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
         }
     }
 }
