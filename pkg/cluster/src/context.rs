@@ -4,11 +4,12 @@ use std::path::{Path, PathBuf};
 
 use k8s_openapi::api::authentication::v1::SelfSubjectReview;
 use kube::api::{Api, PostParams};
-use kube::client::ClientBuilder;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
-use crate::credentials::{Credential, ExecPlugin, PluginError, TokenLayer, use_certificate};
+use std::sync::Arc;
+
+use crate::credentials::{ExecPlugin, PluginCredentials, PluginError};
 use crate::error::{Action, ClusterError, Result, api_status};
 
 /// How to reach the cluster, as given on the command line.
@@ -36,10 +37,11 @@ pub struct ConnectOptions {
 #[derive(Clone)]
 pub struct ClusterContext {
     pub client: Client,
-    /// What the client was built from. A credential plugin's credential is
-    /// written in, so that another client built from it (to delete a pod
-    /// from a thread of its own) does not run the plugin again.
+    /// What the client was built from, without a credential plugin's
+    /// credentials: those are in `clients`.
     pub config: Config,
+    /// Builds another client like `client`, for a guard's Drop.
+    pub(crate) clients: ClientSource,
     /// The kubeconfig context's name, or "in-cluster".
     pub context: String,
     /// The namespace toolbox works in.
@@ -166,7 +168,11 @@ impl ClusterContext {
             .namespace
             .clone()
             .unwrap_or_else(|| config.default_namespace.clone());
-        let client = build_client(&mut config, &context, options.on_slow_credentials).await?;
+        let clients = ClientSource::new(&mut config, &context, options.on_slow_credentials).await?;
+        let client = clients.client().map_err(|e| ClusterError::BadContext {
+            context: context.clone(),
+            message: error_chain(&e),
+        })?;
         let kubectl_flags = crate::names::connection_flags(
             options.kubeconfig.as_deref(),
             options.context.as_deref(),
@@ -176,6 +182,7 @@ impl ClusterContext {
         Ok(ClusterContext {
             client,
             config,
+            clients,
             context,
             namespace,
             kubeconfig_user,
@@ -270,35 +277,40 @@ impl ClusterContext {
     }
 }
 
-/// The one client of an invocation. A credential plugin runs here, once;
-/// kube-rs alone would run it three times while building the client.
-async fn build_client(
-    config: &mut Config,
-    context: &str,
-    on_slow: Option<fn(&str)>,
-) -> Result<Client> {
-    let bad_context = |e: kube::Error| ClusterError::BadContext {
-        context: context.to_string(),
-        message: error_chain(&e),
-    };
-    let Some(plugin) = ExecPlugin::of(&config.auth_info, context) else {
-        return Client::try_from(config.clone()).map_err(bad_context);
-    };
-    config.auth_info.exec = None;
-    match plugin.run(on_slow).await? {
-        Credential::Certificate { cert, key } => {
-            use_certificate(&mut config.auth_info, &cert, &key);
-            Client::try_from(config.clone()).map_err(bad_context)
-        }
-        Credential::Token { token, expires } => {
-            let builder = ClientBuilder::try_from(config.clone()).map_err(bad_context)?;
-            config.auth_info.token = Some(token.clone().into());
-            let layer =
-                tower::filter::AsyncFilterLayer::new(TokenLayer::new(plugin, token, expires));
-            // The filter hands each request on after an await, so it needs
-            // an inner service it can clone: a buffer in front of the stack.
-            let buffer = tower::buffer::BufferLayer::new(1024);
-            Ok(builder.with_layer(&buffer).with_layer(&layer).build())
+/// Builds the clients of an invocation: the one every command shares, and
+/// one a guard's Drop makes on a runtime of its own (the command's may be
+/// shutting down). A credential plugin's clients share what it gave, so
+/// that a pod deleted at the end goes with the credential of then, not
+/// that of connect time.
+#[derive(Clone)]
+pub(crate) enum ClientSource {
+    /// kube-rs reads the credentials from the config.
+    Config(Config),
+    Plugin(Arc<PluginCredentials>),
+}
+
+impl ClientSource {
+    /// A credential plugin runs here, once; kube-rs alone would run it
+    /// three times while building the client.
+    async fn new(config: &mut Config, context: &str, on_slow: Option<fn(&str)>) -> Result<Self> {
+        let Some(plugin) = ExecPlugin::of(&config.auth_info, context) else {
+            return Ok(ClientSource::Config(config.clone()));
+        };
+        config.auth_info.exec = None;
+        let credential = plugin.run(on_slow).await?;
+        Ok(ClientSource::Plugin(PluginCredentials::new(
+            plugin,
+            config.clone(),
+            credential,
+        )))
+    }
+
+    /// A new client, with connections of its own; it must be made in the
+    /// runtime that uses it.
+    pub fn client(&self) -> std::result::Result<Client, kube::Error> {
+        match self {
+            ClientSource::Config(config) => Client::try_from(config.clone()),
+            ClientSource::Plugin(credentials) => Ok(credentials.client()),
         }
     }
 }
