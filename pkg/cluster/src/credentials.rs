@@ -311,9 +311,7 @@ impl Issued {
 impl Credential {
     fn expires(&self) -> Option<Timestamp> {
         match self {
-            Credential::Token { expires, .. } | Credential::Certificate { expires, .. } => {
-                *expires
-            }
+            Credential::Token { expires, .. } | Credential::Certificate { expires, .. } => *expires,
         }
     }
 
@@ -558,7 +556,11 @@ mod tests {
         let at = |secs| now + SignedDuration::from_secs(secs);
         assert_eq!(renewal_time(now, at(3600)), at(3540));
         assert_eq!(renewal_time(now, at(10)), at(8));
-        assert_eq!(renewal_time(now, at(-5)), at(-5), "already expired: renewed now");
+        assert_eq!(
+            renewal_time(now, at(-5)),
+            at(-5),
+            "already expired: renewed now"
+        );
     }
 
     #[test]
@@ -619,7 +621,10 @@ mod tests {
         };
         let config = Config::new("https://server".parse().unwrap());
         let credentials = PluginCredentials::new(plugin, config, first);
-        let (a, b) = tokio::join!(credentials.after_rejection(0), credentials.after_rejection(0));
+        let (a, b) = tokio::join!(
+            credentials.after_rejection(0),
+            credentials.after_rejection(0)
+        );
         let (a, b) = (a.unwrap(), b.unwrap());
         assert_eq!((a.generation, b.generation), (1, 1));
         assert_eq!((token_of(&a), token_of(&b)), ("second", "second"));
