@@ -285,7 +285,7 @@ impl ClusterContext {
 #[derive(Clone)]
 pub(crate) enum ClientSource {
     /// kube-rs reads the credentials from the config.
-    Config(Config),
+    Config(Box<Config>),
     Plugin(Arc<PluginCredentials>),
 }
 
@@ -294,7 +294,7 @@ impl ClientSource {
     /// three times while building the client.
     async fn new(config: &mut Config, context: &str, on_slow: Option<fn(&str)>) -> Result<Self> {
         let Some(plugin) = ExecPlugin::of(&config.auth_info, context) else {
-            return Ok(ClientSource::Config(config.clone()));
+            return Ok(ClientSource::Config(Box::new(config.clone())));
         };
         config.auth_info.exec = None;
         let credential = plugin.run(on_slow).await?;
@@ -309,7 +309,7 @@ impl ClientSource {
     /// runtime that uses it.
     pub fn client(&self) -> std::result::Result<Client, kube::Error> {
         match self {
-            ClientSource::Config(config) => Client::try_from(config.clone()),
+            ClientSource::Config(config) => Client::try_from(Config::clone(config)),
             ClientSource::Plugin(credentials) => Ok(credentials.client()),
         }
     }
