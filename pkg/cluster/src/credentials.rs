@@ -45,7 +45,6 @@ pub(crate) struct ExecPlugin {
 }
 
 /// What a plugin gave.
-#[derive(Clone)]
 pub(crate) enum Credential {
     Token {
         token: String,
@@ -287,7 +286,7 @@ pub(crate) struct PluginCredentials {
 #[derive(Clone)]
 struct Issued {
     generation: u64,
-    credential: Credential,
+    credential: Arc<Credential>,
     renew_at: Option<Timestamp>,
 }
 
@@ -298,7 +297,7 @@ impl Issued {
             .map(|expires| renewal_time(Timestamp::now(), expires));
         Issued {
             generation,
-            credential,
+            credential: Arc::new(credential),
             renew_at,
         }
     }
@@ -599,7 +598,7 @@ mod tests {
     }
 
     fn token_of(issued: &Issued) -> &str {
-        match &issued.credential {
+        match issued.credential.as_ref() {
             Credential::Token { token, .. } => token,
             Credential::Certificate { .. } => panic!("expected a token"),
         }
