@@ -475,7 +475,8 @@ async fn a_token_revoked_mid_session_runs_the_plugin_again_and_the_request_is_se
 
 /// Client certificates signed with the local cluster's CA, for whatever
 /// lifetime a test wants (a CSR's `expirationSeconds` can be no shorter
-/// than ten minutes).
+/// than ten minutes). Version 3, with extensions: rustls refuses a
+/// version 1 certificate, which `openssl ca` makes without them.
 struct Signer {
     dir: PathBuf,
 }
@@ -495,7 +496,7 @@ impl Signer {
         std::fs::write(
             dir.join("ca.cnf"),
             format!(
-                "[ca]\ndefault_ca = signer\n[signer]\ndatabase = index.txt\nnew_certs_dir = .\ncertificate = {}\nprivate_key = {}\ndefault_md = sha256\npolicy = anything\nrand_serial = yes\nunique_subject = no\n[anything]\norganizationName = optional\ncommonName = supplied\n",
+                "[ca]\ndefault_ca = signer\n[signer]\ndatabase = index.txt\nnew_certs_dir = .\ncertificate = {}\nprivate_key = {}\ndefault_md = sha256\npolicy = anything\nrand_serial = yes\nunique_subject = no\nx509_extensions = client\n[anything]\norganizationName = optional\ncommonName = supplied\n[client]\nbasicConstraints = CA:FALSE\nkeyUsage = digitalSignature\nextendedKeyUsage = clientAuth\n",
                 pki.join("ca.crt").display(),
                 pki.join("ca.key").display()
             ),
