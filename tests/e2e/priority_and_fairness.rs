@@ -1,7 +1,8 @@
-//! A user whom API Priority and Fairness holds to one request at a time and
-//! rejects past it (429): toolbox's fan-out, a single session and cleanup
-//! still finish, with nothing failed and nothing left, because kube's retry
-//! layer sends a rejected request again after the server's Retry-After.
+//! A user whom API Priority and Fairness holds to the fewest seats a
+//! priority level can have, and rejects past them (429): toolbox's fan-out,
+//! a single session and cleanup still finish, with nothing failed and
+//! nothing left, because kube's retry layer sends a rejected request again
+//! after the server's Retry-After.
 
 use futures::FutureExt;
 use harness::{NodeSpec, TestNs, random_suffix, stderr_of};
@@ -22,23 +23,26 @@ struct Throttled {
 }
 
 impl Throttled {
-    /// The level has no seats of its own (`nominalConcurrencyShares: 0`)
-    /// and borrows none. The smallest share above zero would be seven
-    /// seats on the local server (1500 seats, shares summing to about 245);
-    /// with none, the server runs a request of the level only when no other
-    /// request of it is running: one seat in effect. `Reject` answers
-    /// the rest with 429 at once, queueing nothing.
+    /// The smallest share there is, `nominalConcurrencyShares: 1`, lending
+    /// and borrowing none, with `Reject`: past its seats, 429 at once,
+    /// queueing nothing. Seats are ceil(server seats * share / all shares):
+    /// 7 of the local server's 1500, where the built-in levels' shares sum
+    /// to 245. Exactly one seat cannot be had without shrinking every other
+    /// level. A share of 0 runs one request of the level at a time, but
+    /// then the server's Retry-After grows to 32 s: a fan-out of 50 took
+    /// minutes and outlasted toolbox's bounds on a creation (10 s) and a
+    /// deletion (30 s), which take a throttled server for a silent one.
     async fn new(ns: &TestNs) -> Throttled {
         let suffix = random_suffix();
         let throttled = Throttled {
             user: format!("throttled-{suffix}"),
-            level: format!("{}-one-seat", ns.name),
+            level: format!("{}-fewest-seats", ns.name),
             admin: ns.admin.clone(),
         };
         let level: PriorityLevelConfiguration = serde_json::from_value(json!({
             "metadata": { "name": throttled.level },
             "spec": { "type": "Limited", "limited": {
-                "nominalConcurrencyShares": 0,
+                "nominalConcurrencyShares": 1,
                 "lendablePercent": 0,
                 "borrowingLimitPercent": 0,
                 "limitResponse": { "type": "Reject" },
@@ -126,8 +130,8 @@ fn rejected(ns: &TestNs, level_label: &str) -> f64 {
 }
 
 #[tokio::test]
-async fn a_user_held_to_one_seat_still_fans_out_runs_a_session_and_cleans_up() {
-    let mut ns = TestNs::new("apf-one-seat").await;
+async fn a_user_held_to_the_fewest_seats_still_fans_out_runs_a_session_and_cleans_up() {
+    let mut ns = TestNs::new("apf-fewest-seats").await;
     let mut nodes = Vec::new();
     for i in 1..=FANOUT_NODES {
         nodes.push(ns.node(&format!("n{i:02}"), NodeSpec::default()).await);
@@ -148,14 +152,24 @@ async fn a_user_held_to_one_seat_still_fans_out_runs_a_session_and_cleans_up() {
             },
         )
         .await;
+        let seats = metric(
+            &ns,
+            "apiserver_flowcontrol_nominal_limit_seats",
+            &level_label,
+        );
         assert_eq!(
             metric(&ns, "apiserver_flowcontrol_upper_limit_seats", &level_label),
-            Some(0.0),
-            "no seats of its own, and none borrowed"
+            seats,
+            "the level borrows no seats"
+        );
+        assert!(
+            seats.is_some_and(|s| (1.0..=7.0).contains(&s)),
+            "the fewest seats a share can give: {seats:?}"
         );
         let before = rejected(&ns, &level_label);
 
         let selector = format!("toolbox.test/e2e-namespace={}", ns.name);
+        let started = std::time::Instant::now();
         let out = ns
             .toolbox()
             .args([
@@ -174,6 +188,7 @@ async fn a_user_held_to_one_seat_still_fans_out_runs_a_session_and_cleans_up() {
         assert_eq!(doc["summary"]["nodes"], FANOUT_NODES, "{doc}");
         assert_eq!(doc["summary"]["succeeded"], FANOUT_NODES, "{doc}");
         let fanout_rejected = rejected(&ns, &level_label) - before;
+        let fanout_took = started.elapsed();
 
         let out = ns
             .toolbox()
@@ -203,7 +218,8 @@ async fn a_user_held_to_one_seat_still_fans_out_runs_a_session_and_cleans_up() {
             "the server rejected none of the fan-out's requests: the level did not bind"
         );
         eprintln!(
-            "rejected with 429: {fanout_rejected} during the fan-out, {total_rejected} in all"
+            "rejected with 429: {fanout_rejected} during the fan-out ({fanout_took:.1?}), {total_rejected} in all ({:.1?})",
+            started.elapsed()
         );
     })
     .catch_unwind()

@@ -9,7 +9,7 @@ use kube::{Client, Config};
 
 use std::sync::Arc;
 
-use crate::credentials::{ExecPlugin, PluginCredentials, PluginError};
+use crate::credentials::{ExecPlugin, MakeClient, PluginCredentials, PluginError};
 use crate::error::{Action, ClusterError, Result, api_status};
 
 /// How to reach the cluster, as given on the command line.
@@ -308,9 +308,10 @@ impl ClientSource {
     /// A new client, with connections of its own; it must be made in the
     /// runtime that uses it.
     pub fn client(&self) -> std::result::Result<Client, kube::Error> {
+        let make: MakeClient = |config| Client::try_from(config.clone());
         match self {
-            ClientSource::Config(config) => Client::try_from(Config::clone(config)),
-            ClientSource::Plugin(credentials) => Ok(credentials.client()),
+            ClientSource::Config(config) => make(config),
+            ClientSource::Plugin(credentials) => Ok(credentials.client(make)),
         }
     }
 }

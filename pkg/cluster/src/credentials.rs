@@ -269,6 +269,9 @@ impl ExecPlugin {
     }
 }
 
+/// Builds the client that sends with the credentials a config holds.
+pub(crate) type MakeClient = fn(&Config) -> Result<kube::Client, kube::Error>;
+
 /// The credentials of one invocation whose user is a plugin: what it gave
 /// last, shared by every client of the invocation (the command's, and one a
 /// guard builds on a thread of its own to delete a pod), and run again
@@ -351,12 +354,14 @@ impl PluginCredentials {
         })
     }
 
-    /// A client whose every request goes with the current credential.
-    pub fn client(self: &Arc<Self>) -> kube::Client {
+    /// A client whose every request goes with the current credential,
+    /// through a client that `make` builds for each credential.
+    pub fn client(self: &Arc<Self>, make: MakeClient) -> kube::Client {
         let namespace = self.base.default_namespace.clone();
         kube::Client::new(
             RenewingService {
                 credentials: self.clone(),
+                make,
                 sender: Arc::new(std::sync::Mutex::new(None)),
             },
             namespace,
@@ -395,6 +400,7 @@ impl PluginCredentials {
 #[derive(Clone)]
 struct RenewingService {
     credentials: Arc<PluginCredentials>,
+    make: MakeClient,
     /// The client of the latest credential this service sent with. Made on
     /// the runtime of its first request, which its connections then live on.
     sender: Arc<std::sync::Mutex<Option<(u64, kube::Client)>>>,
@@ -410,7 +416,7 @@ impl RenewingService {
         }
         let mut config = self.credentials.base.clone();
         issued.credential.write_into(&mut config);
-        let client = kube::Client::try_from(config)?;
+        let client = (self.make)(&config)?;
         *sender = Some((issued.generation, client.clone()));
         Ok(client)
     }
