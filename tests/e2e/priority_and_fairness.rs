@@ -169,6 +169,11 @@ async fn a_user_held_to_the_fewest_seats_still_fans_out_runs_a_session_and_clean
         let before = rejected(&ns, &level_label);
 
         let selector = format!("toolbox.test/e2e-namespace={}", ns.name);
+        // 32 nodes in flight: enough for the level to reject some of their
+        // creations every time (16 gave 1 to 9), while at the default of
+        // 64 the rejected retry together after the server's Retry-After,
+        // are rejected together again, and the server doubles the delay:
+        // the run took 118 s once (kube's retry layer adds no jitter).
         let started = std::time::Instant::now();
         let out = ns
             .toolbox()
@@ -180,7 +185,7 @@ async fn a_user_held_to_the_fewest_seats_still_fans_out_runs_a_session_and_clean
                 "--as",
                 &throttled.user,
             ])
-            .args(["-o", "json", "--", "echo", "ok"])
+            .args(["--fanout", "32", "-o", "json", "--", "echo", "ok"])
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
