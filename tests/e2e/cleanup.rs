@@ -678,3 +678,139 @@ async fn a_thousand_leftovers_are_removed_in_one_run() {
     eprintln!("cleanup of {COUNT} pods took {took:?}");
     ns.finish().await;
 }
+
+/// SIGTERM and SIGHUP from outside the terminal while cleanup's prompt waits
+/// for a key: toolbox ends with the signal's code and one line, and the
+/// terminal's mode is as it was before the prompt, read back with stty on
+/// the same terminal after toolbox exited.
+#[tokio::test]
+async fn sigterm_and_sighup_at_the_prompt_leave_the_terminal_as_it_was() {
+    let mut ns = TestNs::new("cl-sig-tty").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let pods = ns.pods();
+    let leftover = create(&pods, &k9s_pod("k9s-shell-1", &node)).await;
+    for (signal, code, name) in [("TERM", 143, "SIGTERM"), ("HUP", 129, "SIGHUP")] {
+        let toolbox = ns.toolbox_process();
+        let node = node.clone();
+        let screen =
+            tokio::task::spawn_blocking(move || signal_at_the_prompt(toolbox, &node, signal))
+                .await
+                .unwrap();
+        let line_after = |marker: &str| {
+            let at = screen
+                .find(marker)
+                .unwrap_or_else(|| panic!("{marker}: {screen:?}"));
+            screen[at + marker.len()..]
+                .split(['\r', '\n'])
+                .find(|line| !line.is_empty())
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert_eq!(
+            line_after("toolbox exited "),
+            code.to_string(),
+            "{screen:?}"
+        );
+        assert!(
+            screen.contains(&format!("Interrupted by {name}; nothing deleted.")),
+            "{screen:?}"
+        );
+        let (before, after) = (line_after("mode before: "), line_after("mode after: "));
+        assert!(!before.is_empty(), "{screen:?}");
+        assert_eq!(
+            after, before,
+            "{name} at the prompt left the terminal in another mode (stty -g): {screen:?}"
+        );
+        assert!(exists(&pods, &leftover).await, "{name} deleted the pod");
+    }
+    ns.delete_pod_now(&leftover).await;
+    ns.finish().await;
+}
+
+/// Runs `toolbox cleanup --node NODE` on a PTY, in a shell that first sets
+/// a mode of its own (so that "as it was" is not the default one) and prints
+/// the mode before and after; sends `signal` to toolbox once the prompt is
+/// up. Returns all the terminal showed.
+fn signal_at_the_prompt(toolbox: std::process::Command, node: &str, signal: &str) -> String {
+    use expectrl::{Eof, Expect, Session};
+
+    let mut shell = std::process::Command::new("sh");
+    shell.env_clear();
+    for (key, value) in toolbox.get_envs() {
+        if let Some(value) = value {
+            shell.env(key, value);
+        }
+    }
+    shell
+        .arg("-c")
+        .arg(
+            "stty -echoctl erase '^H'; echo \"mode before: $(stty -g)\"; \"$@\"; \
+             echo \"toolbox exited $?\"; echo \"mode after: $(stty -g)\"",
+        )
+        .arg("sh")
+        .arg(toolbox.get_program())
+        .args(["cleanup", "--node", node]);
+    let mut session = Session::spawn(shell).expect("spawning a shell on a pty");
+    session.set_expect_timeout(Some(Duration::from_secs(30)));
+    let mut screen = Vec::new();
+    for awaited in ["Delete 1 pod?", "k9s-shell-1"] {
+        let seen = session.expect(awaited).expect("the prompt and its pod");
+        screen.extend_from_slice(seen.as_bytes());
+    }
+    let shell_pid = session.get_process().pid().as_raw();
+    let toolbox_pid = child_of(shell_pid).expect("toolbox under the shell");
+    let sent = std::process::Command::new("kill")
+        .args([format!("-{signal}"), toolbox_pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let rest = session.expect(Eof).expect("the shell to exit");
+    screen.extend_from_slice(rest.as_bytes());
+    session.get_process().wait().unwrap();
+    String::from_utf8_lossy(&screen).into_owned()
+}
+
+/// The process whose parent is `parent`, from /proc.
+fn child_of(parent: i32) -> Option<i32> {
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // pid (comm) state ppid ...: comm may hold spaces, so read after ')'.
+            let ppid: i32 = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            (ppid == parent).then_some(pid)
+        })
+}
+
+#[tokio::test]
+async fn a_silent_server_ends_cleanup_with_one_line_within_the_target() {
+    let ns = TestNs::new("cl-silent").await;
+    let proxy = FaultProxy::to_cluster();
+    // A black hole: TCP connects (the kernel's backlog), TLS hears nothing.
+    proxy.go_silent();
+    let mut cleanup = ns.toolbox_process_via(&proxy.kubeconfig());
+    cleanup.args(["cleanup", "--yes"]);
+    let started = Instant::now();
+    let out = cleanup.output().expect("running toolbox");
+    let took = started.elapsed();
+    proxy.restore();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].contains("cannot reach the API server"),
+        "{stderr}"
+    );
+    // docs/node-shell.md: a silent link is given up within 15 s.
+    assert!(took < Duration::from_secs(15), "took {took:?}: {stderr}");
+    ns.finish().await;
+}

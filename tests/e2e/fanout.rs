@@ -634,6 +634,43 @@ async fn a_lost_connection_mid_run_is_reported_per_node_and_every_pod_is_deleted
 }
 
 #[tokio::test]
+async fn a_silent_link_mid_run_ends_every_stream_within_the_target_and_leaves_nothing() {
+    let mut ns = TestNs::new("fan-silent").await;
+    nodes(&mut ns, 4).await;
+    let proxy = FaultProxy::to_cluster();
+    let mut child = run_via(&ns, &proxy, &[]);
+
+    proxy.go_silent();
+    let silent_at = Instant::now();
+    // The outage outlasts the target (docs/node-shell.md: 15 s): every
+    // stream must have given up by then, or it would go on once the link
+    // is back and print its `end`. Nodes still starting give up too: their
+    // watch hears nothing either.
+    std::thread::sleep(Duration::from_secs(15));
+    proxy.restore();
+    let status = wait_with_timeout(&mut child, Duration::from_secs(60));
+    eprintln!(
+        "the run ended {:?} after the link went silent",
+        silent_at.elapsed()
+    );
+    let out = child.wait_with_output().unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(status.code(), Some(6), "{stderr}");
+    assert!(
+        stderr.contains("could not run (connection lost)")
+            && stderr.contains("no answer from the API server for"),
+        "{stderr}"
+    );
+    assert!(
+        !stdout_of(&out).lines().any(|l| l.ends_with(": end")),
+        "a stream went on after the silence: {}",
+        stdout_of(&out)
+    );
+    assert!(!stderr.contains("could not delete"), "{stderr}");
+    ns.finish().await;
+}
+
+#[tokio::test]
 async fn a_server_that_stays_down_leaves_the_run_with_how_to_remove_it() {
     let mut ns = TestNs::new("fan-down").await;
     nodes(&mut ns, 2).await;

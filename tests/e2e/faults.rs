@@ -7,8 +7,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use harness::{
-    FaultProxy, NodeSpec, SessionEnd, SessionInProgress, TestNs, start_session, stderr_of,
-    wait_with_timeout,
+    FaultProxy, NodeSpec, SessionEnd, SessionInProgress, TestNs, real_node, spawn_session,
+    start_session, stderr_of, wait_with_timeout,
 };
 
 const SESSION: &str = "echo start; sleep 30; echo end";
@@ -236,6 +236,241 @@ async fn a_cut_ends_a_tty_session() {
     assert!(
         screen.contains("error: lost the connection to the API server"),
         "{screen}"
+    );
+    ns.finish().await;
+}
+
+// ---------------------------------------------------------------------------
+// A silent link: the proxy forwards nothing and closes nothing, as when
+// Wi-Fi drops, a VPN reconnects or a laptop sleeps.
+
+/// How soon a session must end once its link went silent
+/// (docs/node-shell.md): a quarter of `kubectl exec`'s 61 s.
+const SILENT_LINK_TARGET: Duration = Duration::from_secs(15);
+
+/// The one-command session of a silent-link test, with `-v` so that the
+/// moment the command's stream ends shows on stderr.
+fn silent_link_session(ns: &TestNs, proxy: &FaultProxy, node: &str) -> SessionInProgress {
+    session_via(
+        ns,
+        proxy,
+        &["-v", node, "--", "sh", "-c", SESSION],
+        Stdio::null(),
+    )
+}
+
+/// Silences `proxy` under a running session, checks that the session ends
+/// within the target, lets the link come back and checks what the user saw.
+fn end_by_silence(mut session: SessionInProgress, proxy: &FaultProxy) {
+    proxy.go_silent();
+    let silent_at = Instant::now();
+    session.wait_for_stderr("step: command ended", SILENT_LINK_TARGET);
+    eprintln!(
+        "the silent link ended the session after {:?}",
+        silent_at.elapsed()
+    );
+    proxy.restore();
+    let SessionEnd {
+        status,
+        rest,
+        stderr,
+    } = session.end(Duration::from_secs(60));
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    let errors = error_lines(&stderr);
+    assert_eq!(errors.len(), 1, "one error line: {stderr}");
+    assert!(
+        errors[0].contains("lost the connection to the API server")
+            && errors[0].contains("no answer from the API server for"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("could not delete"),
+        "deleted once back: {stderr}"
+    );
+    assert!(
+        rest.lines().all(|l| l != "end"),
+        "the session did not go on"
+    );
+}
+
+#[tokio::test]
+async fn a_silent_link_mid_session_ends_it_within_the_target_and_the_pod_goes_once_it_is_back() {
+    let mut ns = TestNs::new("faults-silent").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let proxy = FaultProxy::to_cluster();
+    end_by_silence(silent_link_session(&ns, &proxy, &node), &proxy);
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn a_silent_link_mid_session_on_the_real_node_ends_it_within_the_target() {
+    let ns = TestNs::new("faults-silent-real").await;
+    let proxy = FaultProxy::to_cluster();
+    let mut cmd = ns.toolbox_process_via(&proxy.kubeconfig());
+    cmd.env("TOOLBOX_CONFIG", &real_node().settings).args([
+        "node-shell",
+        "-v",
+        &real_node().name,
+        "--",
+        "sh",
+        "-c",
+        SESSION,
+    ]);
+    end_by_silence(start_session(cmd, Stdio::null(), "start"), &proxy);
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn a_link_silent_for_less_than_the_bound_loses_nothing() {
+    let mut ns = TestNs::new("faults-blip").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let proxy = FaultProxy::to_cluster();
+    let counting =
+        "echo start; i=1; while [ $i -le 10 ]; do echo line-$i; i=$((i+1)); sleep 1; done";
+    let session = session_via(
+        &ns,
+        &proxy,
+        &[&node, "--", "sh", "-c", counting],
+        Stdio::null(),
+    );
+    proxy.go_silent();
+    // The outage itself: shorter than the bound, so it must be ridden out.
+    std::thread::sleep(Duration::from_secs(5));
+    proxy.restore();
+    let SessionEnd {
+        status,
+        rest,
+        stderr,
+    } = session.end(Duration::from_secs(60));
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    let expected: String = (1..=10).map(|i| format!("line-{i}\n")).collect();
+    assert_eq!(rest, expected, "every line, in order: {stderr}");
+    assert!(error_lines(&stderr).is_empty(), "{stderr}");
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn a_silent_link_ends_a_tty_session_within_the_target() {
+    use expectrl::process::unix::WaitStatus;
+    use expectrl::{Eof, Expect, Session};
+    let mut ns = TestNs::new("faults-silent-tty").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let proxy = std::sync::Arc::new(FaultProxy::to_cluster());
+    let mut cmd = ns.toolbox_process_via(&proxy.kubeconfig());
+    cmd.args(["node-shell", "-v", &node]);
+    let silencer = proxy.clone();
+    let (status, screen) = tokio::task::spawn_blocking(move || {
+        let mut session = Session::spawn(cmd).expect("spawning toolbox on a pty");
+        session.set_expect_timeout(Some(Duration::from_secs(30)));
+        session
+            .send_line("echo started-$((40+2)); sleep 30")
+            .unwrap();
+        session.expect("started-42").expect("the shell to answer");
+        silencer.go_silent();
+        let silent_at = Instant::now();
+        session.set_expect_timeout(Some(SILENT_LINK_TARGET));
+        session
+            .expect("step: command ended")
+            .expect("the session to end within the target");
+        eprintln!(
+            "the silent link ended the TTY session after {:?}",
+            silent_at.elapsed()
+        );
+        silencer.restore();
+        session.set_expect_timeout(Some(Duration::from_secs(60)));
+        let rest = session.expect(Eof).expect("toolbox to end");
+        let screen = String::from_utf8_lossy(rest.as_bytes()).into_owned();
+        (session.get_process().wait().unwrap(), screen)
+    })
+    .await
+    .unwrap();
+    assert!(
+        matches!(status, WaitStatus::Exited(_, 1)),
+        "{status:?}: {screen}"
+    );
+    assert!(
+        screen.contains("error: lost the connection to the API server")
+            && screen.contains("no answer from the API server for"),
+        "{screen}"
+    );
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn an_idle_tty_session_outlives_the_silence_bound() {
+    use expectrl::process::unix::WaitStatus;
+    use expectrl::{Eof, Expect, Session};
+    let mut ns = TestNs::new("faults-idle-tty").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let proxy = FaultProxy::to_cluster();
+    let mut cmd = ns.toolbox_process_via(&proxy.kubeconfig());
+    cmd.args(["node-shell", &node]);
+    let (status, screen) = tokio::task::spawn_blocking(move || {
+        let mut session = Session::spawn(cmd).expect("spawning toolbox on a pty");
+        session.set_expect_timeout(Some(Duration::from_secs(30)));
+        // Nothing is printed for longer than the silence bound: only the
+        // heartbeat's pings and pongs cross the link meanwhile.
+        session.send_line("sleep 15; echo still-$((1+1))").unwrap();
+        session.expect("still-2").expect("the session to be up");
+        session.send_line("exit 3").unwrap();
+        let rest = session.expect(Eof).expect("toolbox to end");
+        let screen = String::from_utf8_lossy(rest.as_bytes()).into_owned();
+        (session.get_process().wait().unwrap(), screen)
+    })
+    .await
+    .unwrap();
+    drop(proxy);
+    assert!(
+        matches!(status, WaitStatus::Exited(_, 3)),
+        "{status:?}: {screen}"
+    );
+    assert!(!screen.contains("error:"), "{screen}");
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn a_silent_link_while_the_pod_starts_ends_the_session_within_the_target() {
+    let mut ns = TestNs::new("faults-silent-wait").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let settings = ns.settings_file(
+        "[annotations]\n\"toolbox.test/simulate\" = \"slow-start\"\n\"toolbox.test/start-delay\" = \"30s\"\n",
+    );
+    let proxy = FaultProxy::to_cluster();
+    let mut toolbox = ns.toolbox_process_via(&proxy.kubeconfig());
+    toolbox
+        .args([
+            "--config",
+            settings.to_str().unwrap(),
+            "node-shell",
+            "-v",
+            &node,
+        ])
+        .args(["--", "echo", "ran"]);
+    let mut session = spawn_session(toolbox, Stdio::null());
+    ns.wait_for_toolbox_pod("Pending", Duration::from_secs(20))
+        .await;
+
+    proxy.go_silent();
+    let silent_at = Instant::now();
+    session.wait_for_stderr("step: link silent", SILENT_LINK_TARGET);
+    eprintln!(
+        "the silent link ended the wait after {:?}",
+        silent_at.elapsed()
+    );
+    proxy.restore();
+    let SessionEnd {
+        status,
+        rest,
+        stderr,
+    } = session.end(Duration::from_secs(60));
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert_eq!(rest, "", "the command never ran");
+    let errors = error_lines(&stderr);
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].contains("lost the connection to the API server")
+            && errors[0].contains("the link went silent"),
+        "{stderr}"
     );
     ns.finish().await;
 }

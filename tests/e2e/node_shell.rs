@@ -792,3 +792,101 @@ async fn verbose_shows_where_a_sessions_time_goes() {
     assert_session_steps(&stderr_of(&out));
     ns.finish().await;
 }
+
+/// toolbox refuses a label selector before any request exactly when the
+/// API server would refuse it: each selector is sent to the server (a node
+/// list, 400 or not), and given to toolbox with a kubeconfig whose server
+/// refuses connections (2 for refused by toolbox, 3 for sent).
+#[tokio::test]
+async fn toolbox_refuses_exactly_the_label_selectors_the_api_server_refuses() {
+    let ns = TestNs::new("ns-selectors").await;
+    let dir = std::env::temp_dir().join(format!("{}-closed", ns.name));
+    std::fs::create_dir_all(&dir).unwrap();
+    let closed = dir.join("kubeconfig");
+    std::fs::write(
+        &closed,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:1\ncontexts:\n- name: down\n  context:\n    cluster: c\n    user: u\nusers:\n- name: u\n  user:\n    token: t\ncurrent-context: down\n",
+    )
+    .unwrap();
+    let nodes: kube::Api<k8s_openapi::api::core::v1::Node> = kube::Api::all(ns.admin.clone());
+    let long = "a".repeat(64);
+    let selectors = [
+        "",
+        "x",
+        "!x",
+        "x=a",
+        "x==a",
+        "x!=a",
+        "x=",
+        "x>1",
+        "x<10",
+        "x in (a,b)",
+        "x notin (a)",
+        "x in ()",
+        "x in (,)",
+        "x in (a,,b)",
+        "x in(a)",
+        "in",
+        "in in (in)",
+        "x=in",
+        "example.com/X",
+        "node-role.kubernetes.io/worker,!example.com/y",
+        "bad selector!!",
+        "a in (",
+        "a in (b",
+        "a in b",
+        "a in (b c)",
+        "a=b=c",
+        "a===b",
+        "a!==b",
+        "!x=y",
+        "x!",
+        "!",
+        "!!a",
+        "a b",
+        "a,",
+        ",a",
+        "a,,b",
+        "(a)",
+        "a)",
+        "x>-1",
+        "x>1.5",
+        "x<a",
+        "x>",
+        "Example.com/x",
+        "a/b/c",
+        "a=b_",
+        "a=-b",
+        "a=ü",
+        "a in (x)y",
+        &long,
+        &format!("x={long}"),
+    ];
+    for selector in selectors {
+        let server = match nodes
+            .list(&ListParams::default().labels(selector).limit(1))
+            .await
+        {
+            Ok(_) => "accepted",
+            Err(kube::Error::Api(status)) if status.code == 400 => "refused",
+            Err(err) => panic!("{selector:?}: {err}"),
+        };
+        let out = std::process::Command::new(harness::toolbox_bin())
+            .env("KUBECONFIG", &closed)
+            .env("HOME", &dir)
+            .args(["node-shell", "--all", "-l", selector, "--", "true"])
+            .output()
+            .unwrap();
+        let toolbox = match out.status.code() {
+            Some(3) => "accepted",
+            Some(2) => "refused",
+            other => panic!("{selector:?}: {other:?} {}", stderr_of(&out)),
+        };
+        assert_eq!(toolbox, server, "{selector:?}: {}", stderr_of(&out));
+        if toolbox == "refused" {
+            assert_eq!(stderr_of(&out).lines().count(), 1, "{}", stderr_of(&out));
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    ns.finish().await;
+}

@@ -1,6 +1,6 @@
 //! A TCP proxy between toolbox and the API server that a test can break on
 //! purpose: cut every connection, refuse new ones for a while or for good,
-//! or slow everything down. It runs on threads of its own, so that a test
+//! go silent (a black hole), or slow everything down. It runs on threads of its own, so that a test
 //! blocked on a child process does not stall it.
 
 use std::io::{ErrorKind, Read, Write};
@@ -26,6 +26,10 @@ struct State {
     /// with `down` set means for good.
     refuse_until: Option<Instant>,
     down: bool,
+    /// Nothing is forwarded and nothing is closed, as when Wi-Fi drops or
+    /// a laptop sleeps: what was sent waits, as TCP's retransmissions
+    /// would, until [`FaultProxy::restore`].
+    silent: bool,
     latency: Duration,
     /// Both sockets of every open connection, to cut them.
     open: Vec<(TcpStream, TcpStream)>,
@@ -118,10 +122,19 @@ impl FaultProxy {
         self.cut();
     }
 
-    /// Accepts connections again, at once.
+    /// Stops forwarding either way on every connection, open or new, and
+    /// closes none: a black hole. New connections complete TCP's handshake
+    /// (the kernel's listen backlog does that) and then hear nothing.
+    pub fn go_silent(&self) {
+        self.lock().silent = true;
+    }
+
+    /// Accepts and forwards again, at once; what a silence held back goes
+    /// on, in order.
     pub fn restore(&self) {
         let mut state = self.lock();
         state.down = false;
+        state.silent = false;
         state.refuse_until = None;
     }
 
@@ -138,6 +151,8 @@ impl FaultProxy {
 impl Drop for FaultProxy {
     fn drop(&mut self) {
         self.stopped.store(true, Ordering::SeqCst);
+        // Held chunks are let go, so that no pump waits for ever.
+        self.lock().silent = false;
         self.cut();
     }
 }
@@ -167,6 +182,11 @@ fn accept_loop(
             std::thread::sleep(Duration::from_millis(10));
             continue;
         };
+        if lock().silent {
+            // Left in the backlog: connected for the client, and silent.
+            std::thread::sleep(Duration::from_millis(10));
+            continue;
+        }
         let _ = l.set_nonblocking(true);
         match l.accept() {
             Ok((client, _)) => {
@@ -205,6 +225,10 @@ fn spawn_pump(mut from: TcpStream, mut to: TcpStream, state: Arc<Mutex<State>>) 
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
+            // A chunk read just as the proxy went silent is held, not lost.
+            while state.lock().is_ok_and(|s| s.silent) {
+                std::thread::sleep(Duration::from_millis(10));
+            }
             let latency = state.lock().map(|s| s.latency).unwrap_or_default();
             if !latency.is_zero() {
                 std::thread::sleep(latency);

@@ -788,6 +788,10 @@ pub fn assert_image_pull_failure(out: &std::process::Output, took: Duration) {
 pub struct SessionInProgress {
     child: std::process::Child,
     stdout: std::process::ChildStdout,
+    /// stderr's lines as they come, once [`SessionInProgress::wait_for_stderr`]
+    /// started reading them, and what was read so far.
+    stderr_lines: Option<std::sync::mpsc::Receiver<String>>,
+    stderr_read: String,
 }
 
 /// How a [`SessionInProgress`] ended.
@@ -803,11 +807,23 @@ pub struct SessionEnd {
 /// its first line of output, `first_line`, has arrived. A piped stdin stays
 /// open until the session has ended.
 pub fn start_session(
-    mut cmd: StdCommand,
+    cmd: StdCommand,
     stdin: std::process::Stdio,
     first_line: &str,
 ) -> SessionInProgress {
     use std::io::Read;
+    let mut session = spawn_session(cmd, stdin);
+    let mut first = vec![0u8; first_line.len() + 1];
+    session
+        .stdout
+        .read_exact(&mut first)
+        .expect("the command's first output");
+    assert_eq!(String::from_utf8_lossy(&first), format!("{first_line}\n"));
+    session
+}
+
+/// Starts `cmd` (toolbox, with its command) with `stdin`, at once.
+pub fn spawn_session(mut cmd: StdCommand, stdin: std::process::Stdio) -> SessionInProgress {
     use std::process::Stdio;
     let mut child = cmd
         .stdin(stdin)
@@ -815,25 +831,73 @@ pub fn start_session(
         .stderr(Stdio::piped())
         .spawn()
         .expect("starting toolbox");
-    let mut stdout = child.stdout.take().expect("stdout");
-    let mut first = vec![0u8; first_line.len() + 1];
-    stdout
-        .read_exact(&mut first)
-        .expect("the command's first output");
-    assert_eq!(String::from_utf8_lossy(&first), format!("{first_line}\n"));
-    SessionInProgress { child, stdout }
+    let stdout = child.stdout.take().expect("stdout");
+    SessionInProgress {
+        child,
+        stdout,
+        stderr_lines: None,
+        stderr_read: String::new(),
+    }
 }
 
 impl SessionInProgress {
     /// Waits for toolbox to exit (killing it after `timeout`) and collects the rest.
+    /// Waits until a line of toolbox's stderr contains `needle` and returns
+    /// it; panics after `timeout`. What it read stays part of
+    /// [`SessionEnd::stderr`].
+    pub fn wait_for_stderr(&mut self, needle: &str, timeout: Duration) -> String {
+        let lines = self.stderr_lines.get_or_insert_with(|| {
+            use std::io::BufRead;
+            let stderr = self.child.stderr.take().expect("stderr");
+            let (sender, receiver) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(stderr).lines() {
+                    let Ok(line) = line else { break };
+                    if sender.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+            receiver
+        });
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.stderr_read.push_str(&line);
+                    self.stderr_read.push('\n');
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "no line of stderr with {needle:?} within {timeout:?}; stderr so far:\n{}",
+                    self.stderr_read
+                ),
+            }
+        }
+    }
+
     pub fn end(mut self, timeout: Duration) -> SessionEnd {
         use std::io::Read;
         let status = wait_with_timeout(&mut self.child, timeout);
         let mut rest = String::new();
         self.stdout.read_to_string(&mut rest).expect("stdout");
-        let mut stderr = String::new();
-        if let Some(mut err) = self.child.stderr.take() {
-            err.read_to_string(&mut stderr).expect("stderr");
+        let mut stderr = std::mem::take(&mut self.stderr_read);
+        match self.stderr_lines.take() {
+            // The reader ends at EOF, once toolbox has exited.
+            Some(lines) => {
+                for line in lines {
+                    stderr.push_str(&line);
+                    stderr.push('\n');
+                }
+            }
+            None => {
+                if let Some(mut err) = self.child.stderr.take() {
+                    err.read_to_string(&mut stderr).expect("stderr");
+                }
+            }
         }
         SessionEnd {
             status,

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::{commands, complete};
+use crate::{commands, complete, values};
 use clap_complete::engine::ArgValueCompleter;
 
 /// Get onto Kubernetes nodes safely.
@@ -65,7 +65,8 @@ pub struct GlobalArgs {
         long = "as",
         global = true,
         value_name = "USER",
-        help_heading = "Global options"
+        help_heading = "Global options",
+        value_parser = values::parse_impersonated
     )]
     pub as_user: Option<String>,
 
@@ -74,7 +75,8 @@ pub struct GlobalArgs {
         long = "as-group",
         global = true,
         value_name = "GROUP",
-        help_heading = "Global options"
+        help_heading = "Global options",
+        value_parser = values::parse_impersonated
     )]
     pub as_groups: Vec<String>,
 

@@ -82,6 +82,7 @@ impl AppError {
                 ErrorKind::Connection | ErrorKind::Access | ErrorKind::NotFound => CLUSTER,
                 ErrorKind::PodStart => POD,
                 ErrorKind::SessionLost => 1,
+                ErrorKind::Usage => USAGE,
                 ErrorKind::Interrupted => match err.cause() {
                     ClusterError::Interrupted { signal } => signal.exit_code(),
                     _ => 130,

@@ -10,6 +10,7 @@ mod exit;
 mod invocation;
 mod picker;
 mod settings;
+mod values;
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -46,8 +47,10 @@ fn main() -> ExitCode {
     // Answers a shell's completion request (COMPLETE=bash toolbox ...) and
     // exits, before any runtime or output starts.
     clap_complete::CompleteEnv::with_factory(invocation::command).complete();
-    let cli = Cli::from_arg_matches(&invocation::command().get_matches())
-        .unwrap_or_else(|err| err.exit());
+    let matches = invocation::command()
+        .try_get_matches()
+        .unwrap_or_else(|err| values::exit_on_parse_error(err));
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
     init_tracing(cli.global.verbose);
     let verbose = cli.global.verbose;
 

@@ -7,7 +7,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use toolbox_cluster::validation;
 use toolbox_podtemplate::Profile;
+
+/// What a pod's annotations may take besides toolbox's own audit ones
+/// (requester, host, node, expiry), which get the rest of the API server's
+/// 256 KiB: the annotations setting, and with --reason and the command
+/// recorded, a session's.
+pub const ANNOTATIONS_BUDGET: usize = validation::ANNOTATIONS_MAX_BYTES - 16 * 1024;
 
 /// The effective settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -133,6 +140,13 @@ pub enum SettingsError {
         value: String,
         origin: Source,
         allowed: String,
+    },
+    /// A value that is fine alone but not with the others.
+    #[error("setting {key} (from {origin}) is invalid: {why}")]
+    BadCombination {
+        key: String,
+        origin: Source,
+        why: String,
     },
     #[error("settings: {0}")]
     Merge(String),
@@ -326,13 +340,16 @@ impl LoadedSettings {
                 }
             }
         }
+        if self.start_timeout() > validation::POD_LIFETIME_MAX {
+            return Err(self.bad("start_timeout", &s.start_timeout, crate::values::TOO_LONG));
+        }
         if let Some(persist) = &s.persist
             && parse_persist(persist).is_err()
         {
             return Err(self.bad(
                 "persist",
                 persist,
-                "0, or a duration of at least 1s, such as 10m",
+                "0, or a duration of 1s to about 68 years, such as 10m",
             ));
         }
         if s.debug_profile.parse::<Profile>().is_err() {
@@ -357,13 +374,76 @@ impl LoadedSettings {
         {
             return Err(self.bad("namespace", namespace, invalid.kind.rule()));
         }
+        if let Err(invalid) = validation::check_pod_lifetime(self.ttl()) {
+            return Err(self.bad("ttl", &s.ttl, &invalid.rule));
+        }
         for (key, value) in [
             ("image", &s.image),
             ("debug_image", &s.debug_image),
             ("windows_image", &s.windows_image),
         ] {
-            if value.trim().is_empty() {
-                return Err(self.bad(key, value, "an image reference, such as alpine:3.22"));
+            if let Err(invalid) = validation::check_image(value) {
+                return Err(self.bad(key, value, &invalid.rule));
+            }
+        }
+        for secret in &s.image_pull_secrets {
+            if let Err(invalid) = validation::check_object_name(secret) {
+                return Err(self.bad("image_pull_secrets", secret, &invalid.rule));
+            }
+        }
+        if let Some(class) = &s.priority_class
+            && let Err(invalid) = validation::check_object_name(class)
+        {
+            return Err(self.bad("priority_class", class, &invalid.rule));
+        }
+        for (key, value) in &s.labels {
+            if let Err(invalid) = validation::check_labels([(key, value)]) {
+                return Err(self.bad(&format!("labels.{key}"), value, &invalid.rule));
+            }
+        }
+        for (key, value) in &s.annotations {
+            if let Err(invalid) = validation::check_annotations([(key, value)], ANNOTATIONS_BUDGET)
+            {
+                return Err(self.bad(&format!("annotations.{key}"), value, &invalid.rule));
+            }
+        }
+        if let Err(invalid) = validation::check_annotations(&s.annotations, ANNOTATIONS_BUDGET) {
+            return Err(SettingsError::BadCombination {
+                key: "annotations".into(),
+                origin: self.source_of("annotations"),
+                why: invalid.rule,
+            });
+        }
+        let r = &s.resources;
+        for (resource, request, limit, keys) in [
+            (
+                "cpu",
+                &r.cpu_request,
+                &r.cpu_limit,
+                ["resources.cpu_request", "resources.cpu_limit"],
+            ),
+            (
+                "memory",
+                &r.memory_request,
+                &r.memory_limit,
+                ["resources.memory_request", "resources.memory_limit"],
+            ),
+        ] {
+            for (key, value) in keys.iter().zip([request, limit]) {
+                if let Some(value) = value
+                    && let Err(invalid) = validation::parse_quantity(value)
+                {
+                    return Err(self.bad(key, value, &invalid.rule));
+                }
+            }
+            if let Err(invalid) =
+                validation::check_request_and_limit(resource, request.as_deref(), limit.as_deref())
+            {
+                return Err(SettingsError::BadCombination {
+                    key: keys[0].into(),
+                    origin: self.source_of(keys[0]),
+                    why: invalid.rule,
+                });
             }
         }
         Ok(())
@@ -394,6 +474,7 @@ pub fn parse_persist(text: &str) -> Result<Duration, String> {
     match text.trim() {
         "0" => Ok(Duration::ZERO),
         other => match humantime::parse_duration(other) {
+            Ok(d) if d > validation::POD_LIFETIME_MAX => Err(crate::values::TOO_LONG.into()),
             Ok(d) if d >= Duration::from_secs(1) => Ok(d),
             Ok(_) => Err("must be 0 or at least 1s".into()),
             Err(e) => Err(format!("{e} (examples: 0, 90s, 10m)")),

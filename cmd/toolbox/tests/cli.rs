@@ -491,3 +491,224 @@ fn each_man_page_renders() {
         );
     }
 }
+
+/// Flag values and settings that the API server (or, for an image, the
+/// kubelet) would refuse for their shape alone: one line naming the flag or
+/// setting and the rule, exit 2, and no request sent (the kubeconfig's
+/// server refuses connections, which would be exit 3).
+#[test]
+fn values_the_server_would_refuse_are_one_line_usage_errors_before_any_request() {
+    let kubeconfig = closed_port_kubeconfig("shape");
+    let dir = scratch_dir("shape");
+    let settings = |name: &str, toml: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, toml).unwrap();
+        path.to_string_lossy().into_owned()
+    };
+    let bad_annotation = settings("annotation.toml", "[annotations]\n\"a b\" = \"x\"\n");
+    let bad_quantity = settings("quantity.toml", "[resources]\ncpu_request = \"lots\"\n");
+    let big_annotation = settings(
+        "big.toml",
+        &format!(
+            "[annotations]\n\"example.com/notes\" = \"{}\"\n",
+            "x".repeat(120_000)
+        ),
+    );
+    let long_reason = "r".repeat(125_000);
+    let long_word = "w".repeat(125_000);
+    let lifetime =
+        "a pod's lifetime is 1s to 2147483647s (about 68 years), what activeDeadlineSeconds allows";
+    let image_rule = "an image reference is [REGISTRY[:PORT]/]PATH[:TAG][@DIGEST], PATH lowercase, such as alpine:3.22 or registry.example.com/tools/shell:1.0";
+    let name_rule = "a name is a lowercase RFC 1123 subdomain (a-z, 0-9, '-' and '.', each '.'-separated part starting and ending with a letter or digit; at most 253 characters)";
+    // The arguments, the environment, and the line expected on stderr.
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, String);
+    let cases: Vec<Case> = vec![
+        (
+            vec!["node-shell", "--all", "-l", "bad selector!!", "--", "true"],
+            vec![],
+            "error: invalid value 'bad selector!!' for '--selector <SELECTOR>': found \"selector\" after key \"bad\", expected an operator: =, ==, !=, in, notin, >, <".into(),
+        ),
+        (
+            vec!["node-shell", "-l", "a in ("],
+            vec![],
+            "error: invalid value 'a in (' for '--selector <SELECTOR>': found the end, expected a value, ',' or ')'".into(),
+        ),
+        (
+            vec!["debug-node", "--all", "-l", "zone=eu west", "--", "true"],
+            vec![],
+            "error: invalid value 'zone=eu west' for '--selector <SELECTOR>': found \"west\", expected ',' or the end".into(),
+        ),
+        (
+            vec!["compare", "-l", "Example.com/x"],
+            vec![],
+            "error: invalid value 'Example.com/x' for '--selector <SELECTOR>': key \"Example.com/x\": a key is [PREFIX/]NAME: NAME 1 to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit; PREFIX a lowercase DNS subdomain such as example.com".into(),
+        ),
+        (
+            vec!["node-shell", "n1", "--ttl", "100y", "--", "true"],
+            vec![],
+            format!("error: invalid value '100y' for '--ttl <DURATION>': {lifetime}"),
+        ),
+        (
+            vec!["debug-node", "--all", "--ttl", "100y", "--", "true"],
+            vec![],
+            format!("error: invalid value '100y' for '--ttl <DURATION>': {lifetime}"),
+        ),
+        (
+            vec!["node-shell", "n1", "--", "true"],
+            vec![("TOOLBOX_TTL", "100y")],
+            format!("error: setting ttl = \"100y\" (from env TOOLBOX_TTL) is invalid: {lifetime}"),
+        ),
+        (
+            vec!["policy", "-n", "node-access", "--group", "oncall", "--max-ttl", "100y"],
+            vec![],
+            format!("error: invalid value '100y' for '--max-ttl <DURATION>': {lifetime}"),
+        ),
+        (
+            vec!["node-shell", "n1", "--image", "", "--", "true"],
+            vec![],
+            format!("error: invalid value '' for '--image <IMAGE>': empty; {image_rule}"),
+        ),
+        (
+            vec!["debug-node", "n1", "--image", "BusyBox", "--", "true"],
+            vec![],
+            format!("error: invalid value 'BusyBox' for '--image <IMAGE>': path \"BusyBox\" has uppercase letters; {image_rule}"),
+        ),
+        (
+            vec!["compare", "n1", "--image", "alpine:3.22 "],
+            vec![],
+            format!("error: invalid value 'alpine:3.22 ' for '--image <IMAGE>': it starts or ends with whitespace; {image_rule}"),
+        ),
+        (
+            vec!["node-shell", "n1", "--", "true"],
+            vec![("TOOLBOX_IMAGE", "")],
+            format!("error: setting image = \"\" (from env TOOLBOX_IMAGE) is invalid: empty; {image_rule}"),
+        ),
+        (
+            vec!["node-shell", "n1", "--priority-class", "System_Critical", "--", "true"],
+            vec![],
+            format!("error: invalid value 'System_Critical' for '--priority-class <NAME>': {name_rule}"),
+        ),
+        (
+            vec!["debug-node", "n1", "--image-pull-secret", "RegCred", "--", "true"],
+            vec![],
+            format!("error: invalid value 'RegCred' for '--image-pull-secret <SECRET>': {name_rule}"),
+        ),
+        (
+            vec!["node-shell", "n1", "--", "true"],
+            vec![("TOOLBOX_PRIORITY_CLASS", "Critical")],
+            format!("error: setting priority_class = \"Critical\" (from env TOOLBOX_PRIORITY_CLASS) is invalid: {name_rule}"),
+        ),
+        (
+            vec!["debug-node", "n1", "--env", "GRÜN=1", "--", "true"],
+            vec![],
+            "error: invalid value 'GRÜN=1' for '--env <NAME=VALUE>': \"GRÜN=1\": a variable name is printable ASCII characters other than '=', and not empty".into(),
+        ),
+        (
+            vec!["policy", "-n", "node-access", "--group", "oncall\nkind: Secret"],
+            vec![],
+            "error: invalid value 'oncall\\nkind: Secret' for '--group <GROUP>': a name is not empty and has no control characters".into(),
+        ),
+        (
+            vec!["policy", "-n", "node-access", "--group", ""],
+            vec![],
+            "error: invalid value '' for '--group <GROUP>': a name is not empty and has no control characters".into(),
+        ),
+        (
+            vec!["--as", "dev\r\n", "cleanup", "-y"],
+            vec![],
+            "error: invalid value 'dev\\r\\n' for '--as <USER>': a name is not empty and has no control characters".into(),
+        ),
+        (
+            vec!["--as-group", "oncall", "cleanup", "-y"],
+            vec![],
+            "error: --as-group needs --as USER: the API server impersonates groups only together with a user".into(),
+        ),
+        (
+            vec!["node-shell", "n1", "--", "true"],
+            vec![("TOOLBOX_LABELS__TEAM", "SRE team")],
+            "error: setting labels.team = \"SRE team\" (from env TOOLBOX_LABELS__TEAM) is invalid: label \"team\" value \"SRE team\": a label value is empty or 1 to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit".into(),
+        ),
+        (
+            vec!["--config", &bad_annotation, "node-shell", "n1", "--", "true"],
+            vec![],
+            format!("error: setting annotations.a b = \"x\" (from file {bad_annotation}) is invalid: annotation key \"a b\": a key is [PREFIX/]NAME: NAME 1 to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit; PREFIX a lowercase DNS subdomain such as example.com"),
+        ),
+        (
+            vec!["--config", &bad_quantity, "debug-node", "n1", "--", "true"],
+            vec![],
+            format!("error: setting resources.cpu_request = \"lots\" (from file {bad_quantity}) is invalid: a quantity is a number with an optional suffix (m, k, M, G, Ki, Mi, Gi, ... or an exponent such as e3), such as 100m, 0.5 or 256Mi, and not negative"),
+        ),
+        (
+            vec!["node-shell", "n1", "--", "true"],
+            vec![("TOOLBOX_RESOURCES__MEMORY_REQUEST", "1Gi")],
+            "error: setting resources.memory_request (from env TOOLBOX_RESOURCES__MEMORY_REQUEST) is invalid: memory request 1Gi is more than its limit 256Mi: a request must be at most its limit".into(),
+        ),
+        (
+            vec!["--config", &big_annotation, "node-shell", "n1", "--reason", &long_reason, "--", "echo", &long_word],
+            vec![],
+            "error: --reason and the command are recorded in the pod's annotations, with the annotations setting: annotations of 370065 bytes; a pod's annotations hold at most 256 KiB, and toolbox needs 16 KiB of them for its own".into(),
+        ),
+    ];
+    for (args, env, expected) in cases {
+        let out = toolbox()
+            .env("KUBECONFIG", &kubeconfig)
+            .envs(env.iter().copied())
+            .args(&args)
+            .output()
+            .unwrap();
+        let text = stderr(&out);
+        let shown: Vec<&str> = args.iter().map(|a| &a[..a.len().min(40)]).collect();
+        assert_eq!(out.status.code(), Some(2), "{shown:?} {env:?}: {text}");
+        assert_eq!(text.trim_end_matches('\n'), expected, "{shown:?} {env:?}");
+        assert_eq!(text.lines().count(), 1, "{shown:?}: {text}");
+    }
+
+    // Values the server takes still reach the (closed) server: exit 3.
+    for args in [
+        vec![
+            "node-shell",
+            "--all",
+            "-l",
+            "a in (b,c),!d,e!=f,g>1",
+            "--",
+            "true",
+        ],
+        vec![
+            "node-shell",
+            "n1",
+            "--ttl",
+            "68y",
+            "--image",
+            "localhost:5000/tools/shell:1.0",
+            "--",
+            "true",
+        ],
+        vec![
+            "debug-node",
+            "n1",
+            "--env",
+            "my.var=1",
+            "--priority-class",
+            "system-node-critical",
+            "--",
+            "true",
+        ],
+        vec![
+            "--as",
+            "",
+            "node-shell",
+            "n1",
+            "--reason",
+            "INC-1234",
+            "--",
+            "true",
+        ],
+    ] {
+        let out = toolbox()
+            .env("KUBECONFIG", &kubeconfig)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {}", stderr(&out));
+    }
+}

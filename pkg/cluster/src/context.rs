@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use crate::credentials::{ExecPlugin, MakeClient, PluginCredentials, PluginError};
 use crate::error::{Action, ClusterError, Result, api_status};
+use crate::transport;
 
 /// How to reach the cluster, as given on the command line.
 #[derive(Debug, Clone, Default)]
@@ -36,8 +37,14 @@ pub struct ConnectOptions {
 /// was resolved from.
 #[derive(Clone)]
 pub struct ClusterContext {
+    /// Requests and watches.
     pub client: Client,
-    /// What the client was built from, without a credential plugin's
+    /// Exec streams, which need HTTP/1.1 ([`crate::transport`]).
+    pub exec_client: Client,
+    /// What both clients have heard from the API server: whether the link
+    /// went silent.
+    pub link: std::sync::Arc<transport::Link>,
+    /// What the clients were built from, without a credential plugin's
     /// credentials: those are in `clients`.
     pub config: Config,
     /// Builds another client like `client`, for a guard's Drop.
@@ -168,11 +175,14 @@ impl ClusterContext {
             .namespace
             .clone()
             .unwrap_or_else(|| config.default_namespace.clone());
+        let link = std::sync::Arc::new(transport::Link::default());
         let clients = ClientSource::new(&mut config, &context, options.on_slow_credentials).await?;
-        let client = clients.client().map_err(|e| ClusterError::BadContext {
+        let bad_context = |e: kube::Error| ClusterError::BadContext {
             context: context.clone(),
             message: error_chain(&e),
-        })?;
+        };
+        let client = clients.api_client(&link).map_err(bad_context)?;
+        let exec_client = clients.exec_client(&link).map_err(bad_context)?;
         let kubectl_flags = crate::names::connection_flags(
             options.kubeconfig.as_deref(),
             options.context.as_deref(),
@@ -181,6 +191,8 @@ impl ClusterContext {
         );
         Ok(ClusterContext {
             client,
+            exec_client,
+            link,
             config,
             clients,
             context,
@@ -305,10 +317,25 @@ impl ClientSource {
         )))
     }
 
-    /// A new client, with connections of its own; it must be made in the
-    /// runtime that uses it.
-    pub fn client(&self) -> std::result::Result<Client, kube::Error> {
-        let make: MakeClient = |config| Client::try_from(config.clone());
+    /// The client for requests and watches ([`transport::api_client_builder`]),
+    /// with connections of its own; it must be made in the runtime that
+    /// uses it.
+    pub fn api_client(&self, link: &Arc<transport::Link>) -> kube::Result<Client> {
+        let link = link.clone();
+        self.client(Arc::new(move |config| {
+            Ok(transport::api_client_builder(config, &link)?.build())
+        }))
+    }
+
+    /// The client for exec streams ([`transport::exec_client_builder`]).
+    pub fn exec_client(&self, link: &Arc<transport::Link>) -> kube::Result<Client> {
+        let link = link.clone();
+        self.client(Arc::new(move |config| {
+            Ok(transport::exec_client_builder(config, &link)?.build())
+        }))
+    }
+
+    fn client(&self, make: MakeClient) -> kube::Result<Client> {
         match self {
             ClientSource::Config(config) => make(config),
             ClientSource::Plugin(credentials) => Ok(credentials.client(make)),

@@ -270,7 +270,8 @@ impl ExecPlugin {
 }
 
 /// Builds the client that sends with the credentials a config holds.
-pub(crate) type MakeClient = fn(&Config) -> Result<kube::Client, kube::Error>;
+pub(crate) type MakeClient =
+    Arc<dyn Fn(&Config) -> Result<kube::Client, kube::Error> + Send + Sync>;
 
 /// The credentials of one invocation whose user is a plugin: what it gave
 /// last, shared by every client of the invocation (the command's, and one a

@@ -53,6 +53,8 @@ pub enum ErrorKind {
     Interrupted,
     /// The connection to the API server was lost during the session.
     SessionLost,
+    /// A flag's value that the server refused for its shape.
+    Usage,
 }
 
 /// Errors from the cluster context and the pod lifecycle.
@@ -121,6 +123,11 @@ pub enum ClusterError {
 
     #[error("{what}")]
     NoNodes { what: String },
+
+    /// A 400 on a list with a label selector: the server refused the
+    /// selector, which is the user's -l.
+    #[error("the API server refused the label selector {selector:?} (-l): {message}")]
+    SelectorRefused { selector: String, message: String },
 
     #[error("namespace \"{name}\" not found")]
     NamespaceNotFound { name: String },
@@ -261,6 +268,7 @@ impl ClusterError {
             ExecFailed { .. } | WatchFailed { .. } | Terminal(_) => ErrorKind::Connection,
             ConnectionLost { .. } => ErrorKind::SessionLost,
             Interrupted { .. } => ErrorKind::Interrupted,
+            SelectorRefused { .. } => ErrorKind::Usage,
             NotDeleted { cause, .. } => cause.kind(),
         }
     }
@@ -288,6 +296,17 @@ pub(crate) fn api_status(err: &kube::Error) -> Option<&kube::core::Status> {
         kube::Error::Api(status) => Some(status),
         _ => None,
     }
+}
+
+/// The server's refusal of a list's label selector, when that is what
+/// `err` is: a 400 to a request that carried one.
+pub(crate) fn selector_refused(selector: Option<&str>, err: &kube::Error) -> Option<ClusterError> {
+    let selector = selector.filter(|s| !s.is_empty())?;
+    let status = api_status(err).filter(|status| status.code == 400)?;
+    Some(ClusterError::SelectorRefused {
+        selector: selector.to_string(),
+        message: status.message.clone(),
+    })
 }
 
 pub type Result<T, E = ClusterError> = std::result::Result<T, E>;
@@ -346,6 +365,27 @@ mod tests {
             "permission denied: dev cannot watch or delete pods, nor create pods/exec in namespace team-a: toolbox creates no pod that it could not follow, exec into and delete (check with: kubectl auth can-i watch pods -n team-a --as dev)"
         );
         assert_eq!(err.kind(), ErrorKind::Access);
+    }
+
+    #[test]
+    fn a_400_to_a_list_with_a_selector_is_the_selector_refused() {
+        let answer = |code: u16| {
+            kube::Error::Api(Box::new(kube::core::Status {
+                code,
+                message: "unable to parse requirement: found 'selector'".into(),
+                reason: "BadRequest".into(),
+                ..Default::default()
+            }))
+        };
+        let refused = selector_refused(Some("bad selector!!"), &answer(400)).unwrap();
+        assert_eq!(
+            refused.to_string(),
+            "the API server refused the label selector \"bad selector!!\" (-l): unable to parse requirement: found 'selector'"
+        );
+        assert_eq!(refused.kind(), ErrorKind::Usage);
+        assert!(selector_refused(None, &answer(400)).is_none());
+        assert!(selector_refused(Some(""), &answer(400)).is_none());
+        assert!(selector_refused(Some("a=b"), &answer(500)).is_none());
     }
 
     #[test]

@@ -6,15 +6,13 @@ use std::time::Duration;
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{Event, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Status as ExecStatus;
-use kube::api::{
-    Api, AttachParams, AttachedProcess, DeleteParams, ListParams, PostParams, WatchEvent,
-    WatchParams,
-};
+use kube::api::{Api, AttachParams, DeleteParams, ListParams, PostParams, WatchEvent, WatchParams};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
 use crate::context::{ClientSource, ClusterContext, error_chain};
 use crate::error::{Action, ClusterError, Result, api_status};
+use crate::exec_stream::{self, ExecStream, ExecStreamError};
 use crate::podwatch::{PodSelection, PodUpdate, PodWatch};
 use crate::signals::Signals;
 use crate::terminal::{RawMode, terminal_size};
@@ -371,7 +369,7 @@ pub(crate) fn delete_from_drop<Fut>(
             return;
         };
         runtime.block_on(async {
-            if let Ok(client) = clients.client() {
+            if let Ok(client) = clients.api_client(&Default::default()) {
                 delete(Api::namespaced(client, &namespace)).await;
             }
         });
@@ -786,6 +784,15 @@ impl ClusterContext {
         let mut watch_gone = false;
         loop {
             tokio::select! {
+                // The watch cannot say that it hears nothing: the link can.
+                silent = self.link.silence() => {
+                    crate::steps::step("link silent");
+                    return Err(ClusterError::ConnectionLost {
+                        namespace: self.namespace.clone(),
+                        pod: name,
+                        reason: crate::transport::silence_reason(silent),
+                    });
+                }
                 _ = tokio::time::sleep_until(deadline) => {
                     let mut described = describe_state(&state);
                     if let Some(reason) = watch.unreachable() {
@@ -915,7 +922,7 @@ impl ClusterContext {
         container: &str,
         command: &[String],
         io: &ExecIo<'_>,
-    ) -> kube::Result<AttachedProcess> {
+    ) -> kube::Result<ExecStream> {
         let (tty, local) = match io {
             ExecIo::Local { tty } => (*tty, true),
             ExecIo::Captured { .. } => (false, false),
@@ -926,7 +933,8 @@ impl ClusterContext {
             .stdout(true)
             .stderr(!tty)
             .tty(tty);
-        api.exec(pod, command.to_vec(), &params).await
+        let namespace = api.namespace().unwrap_or(&self.namespace);
+        exec_stream::open(&self.exec_client, namespace, pod, command, &params).await
     }
 
     /// Why an exec could not be opened, in toolbox's words.
@@ -948,12 +956,7 @@ impl ClusterContext {
     /// ends, and returns its exit status. With a local TTY, the terminal is
     /// raw for the session and resizes follow it; without, stdin is streamed
     /// in (EOF included) and stdout and stderr stay apart.
-    async fn relay_exec(
-        &self,
-        pod: &str,
-        mut attached: AttachedProcess,
-        io: ExecIo<'_>,
-    ) -> Result<i32> {
+    async fn relay_exec(&self, pod: &str, mut attached: ExecStream, io: ExecIo<'_>) -> Result<i32> {
         let (tty, local) = match &io {
             ExecIo::Local { tty } => (*tty, true),
             ExecIo::Captured { .. } => (false, false),
@@ -1174,6 +1177,9 @@ fn lost_reason(err: Option<&(dyn std::error::Error + 'static)>) -> String {
             }
         }
         source = cause.source();
+    }
+    if let Some(silent @ ExecStreamError::Silent(_)) = err.downcast_ref::<ExecStreamError>() {
+        return silent.to_string();
     }
     if error_chain(err).contains("without closing handshake") {
         return "the connection was closed before the command ended".into();

@@ -82,7 +82,7 @@ pub fn validate_namespace(name: &str) -> Result<(), InvalidName> {
 
 /// A node name: an RFC 1123 subdomain.
 pub fn validate_node_name(name: &str) -> Result<(), InvalidName> {
-    if name.len() <= NODE_NAME_MAX && name.split('.').all(is_dns1123_label) {
+    if is_dns1123_subdomain(name) {
         Ok(())
     } else {
         Err(InvalidName::new(NameKind::Node, name))
@@ -108,6 +108,12 @@ pub fn parse_node_arg(arg: &str) -> Result<&str, InvalidName> {
         .unwrap_or(arg);
     validate_node_name(name)?;
     Ok(name)
+}
+
+/// An RFC 1123 subdomain: labels joined by '.', at most 253 characters
+/// in all (the API server does not limit each label to 63).
+pub(crate) fn is_dns1123_subdomain(text: &str) -> bool {
+    text.len() <= NODE_NAME_MAX && text.split('.').all(is_dns1123_label)
 }
 
 /// Lowercase letters, digits and '-', starting and ending with a letter or

@@ -8,7 +8,7 @@ use kube::api::{Api, ListParams};
 use prost::Message;
 
 use crate::context::ClusterContext;
-use crate::error::{Action, ClusterError, Result, api_status};
+use crate::error::{Action, ClusterError, Result, api_status, selector_refused};
 use toolbox_podtemplate::NodeOs;
 
 impl ClusterContext {
@@ -83,7 +83,9 @@ impl ClusterContext {
         self.client
             .request_stream(request)
             .await
-            .map_err(|e| self.request_error(action(), e))?
+            .map_err(|e| {
+                selector_refused(selector, &e).unwrap_or_else(|| self.request_error(action(), e))
+            })?
             .read_to_end(&mut body)
             .await
             .map_err(|e| self.request_error(action(), kube::Error::ReadEvents(e)))?;
@@ -131,11 +133,10 @@ impl ClusterContext {
                 action: format!("cannot list {resource}"),
                 source: kube::Error::HttpError(e),
             })?;
-        let table: Table = self
-            .client
-            .request(request)
-            .await
-            .map_err(|e| self.request_error(Action::cluster("list", resource), e))?;
+        let table: Table = self.client.request(request).await.map_err(|e| {
+            selector_refused(selector, &e)
+                .unwrap_or_else(|| self.request_error(Action::cluster("list", resource), e))
+        })?;
         let positions: Vec<Option<usize>> = columns
             .iter()
             .map(|wanted| {

@@ -19,6 +19,42 @@ impl Drop for RawMode {
     }
 }
 
+/// The mode of the terminal on stdin (its termios) as it was when saved,
+/// put back when this value drops.
+///
+/// A prompt that reads keys puts the terminal in raw mode for each read
+/// and back when the read returns. When a signal ends toolbox while the
+/// prompt's thread still waits for a key, that read never returns, and
+/// only this puts the mode back.
+pub struct SavedMode {
+    #[cfg(unix)]
+    saved: Option<rustix::termios::Termios>,
+}
+
+impl SavedMode {
+    /// Saves the mode of stdin's terminal; without one there is nothing to
+    /// put back.
+    pub fn save() -> SavedMode {
+        SavedMode {
+            #[cfg(unix)]
+            saved: rustix::termios::tcgetattr(std::io::stdin()).ok(),
+        }
+    }
+}
+
+impl Drop for SavedMode {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(saved) = &self.saved {
+            let _ = rustix::termios::tcsetattr(
+                std::io::stdin(),
+                rustix::termios::OptionalActions::Now,
+                saved,
+            );
+        }
+    }
+}
+
 /// Whether a session should be interactive: stdin is a terminal.
 pub fn stdin_is_terminal() -> bool {
     std::io::stdin().is_terminal()

@@ -18,6 +18,7 @@ use serde::Serialize;
 use toolbox_cluster::leftovers::Persisting;
 use toolbox_cluster::nodes::human_age;
 use toolbox_cluster::signals::Signals;
+use toolbox_cluster::terminal::SavedMode;
 use toolbox_cluster::{
     ClusterError, Deletion, Leftover, LeftoverFilter, Signal, Tool, parse_node_arg,
 };
@@ -356,7 +357,7 @@ fn render_table(found: &[Leftover], now: Timestamp, header: bool) -> String {
 
 /// The multi-select on the terminal, every pod selected: the chosen pods,
 /// and the ones left out. Esc, q and Ctrl-C cancel; SIGTERM and SIGHUP
-/// interrupt.
+/// interrupt. Every way out leaves the terminal's mode as it was.
 async fn confirm(
     found: &[Leftover],
     now: Timestamp,
@@ -367,6 +368,9 @@ async fn confirm(
         .map(str::to_string)
         .collect();
     let count = found.len();
+    // Put back on every way out, a signal's too, while the prompt's thread
+    // may still hold the terminal raw for its key read.
+    let _mode = SavedMode::save();
     // dialoguer blocks on key reads, so it gets a thread of its own.
     let prompt = tokio::task::spawn_blocking(move || {
         let theme: Box<dyn Theme> = if std::env::var_os("NO_COLOR").is_some() {

@@ -42,7 +42,7 @@ pub struct CompareArgs {
     pub target: NodeArgs,
 
     /// The image of both pods [default: the image and debug_image settings]
-    #[arg(long, value_name = "IMAGE")]
+    #[arg(long, value_name = "IMAGE", value_parser = crate::values::parse_image)]
     pub image: Option<String>,
 
     /// debug-node's profile [default: the debug_profile setting, general]

@@ -17,6 +17,7 @@ use crate::commands::App;
 use crate::commands::fanout::{self, RunInputs, TargetArgs};
 use crate::commands::session::{self, CommonInputs, SessionArgs};
 use crate::exit::{AppError, ExitStatus, usage};
+use crate::values;
 
 /// Debug a node with the pod `kubectl debug node/NODE --profile P` creates, and
 /// delete it when the session ends.
@@ -37,7 +38,7 @@ pub struct DebugNodeArgs {
     pub command: Vec<String>,
 
     /// The debug container's image [default: the debug_image setting, busybox]
-    #[arg(long, value_name = "IMAGE")]
+    #[arg(long, value_name = "IMAGE", value_parser = values::parse_image)]
     pub image: Option<String>,
 
     /// The privileges the debug container gets, as kubectl's debug profiles
@@ -76,6 +77,7 @@ pub struct DebugNodeArgs {
 pub struct EnvAssignments(Vec<(String, String)>);
 
 pub async fn run(args: DebugNodeArgs, app: &App) -> Result<ExitStatus, AppError> {
+    args.session.check(app, &args.command)?;
     let profile = effective_profile(&args, app);
     if args.chroot && !profile.allows_chroot() {
         return Err(usage(chroot_refusal(profile)));
@@ -238,7 +240,11 @@ fn parse_env(text: &str) -> Result<EnvAssignments, String> {
         .into_iter()
         .map(|item| match item.split_once('=') {
             Some(("", _)) => Err(format!("{item:?} has no NAME: expected NAME=VALUE")),
-            Some((name, value)) => Ok((name.to_string(), value.to_string())),
+            Some((name, value)) => {
+                toolbox_cluster::validation::check_env_name(name)
+                    .map_err(|e| format!("{item:?}: {e}"))?;
+                Ok((name.to_string(), value.to_string()))
+            }
             None => Err(format!("{item:?} must be formatted as NAME=VALUE")),
         })
         .collect::<Result<_, _>>()
@@ -379,7 +385,16 @@ mod tests {
 
     #[test]
     fn env_refuses_what_is_not_name_equals_value() {
-        for bad in ["A", "", "=1", "A=1,2,B=3", r#""A=1,B=2"#, r#""A=1"x,B=2"#] {
+        for bad in [
+            "A",
+            "",
+            "=1",
+            "A=1,2,B=3",
+            r#""A=1,B=2"#,
+            r#""A=1"x,B=2"#,
+            "Ä=1",
+            "A\tB=1",
+        ] {
             assert!(parse_env(bad).is_err(), "{bad:?} should be refused");
         }
         let err = parse(&["n", "--env", "FOO"]).unwrap_err().to_string();

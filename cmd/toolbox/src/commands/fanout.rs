@@ -17,11 +17,9 @@ use toolbox_cluster::nodeset::{self, fold};
 use toolbox_cluster::{ClusterContext, ClusterError, TargetNode, parse_node_arg};
 
 use crate::commands::App;
-use crate::commands::session::{
-    NodeArgs, SessionArgs, parse_duration, random_suffix, terminal_spinner,
-};
-use crate::complete;
+use crate::commands::session::{NodeArgs, SessionArgs, random_suffix, terminal_spinner};
 use crate::exit::{AppError, ExitStatus, usage};
+use crate::{complete, values};
 use clap_complete::engine::ArgValueCompleter;
 
 /// How many nodes run at once by default: see "Fan-out width" in
@@ -41,7 +39,7 @@ pub struct TargetArgs {
 
     /// Nodes matching this label selector: with --all, every one; else choose
     /// among them (the only match is used as is)
-    #[arg(short = 'l', long, value_name = "SELECTOR", conflicts_with = "nodes")]
+    #[arg(short = 'l', long, value_name = "SELECTOR", conflicts_with = "nodes", value_parser = values::parse_selector)]
     pub selector: Option<String>,
 
     /// Run COMMAND on every node (with -l, every matching node)
@@ -80,7 +78,7 @@ pub struct FanoutArgs {
     pub os: Option<String>,
 
     /// Give up on a node whose command runs longer than this
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = HEADING)]
+    #[arg(long, value_name = "DURATION", value_parser = values::parse_duration, help_heading = HEADING)]
     pub command_timeout: Option<Duration>,
 }
 

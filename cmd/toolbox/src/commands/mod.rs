@@ -38,6 +38,11 @@ impl App {
         if let Some(namespace) = &global.namespace {
             validate_namespace(namespace)?;
         }
+        if !global.as_groups.is_empty() && global.as_user.as_deref().is_none_or(str::is_empty) {
+            return Err(crate::exit::usage(
+                "--as-group needs --as USER: the API server impersonates groups only together with a user",
+            ));
+        }
         let mut settings = settings::load(global.config.as_deref(), env)?;
         for warning in &settings.warnings {
             eprintln!("warning: {warning}");

@@ -14,6 +14,7 @@ use crate::commands::App;
 use crate::commands::fanout::{self, RunInputs, TargetArgs};
 use crate::commands::session::{self, CommonInputs, SessionArgs};
 use crate::exit::{AppError, ExitStatus, usage};
+use crate::values;
 
 /// Open a root shell on a node, through a privileged pod in the host's PID,
 /// network and IPC namespaces that enters PID 1's namespaces with nsenter.
@@ -33,7 +34,7 @@ pub struct NodeShellArgs {
     pub command: Vec<String>,
 
     /// The image; it needs nsenter and sleep [default: alpine]
-    #[arg(long, value_name = "IMAGE")]
+    #[arg(long, value_name = "IMAGE", value_parser = values::parse_image)]
     pub image: Option<String>,
 
     /// Do not enter the host's mount namespace
@@ -65,6 +66,7 @@ pub struct NodeShellArgs {
 }
 
 pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError> {
+    args.session.check(app, &args.command)?;
     if args.target.is_run() {
         let inputs = RunInputs {
             target: &args.target,

@@ -10,8 +10,8 @@ use toolbox_policy::{
 };
 
 use crate::commands::App;
-use crate::commands::session::parse_duration;
 use crate::exit::{AppError, ExitStatus, usage};
+use crate::values;
 
 /// Print RBAC and admission policies that make node access through a namespace
 /// bounded and attributable, for every tool (pipe to kubectl apply -f -).
@@ -24,19 +24,19 @@ use crate::exit::{AppError, ExitStatus, usage};
 )]
 pub struct PolicyArgs {
     /// The group allowed node access through the namespace
-    #[arg(long, value_name = "GROUP", required_unless_present = "audit_policy")]
+    #[arg(long, value_name = "GROUP", required_unless_present = "audit_policy", value_parser = values::parse_group)]
     pub group: Option<String>,
 
     /// The longest lifetime a node-access pod may ask for
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "2h")]
+    #[arg(long, value_name = "DURATION", value_parser = values::parse_ttl, default_value = "2h")]
     pub max_ttl: Duration,
 
     /// The lifetime given to a node-access pod that asks for none (kubectl debug's)
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "1h")]
+    #[arg(long, value_name = "DURATION", value_parser = values::parse_ttl, default_value = "1h")]
     pub default_ttl: Duration,
 
     /// A group allowed to find and delete leftover node-debug pods in every namespace
-    #[arg(long, value_name = "GROUP")]
+    #[arg(long, value_name = "GROUP", value_parser = values::parse_group)]
     pub cleanup_group: Option<String>,
 
     /// Print only the API server's audit Policy for node sessions

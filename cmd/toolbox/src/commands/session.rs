@@ -8,25 +8,27 @@ use indicatif::{ProgressBar, ProgressStyle};
 use k8s_openapi::api::core::v1::{Node, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use toolbox_cluster::names::shell_word;
+use toolbox_cluster::validation;
 use toolbox_cluster::{
     ClusterContext, Progress, SessionSpec, WaitState, node_readiness, parse_node_arg,
 };
-use toolbox_podtemplate::{Audit, PodCommon};
+use toolbox_podtemplate::{Audit, COMMAND_ANNOTATION, PodCommon, REASON_ANNOTATION};
 
 use crate::commands::App;
 use crate::exit::{AppError, ExitStatus, usage};
-use crate::{complete, picker};
+use crate::settings::ANNOTATIONS_BUDGET;
+use crate::{complete, picker, values};
 use clap_complete::engine::ArgValueCompleter;
 
 /// Options every node session takes.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SessionArgs {
     /// How long the pod may live; it stops by itself after this [default: 1h]
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = values::parse_ttl)]
     pub ttl: Option<Duration>,
 
     /// How long to wait for the pod to start [default: 2m]
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = values::parse_duration)]
     pub timeout: Option<Duration>,
 
     /// Why you need the node; recorded on the pod for the audit trail
@@ -43,7 +45,7 @@ pub struct SessionArgs {
     pub persist: Option<Duration>,
 
     /// A Secret to pull the image with (repeatable)
-    #[arg(long = "image-pull-secret", value_name = "SECRET")]
+    #[arg(long = "image-pull-secret", value_name = "SECRET", value_parser = values::parse_object_name)]
     pub image_pull_secrets: Vec<String>,
 
     /// When to pull the image
@@ -51,7 +53,7 @@ pub struct SessionArgs {
     pub image_pull_policy: Option<String>,
 
     /// The pod's PriorityClass, e.g. system-node-critical for a node at its pod limit
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = values::parse_object_name)]
     pub priority_class: Option<String>,
 }
 
@@ -60,13 +62,24 @@ impl SessionArgs {
     pub fn persist(&self, app: &App) -> Option<Duration> {
         self.persist.or_else(|| app.settings.persist())
     }
-}
 
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    match humantime::parse_duration(text) {
-        Ok(d) if d >= Duration::from_secs(1) => Ok(d),
-        Ok(_) => Err("must be at least 1s".into()),
-        Err(e) => Err(format!("{e} (examples: 90s, 30m, 1h)")),
+    /// What no one flag's parser can check, before any request: the pod's
+    /// annotations (the annotations setting, --reason and the command they
+    /// record) fit in what the API server takes.
+    pub fn check(&self, app: &App, command: &[String]) -> Result<(), AppError> {
+        let mut annotations = app.settings.settings.annotations.clone();
+        if let Some(reason) = &self.reason {
+            annotations.insert(REASON_ANNOTATION.into(), reason.clone());
+        }
+        annotations.insert(
+            COMMAND_ANNOTATION.into(),
+            serde_json::to_string(command).map_err(anyhow::Error::from)?,
+        );
+        validation::check_annotations(&annotations, ANNOTATIONS_BUDGET).map_err(|invalid| {
+            usage(format!(
+                "--reason and the command are recorded in the pod's annotations, with the annotations setting: {invalid}"
+            ))
+        })
     }
 }
 
@@ -78,7 +91,7 @@ pub struct NodeArgs {
     pub node: Option<String>,
 
     /// Choose among the nodes that match this label selector (the only match is used as is)
-    #[arg(short = 'l', long, value_name = "SELECTOR", conflicts_with = "node")]
+    #[arg(short = 'l', long, value_name = "SELECTOR", conflicts_with = "node", value_parser = values::parse_selector)]
     pub selector: Option<String>,
 }
 

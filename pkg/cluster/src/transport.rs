@@ -1,0 +1,449 @@
+//! How the client reaches the API server, and how it notices that it no
+//! longer can.
+//!
+//! A link that goes silent (Wi-Fi gone, a VPN reconnecting, a NAT entry
+//! expired, a laptop asleep) closes nothing: a request or a watch then waits
+//! for as long as the outage lasts. Each kind of stream gets a heartbeat:
+//! - **Requests and watches** go over HTTP/2 where the server offers it (the
+//!   API server does), with PING frames every [`PING_INTERVAL`]. A
+//!   connection whose ping is not answered within [`PING_TIMEOUT`] is closed,
+//!   and every request and watch on it fails with a transport error, as a
+//!   cut connection's would. client-go does the same (its HTTP/2 health
+//!   check), with a bound of 45 s.
+//! - **Exec streams** need HTTP/1.1's Upgrade for their WebSocket, so they
+//!   have a client of their own ([`exec_client_builder`]); their heartbeat is
+//!   the WebSocket ping of [`crate::exec_stream`].
+//! - **New connections** are bounded by [`CONNECT_TIMEOUT`], TLS included: a
+//!   black hole completes TCP's handshake and then says nothing.
+//! - **Waiting** (a pod's watch while it starts) has no request of its own
+//!   to fail: a watch that hears no event is quiet, not dead, and a watch
+//!   whose connection the pings closed fails just as a cut one does. So the
+//!   [`Link`] counts every byte read from the API server, on every
+//!   connection. While pings run, the server says something at least every
+//!   `PING_INTERVAL`; once it has said nothing for [`SILENCE_BOUND`], the
+//!   link is silent and a wait ends there.
+//!
+//! Everything else is as kube builds it: the base URI, gzip, the retry of
+//! 429/503/504 (API Priority and Fairness), authentication and the extra
+//! headers.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use kube::Config;
+use kube::client::{Body, ClientBuilder, ConfigExt, DynBody};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+use tower::{BoxError, ServiceBuilder, ServiceExt};
+
+/// How often a connection that has said nothing is pinged.
+pub const PING_INTERVAL: Duration = Duration::from_secs(4);
+/// How long a ping may go unanswered before its connection is closed: a
+/// silent link is noticed within `PING_INTERVAL + PING_TIMEOUT`.
+pub const PING_TIMEOUT: Duration = Duration::from_secs(8);
+/// How long a new connection may take, TLS handshake included.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the API server may say nothing at all, on any connection,
+/// while pings run, before the link counts as silent: two pings unanswered
+/// and some. The same bound as an exec stream's
+/// ([`crate::exec_stream::SILENCE_BOUND`]).
+pub const SILENCE_BOUND: Duration = crate::exec_stream::SILENCE_BOUND;
+
+/// What the clients of one invocation have heard from the API server.
+#[derive(Debug)]
+pub struct Link {
+    started: Instant,
+    /// Milliseconds after `started` of the last byte read.
+    last_heard_ms: AtomicU64,
+    /// Whether the server speaks HTTP/2, so that pings keep the link
+    /// talking: without them, a quiet link cannot be told from a dead one.
+    pinged: AtomicBool,
+    /// Milliseconds after `started` when a new connection last got no
+    /// answer within [`CONNECT_TIMEOUT`]; 0 for never.
+    unanswered_ms: AtomicU64,
+}
+
+impl Default for Link {
+    fn default() -> Self {
+        Link {
+            started: Instant::now(),
+            last_heard_ms: AtomicU64::new(0),
+            pinged: AtomicBool::new(false),
+            unanswered_ms: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Link {
+    fn heard(&self) {
+        self.last_heard_ms
+            .fetch_max(self.now_ms(), Ordering::Relaxed);
+    }
+
+    fn now_ms(&self) -> u64 {
+        // Never 0, which means "never".
+        (self.started.elapsed().as_millis() as u64).max(1)
+    }
+
+    fn connection_unanswered(&self) {
+        self.unanswered_ms.store(self.now_ms(), Ordering::Relaxed);
+    }
+
+    /// Whether a new connection went unanswered within the last
+    /// [`CONNECT_TIMEOUT`], with nothing heard since: the next one would
+    /// wait as long for nothing. One black hole then costs one timeout,
+    /// not one per request; after that, a connection is tried again.
+    fn known_unanswered(&self) -> bool {
+        let unanswered = self.unanswered_ms.load(Ordering::Relaxed);
+        unanswered != 0
+            && unanswered > self.last_heard_ms.load(Ordering::Relaxed)
+            && self.now_ms() < unanswered + CONNECT_TIMEOUT.as_millis() as u64
+    }
+
+    /// How long the server has said nothing, where pings would have made
+    /// it answer; `None` where nothing pings (an HTTP/1.1-only server).
+    pub fn silent_for(&self) -> Option<Duration> {
+        if !self.pinged.load(Ordering::Relaxed) {
+            return None;
+        }
+        let heard = Duration::from_millis(self.last_heard_ms.load(Ordering::Relaxed));
+        Some(self.started.elapsed().saturating_sub(heard))
+    }
+
+    /// Resolves once the link has been silent for [`SILENCE_BOUND`] (never,
+    /// where nothing pings), with how long that was.
+    pub async fn silence(&self) -> Duration {
+        loop {
+            let wait = match self.silent_for() {
+                Some(silent) if silent >= SILENCE_BOUND => return silent,
+                Some(silent) => SILENCE_BOUND - silent,
+                None => PING_INTERVAL,
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// kube's client stack, as `ClientBuilder::try_from` makes it.
+pub type Service =
+    tower::util::BoxService<http::Request<Body>, http::Response<Box<DynBody>>, BoxError>;
+pub type Builder = ClientBuilder<Service>;
+
+/// The client for requests and watches: HTTP/2 with pings where the server
+/// offers it, HTTP/1.1 elsewhere (a plain-HTTP `kubectl proxy`, say).
+pub fn api_client_builder(config: &Config, link: &Arc<Link>) -> kube::Result<Builder> {
+    builder(config, Protocols::Http2OrHttp1, link)
+}
+
+/// The client for exec streams: HTTP/1.1 only, as a WebSocket needs.
+pub fn exec_client_builder(config: &Config, link: &Arc<Link>) -> kube::Result<Builder> {
+    builder(config, Protocols::Http1, link)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Protocols {
+    Http2OrHttp1,
+    Http1,
+}
+
+fn builder(config: &Config, protocols: Protocols, link: &Arc<Link>) -> kube::Result<Builder> {
+    // A proxy URL is for kube's own builder, which knows how to tunnel.
+    if config.proxy_url.is_some() {
+        return ClientBuilder::try_from(config.clone());
+    }
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    let http = HeardConnector {
+        inner: http,
+        link: link.clone(),
+    };
+    let tls = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(config.rustls_client_config()?)
+        .https_or_http();
+    let tls = match &config.tls_server_name {
+        Some(name) => tls.with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(
+            name.clone().try_into().map_err(|e| {
+                kube::Error::RustlsTls(kube::client::RustlsTlsError::InvalidServerName(e))
+            })?,
+        )),
+        None => tls,
+    };
+    let https = match protocols {
+        Protocols::Http2OrHttp1 => tls.enable_http1().enable_http2().wrap_connector(http),
+        Protocols::Http1 => tls.enable_http1().wrap_connector(http),
+    };
+    let mut timeouts = hyper_timeout::TimeoutConnector::new(https);
+    let connect_timeout = config
+        .connect_timeout
+        .map_or(CONNECT_TIMEOUT, |t| t.min(CONNECT_TIMEOUT));
+    timeouts.set_connect_timeout(Some(connect_timeout));
+    timeouts.set_read_timeout(config.read_timeout);
+    timeouts.set_write_timeout(config.write_timeout);
+    timeouts.set_reset_reader_on_write(config.reset_reader_on_write);
+    let connector = UnansweredConnector {
+        inner: timeouts,
+        link: link.clone(),
+        timeout: connect_timeout,
+    };
+
+    let mut hyper = hyper_util::client::legacy::Builder::new(TokioExecutor::new());
+    hyper.timer(TokioTimer::new()).pool_timer(TokioTimer::new());
+    if protocols == Protocols::Http2OrHttp1 {
+        hyper
+            .http2_keep_alive_interval(PING_INTERVAL)
+            .http2_keep_alive_timeout(PING_TIMEOUT)
+            .http2_keep_alive_while_idle(true);
+    }
+    let hyper: hyper_util::client::legacy::Client<_, Body> = hyper.build(connector);
+    let pinged = link.clone();
+
+    let service = ServiceBuilder::new()
+        .layer(config.base_uri_layer())
+        .layer(
+            tower_http::decompression::DecompressionLayer::new()
+                .no_br()
+                .no_deflate()
+                .no_zstd()
+                .gzip(!config.disable_compression),
+        )
+        .option_layer(config.default_retry.then(|| {
+            tower::retry::RetryLayer::new(kube::client::retry::RetryPolicy::server_retry())
+        }))
+        .option_layer(config.auth_layer()?)
+        .layer(config.extra_headers_layer()?)
+        .map_err(BoxError::from)
+        .service(hyper)
+        .map_response(move |response| {
+            if response.version() == http::Version::HTTP_2 {
+                pinged.pinged.store(true, Ordering::Relaxed);
+            }
+            response.map(|body| {
+                Box::new(http_body_util::BodyExt::map_err(body, BoxError::from)) as Box<DynBody>
+            })
+        })
+        .boxed();
+    Ok(ClientBuilder::new(
+        service,
+        config.default_namespace.clone(),
+    ))
+}
+
+/// Connects as `HttpConnector` does, and tells `link` of every byte read.
+#[derive(Clone)]
+struct HeardConnector {
+    inner: HttpConnector,
+    link: Arc<Link>,
+}
+
+impl tower::Service<http::Uri> for HeardConnector {
+    type Response = TokioIo<Heard>;
+    type Error = <HttpConnector as tower::Service<http::Uri>>::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, uri: http::Uri) -> Self::Future {
+        let connecting = self.inner.call(uri);
+        let link = self.link.clone();
+        Box::pin(async move {
+            match connecting.await {
+                Ok(stream) => Ok(TokioIo::new(Heard {
+                    stream: stream.into_inner(),
+                    link,
+                })),
+                // A refusal is an answer: the host is there and says no, as
+                // a restarting API server does. Only a link that says
+                // nothing at all is silent.
+                Err(err) => {
+                    if refused(&err) {
+                        link.heard();
+                    }
+                    Err(err)
+                }
+            }
+        })
+    }
+}
+
+fn refused(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(err);
+    while let Some(cause) = source {
+        if cause.downcast_ref::<std::io::Error>().is_some_and(|io| {
+            matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::ConnectionReset
+            )
+        }) {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
+}
+
+/// Connects through `inner` (TLS and timeouts), and tells `link` of a new
+/// connection that got no answer in time; while one did, the next fails at
+/// once ([`Link::known_unanswered`]).
+#[derive(Clone)]
+struct UnansweredConnector<C> {
+    inner: C,
+    link: Arc<Link>,
+    timeout: Duration,
+}
+
+impl<C> tower::Service<http::Uri> for UnansweredConnector<C>
+where
+    C: tower::Service<http::Uri>,
+    C::Error: Into<BoxError>,
+    C::Future: Send + 'static,
+{
+    type Response = C::Response;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, uri: http::Uri) -> Self::Future {
+        let unanswered = move |timeout: Duration| -> BoxError {
+            Box::new(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "no answer to a new connection within {}s",
+                    timeout.as_secs()
+                ),
+            ))
+        };
+        if self.link.known_unanswered() {
+            let timeout = self.timeout;
+            return Box::pin(async move { Err(unanswered(timeout)) });
+        }
+        let connecting = self.inner.call(uri);
+        let (link, timeout) = (self.link.clone(), self.timeout);
+        Box::pin(async move {
+            connecting.await.map_err(|err| {
+                let err: BoxError = err.into();
+                let timed_out = err
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut);
+                if timed_out {
+                    link.connection_unanswered();
+                    unanswered(timeout)
+                } else {
+                    err
+                }
+            })
+        })
+    }
+}
+
+/// A connection to the API server that tells its [`Link`] when it reads.
+struct Heard {
+    stream: TcpStream,
+    link: Arc<Link>,
+}
+
+impl AsyncRead for Heard {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let read = Pin::new(&mut self.stream).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.link.heard();
+        }
+        read
+    }
+}
+
+impl AsyncWrite for Heard {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+}
+
+impl Connection for Heard {
+    fn connected(&self) -> Connected {
+        self.stream.connected()
+    }
+}
+
+/// How a session ended by a silent link says why, in words.
+pub fn silence_reason(silent_for: Duration) -> String {
+    format!(
+        "no answer from the API server for {}s (the link went silent)",
+        silent_for.as_secs()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_link_is_silent_only_where_pings_would_have_been_answered() {
+        let link = Link::default();
+        tokio::time::sleep(SILENCE_BOUND * 3).await;
+        assert_eq!(link.silent_for(), None, "no HTTP/2: quiet is not silent");
+        link.pinged.store(true, Ordering::Relaxed);
+        link.heard();
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert_eq!(link.silent_for(), Some(Duration::from_secs(3)));
+        let started = Instant::now();
+        assert_eq!(link.silence().await, SILENCE_BOUND);
+        assert_eq!(started.elapsed(), SILENCE_BOUND - Duration::from_secs(3));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_unanswered_connection_fails_the_next_until_heard_from_or_its_timeout_passed() {
+        let link = Link::default();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert!(!link.known_unanswered());
+        link.connection_unanswered();
+        assert!(link.known_unanswered());
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        link.heard();
+        assert!(!link.known_unanswered(), "heard from since");
+        link.connection_unanswered();
+        tokio::time::sleep(CONNECT_TIMEOUT).await;
+        assert!(
+            !link.known_unanswered(),
+            "tried again after a timeout's time"
+        );
+    }
+}
