@@ -7,7 +7,9 @@ use kube::api::{Api, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
-use crate::credentials::{Credential, ExecPlugin, PluginError, TokenLayer, use_certificate};
+use std::sync::Arc;
+
+use crate::credentials::{ExecPlugin, MakeClient, PluginCredentials, PluginError};
 use crate::error::{Action, ClusterError, Result, api_status};
 use crate::transport;
 
@@ -42,10 +44,11 @@ pub struct ClusterContext {
     /// What both clients have heard from the API server: whether the link
     /// went silent.
     pub link: std::sync::Arc<transport::Link>,
-    /// What the client was built from. A credential plugin's credential is
-    /// written in, so that another client built from it (to delete a pod
-    /// from a thread of its own) does not run the plugin again.
+    /// What the clients were built from, without a credential plugin's
+    /// credentials: those are in `clients`.
     pub config: Config,
+    /// Builds another client like `client`, for a guard's Drop.
+    pub(crate) clients: ClientSource,
     /// The kubeconfig context's name, or "in-cluster".
     pub context: String,
     /// The namespace toolbox works in.
@@ -173,8 +176,13 @@ impl ClusterContext {
             .clone()
             .unwrap_or_else(|| config.default_namespace.clone());
         let link = std::sync::Arc::new(transport::Link::default());
-        let (client, exec_client) =
-            build_clients(&mut config, &context, options.on_slow_credentials, &link).await?;
+        let clients = ClientSource::new(&mut config, &context, options.on_slow_credentials).await?;
+        let bad_context = |e: kube::Error| ClusterError::BadContext {
+            context: context.clone(),
+            message: error_chain(&e),
+        };
+        let client = clients.api_client(&link).map_err(bad_context)?;
+        let exec_client = clients.exec_client(&link).map_err(bad_context)?;
         let kubectl_flags = crate::names::connection_flags(
             options.kubeconfig.as_deref(),
             options.context.as_deref(),
@@ -186,6 +194,7 @@ impl ClusterContext {
             exec_client,
             link,
             config,
+            clients,
             context,
             namespace,
             kubeconfig_user,
@@ -280,60 +289,56 @@ impl ClusterContext {
     }
 }
 
-/// The clients of an invocation: one for requests and watches, one for
-/// exec streams ([`crate::transport`] says why two). A credential plugin
-/// runs here, once, for both; kube-rs alone would run it three times while
-/// building one client.
-async fn build_clients(
-    config: &mut Config,
-    context: &str,
-    on_slow: Option<fn(&str)>,
-    link: &std::sync::Arc<transport::Link>,
-) -> Result<(Client, Client)> {
-    let bad_context = |e: kube::Error| ClusterError::BadContext {
-        context: context.to_string(),
-        message: error_chain(&e),
-    };
-    let plain = |config: &Config| -> Result<(Client, Client)> {
-        Ok((
-            transport::api_client_builder(config, link)
-                .map_err(bad_context)?
-                .build(),
-            transport::exec_client_builder(config, link)
-                .map_err(bad_context)?
-                .build(),
-        ))
-    };
-    let Some(plugin) = ExecPlugin::of(&config.auth_info, context) else {
-        return plain(config);
-    };
-    config.auth_info.exec = None;
-    match plugin.run(on_slow).await? {
-        Credential::Certificate { cert, key } => {
-            use_certificate(&mut config.auth_info, &cert, &key);
-            plain(config)
-        }
-        Credential::Token { token, expires } => {
-            config.auth_info.token = Some(token.clone().into());
-            // One token for both clients: renewed once, used by each.
-            let token = TokenLayer::new(plugin, token, expires);
-            let with_token = |builder: transport::Builder| {
-                let layer = tower::filter::AsyncFilterLayer::new(token.clone());
-                // The filter hands each request on after an await, so it
-                // needs an inner service it can clone: a buffer in front.
-                let buffer = tower::buffer::BufferLayer::new(1024);
-                builder.with_layer(&buffer).with_layer(&layer).build()
-            };
-            let mut unauthenticated = config.clone();
-            unauthenticated.auth_info.token = None;
-            Ok((
-                with_token(
-                    transport::api_client_builder(&unauthenticated, link).map_err(bad_context)?,
-                ),
-                with_token(
-                    transport::exec_client_builder(&unauthenticated, link).map_err(bad_context)?,
-                ),
-            ))
+/// Builds the clients of an invocation: the one every command shares, and
+/// one a guard's Drop makes on a runtime of its own (the command's may be
+/// shutting down). A credential plugin's clients share what it gave, so
+/// that a pod deleted at the end goes with the credential of then, not
+/// that of connect time.
+#[derive(Clone)]
+pub(crate) enum ClientSource {
+    /// kube-rs reads the credentials from the config.
+    Config(Box<Config>),
+    Plugin(Arc<PluginCredentials>),
+}
+
+impl ClientSource {
+    /// A credential plugin runs here, once; kube-rs alone would run it
+    /// three times while building the client.
+    async fn new(config: &mut Config, context: &str, on_slow: Option<fn(&str)>) -> Result<Self> {
+        let Some(plugin) = ExecPlugin::of(&config.auth_info, context) else {
+            return Ok(ClientSource::Config(Box::new(config.clone())));
+        };
+        config.auth_info.exec = None;
+        let credential = plugin.run(on_slow).await?;
+        Ok(ClientSource::Plugin(PluginCredentials::new(
+            plugin,
+            config.clone(),
+            credential,
+        )))
+    }
+
+    /// The client for requests and watches ([`transport::api_client_builder`]),
+    /// with connections of its own; it must be made in the runtime that
+    /// uses it.
+    pub fn api_client(&self, link: &Arc<transport::Link>) -> kube::Result<Client> {
+        let link = link.clone();
+        self.client(Arc::new(move |config| {
+            Ok(transport::api_client_builder(config, &link)?.build())
+        }))
+    }
+
+    /// The client for exec streams ([`transport::exec_client_builder`]).
+    pub fn exec_client(&self, link: &Arc<transport::Link>) -> kube::Result<Client> {
+        let link = link.clone();
+        self.client(Arc::new(move |config| {
+            Ok(transport::exec_client_builder(config, &link)?.build())
+        }))
+    }
+
+    fn client(&self, make: MakeClient) -> kube::Result<Client> {
+        match self {
+            ClientSource::Config(config) => make(config),
+            ClientSource::Plugin(credentials) => Ok(credentials.client(make)),
         }
     }
 }

@@ -1,12 +1,16 @@
 //! Exec credential plugins (`users[].user.exec`: aws, gke-gcloud-auth-plugin,
-//! kubelogin, ...), run once per invocation as kubectl does.
+//! kubelogin, ...), run once per invocation as kubectl does, and again only
+//! when what they gave is about to expire or the server rejects it.
 //!
 //! kube-rs runs the plugin each time it asks the auth info for credentials,
 //! and building one client asks three times (the auth layer, the TLS
 //! identity, the client's expiry). So toolbox runs the plugin itself, once,
-//! before the client is built: a client certificate goes into the TLS
-//! config, and a token into a layer that every request of the client shares
-//! and that runs the plugin again only when the token is about to expire.
+//! before the client is built, and keeps what it gave (a token, or a client
+//! certificate and key) in [`PluginCredentials`], which every client of the
+//! invocation sends through:
+//! - a credential is renewed before it expires (`expirationTimestamp`);
+//! - a 401 runs the plugin again, as client-go does, and the request is
+//!   sent once more with the new credential.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -15,8 +19,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
-use http::{HeaderValue, Request, header::AUTHORIZATION};
+use http::{Request, Response, StatusCode};
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
+use kube::Config;
 use kube::client::Body;
 use kube::config::{AuthInfo, ExecConfig, ExecInteractiveMode};
 use serde::{Deserialize, Serialize};
@@ -25,8 +30,8 @@ use tokio::sync::Mutex;
 /// How long a plugin may take before a terminal is told what toolbox waits for.
 pub const SLOW_PLUGIN: Duration = Duration::from_secs(1);
 
-/// A token this close to its expiry is renewed before a request uses it,
-/// as kube-rs and client-go do.
+/// A credential this close to its expiry is renewed before a request uses
+/// it, as kube-rs does for tokens.
 const RENEW_BEFORE_EXPIRY: SignedDuration = SignedDuration::from_secs(60);
 
 /// The kubeconfig user's exec plugin, and where it is named for messages.
@@ -46,7 +51,11 @@ pub(crate) enum Credential {
         expires: Option<Timestamp>,
     },
     /// PEM, as the plugin printed them.
-    Certificate { cert: String, key: String },
+    Certificate {
+        cert: String,
+        key: String,
+        expires: Option<Timestamp>,
+    },
 }
 
 /// Why a plugin gave no credential, said so that a person can act on it.
@@ -249,7 +258,7 @@ impl ExecPlugin {
                 client_certificate_data: Some(cert),
                 client_key_data: Some(key),
                 ..
-            } => Ok(Credential::Certificate { cert, key }),
+            } => Ok(Credential::Certificate { cert, key, expires }),
             ExecCredentialStatus {
                 token: Some(token), ..
             } if !token.is_empty() => Ok(Credential::Token { token, expires }),
@@ -260,64 +269,202 @@ impl ExecPlugin {
     }
 }
 
-/// Puts a plugin's client certificate where kube-rs's TLS config reads it.
-pub(crate) fn use_certificate(auth: &mut AuthInfo, cert: &str, key: &str) {
-    let base64 = base64::engine::general_purpose::STANDARD;
-    auth.client_certificate_data = Some(base64.encode(cert));
-    auth.client_key_data = Some(base64.encode(key).into());
+/// Builds the client that sends with the credentials a config holds.
+pub(crate) type MakeClient =
+    Arc<dyn Fn(&Config) -> Result<kube::Client, kube::Error> + Send + Sync>;
+
+/// The credentials of one invocation whose user is a plugin: what it gave
+/// last, shared by every client of the invocation (the command's, and one a
+/// guard builds on a thread of its own to delete a pod), and run again
+/// before that expires or after the server rejected it.
+pub(crate) struct PluginCredentials {
+    plugin: ExecPlugin,
+    /// The resolved config without the plugin: a credential is written into
+    /// a copy of it to build the client that sends with that credential.
+    base: Config,
+    issued: Mutex<Issued>,
 }
 
-/// The `Authorization` of every request of one client: the plugin's token,
-/// renewed by running the plugin again when it is about to expire.
+/// One credential from the plugin. `generation` counts the plugin's runs,
+/// so that requests rejected together run it again only once.
 #[derive(Clone)]
-pub(crate) struct TokenLayer {
-    plugin: Arc<ExecPlugin>,
-    token: Arc<Mutex<(String, Option<Timestamp>)>>,
+struct Issued {
+    generation: u64,
+    credential: Arc<Credential>,
+    renew_at: Option<Timestamp>,
 }
 
-impl TokenLayer {
-    pub fn new(plugin: ExecPlugin, token: String, expires: Option<Timestamp>) -> Self {
-        TokenLayer {
-            plugin: Arc::new(plugin),
-            token: Arc::new(Mutex::new((token, expires))),
+impl Issued {
+    fn new(generation: u64, credential: Credential) -> Self {
+        let renew_at = credential
+            .expires()
+            .map(|expires| renewal_time(Timestamp::now(), expires));
+        Issued {
+            generation,
+            credential: Arc::new(credential),
+            renew_at,
         }
     }
 
-    async fn header(&self) -> Result<HeaderValue, PluginError> {
-        let mut token = self.token.lock().await;
-        if token
-            .1
-            .is_some_and(|expires| Timestamp::now() + RENEW_BEFORE_EXPIRY >= expires)
-        {
-            match self.plugin.run(None).await? {
-                Credential::Token { token: t, expires } => *token = (t, expires),
-                Credential::Certificate { .. } => {
-                    return Err(self.plugin.error(
-                        "gave a client certificate where it had given a token; run toolbox again",
-                    ));
-                }
+    fn is_due(&self, now: Timestamp) -> bool {
+        self.renew_at.is_some_and(|at| now >= at)
+    }
+}
+
+impl Credential {
+    fn expires(&self) -> Option<Timestamp> {
+        match self {
+            Credential::Token { expires, .. } | Credential::Certificate { expires, .. } => *expires,
+        }
+    }
+
+    /// The config that sends with this credential, as kube-rs reads it: a
+    /// token as a bearer token, a certificate in the TLS config.
+    fn write_into(&self, config: &mut Config) {
+        match self {
+            Credential::Token { token, .. } => {
+                config.auth_info.token = Some(token.clone().into());
+            }
+            Credential::Certificate { cert, key, .. } => {
+                let base64 = base64::engine::general_purpose::STANDARD;
+                config.auth_info.client_certificate_data = Some(base64.encode(cert));
+                config.auth_info.client_key_data = Some(base64.encode(key).into());
             }
         }
-        let mut value = HeaderValue::try_from(format!("Bearer {}", token.0)).map_err(|_| {
-            self.plugin
-                .error("gave a token that is not a valid header value")
-        })?;
-        value.set_sensitive(true);
-        Ok(value)
     }
 }
 
-impl tower::filter::AsyncPredicate<Request<Body>> for TokenLayer {
-    type Future = Pin<Box<dyn Future<Output = Result<Request<Body>, tower::BoxError>> + Send>>;
-    type Request = Request<Body>;
+/// When a credential received at `now` is renewed: [`RENEW_BEFORE_EXPIRY`]
+/// before it expires, or, for one that lives less than five times that,
+/// when four fifths of its life have passed, so that a short-lived
+/// certificate is not renewed on every request.
+fn renewal_time(now: Timestamp, expires: Timestamp) -> Timestamp {
+    let life = expires.duration_since(now);
+    let margin = RENEW_BEFORE_EXPIRY.min(life / 5).max(SignedDuration::ZERO);
+    expires - margin
+}
 
-    fn check(&mut self, mut request: Request<Body>) -> Self::Future {
-        let layer = self.clone();
-        Box::pin(async move {
-            let value = layer.header().await?;
-            request.headers_mut().insert(AUTHORIZATION, value);
-            Ok(request)
+impl PluginCredentials {
+    /// `base` must no longer name the plugin, so that kube-rs does not run it
+    /// itself; `credential` is what its first run gave.
+    pub fn new(plugin: ExecPlugin, base: Config, credential: Credential) -> Arc<Self> {
+        Arc::new(PluginCredentials {
+            plugin,
+            base,
+            issued: Mutex::new(Issued::new(0, credential)),
         })
+    }
+
+    /// A client whose every request goes with the current credential,
+    /// through a client that `make` builds for each credential.
+    pub fn client(self: &Arc<Self>, make: MakeClient) -> kube::Client {
+        let namespace = self.base.default_namespace.clone();
+        kube::Client::new(
+            RenewingService {
+                credentials: self.clone(),
+                make,
+                sender: Arc::new(std::sync::Mutex::new(None)),
+            },
+            namespace,
+        )
+    }
+
+    /// The credential to send with now, the plugin run again first if it
+    /// is about to expire.
+    async fn current(&self) -> Result<Issued, PluginError> {
+        let mut issued = self.issued.lock().await;
+        if issued.is_due(Timestamp::now()) {
+            *issued = Issued::new(issued.generation + 1, self.plugin.run(None).await?);
+        }
+        Ok(issued.clone())
+    }
+
+    /// After the server answered 401 to the credential of `rejected`: the
+    /// plugin run again, as client-go does, unless a request rejected at the
+    /// same time already did.
+    async fn after_rejection(&self, rejected: u64) -> Result<Issued, PluginError> {
+        let mut issued = self.issued.lock().await;
+        if issued.generation == rejected {
+            *issued = Issued::new(rejected + 1, self.plugin.run(None).await?);
+        }
+        Ok(issued.clone())
+    }
+}
+
+/// Sends each request through the client of the current credential, and
+/// once more after a 401 with the plugin's next one.
+///
+/// Each credential gets a client of its own, so a renewed client
+/// certificate goes into new TLS connections (the server checks a
+/// certificate's expiry on every request of a connection); streams open on
+/// the old ones (an exec, a watch) go on until they end.
+#[derive(Clone)]
+struct RenewingService {
+    credentials: Arc<PluginCredentials>,
+    make: MakeClient,
+    /// The client of the latest credential this service sent with. Made on
+    /// the runtime of its first request, which its connections then live on.
+    sender: Arc<std::sync::Mutex<Option<(u64, kube::Client)>>>,
+}
+
+impl RenewingService {
+    fn sender_for(&self, issued: &Issued) -> Result<kube::Client, kube::Error> {
+        let mut sender = self.sender.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((generation, client)) = sender.as_ref()
+            && *generation == issued.generation
+        {
+            return Ok(client.clone());
+        }
+        let mut config = self.credentials.base.clone();
+        issued.credential.write_into(&mut config);
+        let client = (self.make)(&config)?;
+        *sender = Some((issued.generation, client.clone()));
+        Ok(client)
+    }
+
+    async fn send(self, request: Request<Body>) -> Result<Response<Body>, tower::BoxError> {
+        let issued = self.credentials.current().await?;
+        // Only a body held in memory can be sent twice; kube-rs's requests,
+        // a watch's and an exec's upgrade among them, all have one.
+        let again = resendable_copy(&request);
+        let response = self.sender_for(&issued)?.send(request).await?;
+        if response.status() != StatusCode::UNAUTHORIZED {
+            return Ok(response);
+        }
+        let renewed = self.credentials.after_rejection(issued.generation).await?;
+        match again {
+            Some(request) => Ok(self.sender_for(&renewed)?.send(request).await?),
+            None => Ok(response),
+        }
+    }
+}
+
+/// The same request again, when its body can be sent twice.
+fn resendable_copy(request: &Request<Body>) -> Option<Request<Body>> {
+    let mut copy = Request::new(request.body().try_clone()?);
+    *copy.method_mut() = request.method().clone();
+    *copy.uri_mut() = request.uri().clone();
+    *copy.version_mut() = request.version();
+    *copy.headers_mut() = request.headers().clone();
+    *copy.extensions_mut() = request.extensions().clone();
+    Some(copy)
+}
+
+impl tower::Service<Request<Body>> for RenewingService {
+    type Response = Response<Body>;
+    type Error = tower::BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, tower::BoxError>> + Send>>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        // Each request waits for its own client to be ready, in `send`.
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        Box::pin(self.clone().send(request))
     }
 }
 
@@ -407,6 +554,106 @@ mod tests {
             err.ends_with("neither a token nor a client certificate and key"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_credential_is_renewed_a_minute_before_it_expires_or_at_four_fifths_of_a_short_life() {
+        let now: Timestamp = "2030-01-01T00:00:00Z".parse().unwrap();
+        let at = |secs| now + SignedDuration::from_secs(secs);
+        assert_eq!(renewal_time(now, at(3600)), at(3540));
+        assert_eq!(renewal_time(now, at(10)), at(8));
+        assert_eq!(
+            renewal_time(now, at(-5)),
+            at(-5),
+            "already expired: renewed now"
+        );
+    }
+
+    #[test]
+    fn a_request_with_its_body_in_memory_is_copied_whole_for_a_resend() {
+        let mut request = Request::post("https://server/api/v1/namespaces/ns/pods")
+            .header("content-type", "application/json")
+            .body(Body::from(b"{}".to_vec()))
+            .unwrap();
+        request.extensions_mut().insert("create");
+        let copy = resendable_copy(&request).expect("a body in memory can be resent");
+        assert_eq!(copy.method(), request.method());
+        assert_eq!(copy.uri(), request.uri());
+        assert_eq!(copy.headers(), request.headers());
+        assert_eq!(copy.extensions().get::<&str>(), Some(&"create"));
+    }
+
+    /// A plugin script that prints `token` with `expires`, and counts its runs.
+    fn counting_plugin(dir: &std::path::Path, token: &str) -> (ExecPlugin, std::path::PathBuf) {
+        use std::os::unix::fs::PermissionsExt;
+        let runs = dir.join("runs");
+        let script = dir.join("cloud-auth");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\necho run >> '{}'\nsleep 0.2\necho '{{\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"{token}\"}}}}'\n",
+                runs.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        (plugin(script.to_str().unwrap()), runs)
+    }
+
+    fn runs(path: &std::path::Path) -> usize {
+        std::fs::read_to_string(path).map_or(0, |t| t.lines().count())
+    }
+
+    fn token_of(issued: &Issued) -> &str {
+        match issued.credential.as_ref() {
+            Credential::Token { token, .. } => token,
+            Credential::Certificate { .. } => panic!("expected a token"),
+        }
+    }
+
+    fn scratch_dir(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("toolbox-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[tokio::test]
+    async fn requests_rejected_together_run_the_plugin_once() {
+        let dir = scratch_dir("rejected-together");
+        let (plugin, ran) = counting_plugin(&dir, "second");
+        let first = Credential::Token {
+            token: "first".into(),
+            expires: None,
+        };
+        let config = Config::new("https://server".parse().unwrap());
+        let credentials = PluginCredentials::new(plugin, config, first);
+        let (a, b) = tokio::join!(
+            credentials.after_rejection(0),
+            credentials.after_rejection(0)
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!((a.generation, b.generation), (1, 1));
+        assert_eq!((token_of(&a), token_of(&b)), ("second", "second"));
+        assert_eq!(runs(&ran), 1);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn an_expired_credential_is_renewed_before_it_is_used() {
+        let dir = scratch_dir("about-to-expire");
+        let (plugin, ran) = counting_plugin(&dir, "second");
+        let first = Credential::Token {
+            token: "first".into(),
+            expires: Some(Timestamp::now() - SignedDuration::from_secs(1)),
+        };
+        let config = Config::new("https://server".parse().unwrap());
+        let credentials = PluginCredentials::new(plugin, config, first);
+        let issued = credentials.current().await.unwrap();
+        assert_eq!((issued.generation, token_of(&issued)), (1, "second"));
+        let again = credentials.current().await.unwrap();
+        assert_eq!(again.generation, 1, "the new one has no expiry: kept");
+        assert_eq!(runs(&ran), 1);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::context::ClusterContext;
+use crate::context::{ClientSource, ClusterContext};
 use crate::error::{ClusterError, Result};
 use crate::lifecycle::{
     DELETE_TOTAL_TIMEOUT, DeleteFailure, ExecIo, Silent, delete_from_drop, delete_with_retries,
@@ -174,7 +174,7 @@ impl ClusterContext {
             .await?;
         let guard = RunGuard {
             api: api.clone(),
-            config: self.config.clone(),
+            clients: self.clients.clone(),
             selector: selector.clone(),
             armed: true,
         };
@@ -753,7 +753,7 @@ async fn delete_run(api: &Api<Pod>, selector: &str) -> std::result::Result<(), D
 /// or an early return cannot leave them behind.
 struct RunGuard {
     api: Api<Pod>,
-    config: kube::Config,
+    clients: ClientSource,
     selector: String,
     armed: bool,
 }
@@ -768,7 +768,7 @@ impl Drop for RunGuard {
     fn drop(&mut self) {
         if self.armed {
             let selector = self.selector.clone();
-            delete_from_drop(&self.api, &self.config, move |api| async move {
+            delete_from_drop(&self.api, &self.clients, move |api| async move {
                 let _ = delete_run(&api, &selector).await;
             });
         }

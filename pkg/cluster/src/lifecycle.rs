@@ -10,7 +10,7 @@ use kube::api::{Api, AttachParams, DeleteParams, ListParams, PostParams, WatchEv
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
-use crate::context::{ClusterContext, error_chain};
+use crate::context::{ClientSource, ClusterContext, error_chain};
 use crate::error::{Action, ClusterError, Result, api_status};
 use crate::exec_stream::{self, ExecStream};
 use crate::podwatch::{PodSelection, PodUpdate, PodWatch};
@@ -196,7 +196,7 @@ impl std::fmt::Display for LeftPod {
 /// [`PodGuard::keep`]: a panic or an early return cannot leave it behind.
 pub struct PodGuard {
     api: Api<Pod>,
-    config: kube::Config,
+    clients: ClientSource,
     name: String,
     armed: bool,
 }
@@ -211,10 +211,10 @@ pub(crate) const DELETE_TOTAL_TIMEOUT: Duration = Duration::from_secs(30);
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
 
 impl PodGuard {
-    pub fn new(api: Api<Pod>, config: kube::Config, name: String) -> Self {
+    pub(crate) fn new(api: Api<Pod>, clients: ClientSource, name: String) -> Self {
         PodGuard {
             api,
-            config,
+            clients,
             name,
             armed: true,
         }
@@ -343,7 +343,7 @@ impl Drop for PodGuard {
     fn drop(&mut self) {
         if self.armed {
             let name = self.name.clone();
-            delete_from_drop(&self.api, &self.config, move |api| async move {
+            delete_from_drop(&self.api, &self.clients, move |api| async move {
                 let _ = delete_pod(&api, &name).await;
             });
         }
@@ -352,15 +352,16 @@ impl Drop for PodGuard {
 
 /// Runs `delete` with a fresh client for `api`'s namespace, on a thread and
 /// runtime of its own, and waits for it: a guard's Drop cannot await, and
-/// the runtime that owns the session's client may be shutting down.
+/// the runtime that owns the session's client may be shutting down. The
+/// client sends with the invocation's current credentials.
 pub(crate) fn delete_from_drop<Fut>(
     api: &Api<Pod>,
-    config: &kube::Config,
+    clients: &ClientSource,
     delete: impl FnOnce(Api<Pod>) -> Fut + Send + 'static,
 ) where
     Fut: std::future::Future<Output = ()>,
 {
-    let config = config.clone();
+    let clients = clients.clone();
     let namespace = api.namespace().map(str::to_string).unwrap_or_default();
     let worker = std::thread::spawn(move || {
         let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
@@ -370,9 +371,7 @@ pub(crate) fn delete_from_drop<Fut>(
             return;
         };
         runtime.block_on(async {
-            if let Ok(builder) = crate::transport::api_client_builder(&config, &Default::default())
-            {
-                let client = builder.build();
+            if let Ok(client) = clients.api_client(&Default::default()) {
                 delete(Api::namespaced(client, &namespace)).await;
             }
         });
@@ -438,7 +437,7 @@ impl ClusterContext {
         }
         let name = created.metadata.name.clone().unwrap_or_default();
         progress.pod_ready(&name, false);
-        let guard = PodGuard::new(api.clone(), self.config.clone(), name.clone());
+        let guard = PodGuard::new(api.clone(), self.clients.clone(), name.clone());
         let left_pod = |reason: String| LeftPod::of(self, &created, reason);
 
         let result = match signals.pending() {
@@ -565,7 +564,7 @@ impl ClusterContext {
             ttl_reached: ttl_reached(exit_code, lived, &existing),
         };
         if idle.is_zero() {
-            let guard = PodGuard::new(api.clone(), self.config.clone(), name.clone());
+            let guard = PodGuard::new(api.clone(), self.clients.clone(), name.clone());
             let deleted = delete_unless_signalled(guard, signals).await;
             crate::steps::step("pod deleted");
             let left = |reason| LeftPod::of(self, &existing, reason);

@@ -1,0 +1,237 @@
+//! A user whom API Priority and Fairness holds to the fewest seats a
+//! priority level can have, and rejects past them (429): toolbox's fan-out,
+//! a single session and cleanup still finish, with nothing failed and
+//! nothing left, because kube's retry layer sends a rejected request again
+//! after the server's Retry-After.
+
+use futures::FutureExt;
+use harness::{NodeSpec, TestNs, random_suffix, stderr_of};
+use k8s_openapi::api::flowcontrol::v1::{FlowSchema, PriorityLevelConfiguration};
+use k8s_openapi::api::rbac::v1::ClusterRoleBinding;
+use kube::api::{Api, DeleteParams, PostParams};
+use serde_json::{Value, json};
+
+const FANOUT_NODES: usize = 50;
+
+/// A FlowSchema that sends every request of one user to a priority level
+/// of its own, and a binding that lets the user do anything; the user is
+/// impersonated by the harness's admin (`--as`).
+struct Throttled {
+    user: String,
+    level: String,
+    admin: kube::Client,
+}
+
+impl Throttled {
+    /// The smallest share there is, `nominalConcurrencyShares: 1`, lending
+    /// and borrowing none, with `Reject`: past its seats, 429 at once,
+    /// queueing nothing. Seats are ceil(server seats * share / all shares):
+    /// 7 of the local server's 1500, where the built-in levels' shares sum
+    /// to 245. Exactly one seat cannot be had without shrinking every other
+    /// level. A share of 0 runs one request of the level at a time, but
+    /// then the server's Retry-After grows to 32 s: a fan-out of 50 took
+    /// minutes and outlasted toolbox's bounds on a creation (10 s) and a
+    /// deletion (30 s), which take a throttled server for a silent one.
+    async fn new(ns: &TestNs) -> Throttled {
+        let suffix = random_suffix();
+        let throttled = Throttled {
+            user: format!("throttled-{suffix}"),
+            level: format!("{}-fewest-seats", ns.name),
+            admin: ns.admin.clone(),
+        };
+        let level: PriorityLevelConfiguration = serde_json::from_value(json!({
+            "metadata": { "name": throttled.level },
+            "spec": { "type": "Limited", "limited": {
+                "nominalConcurrencyShares": 1,
+                "lendablePercent": 0,
+                "borrowingLimitPercent": 0,
+                "limitResponse": { "type": "Reject" },
+            }},
+        }))
+        .unwrap();
+        Api::<PriorityLevelConfiguration>::all(ns.admin.clone())
+            .create(&PostParams::default(), &level)
+            .await
+            .expect("creating the priority level");
+        let schema: FlowSchema = serde_json::from_value(json!({
+            "metadata": { "name": throttled.level },
+            "spec": {
+                "priorityLevelConfiguration": { "name": throttled.level },
+                "matchingPrecedence": 1000,
+                "distinguisherMethod": { "type": "ByUser" },
+                "rules": [{
+                    "subjects": [{ "kind": "User", "user": { "name": throttled.user } }],
+                    "resourceRules": [{
+                        "verbs": ["*"], "apiGroups": ["*"], "resources": ["*"],
+                        "clusterScope": true, "namespaces": ["*"],
+                    }],
+                    "nonResourceRules": [{ "verbs": ["*"], "nonResourceURLs": ["*"] }],
+                }],
+            },
+        }))
+        .unwrap();
+        Api::<FlowSchema>::all(ns.admin.clone())
+            .create(&PostParams::default(), &schema)
+            .await
+            .expect("creating the flow schema");
+        let binding: ClusterRoleBinding = serde_json::from_value(json!({
+            "metadata": { "name": throttled.level },
+            "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin" },
+            "subjects": [{ "apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": throttled.user }],
+        }))
+        .unwrap();
+        Api::<ClusterRoleBinding>::all(ns.admin.clone())
+            .create(&PostParams::default(), &binding)
+            .await
+            .expect("binding the throttled user");
+        throttled
+    }
+
+    /// Removes the schema, the level and the binding.
+    async fn remove(self) {
+        let params = DeleteParams::default();
+        let _ = Api::<FlowSchema>::all(self.admin.clone())
+            .delete(&self.level, &params)
+            .await;
+        let _ = Api::<PriorityLevelConfiguration>::all(self.admin.clone())
+            .delete(&self.level, &params)
+            .await;
+        let _ = Api::<ClusterRoleBinding>::all(self.admin.clone())
+            .delete(&self.level, &params)
+            .await;
+    }
+}
+
+/// The sum of a metric's samples whose labels include `label`, from the
+/// API server's `/metrics`, read as the admin (whom no level limits).
+fn metric(ns: &TestNs, name: &str, label: &str) -> Option<f64> {
+    let out = ns
+        .kubectl()
+        .args(["get", "--raw", "/metrics"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let samples: Vec<f64> = text
+        .lines()
+        .filter(|line| line.starts_with(&format!("{name}{{")) && line.contains(label))
+        .filter_map(|line| line.rsplit_once(' ')?.1.parse().ok())
+        .collect();
+    (!samples.is_empty()).then(|| samples.iter().sum())
+}
+
+fn rejected(ns: &TestNs, level_label: &str) -> f64 {
+    metric(
+        ns,
+        "apiserver_flowcontrol_rejected_requests_total",
+        level_label,
+    )
+    .unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn a_user_held_to_the_fewest_seats_still_fans_out_runs_a_session_and_cleans_up() {
+    let mut ns = TestNs::new("apf-fewest-seats").await;
+    let mut nodes = Vec::new();
+    for i in 1..=FANOUT_NODES {
+        nodes.push(ns.node(&format!("n{i:02}"), NodeSpec::default()).await);
+    }
+    let throttled = Throttled::new(&ns).await;
+    let test = std::panic::AssertUnwindSafe(async {
+        let level_label = format!("priority_level=\"{}\"", throttled.level);
+        harness::wait_until(
+            std::time::Duration::from_secs(30),
+            "the API server to configure the priority level",
+            || async {
+                metric(
+                    &ns,
+                    "apiserver_flowcontrol_nominal_limit_seats",
+                    &level_label,
+                )
+                .is_some()
+            },
+        )
+        .await;
+        let seats = metric(
+            &ns,
+            "apiserver_flowcontrol_nominal_limit_seats",
+            &level_label,
+        );
+        assert_eq!(
+            metric(&ns, "apiserver_flowcontrol_upper_limit_seats", &level_label),
+            seats,
+            "the level borrows no seats"
+        );
+        assert!(
+            seats.is_some_and(|s| (1.0..=7.0).contains(&s)),
+            "the fewest seats a share can give: {seats:?}"
+        );
+        let before = rejected(&ns, &level_label);
+
+        let selector = format!("toolbox.test/e2e-namespace={}", ns.name);
+        // 32 nodes in flight: enough for the level to reject some of their
+        // creations every time (16 gave 1 to 9), while at the default of
+        // 64 the rejected retry together after the server's Retry-After,
+        // are rejected together again, and the server doubles the delay:
+        // the run took 118 s once (kube's retry layer adds no jitter).
+        let started = std::time::Instant::now();
+        let out = ns
+            .toolbox()
+            .args([
+                "node-shell",
+                "--all",
+                "-l",
+                &selector,
+                "--as",
+                &throttled.user,
+            ])
+            .args(["--fanout", "32", "-o", "json", "--", "echo", "ok"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(doc["summary"]["nodes"], FANOUT_NODES, "{doc}");
+        assert_eq!(doc["summary"]["succeeded"], FANOUT_NODES, "{doc}");
+        let fanout_rejected = rejected(&ns, &level_label) - before;
+        let fanout_took = started.elapsed();
+
+        let out = ns
+            .toolbox()
+            .args(["node-shell", &nodes[0], "--as", &throttled.user])
+            .args(["--", "echo", "single"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "single\n");
+
+        let leftovers = ns.create_leftovers(&nodes[1], 20).await;
+        let out = ns
+            .toolbox()
+            .args(["cleanup", "-n", &ns.name, "-y", "--as", &throttled.user])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        assert!(
+            stderr_of(&out).contains(&format!("Deleted {} pods.", leftovers.len())),
+            "{}",
+            stderr_of(&out)
+        );
+
+        let total_rejected = rejected(&ns, &level_label) - before;
+        assert!(
+            fanout_rejected > 0.0,
+            "the server rejected none of the fan-out's requests: the level did not bind"
+        );
+        eprintln!(
+            "rejected with 429: {fanout_rejected} during the fan-out ({fanout_took:.1?}), {total_rejected} in all ({:.1?})",
+            started.elapsed()
+        );
+    })
+    .catch_unwind()
+    .await;
+    throttled.remove().await;
+    if let Err(panic) = test {
+        std::panic::resume_unwind(panic);
+    }
+    ns.finish().await;
+}
