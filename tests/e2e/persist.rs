@@ -7,7 +7,8 @@
 use std::time::Duration;
 
 use harness::{
-    NodeSpec, RealNode, TestNs, core_rule as rule, real_node, stderr_of, stdout_of, wait_until,
+    FaultProxy, NodeSpec, RealNode, SessionEnd, TestNs, core_rule as rule, real_node,
+    start_session, stderr_of, stdout_of, wait_until,
 };
 use k8s_openapi::api::core::v1::Pod;
 
@@ -379,5 +380,48 @@ async fn the_persist_setting_keeps_pods_without_the_flag() {
     assert!(stderr.contains("step: pod deleted"), "{stderr}");
     assert!(!stderr.contains("persist"), "{stderr}");
     assert_eq!(ns.toolbox_pods().await.len(), 1);
+    finish(ns).await;
+}
+
+#[tokio::test]
+async fn a_silent_link_ends_a_session_in_a_reused_pod_within_the_target() {
+    use std::process::Stdio;
+    let mut ns = TestNs::new("persist-silent").await;
+    let node = ns.node("n", NodeSpec::default()).await;
+    let out = run(
+        ns.toolbox(),
+        &["node-shell", &node, "--persist", "10m", "--", "true"],
+        0,
+    );
+    let pod = persisting_pod(&stderr_of(&out));
+    let proxy = FaultProxy::to_cluster();
+    let mut reuse = ns.toolbox_process_via(&proxy.kubeconfig());
+    reuse.args(["node-shell", "-v", &node, "--persist", "10m"]).args([
+        "--",
+        "sh",
+        "-c",
+        "echo start; sleep 30; echo end",
+    ]);
+    let mut session = start_session(reuse, Stdio::null(), "start");
+    proxy.go_silent();
+    // docs/node-shell.md: a silent link ends a session within 15 s.
+    session.wait_for_stderr("step: command ended", Duration::from_secs(15));
+    proxy.restore();
+    let SessionEnd {
+        status,
+        rest,
+        stderr,
+    } = session.end(Duration::from_secs(60));
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("persisting pod claimed")
+            && stderr.contains("no answer from the API server for"),
+        "the session ran in the reused pod and ended on the silence: {stderr}"
+    );
+    assert!(rest.lines().all(|l| l != "end"), "the session did not go on");
+    // A failed session leaves a reused pod to its idle loop.
+    let pods = ns.toolbox_pods().await;
+    assert_eq!(pods.len(), 1);
+    assert_eq!(pods[0].metadata.name.as_deref(), Some(pod.as_str()));
     finish(ns).await;
 }
