@@ -7,8 +7,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use harness::{
-    FaultProxy, NodeSpec, SessionEnd, SessionInProgress, TestNs, real_node, spawn_session,
-    start_session, stderr_of, wait_with_timeout,
+    FaultProxy, NodeSpec, SILENT_LINK_TARGET, SessionEnd, SessionInProgress, TestNs, real_node,
+    spawn_session, start_session, stderr_of, wait_with_timeout,
 };
 
 const SESSION: &str = "echo start; sleep 30; echo end";
@@ -244,10 +244,6 @@ async fn a_cut_ends_a_tty_session() {
 // A silent link: the proxy forwards nothing and closes nothing, as when
 // Wi-Fi drops, a VPN reconnects or a laptop sleeps.
 
-/// How soon a session must end once its link went silent
-/// (docs/node-shell.md): a quarter of `kubectl exec`'s 61 s.
-const SILENT_LINK_TARGET: Duration = Duration::from_secs(15);
-
 /// The one-command session of a silent-link test, with `-v` so that the
 /// moment the command's stream ends shows on stderr.
 fn silent_link_session(ns: &TestNs, proxy: &FaultProxy, node: &str) -> SessionInProgress {
@@ -259,22 +255,14 @@ fn silent_link_session(ns: &TestNs, proxy: &FaultProxy, node: &str) -> SessionIn
     )
 }
 
-/// Silences `proxy` under a running session, checks that the session ends
-/// within the target, lets the link come back and checks what the user saw.
-fn end_by_silence(mut session: SessionInProgress, proxy: &FaultProxy) {
-    proxy.go_silent();
-    let silent_at = Instant::now();
-    session.wait_for_stderr("step: command ended", SILENT_LINK_TARGET);
-    eprintln!(
-        "the silent link ended the session after {:?}",
-        silent_at.elapsed()
-    );
-    proxy.restore();
+/// Silences `proxy` under a running session and checks that it ended
+/// within the target, and what the user saw once the link came back.
+fn end_by_silence(session: SessionInProgress, proxy: &FaultProxy) {
     let SessionEnd {
         status,
         rest,
         stderr,
-    } = session.end(Duration::from_secs(60));
+    } = session.end_by_silence(proxy, "step: command ended");
     assert_eq!(status.code(), Some(1), "{stderr}");
     let errors = error_lines(&stderr);
     assert_eq!(errors.len(), 1, "one error line: {stderr}");
@@ -446,23 +434,14 @@ async fn a_silent_link_while_the_pod_starts_ends_the_session_within_the_target()
             &node,
         ])
         .args(["--", "echo", "ran"]);
-    let mut session = spawn_session(toolbox, Stdio::null());
+    let session = spawn_session(toolbox, Stdio::null());
     ns.wait_for_toolbox_pod("Pending", Duration::from_secs(20))
         .await;
-
-    proxy.go_silent();
-    let silent_at = Instant::now();
-    session.wait_for_stderr("step: link silent", SILENT_LINK_TARGET);
-    eprintln!(
-        "the silent link ended the wait after {:?}",
-        silent_at.elapsed()
-    );
-    proxy.restore();
     let SessionEnd {
         status,
         rest,
         stderr,
-    } = session.end(Duration::from_secs(60));
+    } = session.end_by_silence(&proxy, "step: link silent");
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert_eq!(rest, "", "the command never ran");
     let errors = error_lines(&stderr);

@@ -396,29 +396,24 @@ async fn a_silent_link_ends_a_session_in_a_reused_pod_within_the_target() {
     let pod = persisting_pod(&stderr_of(&out));
     let proxy = FaultProxy::to_cluster();
     let mut reuse = ns.toolbox_process_via(&proxy.kubeconfig());
-    reuse.args(["node-shell", "-v", &node, "--persist", "10m"]).args([
-        "--",
-        "sh",
-        "-c",
-        "echo start; sleep 30; echo end",
-    ]);
-    let mut session = start_session(reuse, Stdio::null(), "start");
-    proxy.go_silent();
-    // docs/node-shell.md: a silent link ends a session within 15 s.
-    session.wait_for_stderr("step: command ended", Duration::from_secs(15));
-    proxy.restore();
+    reuse
+        .args(["node-shell", "-v", &node, "--persist", "10m"])
+        .args(["--", "sh", "-c", "echo start; sleep 30; echo end"]);
     let SessionEnd {
         status,
         rest,
         stderr,
-    } = session.end(Duration::from_secs(60));
+    } = start_session(reuse, Stdio::null(), "start").end_by_silence(&proxy, "step: command ended");
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains("persisting pod claimed")
             && stderr.contains("no answer from the API server for"),
         "the session ran in the reused pod and ended on the silence: {stderr}"
     );
-    assert!(rest.lines().all(|l| l != "end"), "the session did not go on");
+    assert!(
+        rest.lines().all(|l| l != "end"),
+        "the session did not go on"
+    );
     // A failed session leaves a reused pod to its idle loop.
     let pods = ns.toolbox_pods().await;
     assert_eq!(pods.len(), 1);

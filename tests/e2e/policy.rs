@@ -168,30 +168,8 @@ async fn the_printed_policy_bounds_and_names_node_access_for_every_tool() {
         kubectl_debug_is_refused_for_want_of_a_lifetime(&ns, &node, &member).await;
     }
 
-    // The ValidatingAdmissionPolicy is picked up on its own schedule: wait
-    // until a server-side dry run of an over-long pod is refused.
-    let over_long = format!(
-        r#"{{"apiVersion":"v1","kind":"Pod","metadata":{{"name":"over-long"}},"spec":{{"nodeName":"{node}","hostPID":true,"activeDeadlineSeconds":10800,"containers":[{{"name":"c","image":"busybox:1.37"}}]}}}}"#
-    );
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let out = ns
-            .kubectl()
-            .args(["create", "--dry-run=server", "-f", "-"])
-            .args(member)
-            .write_stdin(over_long.clone())
-            .output()
-            .unwrap();
-        if stderr_of(&out).contains("exceeds this namespace's maximum") {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the maximum lifetime was never enforced: {}",
-            stderr_of(&out)
-        );
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
+    // The ValidatingAdmissionPolicy is picked up on its own schedule.
+    wait_until_the_maximum_is_enforced(&ns, &node, &member, 10800).await;
 
     // A member opens a node shell and a debug-node session through it.
     for subcommand in [

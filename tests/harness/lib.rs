@@ -794,6 +794,10 @@ pub struct SessionInProgress {
     stderr_read: String,
 }
 
+/// How soon a session must end once its link went silent
+/// (docs/node-shell.md): a quarter of `kubectl exec`'s 61 s.
+pub const SILENT_LINK_TARGET: Duration = Duration::from_secs(15);
+
 /// How a [`SessionInProgress`] ended.
 #[derive(Debug)]
 pub struct SessionEnd {
@@ -877,6 +881,21 @@ impl SessionInProgress {
                 ),
             }
         }
+    }
+
+    /// Silences `proxy` under this session, waits at most
+    /// [`SILENT_LINK_TARGET`] for the stderr line with `ended` (a `-v` step),
+    /// lets the link come back, and returns how the session ended.
+    pub fn end_by_silence(mut self, proxy: &FaultProxy, ended: &str) -> SessionEnd {
+        proxy.go_silent();
+        let silent_at = std::time::Instant::now();
+        self.wait_for_stderr(ended, SILENT_LINK_TARGET);
+        eprintln!(
+            "the silent link was noticed after {:?}",
+            silent_at.elapsed()
+        );
+        proxy.restore();
+        self.end(Duration::from_secs(60))
     }
 
     pub fn end(mut self, timeout: Duration) -> SessionEnd {

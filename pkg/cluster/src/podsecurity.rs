@@ -30,22 +30,9 @@ impl Level {
     }
 }
 
-/// Capabilities the baseline standard lets a container add.
-const BASELINE_CAPABILITIES: &[&str] = &[
-    "AUDIT_WRITE",
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "MKNOD",
-    "NET_BIND_SERVICE",
-    "SETFCAP",
-    "SETGID",
-    "SETPCAP",
-    "SETUID",
-    "SYS_CHROOT",
-];
+// The capabilities the baseline standard lets a container add: the policy's
+// admission rules hold to the same list.
+use toolbox_policy::BASELINE_CAPABILITIES;
 
 /// The most restrictive standard this pod satisfies. It covers the fields
 /// toolbox's pods set; PodSecurity admission itself stays the final word.

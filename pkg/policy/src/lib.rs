@@ -54,7 +54,7 @@ impl PolicyRequest {
 /// The capabilities PodSecurity's baseline level lets a container add; any
 /// other (SYS_ADMIN, SYS_MODULE, SYS_PTRACE, NET_ADMIN, ALL) is a way out of
 /// the container, or onto the node's network.
-const BASELINE_CAPABILITIES: [&str; 13] = [
+pub const BASELINE_CAPABILITIES: [&str; 13] = [
     "AUDIT_WRITE",
     "CHOWN",
     "DAC_OVERRIDE",
