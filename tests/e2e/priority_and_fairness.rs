@@ -27,11 +27,10 @@ impl Throttled {
     /// and borrowing none, with `Reject`: past its seats, 429 at once,
     /// queueing nothing. Seats are ceil(server seats * share / all shares):
     /// 7 of the local server's 1500, where the built-in levels' shares sum
-    /// to 245. Exactly one seat cannot be had without shrinking every other
-    /// level. A share of 0 runs one request of the level at a time, but
-    /// then the server's Retry-After grows to 32 s: a fan-out of 50 took
-    /// minutes and outlasted toolbox's bounds on a creation (10 s) and a
-    /// deletion (30 s), which take a throttled server for a silent one.
+    /// to 245. One seat can be had beside a second, unused level of a large
+    /// share that lends all its seats, but then the server's Retry-After
+    /// grows to 32 s and a fan-out of 50 does not finish within two
+    /// minutes: that needs the run to back off as a fleet (issue 27).
     async fn new(ns: &TestNs) -> Throttled {
         let suffix = random_suffix();
         let throttled = Throttled {

@@ -409,13 +409,17 @@ impl Run<'_> {
 
         let updates = self.watch.subscribe(&name);
         // Not cancelled by a signal: a creation already sent is let answer,
-        // so that the pod it makes is known and deleted with the run.
-        let created = match tokio::time::timeout(
-            CREATE_DRAIN_TIMEOUT,
-            self.cluster.create_pod(self.api, &pod, &self.spec.what),
-        )
-        .await
-        {
+        // for a while, so that the pod it makes is known and deleted with
+        // the run. Until then it takes as long as the server asks: one that
+        // throttles (429, Retry-After) is answering, and a silent link is
+        // the transport's to end (crate::transport).
+        let creating = self.cluster.create_pod(self.api, &pod, &self.spec.what);
+        tokio::pin!(creating);
+        let created = tokio::select! {
+            created = &mut creating => Ok(created),
+            () = self.stop.cancelled() => tokio::time::timeout(CREATE_DRAIN_TIMEOUT, &mut creating).await,
+        };
+        let created = match created {
             Ok(Ok(created)) => created,
             Ok(Err(err)) => {
                 self.watch.unsubscribe(&name);
