@@ -34,14 +34,10 @@ use tokio::io::{AsyncWriteExt, ReadHalf, SimplexStream, WriteHalf};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::transport::Link;
+use crate::transport::{Link, SILENCE_BOUND};
 
 /// How often the client pings while the stream is open.
 pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(4);
-/// How long the server may send nothing at all, pongs included, before the
-/// link counts as lost: two missed heartbeats and some, well inside the
-/// 15 s a session may take to notice.
-pub const SILENCE_BOUND: Duration = Duration::from_secs(10);
 
 const STDIN: u8 = 0;
 const STDOUT: u8 = 1;

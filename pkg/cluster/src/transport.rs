@@ -49,11 +49,11 @@ pub const PING_INTERVAL: Duration = Duration::from_secs(4);
 pub const PING_TIMEOUT: Duration = Duration::from_secs(8);
 /// How long a new connection may take, TLS handshake included.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long the API server may say nothing at all, on any connection,
-/// while pings run, before the link counts as silent: two pings unanswered
-/// and some. The same bound as an exec stream's
-/// ([`crate::exec_stream::SILENCE_BOUND`]).
-pub const SILENCE_BOUND: Duration = crate::exec_stream::SILENCE_BOUND;
+/// How long the API server may say nothing at all before the link counts
+/// as silent: on an exec stream, pongs included; on every connection
+/// together, while pings run. Two missed heartbeats and some, well inside
+/// the 15 s a session may take to notice.
+pub const SILENCE_BOUND: Duration = Duration::from_secs(10);
 
 /// What the clients of one invocation have heard from the API server.
 #[derive(Debug)]
