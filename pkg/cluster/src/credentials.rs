@@ -440,7 +440,7 @@ impl RenewingService {
 }
 
 /// The same request again, when its body can be sent twice.
-fn resendable_copy(request: &Request<Body>) -> Option<Request<Body>> {
+pub(crate) fn resendable_copy(request: &Request<Body>) -> Option<Request<Body>> {
     let mut copy = Request::new(request.body().try_clone()?);
     *copy.method_mut() = request.method().clone();
     *copy.uri_mut() = request.uri().clone();

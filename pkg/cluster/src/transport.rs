@@ -217,6 +217,7 @@ fn builder(config: &Config, protocols: Protocols, link: &Arc<Link>) -> kube::Res
         }))
         .option_layer(config.auth_layer()?)
         .layer(config.extra_headers_layer()?)
+        .layer(tower::retry::RetryLayer::new(ResendOnEarlyReset::default()))
         .map_err(BoxError::from)
         .service(hyper)
         .map_response(move |response| {
@@ -232,6 +233,56 @@ fn builder(config: &Config, protocols: Protocols, link: &Arc<Link>) -> kube::Res
         service,
         config.default_namespace.clone(),
     ))
+}
+
+/// Sends a request once more when HTTP/2 reset its stream with NO_ERROR
+/// before its answer arrived. A server may answer before it has read a
+/// request's body (a 401 at authentication, say) and then reset the stream
+/// to say it wants no more of it; hyper can report that reset instead of
+/// the answer, as "not a result of an error". Sent again, the request gets
+/// its answer.
+#[derive(Clone, Default)]
+struct ResendOnEarlyReset {
+    resent: bool,
+}
+
+impl<Res> tower::retry::Policy<http::Request<Body>, Res, BoxError> for ResendOnEarlyReset {
+    type Future = std::future::Ready<()>;
+
+    fn retry(
+        &mut self,
+        _: &mut http::Request<Body>,
+        result: &mut Result<Res, BoxError>,
+    ) -> Option<Self::Future> {
+        match result {
+            Err(err) if !self.resent && reset_with_no_error(err.as_ref()) => {
+                self.resent = true;
+                Some(std::future::ready(()))
+            }
+            _ => None,
+        }
+    }
+
+    fn clone_request(&mut self, request: &http::Request<Body>) -> Option<http::Request<Body>> {
+        if self.resent {
+            return None;
+        }
+        crate::credentials::resendable_copy(request)
+    }
+}
+
+fn reset_with_no_error(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(err);
+    while let Some(cause) = source {
+        if cause
+            .downcast_ref::<h2::Error>()
+            .is_some_and(|h2| h2.reason() == Some(h2::Reason::NO_ERROR))
+        {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 /// Connects as `HttpConnector` does, and tells `link` of every byte read.
