@@ -688,10 +688,11 @@ async fn fits_default_lifetimes_and_closes_every_route_to_a_node(kube_version: O
     );
 
     // A member whose other roles let them add ephemeral containers.
+    // One List, not a `---` stream: kubectl 1.32 reads a stream that starts
+    // with JSON as one JSON document.
     let debuggers = format!(
-        r#"{{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{{"name":"debuggers"}},"rules":[{{"apiGroups":[""],"resources":["pods/ephemeralcontainers"],"verbs":["patch","update"]}}]}}
----
-{{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{{"name":"debuggers"}},"roleRef":{{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"debuggers"}},"subjects":[{{"apiGroup":"rbac.authorization.k8s.io","kind":"Group","name":"{group}"}}]}}"#
+        r#"{{"apiVersion":"v1","kind":"List","items":[{{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{{"name":"debuggers"}},"rules":[{{"apiGroups":[""],"resources":["pods/ephemeralcontainers"],"verbs":["patch","update"]}}]}},
+{{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{{"name":"debuggers"}},"roleRef":{{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"debuggers"}},"subjects":[{{"apiGroup":"rbac.authorization.k8s.io","kind":"Group","name":"{group}"}}]}}]}}"#
     );
     let out = ns
         .kubectl()
