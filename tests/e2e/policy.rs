@@ -495,25 +495,21 @@ async fn wait_until_the_maximum_is_enforced(
     let over_long = format!(
         r#"{{"apiVersion":"v1","kind":"Pod","metadata":{{"name":"over-long"}},"spec":{{"nodeName":"{node}","hostPID":true,"activeDeadlineSeconds":{too_long},"containers":[{{"name":"c","image":"busybox:1.37"}}]}}}}"#
     );
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let out = ns
-            .kubectl()
-            .args(["create", "--dry-run=server", "-f", "-"])
-            .args(member)
-            .write_stdin(over_long.clone())
-            .output()
-            .unwrap();
-        if stderr_of(&out).contains("exceeds this namespace's maximum") {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the maximum lifetime was never enforced: {}",
-            stderr_of(&out)
-        );
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
+    harness::wait_until(
+        Duration::from_secs(60),
+        "the maximum lifetime to be enforced",
+        || async {
+            let out = ns
+                .kubectl()
+                .args(["create", "--dry-run=server", "-f", "-"])
+                .args(member)
+                .write_stdin(over_long.clone())
+                .output()
+                .unwrap();
+            stderr_of(&out).contains("exceeds this namespace's maximum")
+        },
+    )
+    .await;
 }
 
 /// `kubectl create --dry-run=server` of `pod` (JSON) as `member`: its stderr

@@ -7,7 +7,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// Forwards 127.0.0.1:PORT to the API server until told to fail.
@@ -17,6 +17,9 @@ use std::time::{Duration, Instant};
 pub struct FaultProxy {
     addr: SocketAddr,
     state: Arc<Mutex<State>>,
+    /// Told when the proxy stops being silent, so that what waits for it
+    /// wakes at once.
+    unsilenced: Arc<Condvar>,
     stopped: Arc<AtomicBool>,
 }
 
@@ -61,11 +64,17 @@ impl FaultProxy {
         let addr = listener.local_addr().expect("the proxy's address");
         let state = Arc::new(Mutex::new(State::default()));
         let stopped = Arc::new(AtomicBool::new(false));
-        let (state2, stopped2) = (state.clone(), stopped.clone());
-        std::thread::spawn(move || accept_loop(Some(listener), addr, upstream, state2, stopped2));
+        let unsilenced = Arc::new(Condvar::new());
+        let shared = Shared {
+            state: state.clone(),
+            unsilenced: unsilenced.clone(),
+        };
+        let stopped2 = stopped.clone();
+        std::thread::spawn(move || accept_loop(Some(listener), addr, upstream, shared, stopped2));
         FaultProxy {
             addr,
             state,
+            unsilenced,
             stopped,
         }
     }
@@ -136,6 +145,7 @@ impl FaultProxy {
         state.down = false;
         state.silent = false;
         state.refuse_until = None;
+        self.unsilenced.notify_all();
     }
 
     /// Delays every chunk forwarded either way by `latency` (zero: none).
@@ -153,7 +163,30 @@ impl Drop for FaultProxy {
         self.stopped.store(true, Ordering::SeqCst);
         // Held chunks are let go, so that no pump waits for ever.
         self.lock().silent = false;
+        self.unsilenced.notify_all();
         self.cut();
+    }
+}
+
+/// What the proxy's threads share: its state, and word of the end of a
+/// silence.
+#[derive(Clone)]
+struct Shared {
+    state: Arc<Mutex<State>>,
+    unsilenced: Arc<Condvar>,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn wait_while_silent(&self) {
+        drop(
+            self.unsilenced
+                .wait_while(self.lock(), |s| s.silent)
+                .unwrap_or_else(|e| e.into_inner()),
+        );
     }
 }
 
@@ -163,10 +196,10 @@ fn accept_loop(
     mut listener: Option<TcpListener>,
     addr: SocketAddr,
     upstream: SocketAddr,
-    state: Arc<Mutex<State>>,
+    shared: Shared,
     stopped: Arc<AtomicBool>,
 ) {
-    let lock = || state.lock().unwrap_or_else(|e| e.into_inner());
+    let lock = || shared.lock();
     while !stopped.load(Ordering::SeqCst) {
         let refusing = lock().refusing();
         if refusing {
@@ -182,11 +215,9 @@ fn accept_loop(
             std::thread::sleep(Duration::from_millis(10));
             continue;
         };
-        if lock().silent {
-            // Left in the backlog: connected for the client, and silent.
-            std::thread::sleep(Duration::from_millis(10));
-            continue;
-        }
+        // Left in the backlog while silent: connected for the client, and
+        // hearing nothing.
+        shared.wait_while_silent();
         let _ = l.set_nonblocking(true);
         match l.accept() {
             Ok((client, _)) => {
@@ -204,9 +235,9 @@ fn accept_loop(
                 spawn_pump(
                     client.try_clone().expect("cloning a socket"),
                     server.try_clone().expect("cloning a socket"),
-                    state.clone(),
+                    shared.clone(),
                 );
-                spawn_pump(server, client, state.clone());
+                spawn_pump(server, client, shared.clone());
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => {
                 std::thread::sleep(Duration::from_millis(10))
@@ -217,7 +248,7 @@ fn accept_loop(
 }
 
 /// Copies one direction until either side closes or the proxy cuts it.
-fn spawn_pump(mut from: TcpStream, mut to: TcpStream, state: Arc<Mutex<State>>) {
+fn spawn_pump(mut from: TcpStream, mut to: TcpStream, shared: Shared) {
     std::thread::spawn(move || {
         let mut buf = vec![0u8; 32 * 1024];
         loop {
@@ -226,10 +257,8 @@ fn spawn_pump(mut from: TcpStream, mut to: TcpStream, state: Arc<Mutex<State>>) 
                 Ok(n) => n,
             };
             // A chunk read just as the proxy went silent is held, not lost.
-            while state.lock().is_ok_and(|s| s.silent) {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            let latency = state.lock().map(|s| s.latency).unwrap_or_default();
+            shared.wait_while_silent();
+            let latency = shared.lock().latency;
             if !latency.is_zero() {
                 std::thread::sleep(latency);
             }
