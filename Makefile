@@ -21,7 +21,7 @@ SHELL := bash
 # The Kubernetes releases the local cluster can run, one per supported minor,
 # oldest to newest. Each is pinned in hack/kube/kubernetes/RELEASE/go.mod
 # (hack/kube/pin-kubernetes writes one); docs/testing.md says why the oldest
-# is the oldest, and pkg/cluster/src/versions.rs holds the same range.
+# is the oldest, and pkg/cluster/src/client/versions.rs holds the same range.
 KUBE_VERSIONS := v1.32.13 v1.33.13 v1.34.4 v1.35.4 v1.36.3 v1.37.2
 KUBE_OLDEST := $(firstword $(KUBE_VERSIONS))
 # The release the local cluster runs: the newest unless KUBE_VERSION says.

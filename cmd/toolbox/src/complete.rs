@@ -14,7 +14,7 @@ use std::ffi::{OsStr, OsString};
 use std::time::Duration;
 
 use clap_complete::engine::CompletionCandidate;
-use toolbox_cluster::cache::{self, Scope};
+use toolbox_cluster::client::cache::{self, Scope};
 use toolbox_cluster::{ClusterContext, ConnectOptions, load_kubeconfig};
 
 const GIVE_UP_AFTER: Duration = Duration::from_secs(2);

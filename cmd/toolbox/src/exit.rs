@@ -104,7 +104,7 @@ impl AppError {
 
     /// A pod the failed session left behind, to be reported on a line of
     /// its own after the error (and after an interruption too).
-    pub fn left_pod(&self) -> Option<&toolbox_cluster::lifecycle::LeftPod> {
+    pub fn left_pod(&self) -> Option<&toolbox_cluster::LeftPod> {
         match self {
             AppError::Cluster(err) => err.left_pod(),
             _ => None,
@@ -161,7 +161,7 @@ mod tests {
             reason: "the connection was reset".into(),
         });
         assert_eq!(lost.exit_code(), 1);
-        let left = toolbox_cluster::lifecycle::LeftPod {
+        let left = toolbox_cluster::LeftPod {
             namespace: "ns".into(),
             pod: "p".into(),
             expires_at: None,

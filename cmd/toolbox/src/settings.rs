@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use toolbox_cluster::validation;
+use toolbox_cluster::input::validation;
 use toolbox_podtemplate::Profile;
 
 /// What a pod's annotations may take besides toolbox's own audit ones

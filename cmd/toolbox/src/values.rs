@@ -1,13 +1,13 @@
 //! The parsers of flag values that the API server would refuse for their
 //! shape alone: each refuses such a value with the rule it breaks, as a
 //! usage error before any request (see docs/node-shell.md, "Bad input").
-//! The rules are pkg/cluster's (`toolbox_cluster::validation`,
-//! `toolbox_cluster::selector`); the settings file and TOOLBOX_* variables
+//! The rules are pkg/cluster's (`toolbox_cluster::input::validation`,
+//! `toolbox_cluster::input::selector`); the settings file and TOOLBOX_* variables
 //! are held to the same ones in `settings::LoadedSettings::validate`.
 
 use std::time::Duration;
 
-use toolbox_cluster::{selector, validation};
+use toolbox_cluster::input::{selector, validation};
 
 /// A duration of 1s to about 68 years: a timeout. None waits longer
 /// than a pod can live, and a deadline further out than the clock can

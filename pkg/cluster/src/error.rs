@@ -1,4 +1,6 @@
-//! The ways talking to a cluster goes wrong, each with what to do about it.
+//! The ways talking to a cluster goes wrong, each with what to do about it,
+//! and the helpers that put a failed request in words. A leaf: every wing
+//! reaches it, and it reaches none of them.
 
 use std::fmt;
 
@@ -73,7 +75,7 @@ pub enum ClusterError {
     BadContext { context: String, message: String },
 
     #[error(transparent)]
-    CredentialPlugin(#[from] crate::credentials::PluginError),
+    CredentialPlugin(#[from] PluginError),
 
     #[error("cannot reach the API server of context \"{context}\" at {url}: {message}")]
     Unreachable {
@@ -191,7 +193,7 @@ pub enum ClusterError {
     #[error("{cause}")]
     NotDeleted {
         cause: Box<ClusterError>,
-        left: Box<crate::lifecycle::LeftPod>,
+        left: Box<LeftPod>,
     },
 
     #[error("{action}: {source}")]
@@ -282,12 +284,89 @@ impl ClusterError {
     }
 
     /// The pod left behind after this error, with how to remove it.
-    pub fn left_pod(&self) -> Option<&crate::lifecycle::LeftPod> {
+    pub fn left_pod(&self) -> Option<&LeftPod> {
         match self {
             ClusterError::NotDeleted { left, .. } => Some(left),
             _ => None,
         }
     }
+}
+
+/// Why a plugin gave no credential, said so that a person can act on it.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the credential plugin {plugin} (users[].user.exec of context \"{context}\") {problem}")]
+pub struct PluginError {
+    pub plugin: String,
+    pub context: String,
+    pub problem: String,
+}
+
+/// A pod toolbox could not delete, with all a person needs to remove it:
+/// where it is, when it stops by itself, the command, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftPod {
+    pub namespace: String,
+    pub pod: String,
+    /// When the pod stops by itself (its `toolbox.dev/expires-at`).
+    pub expires_at: Option<String>,
+    /// The server's reason, or why it could not be asked, in words.
+    pub reason: String,
+    /// The connection flags the hints repeat (" --context prod").
+    pub flags: String,
+}
+
+impl std::fmt::Display for LeftPod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let LeftPod {
+            namespace,
+            pod,
+            expires_at,
+            reason,
+            flags,
+        } = self;
+        write!(
+            f,
+            "could not delete pod {pod} in namespace {namespace} ({reason}); "
+        )?;
+        match expires_at {
+            Some(at) => write!(f, "it stops by itself at {at} (its --ttl)")?,
+            None => write!(f, "it stops by itself when its --ttl runs out")?,
+        }
+        write!(
+            f,
+            "; remove it now with: kubectl delete pod -n {namespace}{flags} {pod} (or toolbox cleanup{flags})"
+        )
+    }
+}
+
+/// An error and its sources on one line.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// What finally went wrong under a transport error, without the layers
+/// that only repeat that a request failed, nor the OS's error number.
+pub(crate) fn innermost_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut innermost: &dyn std::error::Error = err;
+    while let Some(cause) = innermost.source() {
+        innermost = cause;
+    }
+    let text = innermost.to_string();
+    let text = match text.rfind(" (os error ") {
+        Some(at) => &text[..at],
+        None => &text,
+    };
+    text.to_lowercase()
 }
 
 /// The API's own answer for a failed request, when there was one.
@@ -421,5 +500,30 @@ mod tests {
         );
         assert!(text.contains("-n kube-system"), "{text}");
         assert_eq!(err.kind(), ErrorKind::PodStart);
+    }
+
+    #[test]
+    fn a_pod_left_behind_is_one_line_with_when_it_stops_and_how_to_remove_it() {
+        let left = LeftPod {
+            namespace: "team-a".into(),
+            pod: "toolbox-shell-n-x7k2p".into(),
+            expires_at: Some("2026-11-26T15:06:54Z".into()),
+            reason: "the API server could not be reached for 30s: connection refused".into(),
+            flags: " --context prod".into(),
+        };
+        assert_eq!(
+            left.to_string(),
+            "could not delete pod toolbox-shell-n-x7k2p in namespace team-a (the API server could not be reached for 30s: connection refused); it stops by itself at 2026-11-26T15:06:54Z (its --ttl); remove it now with: kubectl delete pod -n team-a --context prod toolbox-shell-n-x7k2p (or toolbox cleanup --context prod)"
+        );
+        let unknown = LeftPod {
+            expires_at: None,
+            ..left
+        };
+        assert!(
+            unknown
+                .to_string()
+                .contains("it stops by itself when its --ttl runs out"),
+            "{unknown}"
+        );
     }
 }

@@ -17,7 +17,7 @@ use toolbox_podtemplate::{
     REQUESTED_BY_ANNOTATION,
 };
 
-use crate::context::ClusterContext;
+use crate::client::context::ClusterContext;
 use crate::error::{Action, ClusterError, Result, api_status};
 
 /// The `app.kubernetes.io/managed-by` value `kubectl debug node/...` sets.

@@ -1,45 +1,47 @@
-//! The cluster context toolbox works in: which kubeconfig, context,
-//! namespace and identity; the one client; and the lifecycle of the pods
-//! that node-shell, debug-node and compare create.
+//! toolbox's cluster side: everything between a parsed command line and
+//! the API server. The binary parses, prints and maps errors to exit codes;
+//! this crate does the work, in wings that only ever use the wings below
+//! them:
+//!
+//! ```text
+//!   inspect/    compare's questions to the cluster     leftovers   cleanup's finding and deleting
+//!        \                                                 |
+//!   session/    the session lifecycle: create, start, exec, end; one session,
+//!        |      a reused --persist session, a fan-out run
+//!   nodes/      node lookup, node sets, a run's targets
+//!        |
+//!   client/     context, credentials, transport, exec streams, cache, versions
+//!        |
+//!   input/      values refused for their shape, before any request
+//!
+//!   leaves, used by every wing: error, signals, terminal, steps
+//! ```
+//!
+//! Each wing's `mod.rs` maps its own parts. `docs/architecture.md` draws
+//! the whole project.
 
-pub mod admission;
-pub mod cache;
-pub mod comparison;
-pub mod context;
-pub mod credentials;
+pub mod client;
 pub mod error;
-pub mod exec_stream;
-pub mod fanout;
+pub mod input;
+pub mod inspect;
 pub mod leftovers;
-pub mod lifecycle;
-mod lifetime;
-pub mod names;
 pub mod nodes;
-pub mod nodeset;
-mod persist;
-pub mod podsecurity;
-mod podwatch;
-pub mod review;
-pub mod selector;
-pub mod session_access;
+pub mod session;
 pub mod signals;
 pub mod steps;
 pub mod terminal;
-pub mod transport;
-pub mod validation;
-pub mod versions;
 
-pub use context::{ClusterContext, ConnectOptions, error_chain, load_kubeconfig};
-pub use error::{Action, ClusterError, ErrorKind, Result};
-pub use leftovers::{Deletion, Leftover, LeftoverFilter, Tool, classify};
-pub use lifecycle::{PodGuard, Progress, SessionOutcome, SessionSpec, Silent, WaitState};
-pub use names::{
+pub use client::context::{ClusterContext, ConnectOptions, load_kubeconfig};
+pub use error::{Action, ClusterError, ErrorKind, LeftPod, Result, error_chain};
+pub use input::names::{
     InvalidName, NameKind, parse_node_arg, validate_context_name, validate_namespace,
     validate_node_name,
 };
+pub use leftovers::{Deletion, Leftover, LeftoverFilter, Tool, classify};
 pub use nodes::{
     NodeRow, TargetNode, aligned_lines, closest, fill_label_columns, node_os_facts, node_readiness,
     node_rows,
 };
-pub use podsecurity::{Level, required_level};
+pub use session::podsecurity::{Level, required_level};
+pub use session::{PodGuard, Progress, SessionOutcome, SessionSpec, Silent, WaitState};
 pub use signals::Signal;

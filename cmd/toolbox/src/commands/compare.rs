@@ -7,14 +7,13 @@ use comfy_table::{ContentArrangement, Table, TableStyle};
 use k8s_openapi::api::core::v1::Pod;
 use serde::Serialize;
 use similar::TextDiff;
-use toolbox_cluster::admission::BoundPolicy;
-use toolbox_cluster::comparison::{
+use toolbox_cluster::client::versions::minor_version;
+use toolbox_cluster::inspect::admission::BoundPolicy;
+use toolbox_cluster::inspect::comparison::{
     ComparisonRow, DebugSupport, Environment, PodPair, Recommendation, Situation, Verdict,
     comparison_rows, debug_support, environment, pod_access, recommend,
 };
-use toolbox_cluster::review::{
-    Permission, PermissionCheck, PodSecurityLabels, minor_version, one_line,
-};
+use toolbox_cluster::inspect::review::{Permission, PermissionCheck, PodSecurityLabels, one_line};
 use toolbox_cluster::{ClusterContext, Level};
 use toolbox_podtemplate::{NodeOs, Profile, node_shell_exec_command};
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use k8s_openapi::api::core::v1::{Container, Pod};
-use toolbox_cluster::fanout::NodeSession;
+use toolbox_cluster::session::fanout::NodeSession;
 use toolbox_cluster::{SessionSpec, terminal::stdin_is_terminal};
 use toolbox_podtemplate::{
     DEBUG_NODE_SUBCOMMAND, DebugNodeRequest, Profile, debug_node_exec_command, debug_node_pod,
@@ -241,7 +241,7 @@ fn parse_env(text: &str) -> Result<EnvAssignments, String> {
         .map(|item| match item.split_once('=') {
             Some(("", _)) => Err(format!("{item:?} has no NAME: expected NAME=VALUE")),
             Some((name, value)) => {
-                toolbox_cluster::validation::check_env_name(name)
+                toolbox_cluster::input::validation::check_env_name(name)
                     .map_err(|e| format!("{item:?}: {e}"))?;
                 Ok((name.to_string(), value.to_string()))
             }

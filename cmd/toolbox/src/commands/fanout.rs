@@ -1,7 +1,7 @@
 //! One command on many nodes, for node-shell and debug-node: which nodes,
 //! how the run's events are printed (prefixed lines, gathered groups, JSON
 //! or YAML), the summary, and the exit status. The run itself is
-//! pkg/cluster's `run_fanout`.
+//! pkg/cluster's `session::fanout::run`.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -10,10 +10,11 @@ use std::time::Duration;
 
 use indicatif::ProgressBar;
 use serde::Serialize;
-use toolbox_cluster::fanout::{
-    FanoutEvents, FanoutReport, FanoutSpec, NodeOutcome, NodeSession, OutputStream, TargetFilter,
+use toolbox_cluster::nodes::TargetFilter;
+use toolbox_cluster::nodes::nodeset::{self, fold};
+use toolbox_cluster::session::fanout::{
+    self, FanoutEvents, FanoutReport, FanoutSpec, NodeOutcome, NodeSession, OutputStream,
 };
-use toolbox_cluster::nodeset::{self, fold};
 use toolbox_cluster::{ClusterContext, ClusterError, TargetNode, parse_node_arg};
 
 use crate::commands::App;
@@ -232,7 +233,7 @@ pub async fn run(
         command_timeout: target.fanout.command_timeout,
         what: inputs.what.clone(),
     };
-    let report = cluster.run_fanout(spec, printer.clone()).await;
+    let report = fanout::run(&cluster, spec, printer.clone()).await;
     printer.finish_progress();
     finish(&printer, &node_names, &targets.skipped, report?)
 }

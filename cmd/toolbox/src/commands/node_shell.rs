@@ -3,7 +3,7 @@
 use clap::Args;
 use k8s_openapi::api::core::v1::Pod;
 use toolbox_cluster::TargetNode;
-use toolbox_cluster::fanout::NodeSession;
+use toolbox_cluster::session::fanout::NodeSession;
 use toolbox_cluster::{SessionSpec, terminal::stdin_is_terminal};
 use toolbox_podtemplate::{
     HostNamespaces, NODE_SHELL_CONTAINER, NODE_SHELL_SUBCOMMAND, NodeOs, NodeShellRequest,

@@ -140,10 +140,12 @@ async fn ask_server(app: &App, request: &mut PolicyRequest) -> String {
     };
     match tokio::time::timeout(Duration::from_secs(5), asked).await {
         Ok(Ok(info)) => {
-            if let Some(warning) = toolbox_cluster::versions::unsupported_server_warning(&info) {
+            if let Some(warning) =
+                toolbox_cluster::client::versions::unsupported_server_warning(&info)
+            {
                 eprintln!("warning: {warning}");
             }
-            request.mutating_policies = toolbox_cluster::review::minor_version(&info)
+            request.mutating_policies = toolbox_cluster::client::versions::minor_version(&info)
                 .is_none_or(|minor| minor >= MUTATING_POLICY_SINCE_MINOR);
             format!("Kubernetes {}", info.git_version)
         }

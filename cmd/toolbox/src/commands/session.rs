@@ -7,8 +7,8 @@ use std::time::{Duration, SystemTime};
 use indicatif::{ProgressBar, ProgressStyle};
 use k8s_openapi::api::core::v1::{Node, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use toolbox_cluster::names::shell_word;
-use toolbox_cluster::validation;
+use toolbox_cluster::input::names::shell_word;
+use toolbox_cluster::input::validation;
 use toolbox_cluster::{
     ClusterContext, Progress, SessionSpec, WaitState, node_readiness, parse_node_arg,
 };
@@ -328,7 +328,7 @@ pub async fn run(
         _ => "a session".to_string(),
     };
     let spinner = Spinner::new(format!("Starting {what} on node {node}"), announce);
-    let outcome = cluster.run_session(spec, &spinner).await;
+    let outcome = toolbox_cluster::session::run(cluster, spec, &spinner).await;
     spinner.finish();
     let outcome = outcome?;
     if let Some(ttl) = outcome.ttl_reached {

@@ -112,7 +112,7 @@ pub async fn run(args: VersionArgs, app: &App) -> Result<ExitStatus, AppError> {
     if let Some(warning) = report
         .server_version
         .as_ref()
-        .and_then(toolbox_cluster::versions::unsupported_server_warning)
+        .and_then(toolbox_cluster::client::versions::unsupported_server_warning)
     {
         eprintln!("warning: {warning}");
     }

@@ -14,8 +14,8 @@ use k8s_openapi::api::authorization::v1::{
 };
 use kube::api::{Api, PostParams};
 
-use crate::cache::{self, Scope};
-use crate::context::ClusterContext;
+use crate::client::cache::{self, Scope};
+use crate::client::context::ClusterContext;
 use crate::error::ClusterError;
 
 /// What a session does with its pod, as RBAC names it. pods/exec takes

@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::Node;
 use kube::api::{Api, ListParams};
 use prost::Message;
 
-use crate::context::ClusterContext;
+use crate::client::context::ClusterContext;
 use crate::error::{Action, ClusterError, Result, api_status, selector_refused};
 use toolbox_podtemplate::NodeOs;
 
@@ -42,9 +42,7 @@ impl ClusterContext {
             .filter_map(|n| n.metadata.name)
             .collect())
     }
-}
 
-impl ClusterContext {
     /// The picker's rows for the nodes `selector` matches, Ready nodes
     /// first, from the server's node Table: NAME, STATUS, ROLES, AGE,
     /// VERSION and INTERNAL-IP as `kubectl get nodes -o wide` shows them, at

@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use serde_json::json;
 use toolbox_podtemplate::{
     CLIENT_HOST_ANNOTATION, COMMAND_ANNOTATION, EXPIRES_AT_ANNOTATION, IDLE_UNTIL_ANNOTATION,
@@ -22,8 +22,8 @@ use toolbox_podtemplate::{
     REQUESTED_BY_ANNOTATION, REUSES_ANNOTATION, SHAPE_LABEL,
 };
 
-use crate::context::ClusterContext;
-use crate::error::api_status;
+use super::pods::Pods;
+use crate::error::{api_status, innermost_cause};
 
 /// A pod whose idle time ends sooner than this is not reused: its holder
 /// may end it under the new session.
@@ -133,15 +133,10 @@ pub(crate) fn idle_until(pod: &Pod, idle: Duration, now: SystemTime) -> String {
         .to_string()
 }
 
-impl ClusterContext {
+impl Pods<'_> {
     /// The user's persisting pods on `session`'s node with `session`'s shape,
     /// in one list request.
-    pub(crate) async fn find_persisting(
-        &self,
-        api: &Api<Pod>,
-        session: &Pod,
-        shape: &str,
-    ) -> Found {
+    pub(crate) async fn find_persisting(&self, session: &Pod, shape: &str) -> Found {
         let labels = session.metadata.labels.clone().unwrap_or_default();
         let node = labels.get(NODE_LABEL).cloned().unwrap_or_default();
         let user = session
@@ -154,7 +149,11 @@ impl ClusterContext {
         let selector = format!(
             "{MANAGED_BY_LABEL}={MANAGED_BY_TOOLBOX},{PERSIST_LABEL}=true,{NODE_LABEL}={node},{SHAPE_LABEL}={shape}"
         );
-        let list = match api.list(&ListParams::default().labels(&selector)).await {
+        let list = match self
+            .api
+            .list(&ListParams::default().labels(&selector))
+            .await
+        {
             Ok(list) => list,
             Err(err) => {
                 // Not finding one is no failure: the session starts a pod.
@@ -201,7 +200,6 @@ impl ClusterContext {
     /// ending), or when the user may not patch pods.
     pub(crate) async fn claim_persisting(
         &self,
-        api: &Api<Pod>,
         pod: &Pod,
         session: &Pod,
     ) -> std::result::Result<(), kube::Error> {
@@ -209,7 +207,8 @@ impl ClusterContext {
         let now = Timestamp::now();
         let now = Timestamp::from_second(now.as_second()).unwrap_or(now);
         let patch = reuse_record(pod, session, now);
-        api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+        self.api
+            .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
             .await
             .map(|_| ())
     }
@@ -218,7 +217,6 @@ impl ClusterContext {
     /// Returns that time.
     pub(crate) async fn leave_persisting(
         &self,
-        api: &Api<Pod>,
         pod: &Pod,
         idle: Duration,
     ) -> std::result::Result<String, String> {
@@ -226,12 +224,12 @@ impl ClusterContext {
         let until = idle_until(pod, idle, SystemTime::now());
         let patch = json!({ "metadata": { "annotations": { IDLE_UNTIL_ANNOTATION: until } } });
         let (params, patch) = (PatchParams::default(), Patch::Merge(&patch));
-        let attempt = api.patch(&name, &params, &patch);
+        let attempt = self.api.patch(&name, &params, &patch);
         match tokio::time::timeout(Duration::from_secs(5), attempt).await {
             Ok(Ok(_)) => Ok(until),
             Ok(Err(err)) => Err(match api_status(&err) {
                 Some(status) => status.message.clone(),
-                None => crate::lifecycle::innermost_cause(&err),
+                None => innermost_cause(&err),
             }),
             Err(_) => Err("no answer within 5s".into()),
         }
@@ -239,9 +237,9 @@ impl ClusterContext {
 
     /// Deletes pods whose holder already ended them; they run nothing, so
     /// a failure is only logged.
-    pub(crate) async fn delete_ended(&self, api: &Api<Pod>, names: &[String]) {
+    pub(crate) async fn delete_ended(&self, names: &[String]) {
         let params = DeleteParams::default();
-        let deletions = names.iter().map(|name| api.delete(name, &params));
+        let deletions = names.iter().map(|name| self.api.delete(name, &params));
         for (name, result) in names.iter().zip(futures::future::join_all(deletions).await) {
             if let Err(err) = result {
                 tracing::debug!(pod = %name, error = %err, "could not delete an ended persisting pod");

@@ -11,9 +11,8 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams, WatchEvent, WatchParams};
 use tokio::sync::watch;
 
-use crate::context::ClusterContext;
-use crate::error::{Action, Result, api_status};
-use crate::lifecycle::innermost_cause;
+use super::pods::Pods;
+use crate::error::{Action, Result, api_status, innermost_cause};
 
 /// How soon a watch that lost its connection is opened again.
 const WATCH_RETRY: Duration = Duration::from_millis(500);
@@ -116,11 +115,11 @@ impl PodWatch {
     /// Pods subscribed before this miss nothing.
     pub(crate) async fn open(
         &self,
-        cluster: &ClusterContext,
-        api: &Api<Pod>,
+        pods: &Pods<'_>,
         selection: PodSelection,
         resource_version: &str,
     ) -> Result<()> {
+        let (cluster, api) = (pods.cluster, &pods.api);
         let first = api
             .watch(&selection.watch_params(), resource_version)
             .await

@@ -12,7 +12,7 @@
 //!   check), with a bound of 45 s.
 //! - **Exec streams** need HTTP/1.1's Upgrade for their WebSocket, so they
 //!   have a client of their own ([`exec_client_builder`]); their heartbeat is
-//!   the WebSocket ping of [`crate::exec_stream`].
+//!   the WebSocket ping of [`crate::client::exec_stream`].
 //! - **New connections** are bounded by [`CONNECT_TIMEOUT`], TLS included: a
 //!   black hole completes TCP's handshake and then says nothing.
 //! - **Waiting** (a pod's watch while it starts) has no request of its own
@@ -267,7 +267,7 @@ impl<Res> tower::retry::Policy<http::Request<Body>, Res, BoxError> for ResendOnE
         if self.resent {
             return None;
         }
-        crate::credentials::resendable_copy(request)
+        crate::client::credentials::resendable_copy(request)
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::ClusterContext;
+use crate::client::context::ClusterContext;
 
 /// Whose answer a cache file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

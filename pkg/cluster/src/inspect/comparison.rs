@@ -8,8 +8,8 @@ use toolbox_podtemplate::{
     CLIENT_HOST_ANNOTATION, Profile, REASON_ANNOTATION, REQUESTED_BY_ANNOTATION,
 };
 
-use crate::podsecurity::{Level, required_level};
-use crate::review::{DryRun, Permission};
+use crate::inspect::review::{DryRun, Permission};
+use crate::session::podsecurity::{Level, required_level};
 
 /// What a pod gives its containers on the node.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

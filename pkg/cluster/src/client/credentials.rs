@@ -27,6 +27,8 @@ use kube::config::{AuthInfo, ExecConfig, ExecInteractiveMode};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
+use crate::error::PluginError;
+
 /// How long a plugin may take before a terminal is told what toolbox waits for.
 pub const SLOW_PLUGIN: Duration = Duration::from_secs(1);
 
@@ -56,15 +58,6 @@ pub(crate) enum Credential {
         key: String,
         expires: Option<Timestamp>,
     },
-}
-
-/// Why a plugin gave no credential, said so that a person can act on it.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("the credential plugin {plugin} (users[].user.exec of context \"{context}\") {problem}")]
-pub struct PluginError {
-    pub plugin: String,
-    pub context: String,
-    pub problem: String,
 }
 
 #[derive(Serialize, Deserialize)]

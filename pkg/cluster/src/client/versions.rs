@@ -10,9 +10,8 @@ use std::time::Duration;
 
 use k8s_openapi::apimachinery::pkg::version::Info;
 
-use crate::ClusterContext;
-use crate::cache::{self, Scope};
-use crate::review::minor_version;
+use crate::client::cache::{self, Scope};
+use crate::client::context::ClusterContext;
 
 /// The oldest Kubernetes minor toolbox supports and tests on: 1.32, the
 /// oldest minor still in a major managed offering's support (Amazon EKS's
@@ -93,6 +92,20 @@ impl VersionCheck {
     }
 }
 
+/// The Kubernetes minor version of a server's /version answer: "37" and
+/// "37+" (as some providers report it) are both 37.
+pub fn minor_version(info: &k8s_openapi::apimachinery::pkg::version::Info) -> Option<u32> {
+    if info.major.trim_end_matches('+') != "1" {
+        return None;
+    }
+    let digits: String = info
+        .minor
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,5 +169,18 @@ mod tests {
             });
             assert!(pinned, "hack/kube/kubernetes pins no 1.{minor} release");
         }
+    }
+
+    #[test]
+    fn minor_versions_read_plain_and_plus_forms() {
+        let info = |major: &str, minor: &str| Info {
+            major: major.into(),
+            minor: minor.into(),
+            ..Info::default()
+        };
+        assert_eq!(minor_version(&info("1", "37")), Some(37));
+        assert_eq!(minor_version(&info("1", "30+")), Some(30));
+        assert_eq!(minor_version(&info("1", "")), None);
+        assert_eq!(minor_version(&info("2", "0")), None);
     }
 }

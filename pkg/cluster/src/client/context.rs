@@ -9,9 +9,9 @@ use kube::{Client, Config};
 
 use std::sync::Arc;
 
-use crate::credentials::{ExecPlugin, MakeClient, PluginCredentials, PluginError};
-use crate::error::{Action, ClusterError, Result, api_status};
-use crate::transport;
+use crate::client::credentials::{ExecPlugin, MakeClient, PluginCredentials};
+use crate::client::transport;
+use crate::error::{Action, ClusterError, PluginError, Result, api_status, error_chain};
 
 /// How to reach the cluster, as given on the command line.
 #[derive(Debug, Clone, Default)]
@@ -39,7 +39,7 @@ pub struct ConnectOptions {
 pub struct ClusterContext {
     /// Requests and watches.
     pub client: Client,
-    /// Exec streams, which need HTTP/1.1 ([`crate::transport`]).
+    /// Exec streams, which need HTTP/1.1 ([`crate::client::transport`]).
     pub exec_client: Client,
     /// What both clients have heard from the API server: whether the link
     /// went silent.
@@ -183,7 +183,7 @@ impl ClusterContext {
         };
         let client = clients.api_client(&link).map_err(bad_context)?;
         let exec_client = clients.exec_client(&link).map_err(bad_context)?;
-        let kubectl_flags = crate::names::connection_flags(
+        let kubectl_flags = crate::input::names::connection_flags(
             options.kubeconfig.as_deref(),
             options.context.as_deref(),
             options.as_user.as_deref(),
@@ -372,21 +372,6 @@ fn transport_message(err: &kube::Error) -> String {
         .find(|part| !part.starts_with("https://"))
         .map(str::to_string)
         .unwrap_or(chain)
-}
-
-/// An error and its sources on one line.
-pub fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

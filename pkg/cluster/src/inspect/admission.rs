@@ -15,7 +15,7 @@ use kube::api::{Api, ListParams, ObjectList};
 use serde::Serialize;
 use toolbox_policy::{DEFAULT_TTL_ANNOTATION, GROUP_ANNOTATION, MAX_TTL_ANNOTATION};
 
-use crate::context::ClusterContext;
+use crate::client::context::ClusterContext;
 use crate::error::{Action, ClusterError};
 
 /// One admission policy bound to the namespace.

@@ -8,7 +8,7 @@
 //! k8s.io/kubernetes's pod validation (`activeDeadlineSeconds`, names of
 //! priority classes, environment variable names, requests against limits)
 //! and the image reference grammar that the kubelet parses
-//! (github.com/distribution/reference). Object names are in [`crate::names`].
+//! (github.com/distribution/reference). Object names are in [`crate::input::names`].
 
 use std::time::Duration;
 
@@ -60,7 +60,7 @@ pub fn check_qualified_name(key: &str) -> Checked {
     const RULE: &str = "a key is [PREFIX/]NAME: NAME 1 to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit; PREFIX a lowercase DNS subdomain such as example.com";
     let name = match key.split('/').collect::<Vec<_>>().as_slice() {
         [name] => *name,
-        [prefix, name] if crate::names::is_dns1123_subdomain(prefix) => *name,
+        [prefix, name] if crate::input::names::is_dns1123_subdomain(prefix) => *name,
         _ => return Err(refuse(RULE)),
     };
     if name.len() <= QUALIFIED_NAME_MAX && is_qualified_part(name) {
@@ -128,7 +128,7 @@ pub fn check_pod_lifetime(lifetime: Duration) -> Checked {
 
 /// The name of a Secret or a PriorityClass: a lowercase DNS subdomain.
 pub fn check_object_name(name: &str) -> Checked {
-    if crate::names::is_dns1123_subdomain(name) {
+    if crate::input::names::is_dns1123_subdomain(name) {
         Ok(())
     } else {
         Err(refuse(

@@ -12,7 +12,7 @@ use k8s_openapi::api::authorization::v1::{
 use k8s_openapi::api::core::v1::{Namespace, Pod};
 use kube::api::{Api, PostParams};
 
-use crate::context::ClusterContext;
+use crate::client::context::ClusterContext;
 use crate::error::{Action, ClusterError, Result, api_status};
 
 /// One permission, as `kubectl auth can-i VERB RESOURCE[/SUBRESOURCE] [-n NS]`
@@ -127,20 +127,6 @@ impl PodSecurityLabels {
     }
 }
 
-/// The Kubernetes minor version of a server's /version answer: "37" and
-/// "37+" (as some providers report it) are both 37.
-pub fn minor_version(info: &k8s_openapi::apimachinery::pkg::version::Info) -> Option<u32> {
-    if info.major.trim_end_matches('+') != "1" {
-        return None;
-    }
-    let digits: String = info
-        .minor
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
-}
-
 impl ClusterContext {
     /// Which of `permissions` the current identity has: one
     /// SelfSubjectAccessReview each, sent together.
@@ -185,11 +171,11 @@ impl ClusterContext {
     /// Creates `pod` in its namespace with dryRun=All: PodSecurity and every
     /// admission webhook judge it, and nothing is stored. A pod whose lifetime is toolbox's default, refused as too long, is
     /// tried again with the namespace's maximum, as a session would
-    /// create it (see [`crate::lifetime`]).
+    /// create it (see [`crate::session::lifetime`]).
     pub async fn dry_run_create(&self, pod: &Pod) -> Result<DryRun> {
         let first = self.dry_run_create_once(pod).await?;
         if let DryRun::Refused { message, .. } = &first
-            && let Some(fitted) = crate::lifetime::fitted_to_refusal(
+            && let Some(fitted) = crate::session::lifetime::fitted_to_refusal(
                 pod,
                 message,
                 k8s_openapi::jiff::Timestamp::now(),
@@ -254,23 +240,6 @@ pub fn one_line(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use k8s_openapi::apimachinery::pkg::version::Info;
-
-    fn info(major: &str, minor: &str) -> Info {
-        Info {
-            major: major.into(),
-            minor: minor.into(),
-            ..Info::default()
-        }
-    }
-
-    #[test]
-    fn minor_versions_read_plain_and_plus_forms() {
-        assert_eq!(minor_version(&info("1", "37")), Some(37));
-        assert_eq!(minor_version(&info("1", "30+")), Some(30));
-        assert_eq!(minor_version(&info("1", "")), None);
-        assert_eq!(minor_version(&info("2", "0")), None);
-    }
 
     #[test]
     fn permissions_read_like_kubectl_auth_can_i() {

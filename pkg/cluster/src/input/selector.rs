@@ -9,10 +9,10 @@
 //! - `key>N`, `key<N`, with an integer N.
 //!
 //! Keys are qualified names and values label values
-//! ([`crate::validation`]). `in` and `notin` are words only where an
+//! ([`crate::input::validation`]). `in` and `notin` are words only where an
 //! operator is expected; elsewhere they are a key or a value like any other.
 
-use crate::validation::{check_label_value, check_qualified_name};
+use crate::input::validation::{check_label_value, check_qualified_name};
 
 /// How a requirement compares a label with its values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

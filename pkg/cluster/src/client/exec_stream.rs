@@ -34,7 +34,7 @@ use tokio::io::{AsyncWriteExt, ReadHalf, SimplexStream, WriteHalf};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::transport::{Link, SILENCE_BOUND};
+use crate::client::transport::{Link, SILENCE_BOUND};
 
 /// How often the client pings while the stream is open.
 pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(4);
@@ -51,7 +51,7 @@ const PIPE_SIZE: usize = 1024;
 /// Why an exec stream ended without the command's status.
 #[derive(Debug, thiserror::Error)]
 pub enum ExecStreamError {
-    #[error("{}", crate::transport::silence_reason(*.0))]
+    #[error("{}", crate::client::transport::silence_reason(*.0))]
     Silent(Duration),
     #[error("the exec stream failed: {0}")]
     Receive(#[source] tokio_tungstenite::tungstenite::Error),

@@ -1,0 +1,17 @@
+//! What `toolbox compare` asks of a cluster and works out from it, without
+//! changing anything.
+//!
+//! - [`review`]: SelfSubjectAccessReviews, server-side dry-run creates and a
+//!   namespace's PodSecurity labels.
+//! - [`admission`]: the admission policies bound in the namespace,
+//!   toolbox's own node-access policy among them.
+//! - [`comparison`]: node-shell against debug-node: the facts side by side
+//!   and the recommendation. Pure: the live facts arrive as values.
+//!
+//! comparison uses review's types; review fits a dry-run pod's lifetime as
+//! a session would ([`crate::session::lifetime`]). Nothing in the session
+//! wing uses this one.
+
+pub mod admission;
+pub mod comparison;
+pub mod review;

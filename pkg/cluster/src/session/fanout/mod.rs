@@ -1,0 +1,26 @@
+//! Many nodes at once, pdsh-style. The single-node lifecycle (create, wait,
+//! exec, delete) is the unit of work, run `fanout` at a time. What a run
+//! shares makes it cheap at 5,000 nodes: one watch for all its pods, and
+//! deletions gathered into few requests by the run's label.
+//!
+//! A run produces events (created, running, a line of output, finished);
+//! how they look is the printer's business, in the binary.
+//!
+//! - [`spec`]: what a run is asked to do, its events and its report.
+//! - [`run()`]: the driver, with each node's part of it (in `run.rs`).
+//! - `lines`: a node's output passed on line by line.
+//! - `deletions`: finished pods deleted in batches, the run's deletion at
+//!   its end, and the guard that deletes the run's pods on every exit path.
+//!
+//! run uses lines, deletions and spec; lines and deletions use spec only.
+
+mod deletions;
+mod lines;
+mod run;
+pub mod spec;
+
+pub use run::run;
+pub use spec::{
+    FanoutEvents, FanoutReport, FanoutSpec, LeftRun, NodeOutcome, NodeSession, OutputStream,
+    RUN_LABEL, SLOT_LABEL,
+};

@@ -1,0 +1,366 @@
+//! The driver of a fan-out run: every node's session, `spec.fanout` at a
+//! time, through the phases of the single-node lifecycle with the run's one
+//! watch; then the run's pods deleted however it ended.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Pod;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::deletions::{BatchDeleter, RunGuard, delete_run};
+use super::lines::LineSink;
+use super::spec::{
+    FanoutEvents, FanoutReport, FanoutSpec, INTERRUPTED, LeftRun, NOT_STARTED, NodeOutcome,
+    NodeSession, OutputStream, RUN_LABEL, SLOT_LABEL,
+};
+use crate::client::context::ClusterContext;
+use crate::error::{ClusterError, Result};
+use crate::session::delete::DeleteFailure;
+use crate::session::exec::ExecIo;
+use crate::session::lifetime::LearntMaximum;
+use crate::session::pods::Pods;
+use crate::session::spec::Silent;
+use crate::session::watch::{PodSelection, PodUpdate, PodWatch};
+use crate::signals::Signals;
+
+/// After a signal, how long pods whose creation was already asked for may
+/// take to answer, so that the run's deletion finds them.
+const CREATE_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs each node's session, `spec.fanout` at a time, and deletes every
+/// pod of the run however it ends: normally, by a signal, on an error that
+/// stops the run, or on a lost connection.
+pub async fn run(
+    cluster: &ClusterContext,
+    spec: FanoutSpec<'_>,
+    events: Arc<dyn FanoutEvents>,
+) -> Result<FanoutReport> {
+    // Caught before any pod exists, so that no signal can kill toolbox
+    // between creating a pod and deleting it.
+    let mut signals = Signals::install()?;
+    let pods = Pods::of(cluster);
+    let api = pods.api.clone();
+    let selector = format!("{RUN_LABEL}={}", spec.run_id);
+    // Opened before any pod exists: a refused watch stops the run
+    // before it creates anything, and no pod's change goes unseen.
+    let watch = PodWatch::default();
+    watch
+        .open(&pods, PodSelection::Labelled(selector.clone()), "0")
+        .await?;
+    let guard = RunGuard::new(api.clone(), cluster.clients.clone(), selector.clone());
+    let run = Run {
+        pods: &pods,
+        spec: &spec,
+        watch: &watch,
+        events: events.clone(),
+        stop: CancellationToken::new(),
+        stop_reason: Mutex::new(None),
+        aborted: Mutex::new(None),
+        deletions: BatchDeleter::start(api.clone(), spec.run_id.clone()),
+        maximum: LearntMaximum::default(),
+    };
+
+    let mut outcomes: Vec<Option<NodeOutcome>> = vec![None; spec.nodes.len()];
+    let mut interrupted = None;
+    {
+        let run = &run;
+        let work = futures::stream::iter(0..spec.nodes.len())
+            .map(|i| async move { (i, run.node(i).await) })
+            .buffer_unordered(spec.fanout.max(1));
+        tokio::pin!(work);
+        loop {
+            tokio::select! {
+                next = work.next() => match next {
+                    Some((i, outcome)) => {
+                        events.finished(&spec.nodes[i], &outcome);
+                        outcomes[i] = Some(outcome);
+                    }
+                    None => break,
+                },
+                signal = signals.recv() => {
+                    if interrupted.is_some() {
+                        // A second signal: stop waiting for creations
+                        // to answer; the run's deletion still follows.
+                        break;
+                    }
+                    interrupted = Some(signal);
+                    run.stop_with(format!("interrupted by {signal}"));
+                    tracing::debug!(%signal, "stopping the run");
+                }
+            }
+        }
+    }
+    run.deletions.stop();
+    let outcomes = outcomes
+        .into_iter()
+        .map(|outcome| outcome.unwrap_or_else(|| run.stopped()))
+        .collect();
+    let aborted = run
+        .aborted
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
+    drop(watch);
+    let left = tokio::select! {
+        result = delete_run(&api, &selector) => result.err(),
+        signal = signals.recv() => Some(DeleteFailure::Unreachable(format!("deletion given up on {signal}"))),
+    };
+    guard.disarm();
+    Ok(FanoutReport {
+        outcomes,
+        interrupted,
+        aborted,
+        left: left.map(|failure| LeftRun {
+            namespace: cluster.namespace.clone(),
+            run_id: spec.run_id.clone(),
+            reason: failure.to_string(),
+            flags: cluster.kubectl_flags.clone(),
+        }),
+    })
+}
+
+/// What the nodes of one run share.
+struct Run<'a> {
+    pods: &'a Pods<'a>,
+    spec: &'a FanoutSpec<'a>,
+    watch: &'a PodWatch,
+    events: Arc<dyn FanoutEvents>,
+    /// Cancelled by a signal or by an error that concerns every node.
+    stop: CancellationToken,
+    stop_reason: Mutex<Option<String>>,
+    aborted: Mutex<Option<ClusterError>>,
+    deletions: BatchDeleter,
+    /// The namespace's maximum lifetime, once a pod was fitted to it
+    /// (see [`super::lifetime`]).
+    maximum: LearntMaximum,
+}
+
+impl Run<'_> {
+    fn stop_with(&self, reason: String) {
+        self.stop_reason
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_or_insert(reason);
+        self.stop.cancel();
+    }
+
+    fn stopped(&self) -> NodeOutcome {
+        let reason = self
+            .stop_reason
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .unwrap_or_else(|| "the run stopped".into());
+        NodeOutcome::NotRun {
+            reason: NOT_STARTED.into(),
+            message: reason,
+        }
+    }
+
+    /// One node's session: the single-node lifecycle, with the run's watch
+    /// and the run's deletions.
+    async fn node(&self, i: usize) -> NodeOutcome {
+        if self.stop.is_cancelled() {
+            return self.stopped();
+        }
+        let node = &self.spec.nodes[i];
+        let NodeSession {
+            mut pod,
+            container,
+            command,
+        } = match (self.spec.session_for)(i) {
+            Ok(session) => session,
+            Err(message) => {
+                return NodeOutcome::NotRun {
+                    reason: "no pod".into(),
+                    message,
+                };
+            }
+        };
+        let labels = pod.metadata.labels.get_or_insert_default();
+        labels.insert(RUN_LABEL.into(), self.spec.run_id.clone());
+        labels.insert(SLOT_LABEL.into(), i.to_string());
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        let pod = self.maximum.fit(pod);
+
+        let updates = self.watch.subscribe(&name);
+        // Not cancelled by a signal: a creation already sent is let answer,
+        // for a while, so that the pod it makes is known and deleted with
+        // the run. Until then it takes as long as the server asks: one that
+        // throttles (429, Retry-After) is answering, and a silent link is
+        // the transport's to end (crate::client::transport).
+        let creating = self.pods.create(&pod, &self.spec.what);
+        tokio::pin!(creating);
+        let created = tokio::select! {
+            created = &mut creating => Ok(created),
+            () = self.stop.cancelled() => tokio::time::timeout(CREATE_DRAIN_TIMEOUT, &mut creating).await,
+        };
+        let created = match created {
+            Ok(Ok(created)) => created,
+            Ok(Err(err)) => {
+                self.watch.unsubscribe(&name);
+                if concerns_every_node(&err) {
+                    // Reported once, as the run's error, rather than per node.
+                    self.stop_with(format!("the run stopped: {err}"));
+                    self.aborted
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .get_or_insert(err);
+                    return self.stopped();
+                }
+                return not_run(&err);
+            }
+            Err(_) => {
+                self.watch.unsubscribe(&name);
+                return NodeOutcome::NotRun {
+                    reason: "no answer".into(),
+                    message: format!(
+                        "the API server did not answer the creation of pod {name} within {}s",
+                        CREATE_DRAIN_TIMEOUT.as_secs()
+                    ),
+                };
+            }
+        };
+        if let Some(line) = self
+            .maximum
+            .learn(&pod, &created, &self.pods.cluster.namespace)
+        {
+            self.events.note(&line);
+        }
+        self.events.created(node);
+        let outcome = self
+            .start_and_run(node, &created, updates, container, command)
+            .await;
+        self.watch.unsubscribe(&name);
+        self.deletions.delete(i, name);
+        outcome
+    }
+
+    async fn start_and_run(
+        &self,
+        node: &str,
+        created: &Pod,
+        updates: tokio::sync::watch::Receiver<PodUpdate>,
+        container: String,
+        command: Vec<String>,
+    ) -> NodeOutcome {
+        let name = created.metadata.name.as_deref().unwrap_or_default();
+        let timeout = self.spec.start_timeout;
+        let started = tokio::select! {
+            () = self.stop.cancelled() => return self.stopped(),
+            started = self.pods.wait_for_start(
+                created,
+                updates,
+                self.watch,
+                Instant::now() + timeout,
+                timeout,
+                &Silent,
+                futures::stream::pending().boxed(),
+            ) => started,
+        };
+        if let Err(err) = started {
+            return not_run(&err);
+        }
+        self.events.running(node);
+        let io = ExecIo::Captured {
+            stdout: Box::new(LineSink::new(
+                self.events.clone(),
+                node,
+                OutputStream::Stdout,
+            )),
+            stderr: Box::new(LineSink::new(
+                self.events.clone(),
+                node,
+                OutputStream::Stderr,
+            )),
+        };
+        let exec = self.pods.exec_with(name, &container, &command, io);
+        let limit = self.spec.command_timeout.unwrap_or(Duration::MAX);
+        tokio::select! {
+            () = self.stop.cancelled() => NodeOutcome::NotRun {
+                reason: INTERRUPTED.into(),
+                message: "the run stopped while the command ran".into(),
+            },
+            ran = tokio::time::timeout(limit, exec) => match ran {
+                Ok(Ok(code)) => NodeOutcome::Exited(code),
+                Ok(Err(err)) => not_run(&err),
+                Err(_) => NodeOutcome::NotRun {
+                    reason: "command timeout".into(),
+                    message: format!(
+                        "the command ran longer than --command-timeout {}",
+                        humantime::format_duration(limit)
+                    ),
+                },
+            },
+        }
+    }
+}
+
+/// Errors that every other node would meet as well, so that the run stops
+/// at the first rather than repeating it 5,000 times.
+fn concerns_every_node(err: &ClusterError) -> bool {
+    matches!(
+        err,
+        ClusterError::PodSecurity { .. }
+            | ClusterError::Forbidden { .. }
+            | ClusterError::Unauthorized { .. }
+            | ClusterError::NamespaceNotFound { .. }
+            | ClusterError::CredentialPlugin(_)
+    )
+}
+
+/// A node that could not run the command: the error in words, and a short
+/// reason that groups nodes which failed alike.
+fn not_run(err: &ClusterError) -> NodeOutcome {
+    let reason = match err {
+        ClusterError::PodFailed { reason, .. } => reason.clone(),
+        ClusterError::StartTimeout { .. } => "start timeout".into(),
+        ClusterError::AdmissionRejected { .. } => "refused by admission".into(),
+        ClusterError::PodSecurity { .. } => "PodSecurity".into(),
+        ClusterError::Forbidden { .. } | ClusterError::Unauthorized { .. } => {
+            "permission denied".into()
+        }
+        ClusterError::NamespaceNotFound { .. } => "namespace not found".into(),
+        ClusterError::ConnectionLost { .. } => "connection lost".into(),
+        ClusterError::Unreachable { .. } => "API server unreachable".into(),
+        ClusterError::ExecFailed { .. } => "exec failed".into(),
+        ClusterError::WatchFailed { .. } => "watch lost".into(),
+        ClusterError::Interrupted { .. } => INTERRUPTED.into(),
+        _ => "API error".into(),
+    };
+    NodeOutcome::NotRun {
+        reason,
+        message: err.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_that_concern_every_node_stop_the_run_and_others_do_not() {
+        let refused = ClusterError::PodSecurity {
+            namespace: "ns".into(),
+            enforced: "baseline".into(),
+            needed: "privileged".into(),
+            what: "node-shell".into(),
+            detail: None,
+        };
+        assert!(concerns_every_node(&refused));
+        let pull = ClusterError::PodFailed {
+            pod: "p".into(),
+            reason: "ImagePullBackOff".into(),
+            message: None,
+            hint: None,
+        };
+        assert!(!concerns_every_node(&pull));
+        let NodeOutcome::NotRun { reason, message } = not_run(&pull) else {
+            panic!("not run")
+        };
+        assert_eq!(reason, "ImagePullBackOff");
+        assert!(message.contains("could not start"), "{message}");
+    }
+}
