@@ -1,12 +1,12 @@
-//! One command on many nodes, for node-shell and debug-node: which nodes,
-//! how the run's events are printed (prefixed lines, gathered groups, JSON
-//! or YAML), the summary, and the exit status. The run itself is
-//! pkg/cluster's `run_fanout`.
+//! One command on many nodes, for node-shell and debug-node: the checks
+//! before any request, the pre-flight ([`super::preflight::preflight`])
+//! with the run's nodes, how the run's events are printed (prefixed lines,
+//! gathered groups, JSON or YAML), the summary, and the exit status. The
+//! run itself is pkg/cluster's `run_fanout`.
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use indicatif::ProgressBar;
 use serde::Serialize;
@@ -14,126 +14,18 @@ use toolbox_cluster::fanout::{
     FanoutEvents, FanoutReport, FanoutSpec, NodeOutcome, NodeSession, OutputStream, TargetFilter,
 };
 use toolbox_cluster::nodeset::{self, fold};
-use toolbox_cluster::{ClusterContext, ClusterError, TargetNode, parse_node_arg};
+use toolbox_cluster::{ClusterContext, ClusterError, TargetNode};
 
-use crate::commands::App;
-use crate::commands::session::{NodeArgs, SessionArgs, random_suffix, terminal_spinner};
+use super::args::{FanoutArgs, SessionArgs, TargetArgs};
+use super::pod::random_suffix;
+use super::preflight::{NodeUse, preflight};
+use super::spinner::terminal_spinner;
+use crate::app::App;
 use crate::exit::{AppError, ExitStatus, usage};
-use crate::{complete, values};
-use clap_complete::engine::ArgValueCompleter;
 
 /// How many nodes run at once by default: see "Fan-out width" in
 /// docs/fan-out.md for why.
 pub const DEFAULT_FANOUT: usize = 64;
-
-const HEADING: &str = "Many nodes";
-
-/// Which nodes: NODE..., or a choice among the nodes `-l` matches, or every
-/// node `--all` (and `-l`) selects, or the picker.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct TargetArgs {
-    /// The node: NAME or node/NAME; several, or a node set such as
-    /// node-[01-20], run COMMAND on each. Omitted on a terminal, a picker opens
-    #[arg(value_name = "NODE", add = ArgValueCompleter::new(complete::nodes))]
-    pub nodes: Vec<String>,
-
-    /// Nodes matching this label selector: with --all, every one; else choose
-    /// among them (the only match is used as is)
-    #[arg(short = 'l', long, value_name = "SELECTOR", conflicts_with = "nodes", value_parser = values::parse_selector)]
-    pub selector: Option<String>,
-
-    /// Run COMMAND on every node (with -l, every matching node)
-    #[arg(long, conflicts_with = "nodes", help_heading = HEADING)]
-    pub all: bool,
-
-    #[command(flatten)]
-    pub fanout: FanoutArgs,
-}
-
-/// How a command runs on many nodes.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct FanoutArgs {
-    /// How many nodes run at once [default: 64]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000), help_heading = HEADING)]
-    pub fanout: Option<u16>,
-
-    /// At the end, print identical outputs once, under the nodes that gave them
-    #[arg(short = 'b', long, help_heading = HEADING)]
-    pub gather: bool,
-
-    /// Print one document with every node's output and exit status at the end
-    #[arg(short = 'o', long, value_name = "FORMAT", value_parser = ["json", "yaml"], help_heading = HEADING)]
-    pub output: Option<String>,
-
-    /// Run on NotReady nodes too, instead of skipping them
-    #[arg(long, help_heading = HEADING)]
-    pub include_not_ready: bool,
-
-    /// Run on cordoned (unschedulable) nodes too, instead of skipping them
-    #[arg(long, help_heading = HEADING)]
-    pub include_cordoned: bool,
-
-    /// Run only on nodes of this OS; any runs on every OS [default: linux]
-    #[arg(long, value_name = "OS", value_parser = ["linux", "windows", "any"], help_heading = HEADING)]
-    pub os: Option<String>,
-
-    /// Give up on a node whose command runs longer than this
-    #[arg(long, value_name = "DURATION", value_parser = values::parse_duration, help_heading = HEADING)]
-    pub command_timeout: Option<Duration>,
-}
-
-impl FanoutArgs {
-    /// Any of these flags asks for a run, even on one node.
-    fn given(&self) -> bool {
-        self.fanout.is_some()
-            || self.gather
-            || self.output.is_some()
-            || self.include_not_ready
-            || self.include_cordoned
-            || self.os.is_some()
-            || self.command_timeout.is_some()
-    }
-}
-
-impl TargetArgs {
-    /// Several nodes, `--all`, or a fan-out flag: a run rather than a session.
-    pub fn is_run(&self) -> bool {
-        self.nodes.len() > 1
-            || self.all
-            || self.fanout.given()
-            || self.nodes.iter().any(|n| n.contains('['))
-    }
-
-    /// The one node a session targets, as the picker and compare take it.
-    pub fn single(&self) -> NodeArgs {
-        NodeArgs {
-            node: self.nodes.first().cloned(),
-            selector: self.selector.clone(),
-        }
-    }
-
-    /// The named nodes, node sets expanded and `node/` prefixes taken off,
-    /// each once.
-    fn node_names(&self) -> Result<Vec<String>, AppError> {
-        let mut names = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for arg in &self.nodes {
-            let expanded = if arg.contains('[') {
-                nodeset::expand(arg.strip_prefix("node/").unwrap_or(arg))
-                    .map_err(|err| usage(err.to_string()))?
-            } else {
-                vec![arg.clone()]
-            };
-            for name in expanded {
-                let name = parse_node_arg(&name)?.to_string();
-                if seen.insert(name.clone()) {
-                    names.push(name);
-                }
-            }
-        }
-        Ok(names)
-    }
-}
 
 /// What node-shell or debug-node hands over for a run.
 pub struct RunInputs<'a> {
@@ -189,23 +81,13 @@ pub async fn run(
             None => Some("linux".into()),
         },
     };
-    let cluster = app.connect().await?;
-    let version_check = cluster.start_version_check();
-    let found = tokio::try_join!(
-        async { cluster.identity().await.map_err(AppError::from) },
-        async {
-            cluster
-                .fanout_targets(&names, target.selector.as_deref(), &filter)
-                .await
-                .map_err(AppError::from)
-        },
-        async { Ok(cluster.session_access_missing().await) },
-    );
-    version_check.warn().await;
-    let (user, targets, missing) = found?;
-    if !missing.is_empty() {
-        return Err(cluster.session_not_allowed(&user, &missing).into());
-    }
+    let (cluster, user, targets) = preflight(app, NodeUse::Session, async |cluster| {
+        cluster
+            .fanout_targets(&names, target.selector.as_deref(), &filter)
+            .await
+            .map_err(AppError::from)
+    })
+    .await?;
     if targets.nodes.is_empty() {
         return Err(nothing_to_run_on(target, &targets.skipped));
     }
@@ -816,34 +698,5 @@ mod tests {
             nothing_to_run_on(&target, &skipped).to_string(),
             "all 3 nodes matching -l pool=gpu are skipped (NotReady: gpu-[01-02]; --include-not-ready runs on them; cordoned: gpu-03; --include-cordoned runs on them)"
         );
-    }
-
-    #[test]
-    fn several_nodes_or_a_fanout_flag_make_a_run() {
-        let one = TargetArgs {
-            nodes: names(&["a"]),
-            ..Default::default()
-        };
-        assert!(!one.is_run());
-        let set = TargetArgs {
-            nodes: names(&["a-[1-3]"]),
-            ..Default::default()
-        };
-        assert!(set.is_run());
-        assert_eq!(set.node_names().unwrap(), ["a-1", "a-2", "a-3"]);
-        let gathered = TargetArgs {
-            nodes: names(&["a"]),
-            fanout: FanoutArgs {
-                gather: true,
-                ..Default::default()
-            },
-            ..Default::default()
-        };
-        assert!(gathered.is_run());
-        let repeated = TargetArgs {
-            nodes: names(&["node/a", "a", "b"]),
-            ..Default::default()
-        };
-        assert_eq!(repeated.node_names().unwrap(), ["a", "b"]);
     }
 }
