@@ -12,15 +12,19 @@
 //!    identity, the node, session access), then [`single::run`], which runs
 //!    pkg/cluster's lifecycle under a [`spinner`] and tells how it ended.
 //! 4. Many nodes: [`fanout::run`] checks the run's flags, goes through the
-//!    same [`preflight::preflight`] with the run's nodes, and prints the
-//!    run's events and summary.
+//!    same [`preflight::preflight`] with the run's nodes, and has the run's
+//!    events printed by [`printer`] and its end told by [`summary`].
 //!
-//! Inside: `single` and `fanout` are the drivers; they use `preflight`,
-//! `pod` and `spinner`, which use `args` at most.
+//! Inside, `single` and `fanout` are the drivers: `single` uses `spinner`;
+//! `fanout` uses `preflight`, `pod`, `printer` and `summary`; `printer`
+//! uses `summary` and `spinner`; `preflight` and `pod` use `args`, which
+//! uses none of them.
 
 pub mod args;
 pub mod fanout;
 pub mod pod;
 pub mod preflight;
+pub mod printer;
 pub mod single;
 pub mod spinner;
+pub mod summary;

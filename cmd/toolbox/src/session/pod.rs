@@ -128,7 +128,7 @@ impl PodOptions {
     }
 }
 
-/// node-shell's pod, but for the node.
+/// All that node-shell's pod is made of but the node it runs on.
 #[derive(Debug, Clone)]
 pub struct NodeShellOptions {
     pub pod: PodOptions,
@@ -199,7 +199,7 @@ impl NodeShellOptions {
     }
 }
 
-/// debug-node's pod, but for the node.
+/// All that debug-node's pod is made of but the node it runs on.
 #[derive(Debug, Clone)]
 pub struct DebugNodeOptions {
     pub pod: PodOptions,
