@@ -1,11 +1,20 @@
-//! The command line: global flags as kubectl names them, and one subcommand each.
+//! The command line: global flags as kubectl names them ([`GlobalArgs`]),
+//! and one subcommand each. And what is answered from the definition alone,
+//! without running a subcommand: kubectl's completion request and the man
+//! pages.
 
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::Path;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
-use crate::{commands, complete, values};
-use clap_complete::engine::ArgValueCompleter;
+use crate::app::GlobalArgs;
+use crate::commands;
+use crate::invocation::display_name;
+
+/// Cobra's ShellCompDirectiveNoFileComp: never fall back to file names.
+const NO_FILE_COMPLETION: u8 = 4;
 
 /// Get onto Kubernetes nodes safely.
 ///
@@ -25,74 +34,6 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
-}
-
-/// Flags every subcommand takes, with kubectl's names and meanings.
-#[derive(Debug, Clone, Args)]
-pub struct GlobalArgs {
-    /// Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)
-    #[arg(
-        long,
-        global = true,
-        value_name = "FILE",
-        help_heading = "Global options"
-    )]
-    pub kubeconfig: Option<PathBuf>,
-
-    /// The kubeconfig context to use
-    #[arg(
-        long,
-        global = true,
-        value_name = "NAME",
-        help_heading = "Global options",
-        add = ArgValueCompleter::new(complete::contexts)
-    )]
-    pub context: Option<String>,
-
-    /// The namespace toolbox creates its pods in
-    #[arg(
-        short = 'n',
-        long,
-        global = true,
-        value_name = "NAMESPACE",
-        help_heading = "Global options",
-        add = ArgValueCompleter::new(complete::namespaces)
-    )]
-    pub namespace: Option<String>,
-
-    /// Username to impersonate for the operation
-    #[arg(
-        long = "as",
-        global = true,
-        value_name = "USER",
-        help_heading = "Global options",
-        value_parser = values::parse_impersonated
-    )]
-    pub as_user: Option<String>,
-
-    /// Group to impersonate for the operation (repeatable)
-    #[arg(
-        long = "as-group",
-        global = true,
-        value_name = "GROUP",
-        help_heading = "Global options",
-        value_parser = values::parse_impersonated
-    )]
-    pub as_groups: Vec<String>,
-
-    /// toolbox's settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)
-    #[arg(
-        long,
-        global = true,
-        value_name = "FILE",
-        env = "TOOLBOX_CONFIG",
-        help_heading = "Global options"
-    )]
-    pub config: Option<PathBuf>,
-
-    /// More output on stderr: -v for details, -vv for debugging
-    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = "Global options")]
-    pub verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]
@@ -122,4 +63,47 @@ pub enum Command {
 
     /// Show the version of toolbox and of the cluster's API server
     Version(commands::version::VersionArgs),
+}
+
+/// The command line definition, named as it was invoked.
+pub fn command() -> clap::Command {
+    Cli::command().bin_name(display_name())
+}
+
+/// Answers kubectl's completion request for `kubectl toolbox ARGS… WORD`:
+/// the candidates for WORD, one a line (with its help after a tab), then
+/// cobra's directive line.
+pub fn complete_for_kubectl(args: Vec<OsString>) -> std::process::ExitCode {
+    let mut words = vec![OsString::from("toolbox")];
+    words.extend(args);
+    if words.len() == 1 {
+        words.push(OsString::new());
+    }
+    let index = words.len() - 1;
+    let mut cmd = command();
+    let current_dir = std::env::current_dir().ok();
+    let candidates =
+        clap_complete::engine::complete(&mut cmd, words, index, current_dir.as_deref())
+            .unwrap_or_default();
+    let mut out = String::new();
+    for candidate in candidates.iter().filter(|c| !c.is_hide_set()) {
+        out.push_str(&candidate.get_value().to_string_lossy());
+        if let Some(help) = candidate.get_help() {
+            out.push('\t');
+            out.push_str(&help.to_string().replace('\n', " "));
+        }
+        out.push('\n');
+    }
+    out.push_str(&format!(":{NO_FILE_COMPLETION}\n"));
+    let _ = std::io::stdout().write_all(out.as_bytes());
+    std::process::ExitCode::SUCCESS
+}
+
+/// Writes toolbox's man pages (toolbox.1 and one per subcommand) into
+/// `dir`: `TOOLBOX_GENERATE_MAN=DIR toolbox`, as `make man` runs it.
+pub fn generate_man(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    // The long version names the commit and the build date: the pages would
+    // change with every build. They carry the version alone.
+    clap_mangen::generate_to(Cli::command().long_version(None), dir)
 }

@@ -81,7 +81,7 @@ where
     Fut: std::future::Future<Output = toolbox_cluster::Result<Vec<(String, String)>>>,
 {
     let options = ConnectOptions {
-        user_agent: Some(crate::commands::user_agent()),
+        user_agent: Some(crate::invocation::user_agent()),
         ..options_on_the_line(std::env::args_os())
     };
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread()

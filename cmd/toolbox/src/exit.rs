@@ -12,6 +12,8 @@
 //! | 129, 130, 143 | ended by SIGHUP, SIGINT (or a cancelled picker), SIGTERM |
 //!
 //! When a remote command ran, its own exit status passes through unchanged.
+//! A flag value that its parser refused ends here too, before anything
+//! runs ([`exit_on_parse_error`]).
 
 use std::process::ExitCode;
 
@@ -114,6 +116,32 @@ impl AppError {
 
 pub fn usage(message: impl Into<String>) -> AppError {
     AppError::Usage(message.into())
+}
+
+/// clap's report of a flag whose value its parser refused, on one line:
+/// the value (escaped, so that a newline in it cannot break the line), the
+/// flag and the rule. Other parse errors (unknown flags, missing values)
+/// keep clap's report, hints and all.
+pub fn exit_on_parse_error(err: clap::Error) -> ! {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let context = |kind| match err.get(kind) {
+        Some(ContextValue::String(text)) => Some(text.clone()),
+        _ => None,
+    };
+    if err.kind() == ErrorKind::ValueValidation
+        && let (Some(arg), Some(value), Some(rule)) = (
+            context(ContextKind::InvalidArg),
+            context(ContextKind::InvalidValue),
+            std::error::Error::source(&err),
+        )
+    {
+        eprintln!(
+            "error: invalid value '{}' for '{arg}': {rule}",
+            value.escape_debug()
+        );
+        std::process::exit(USAGE.into());
+    }
+    err.exit()
 }
 
 #[cfg(test)]

@@ -3,16 +3,13 @@
 //! `kubectl-toolbox`), when usage, help and hints name it `kubectl toolbox`;
 //! or as kubectl's completion helper for that plugin
 //! (`kubectl_complete-toolbox`, kubectl 1.26+), which prints the candidates
-//! for the words after `kubectl toolbox` in cobra's format.
+//! for the words after `kubectl toolbox` in cobra's format
+//! ([`crate::cli::complete_for_kubectl`]). And how toolbox names itself: to
+//! the user ([`display_name`], [`name_commands`]) and to the API server
+//! ([`user_agent`]).
 
-use std::ffi::OsString;
-use std::io::Write;
 use std::path::Path;
 use std::sync::OnceLock;
-
-use clap::CommandFactory;
-
-use crate::cli::Cli;
 
 /// The kubectl plugin's executable name.
 pub const PLUGIN_EXECUTABLE: &str = "kubectl-toolbox";
@@ -29,8 +26,6 @@ const SUBCOMMANDS: [&str; 8] = [
     "completion",
     "version",
 ];
-/// Cobra's ShellCompDirectiveNoFileComp: never fall back to file names.
-const NO_FILE_COMPLETION: u8 = 4;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Invocation {
@@ -69,11 +64,6 @@ pub fn display_name() -> &'static str {
     }
 }
 
-/// The command line definition, named as it was invoked.
-pub fn command() -> clap::Command {
-    Cli::command().bin_name(display_name())
-}
-
 /// `text` with each command it names ("toolbox cleanup") as the user
 /// types it here ("kubectl toolbox cleanup").
 pub fn name_commands(text: &str) -> String {
@@ -105,42 +95,14 @@ fn name_commands_as(text: &str, name: &str) -> String {
     out
 }
 
-/// Answers kubectl's completion request for `kubectl toolbox ARGS… WORD`:
-/// the candidates for WORD, one a line (with its help after a tab), then
-/// cobra's directive line.
-pub fn complete_for_kubectl(args: Vec<OsString>) -> std::process::ExitCode {
-    let mut words = vec![OsString::from("toolbox")];
-    words.extend(args);
-    if words.len() == 1 {
-        words.push(OsString::new());
-    }
-    let index = words.len() - 1;
-    let mut cmd = command();
-    let current_dir = std::env::current_dir().ok();
-    let candidates =
-        clap_complete::engine::complete(&mut cmd, words, index, current_dir.as_deref())
-            .unwrap_or_default();
-    let mut out = String::new();
-    for candidate in candidates.iter().filter(|c| !c.is_hide_set()) {
-        out.push_str(&candidate.get_value().to_string_lossy());
-        if let Some(help) = candidate.get_help() {
-            out.push('\t');
-            out.push_str(&help.to_string().replace('\n', " "));
-        }
-        out.push('\n');
-    }
-    out.push_str(&format!(":{NO_FILE_COMPLETION}\n"));
-    let _ = std::io::stdout().write_all(out.as_bytes());
-    std::process::ExitCode::SUCCESS
-}
-
-/// Writes toolbox's man pages (toolbox.1 and one per subcommand) into
-/// `dir`: `TOOLBOX_GENERATE_MAN=DIR toolbox`, as `make man` runs it.
-pub fn generate_man(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    // The long version names the commit and the build date: the pages would
-    // change with every build. They carry the version alone.
-    clap_mangen::generate_to(Cli::command().long_version(None), dir)
+/// toolbox/VERSION (OS/ARCH), as kubectl names itself in audit logs.
+pub fn user_agent() -> String {
+    format!(
+        "toolbox/v{} ({}/{})",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
 }
 
 #[cfg(test)]

@@ -3,12 +3,14 @@
 //! This binary is glue: it parses the command line, loads settings, runs one
 //! subcommand and maps how it ended to an exit code (see [`exit`]).
 
+mod app;
 mod cli;
 mod commands;
 mod complete;
 mod exit;
 mod invocation;
 mod picker;
+mod session;
 mod settings;
 mod values;
 
@@ -16,10 +18,10 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::FromArgMatches;
+use clap::{CommandFactory, FromArgMatches};
 
+use crate::app::App;
 use crate::cli::{Cli, Command};
-use crate::commands::App;
 use crate::exit::{AppError, ExitStatus};
 
 /// glibc's allocator gives each thread that allocates an arena of its own
@@ -33,10 +35,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     toolbox_cluster::steps::start();
     if invocation::invocation() == invocation::Invocation::KubectlCompletion {
-        return invocation::complete_for_kubectl(std::env::args_os().skip(1).collect());
+        return cli::complete_for_kubectl(std::env::args_os().skip(1).collect());
     }
     if let Some(dir) = std::env::var_os("TOOLBOX_GENERATE_MAN") {
-        return match invocation::generate_man(std::path::Path::new(&dir)) {
+        return match cli::generate_man(std::path::Path::new(&dir)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
                 eprintln!("error: cannot write the man pages: {err}");
@@ -46,10 +48,10 @@ fn main() -> ExitCode {
     }
     // Answers a shell's completion request (COMPLETE=bash toolbox ...) and
     // exits, before any runtime or output starts.
-    clap_complete::CompleteEnv::with_factory(invocation::command).complete();
-    let matches = invocation::command()
+    clap_complete::CompleteEnv::with_factory(cli::command).complete();
+    let matches = cli::command()
         .try_get_matches()
-        .unwrap_or_else(|err| values::exit_on_parse_error(err));
+        .unwrap_or_else(|err| exit::exit_on_parse_error(err));
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
     init_tracing(cli.global.verbose);
     let verbose = cli.global.verbose;
@@ -86,7 +88,7 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<ExitStatus, AppError> {
     let env: BTreeMap<String, String> = std::env::vars().collect();
-    let app = App::new(cli.global, &env)?;
+    let app = App::new(cli.global, Cli::command, &env)?;
     match cli.command {
         Command::NodeShell(args) => commands::node_shell::run(args, &app).await,
         Command::DebugNode(args) => commands::debug_node::run(args, &app).await,

@@ -75,32 +75,6 @@ pub fn parse_impersonated(text: &str) -> Result<String, String> {
     parse_group(text)
 }
 
-/// clap's report of a flag whose value its parser refused, on one line:
-/// the value (escaped, so that a newline in it cannot break the line), the
-/// flag and the rule. Other parse errors (unknown flags, missing values)
-/// keep clap's report, hints and all.
-pub fn exit_on_parse_error(err: clap::Error) -> ! {
-    use clap::error::{ContextKind, ContextValue, ErrorKind};
-    let context = |kind| match err.get(kind) {
-        Some(ContextValue::String(text)) => Some(text.clone()),
-        _ => None,
-    };
-    if err.kind() == ErrorKind::ValueValidation
-        && let (Some(arg), Some(value), Some(rule)) = (
-            context(ContextKind::InvalidArg),
-            context(ContextKind::InvalidValue),
-            std::error::Error::source(&err),
-        )
-    {
-        eprintln!(
-            "error: invalid value '{}' for '{arg}': {rule}",
-            value.escape_debug()
-        );
-        std::process::exit(crate::exit::USAGE.into());
-    }
-    err.exit()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

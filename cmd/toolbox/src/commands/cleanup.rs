@@ -23,7 +23,7 @@ use toolbox_cluster::{
     ClusterError, Deletion, Leftover, LeftoverFilter, Signal, Tool, parse_node_arg,
 };
 
-use crate::commands::App;
+use crate::app::App;
 use crate::exit::{AppError, ExitStatus, usage};
 use crate::{complete, picker};
 

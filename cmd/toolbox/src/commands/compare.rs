@@ -14,15 +14,14 @@ use toolbox_cluster::inspect::comparison::{
     comparison_rows, debug_support, environment, pod_access, recommend,
 };
 use toolbox_cluster::inspect::review::{Permission, PermissionCheck, PodSecurityLabels, one_line};
-use toolbox_cluster::{ClusterContext, Level};
-use toolbox_podtemplate::{NodeOs, Profile, node_shell_exec_command};
+use toolbox_cluster::{ClusterContext, Level, TargetNode};
+use toolbox_podtemplate::{NodeOs, Profile};
 
-use crate::commands::App;
-use crate::commands::debug_node::{self, DebugNodeArgs, profile_parser};
-use crate::commands::fanout::TargetArgs;
-use crate::commands::node_shell::{self, NodeShellArgs};
-use crate::commands::session::{self, NodeArgs, SessionArgs};
+use crate::app::App;
 use crate::exit::{AppError, ExitStatus};
+use crate::session::args::{NodeArgs, profile_parser};
+use crate::session::pod::{DebugNodeOptions, NodeShellOptions, PodOptions};
+use crate::session::preflight::{NodeUse, connect_to_node};
 
 /// Compare node-shell and debug-node on this cluster, node and namespace.
 ///
@@ -130,23 +129,16 @@ struct NamespaceCheck {
 }
 
 pub async fn run(args: CompareArgs, app: &App) -> Result<ExitStatus, AppError> {
-    let (cluster, user, node) =
-        session::connect_to_node(app, &args.target, session::NodeUse::Inspect).await?;
+    let (cluster, user, node) = connect_to_node(app, &args.target, NodeUse::Inspect).await?;
     let node_name = node.metadata.name.clone().unwrap_or_default();
     let namespace = cluster.namespace.clone();
 
-    let (shell_args, debug_args) = as_session_args(&args);
-    let (shell_request, shell_pod) = node_shell::build_pod(
-        &shell_args,
-        app,
-        &toolbox_cluster::TargetNode::from(&node),
-        &namespace,
-        user.clone(),
-    );
-    let shell_command = node_shell_exec_command(&shell_request, &[]);
-    let profile = debug_node::effective_profile(&debug_args, app);
-    let (_, debug_pod) =
-        debug_node::build_pod(&debug_args, app, None, &node_name, &namespace, user.clone())?;
+    let (shell, debug) = pod_options(&args, app);
+    let (shell_request, shell_pod) =
+        shell.build(&TargetNode::from(&node), &namespace, user.clone());
+    let shell_command = shell.exec_command(&shell_request);
+    let profile = debug.profile;
+    let (_, debug_pod) = debug.build(&node_name, &namespace, user.clone())?;
 
     if args.diff {
         print!("{}", pod_diff(&shell_pod, &debug_pod)?);
@@ -217,48 +209,12 @@ pub async fn run(args: CompareArgs, app: &App) -> Result<ExitStatus, AppError> {
     Ok(ExitStatus::Success)
 }
 
-/// The arguments node-shell and debug-node would get for a default session,
-/// so that their own `build_pod` builds the pods.
-fn as_session_args(args: &CompareArgs) -> (NodeShellArgs, DebugNodeArgs) {
-    let session = SessionArgs {
-        ttl: None,
-        timeout: None,
-        reason: None,
-        keep: false,
-        persist: None,
-        image_pull_secrets: Vec::new(),
-        image_pull_policy: None,
-        priority_class: None,
-    };
-    let target = TargetArgs {
-        nodes: args.target.node.iter().cloned().collect(),
-        selector: args.target.selector.clone(),
-        ..TargetArgs::default()
-    };
-    let shell = NodeShellArgs {
-        target: target.clone(),
-        command: Vec::new(),
-        image: args.image.clone(),
-        no_mount: false,
-        no_uts: false,
-        no_ipc: false,
-        no_net: false,
-        no_pid: false,
-        host_mount: false,
-        session: session.clone(),
-    };
-    let debug = DebugNodeArgs {
-        target,
-        command: Vec::new(),
-        image: args.image.clone(),
-        profile: args.profile,
-        env: Vec::new(),
-        container: "debugger".into(),
-        quiet: true,
-        custom: None,
-        chroot: false,
-        session,
-    };
+/// The pods node-shell and debug-node would create for a session without
+/// flags, but for compare's --image and --profile.
+fn pod_options(args: &CompareArgs, app: &App) -> (NodeShellOptions, DebugNodeOptions) {
+    let pod = PodOptions::from_settings(&app.settings);
+    let shell = NodeShellOptions::new(pod.clone(), args.image.clone(), &app.settings);
+    let debug = DebugNodeOptions::new(pod, args.image.clone(), args.profile, &app.settings);
     (shell, debug)
 }
 

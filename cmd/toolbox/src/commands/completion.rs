@@ -1,10 +1,9 @@
 //! `toolbox completion SHELL`: the static completion script for a shell.
 
-use clap::{Args, CommandFactory};
+use clap::Args;
 use clap_complete::Shell;
 
-use crate::cli::Cli;
-use crate::commands::App;
+use crate::app::App;
 use crate::exit::{AppError, ExitStatus};
 
 /// Print a completion script for SHELL. The files in completions/ are these
@@ -16,8 +15,8 @@ pub struct CompletionArgs {
     pub shell: Shell,
 }
 
-pub async fn run(args: CompletionArgs, _app: &App) -> Result<ExitStatus, AppError> {
-    let mut command = Cli::command();
+pub async fn run(args: CompletionArgs, app: &App) -> Result<ExitStatus, AppError> {
+    let mut command = (app.command_line)();
     clap_complete::generate(args.shell, &mut command, "toolbox", &mut std::io::stdout());
     Ok(ExitStatus::Success)
 }

@@ -3,7 +3,7 @@
 use clap::Args;
 use serde::Serialize;
 
-use crate::commands::App;
+use crate::app::App;
 use crate::exit::{AppError, ExitStatus};
 use crate::settings::{LoadedSettings, Source, known_keys};
 

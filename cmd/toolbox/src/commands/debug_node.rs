@@ -4,19 +4,19 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use clap::builder::{PossibleValuesParser, TypedValueParser};
-use k8s_openapi::api::core::v1::{Container, Pod};
+use k8s_openapi::api::core::v1::Container;
 use toolbox_cluster::session::fanout::NodeSession;
 use toolbox_cluster::{SessionSpec, terminal::stdin_is_terminal};
-use toolbox_podtemplate::{
-    DEBUG_NODE_SUBCOMMAND, DebugNodeRequest, Profile, debug_node_exec_command, debug_node_pod,
-    parse_custom_container,
-};
+use toolbox_podtemplate::{Profile, parse_custom_container};
 
-use crate::commands::App;
-use crate::commands::fanout::{self, RunInputs, TargetArgs};
-use crate::commands::session::{self, CommonInputs, SessionArgs};
+use crate::app::App;
 use crate::exit::{AppError, ExitStatus, usage};
+use crate::session::args::{SessionArgs, TargetArgs, profile_parser};
+use crate::session::fanout::{self, RunInputs};
+use crate::session::pod::{DEBUG_CONTAINER, DebugNodeOptions, PodOptions, custom_error};
+use crate::session::preflight::{NodeUse, connect_to_node};
+use crate::session::single;
+use crate::session::spinner::Announce;
 use crate::values;
 
 /// Debug a node with the pod `kubectl debug node/NODE --profile P` creates, and
@@ -52,7 +52,7 @@ pub struct DebugNodeArgs {
     pub env: Vec<EnvAssignments>,
 
     /// The debug container's name
-    #[arg(short = 'c', long, value_name = "NAME", default_value = "debugger", value_parser = parse_container_name)]
+    #[arg(short = 'c', long, value_name = "NAME", default_value = DEBUG_CONTAINER, value_parser = parse_container_name)]
     pub container: String,
 
     /// Do not print the "Creating debugging pod" line
@@ -78,11 +78,8 @@ pub struct EnvAssignments(Vec<(String, String)>);
 
 pub async fn run(args: DebugNodeArgs, app: &App) -> Result<ExitStatus, AppError> {
     args.session.check(app, &args.command)?;
-    let profile = effective_profile(&args, app);
-    if args.chroot && !profile.allows_chroot() {
-        return Err(usage(chroot_refusal(profile)));
-    }
-    let custom = args.custom.as_deref().map(read_custom).transpose()?;
+    let options = pod_options(&args, app)?;
+    let profile = options.profile;
     if let Some(warning) = profile.deprecation_warning() {
         eprintln!("warning: {warning}");
     }
@@ -95,38 +92,31 @@ pub async fn run(args: DebugNodeArgs, app: &App) -> Result<ExitStatus, AppError>
             what: format!("debug-node --profile {profile}"),
         };
         return fanout::run(app, inputs, |cluster, node, user| {
-            let (request, pod) = build_pod(
-                &args,
-                app,
-                custom.clone(),
-                &node.name,
-                &cluster.namespace,
-                user.to_string(),
-            )?;
+            let (request, pod) = options.build(&node.name, &cluster.namespace, user.to_string())?;
             Ok(NodeSession {
                 pod,
-                container: args.container.clone(),
-                command: debug_node_exec_command(&request, &args.command, args.chroot),
+                container: options.container.clone(),
+                command: options.exec_command(&request),
             })
         })
         .await;
     }
     let (cluster, user, node) =
-        session::connect_to_node(app, &args.target.single(), session::NodeUse::Session).await?;
+        connect_to_node(app, &args.target.single(), NodeUse::Session).await?;
     let node_name = node.metadata.name.clone().unwrap_or_default();
-    let (request, pod) = build_pod(&args, app, custom, &node_name, &cluster.namespace, user)?;
+    let (request, pod) = options.build(&node_name, &cluster.namespace, user)?;
 
     // kubectl prints this line to stdout, once the pod exists; here stdout
     // is the command's own.
-    let announce: Option<session::Announce> = (!args.quiet).then(|| {
+    let announce: Option<Announce> = (!args.quiet).then(|| {
         let (container, node) = (args.container.clone(), node_name.clone());
         Box::new(move |pod: &str, reused: bool| {
             let verb = if reused { "Reusing" } else { "Creating" };
             format!("{verb} debugging pod {pod} with container {container} on node {node}.")
-        }) as session::Announce
+        }) as Announce
     });
-    let command = debug_node_exec_command(&request, &args.command, args.chroot);
-    let reach_again = session::kubectl_exec_hint(&cluster, &args.container, &command);
+    let command = options.exec_command(&request);
+    let reach_again = single::kubectl_exec_hint(&cluster, &args.container, &command);
     let spec = SessionSpec {
         pod,
         container: args.container.clone(),
@@ -141,57 +131,30 @@ pub async fn run(args: DebugNodeArgs, app: &App) -> Result<ExitStatus, AppError>
         persist: args.session.persist(app),
         early_exec: toolbox_cluster::nodes::kubelet_takes_exec_directly(&node),
     };
-    session::run(&cluster, spec, &node_name, reach_again, announce).await
+    single::run(&cluster, spec, &node_name, reach_again, announce).await
 }
 
-/// --profile, else the debug_profile setting.
-pub fn effective_profile(args: &DebugNodeArgs, app: &App) -> Profile {
-    args.profile.unwrap_or_else(|| app.settings.debug_profile())
-}
-
-/// The pod `run` creates on `node`, and the request it is built from, without
-/// creating anything: compare builds its debug-node pod with this too.
-/// `custom` is the --custom container, already read.
-pub fn build_pod(
-    args: &DebugNodeArgs,
-    app: &App,
-    custom: Option<Container>,
-    node: &str,
-    namespace: &str,
-    user: String,
-) -> Result<(DebugNodeRequest, Pod), AppError> {
-    let profile = effective_profile(args, app);
-    let image = args
-        .image
-        .clone()
-        .unwrap_or_else(|| app.settings.settings.debug_image.clone());
-    let inputs = CommonInputs {
-        app,
-        session: &args.session,
-        node,
-        namespace,
-        image,
-        user,
-        subcommand: DEBUG_NODE_SUBCOMMAND,
-        command_line: audit_command_line(profile, args.chroot, &args.command),
+/// The pod options these flags and the settings give, resolved once for
+/// every node the command runs on: --chroot checked against the profile,
+/// and the --custom file read.
+fn pod_options(args: &DebugNodeArgs, app: &App) -> Result<DebugNodeOptions, AppError> {
+    let pod = PodOptions::resolve(&args.session, &app.settings);
+    let options = DebugNodeOptions::new(pod, args.image.clone(), args.profile, &app.settings);
+    if args.chroot && !options.profile.allows_chroot() {
+        return Err(usage(chroot_refusal(options.profile)));
+    }
+    let custom = match &args.custom {
+        Some(path) => Some((path.clone(), read_custom(path)?)),
+        None => None,
     };
-    let request = DebugNodeRequest {
-        common: inputs.pod_common(),
-        profile,
-        container_name: args.container.clone(),
+    Ok(DebugNodeOptions {
+        container: args.container.clone(),
         env: merge_env(&args.env),
         custom,
-    };
-    let pod = debug_node_pod(&request).map_err(|err| match &args.custom {
-        Some(path) => custom_error(path, err),
-        None => usage(err.to_string()),
-    })?;
-    Ok((request, pod))
-}
-
-pub fn profile_parser() -> impl TypedValueParser<Value = Profile> {
-    PossibleValuesParser::new(Profile::ALL.map(|profile| profile.name()))
-        .try_map(|name| name.parse::<Profile>())
+        chroot: args.chroot,
+        command: args.command.clone(),
+        ..options
+    })
 }
 
 /// Names a profile that can, since the error is only useful with a way out.
@@ -207,24 +170,6 @@ fn read_custom(path: &Path) -> Result<Container, AppError> {
     let text = std::fs::read_to_string(path)
         .map_err(|err| usage(format!("cannot read --custom {}: {err}", path.display())))?;
     parse_custom_container(&text).map_err(|err| custom_error(path, err))
-}
-
-fn custom_error(path: &Path, err: toolbox_podtemplate::TemplateError) -> AppError {
-    usage(format!("--custom {}: {err}", path.display()))
-}
-
-/// What the audit annotation records: the effective profile (which may come
-/// from the settings rather than a flag), --chroot, and the command.
-fn audit_command_line(profile: Profile, chroot: bool, command: &[String]) -> Vec<String> {
-    let mut line = vec!["--profile".to_string(), profile.name().to_string()];
-    if chroot {
-        line.push("--chroot".to_string());
-    }
-    if !command.is_empty() {
-        line.push("--".to_string());
-        line.extend(command.iter().cloned());
-    }
-    line
 }
 
 /// One `--env` value, read the way kubectl's (pflag's string-to-string) reads
@@ -432,18 +377,6 @@ mod tests {
         assert!(text.contains("--profile sysadmin"), "{text}");
         // The profiles it suggests really allow it (legacy does too, but is deprecated).
         assert!(Profile::General.allows_chroot() && Profile::Sysadmin.allows_chroot());
-    }
-
-    #[test]
-    fn audit_records_the_effective_profile_chroot_and_command() {
-        assert_eq!(
-            audit_command_line(Profile::General, false, &[]),
-            ["--profile", "general"]
-        );
-        assert_eq!(
-            audit_command_line(Profile::Sysadmin, true, &["uptime".into()]),
-            ["--profile", "sysadmin", "--chroot", "--", "uptime"]
-        );
     }
 
     #[test]

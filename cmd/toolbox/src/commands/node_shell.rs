@@ -1,19 +1,18 @@
 //! `toolbox node-shell [NODE] [-- COMMAND...]`: a root shell on a node.
 
 use clap::Args;
-use k8s_openapi::api::core::v1::Pod;
 use toolbox_cluster::TargetNode;
 use toolbox_cluster::session::fanout::NodeSession;
 use toolbox_cluster::{SessionSpec, terminal::stdin_is_terminal};
-use toolbox_podtemplate::{
-    HostNamespaces, NODE_SHELL_CONTAINER, NODE_SHELL_SUBCOMMAND, NodeOs, NodeShellRequest,
-    node_shell_exec_command, node_shell_pod,
-};
+use toolbox_podtemplate::{HostNamespaces, NODE_SHELL_CONTAINER, NodeOs};
 
-use crate::commands::App;
-use crate::commands::fanout::{self, RunInputs, TargetArgs};
-use crate::commands::session::{self, CommonInputs, SessionArgs};
+use crate::app::App;
 use crate::exit::{AppError, ExitStatus, usage};
+use crate::session::args::{SessionArgs, TargetArgs};
+use crate::session::fanout::{self, RunInputs};
+use crate::session::pod::{NodeShellOptions, PodOptions};
+use crate::session::preflight::{NodeUse, connect_to_node};
+use crate::session::single;
 use crate::values;
 
 /// Open a root shell on a node, through a privileged pod in the host's PID,
@@ -67,6 +66,7 @@ pub struct NodeShellArgs {
 
 pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError> {
     args.session.check(app, &args.command)?;
+    let options = pod_options(&args, app);
     if args.target.is_run() {
         let inputs = RunInputs {
             target: &args.target,
@@ -75,24 +75,18 @@ pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError>
             what: "node-shell".to_string(),
         };
         return fanout::run(app, inputs, |cluster, node, user| {
-            let (request, pod) = build_pod(&args, app, node, &cluster.namespace, user.to_string());
+            let (request, pod) = options.build(node, &cluster.namespace, user.to_string());
             Ok(NodeSession {
                 pod,
                 container: NODE_SHELL_CONTAINER.to_string(),
-                command: node_shell_exec_command(&request, &args.command),
+                command: options.exec_command(&request),
             })
         })
         .await;
     }
     let (cluster, user, node) =
-        session::connect_to_node(app, &args.target.single(), session::NodeUse::Session).await?;
-    let (request, pod) = build_pod(
-        &args,
-        app,
-        &TargetNode::from(&node),
-        &cluster.namespace,
-        user,
-    );
+        connect_to_node(app, &args.target.single(), NodeUse::Session).await?;
+    let (request, pod) = options.build(&TargetNode::from(&node), &cluster.namespace, user);
     let node_name = request.common.node_name.clone();
     let persist = args.session.persist(app);
     if persist.is_some() && request.os == NodeOs::Windows {
@@ -101,8 +95,8 @@ pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError>
         )));
     }
 
-    let command = node_shell_exec_command(&request, &args.command);
-    let reach_again = session::kubectl_exec_hint(&cluster, NODE_SHELL_CONTAINER, &command);
+    let command = options.exec_command(&request);
+    let reach_again = single::kubectl_exec_hint(&cluster, NODE_SHELL_CONTAINER, &command);
     let spec = SessionSpec {
         pod,
         container: NODE_SHELL_CONTAINER.to_string(),
@@ -117,45 +111,14 @@ pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError>
         persist,
         early_exec: toolbox_cluster::nodes::kubelet_takes_exec_directly(&node),
     };
-    session::run(&cluster, spec, &node_name, reach_again, None).await
+    single::run(&cluster, spec, &node_name, reach_again, None).await
 }
 
-/// The pod `run` creates on `node`, and the request it is built from, without
-/// creating anything: compare builds its node-shell pod with this too.
-pub fn build_pod(
-    args: &NodeShellArgs,
-    app: &App,
-    node: &TargetNode,
-    namespace: &str,
-    user: String,
-) -> (NodeShellRequest, Pod) {
-    let node_name = node.name.clone();
-    let os = node.os;
-    let settings = &app.settings.settings;
-    let image = args.image.clone().unwrap_or_else(|| match os {
-        NodeOs::Windows => settings.windows_image.clone(),
-        NodeOs::Linux | NodeOs::Bottlerocket => settings.image.clone(),
-    });
-    let command_line = if args.command.is_empty() {
-        Vec::new()
-    } else {
-        std::iter::once("--".to_string())
-            .chain(args.command.iter().cloned())
-            .collect()
-    };
-    let inputs = CommonInputs {
-        app,
-        session: &args.session,
-        node: &node_name,
-        namespace,
-        image,
-        user,
-        subcommand: NODE_SHELL_SUBCOMMAND,
-        command_line,
-    };
-    let request = NodeShellRequest {
-        common: inputs.pod_common(),
-        os,
+/// The pod options these flags and the settings give, resolved once for
+/// every node the command runs on.
+fn pod_options(args: &NodeShellArgs, app: &App) -> NodeShellOptions {
+    let pod = PodOptions::resolve(&args.session, &app.settings);
+    NodeShellOptions {
         namespaces: HostNamespaces {
             mount: !args.no_mount,
             uts: !args.no_uts,
@@ -164,7 +127,7 @@ pub fn build_pod(
             pid: !args.no_pid,
         },
         host_mount: args.host_mount,
-    };
-    let pod = node_shell_pod(&request);
-    (request, pod)
+        command: args.command.clone(),
+        ..NodeShellOptions::new(pod, args.image.clone(), &app.settings)
+    }
 }

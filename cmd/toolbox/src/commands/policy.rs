@@ -9,7 +9,7 @@ use toolbox_policy::{
     MUTATING_POLICY_SINCE_MINOR, PolicyRequest, audit_policy, render_json, render_yaml,
 };
 
-use crate::commands::App;
+use crate::app::App;
 use crate::exit::{AppError, ExitStatus, usage};
 use crate::values;
 

@@ -9,7 +9,7 @@ use clap::Args;
 use k8s_openapi::apimachinery::pkg::version::Info;
 use serde::Serialize;
 
-use crate::commands::App;
+use crate::app::App;
 use crate::exit::{AppError, ExitStatus};
 
 /// Show the version of toolbox and of the cluster's API server

@@ -1,0 +1,30 @@
+//! What node-shell and debug-node share, and compare with them: everything
+//! between a command's flags and pkg/cluster's session lifecycle. No
+//! subcommand lives here, and nothing here knows one.
+//!
+//! A command uses the parts in this order:
+//!
+//! 1. [`args`]: the clap pieces it flattens into its own `Args` (targets,
+//!    fan-out and session flags; compare's node and profile).
+//! 2. [`pod`]: it resolves its flags and the settings, once, into plain
+//!    pod options, which build each node's pod.
+//! 3. One node: [`preflight::connect_to_node`] (connect, version check,
+//!    identity, the node, session access), then [`single::run`], which runs
+//!    pkg/cluster's lifecycle under a [`spinner`] and tells how it ended.
+//! 4. Many nodes: [`fanout::run`] checks the run's flags, goes through the
+//!    same [`preflight::preflight`] with the run's nodes, and has the run's
+//!    events printed by [`printer`] and its end told by [`summary`].
+//!
+//! Inside, `single` and `fanout` are the drivers: `single` uses `spinner`;
+//! `fanout` uses `preflight`, `pod`, `printer` and `summary`; `printer`
+//! uses `summary` and `spinner`; `preflight` and `pod` use `args`, which
+//! uses none of them.
+
+pub mod args;
+pub mod fanout;
+pub mod pod;
+pub mod preflight;
+pub mod printer;
+pub mod single;
+pub mod spinner;
+pub mod summary;

@@ -1,0 +1,343 @@
+//! The pods node-shell, debug-node and compare build, as plain options with
+//! no clap types: each command resolves its flags and the settings into
+//! them once ([`PodOptions::resolve`], and the command's own fields), then
+//! builds one pod per node from them with pkg/podtemplate's pure
+//! templates.
+//!
+//! - [`PodOptions`]: what every node pod takes from the session flags and
+//!   the settings (lifetime, reason, pull secrets and policy, priority
+//!   class, labels, annotations, resources).
+//! - [`NodeShellOptions`] and [`DebugNodeOptions`]: the rest of each
+//!   command's pod. `new` gives the pod of a session without flags (what
+//!   compare compares); the command sets what its flags change.
+//!   `build(node, ...)` gives the template's request and the pod.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use k8s_openapi::api::core::v1::{Container, Pod, ResourceRequirements};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use toolbox_cluster::TargetNode;
+use toolbox_podtemplate::{
+    Audit, DEBUG_NODE_SUBCOMMAND, DebugNodeRequest, HostNamespaces, NODE_SHELL_SUBCOMMAND, NodeOs,
+    NodeShellRequest, PodCommon, Profile, TemplateError, debug_node_exec_command, debug_node_pod,
+    node_shell_exec_command, node_shell_pod,
+};
+
+use super::args::SessionArgs;
+use crate::exit::{AppError, usage};
+use crate::settings::{LoadedSettings, Source};
+
+/// The debug container's name when `-c` does not give one, as kubectl's.
+pub const DEBUG_CONTAINER: &str = "debugger";
+
+/// What every node pod takes from the session flags and the settings,
+/// resolved once; the pod's name, node and expiry come when it is built.
+#[derive(Debug, Clone)]
+pub struct PodOptions {
+    pub ttl: Duration,
+    /// Whether the lifetime is toolbox's own default: no --ttl, and no ttl
+    /// setting in a file or the environment. Only then may a namespace's
+    /// maximum shorten it; a lifetime the user chose is theirs to change.
+    pub ttl_is_default: bool,
+    pub reason: Option<String>,
+    pub image_pull_secrets: Vec<String>,
+    pub image_pull_policy: Option<String>,
+    pub priority_class: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub resources: Option<ResourceRequirements>,
+}
+
+impl PodOptions {
+    /// A session's flags over the settings.
+    pub fn resolve(session: &SessionArgs, settings: &LoadedSettings) -> PodOptions {
+        let defaults = PodOptions::from_settings(settings);
+        let mut image_pull_secrets = defaults.image_pull_secrets.clone();
+        image_pull_secrets.extend(session.image_pull_secrets.iter().cloned());
+        image_pull_secrets.dedup();
+        PodOptions {
+            ttl: session.ttl.unwrap_or(defaults.ttl),
+            ttl_is_default: session.ttl.is_none() && defaults.ttl_is_default,
+            reason: session.reason.clone(),
+            image_pull_secrets,
+            image_pull_policy: session
+                .image_pull_policy
+                .clone()
+                .or(defaults.image_pull_policy),
+            priority_class: session.priority_class.clone().or(defaults.priority_class),
+            ..defaults
+        }
+    }
+
+    /// The settings alone: a session without session flags.
+    pub fn from_settings(settings: &LoadedSettings) -> PodOptions {
+        let loaded = settings;
+        let settings = &loaded.settings;
+        let mut image_pull_secrets = settings.image_pull_secrets.clone();
+        image_pull_secrets.dedup();
+        PodOptions {
+            ttl: loaded.ttl(),
+            ttl_is_default: loaded.source_of("ttl") == Source::Default,
+            reason: None,
+            image_pull_secrets,
+            image_pull_policy: settings.image_pull_policy.clone(),
+            priority_class: settings.priority_class.clone(),
+            labels: settings.labels.clone(),
+            annotations: settings.annotations.clone(),
+            resources: resources(&settings.resources),
+        }
+    }
+
+    /// The parts of a pod on `node` that do not depend on the subcommand;
+    /// `command_line` is what the audit annotation records.
+    fn pod_common(
+        &self,
+        node: &str,
+        namespace: &str,
+        image: String,
+        user: String,
+        subcommand: &str,
+        command_line: Vec<String>,
+    ) -> PodCommon {
+        let expires_at =
+            humantime::format_rfc3339_seconds(SystemTime::now() + self.ttl).to_string();
+        PodCommon {
+            name_suffix: random_suffix(),
+            namespace: namespace.to_string(),
+            node_name: node.to_string(),
+            image,
+            image_pull_policy: self.image_pull_policy.clone(),
+            image_pull_secrets: self.image_pull_secrets.clone(),
+            extra_labels: self.labels.clone(),
+            extra_annotations: self.annotations.clone(),
+            resources: self.resources.clone(),
+            priority_class: self.priority_class.clone(),
+            ttl_seconds: self.ttl.as_secs() as i64,
+            ttl_is_default: self.ttl_is_default,
+            audit: Audit {
+                user,
+                client_host: gethostname::gethostname().to_string_lossy().into_owned(),
+                subcommand: subcommand.to_string(),
+                command: command_line,
+                reason: self.reason.clone(),
+                expires_at,
+            },
+        }
+    }
+}
+
+/// All that node-shell's pod is made of but the node it runs on.
+#[derive(Debug, Clone)]
+pub struct NodeShellOptions {
+    pub pod: PodOptions,
+    /// The image on Linux (and Bottlerocket) nodes and on Windows nodes.
+    pub linux_image: String,
+    pub windows_image: String,
+    pub namespaces: HostNamespaces,
+    /// Mount the host's / at /host and run in the container, without nsenter.
+    pub host_mount: bool,
+    /// The command to run instead of a login shell.
+    pub command: Vec<String>,
+}
+
+impl NodeShellOptions {
+    /// A shell in all of the host's namespaces, in `image` if given, else
+    /// in the settings' image for the node's OS.
+    pub fn new(pod: PodOptions, image: Option<String>, settings: &LoadedSettings) -> Self {
+        let settings = &settings.settings;
+        NodeShellOptions {
+            pod,
+            linux_image: image.clone().unwrap_or_else(|| settings.image.clone()),
+            windows_image: image.unwrap_or_else(|| settings.windows_image.clone()),
+            namespaces: HostNamespaces::default(),
+            host_mount: false,
+            command: Vec::new(),
+        }
+    }
+
+    /// The pod on `node`, and the request it is built from, without
+    /// creating anything.
+    pub fn build(
+        &self,
+        node: &TargetNode,
+        namespace: &str,
+        user: String,
+    ) -> (NodeShellRequest, Pod) {
+        let image = match node.os {
+            NodeOs::Windows => self.windows_image.clone(),
+            NodeOs::Linux | NodeOs::Bottlerocket => self.linux_image.clone(),
+        };
+        let command_line = if self.command.is_empty() {
+            Vec::new()
+        } else {
+            std::iter::once("--".to_string())
+                .chain(self.command.iter().cloned())
+                .collect()
+        };
+        let request = NodeShellRequest {
+            common: self.pod.pod_common(
+                &node.name,
+                namespace,
+                image,
+                user,
+                NODE_SHELL_SUBCOMMAND,
+                command_line,
+            ),
+            os: node.os,
+            namespaces: self.namespaces,
+            host_mount: self.host_mount,
+        };
+        let pod = node_shell_pod(&request);
+        (request, pod)
+    }
+
+    /// What the session execs in the pod built from `request`.
+    pub fn exec_command(&self, request: &NodeShellRequest) -> Vec<String> {
+        node_shell_exec_command(request, &self.command)
+    }
+}
+
+/// All that debug-node's pod is made of but the node it runs on.
+#[derive(Debug, Clone)]
+pub struct DebugNodeOptions {
+    pub pod: PodOptions,
+    pub image: String,
+    pub profile: Profile,
+    pub container: String,
+    pub env: Vec<(String, String)>,
+    /// The --custom container, already read, and the file it came from.
+    pub custom: Option<(PathBuf, Container)>,
+    /// Run the shell or command chrooted into the node's / (at /host).
+    pub chroot: bool,
+    /// The command to run instead of a login shell.
+    pub command: Vec<String>,
+}
+
+impl DebugNodeOptions {
+    /// The debug pod of `profile` (else the debug_profile setting), in
+    /// `image` (else the debug_image setting), with kubectl's container
+    /// name and nothing more.
+    pub fn new(
+        pod: PodOptions,
+        image: Option<String>,
+        profile: Option<Profile>,
+        settings: &LoadedSettings,
+    ) -> Self {
+        DebugNodeOptions {
+            pod,
+            image: image.unwrap_or_else(|| settings.settings.debug_image.clone()),
+            profile: profile.unwrap_or_else(|| settings.debug_profile()),
+            container: DEBUG_CONTAINER.to_string(),
+            env: Vec::new(),
+            custom: None,
+            chroot: false,
+            command: Vec::new(),
+        }
+    }
+
+    /// The pod on `node`, and the request it is built from, without
+    /// creating anything.
+    pub fn build(
+        &self,
+        node: &str,
+        namespace: &str,
+        user: String,
+    ) -> Result<(DebugNodeRequest, Pod), AppError> {
+        let request = DebugNodeRequest {
+            common: self.pod.pod_common(
+                node,
+                namespace,
+                self.image.clone(),
+                user,
+                DEBUG_NODE_SUBCOMMAND,
+                audit_command_line(self.profile, self.chroot, &self.command),
+            ),
+            profile: self.profile,
+            container_name: self.container.clone(),
+            env: self.env.clone(),
+            custom: self.custom.as_ref().map(|(_, container)| container.clone()),
+        };
+        let pod = debug_node_pod(&request).map_err(|err| match &self.custom {
+            Some((path, _)) => custom_error(path, err),
+            None => usage(err.to_string()),
+        })?;
+        Ok((request, pod))
+    }
+
+    /// What the session execs in the pod built from `request`.
+    pub fn exec_command(&self, request: &DebugNodeRequest) -> Vec<String> {
+        debug_node_exec_command(request, &self.command, self.chroot)
+    }
+}
+
+/// A --custom container the template refuses, named by its file.
+pub fn custom_error(path: &Path, err: TemplateError) -> AppError {
+    usage(format!("--custom {}: {err}", path.display()))
+}
+
+/// What the audit annotation records: the effective profile (which may come
+/// from the settings rather than a flag), --chroot, and the command.
+fn audit_command_line(profile: Profile, chroot: bool, command: &[String]) -> Vec<String> {
+    let mut line = vec!["--profile".to_string(), profile.name().to_string()];
+    if chroot {
+        line.push("--chroot".to_string());
+    }
+    if !command.is_empty() {
+        line.push("--".to_string());
+        line.extend(command.iter().cloned());
+    }
+    line
+}
+
+fn resources(r: &crate::settings::ResourceSettings) -> Option<ResourceRequirements> {
+    let pairs = |cpu: &Option<String>, memory: &Option<String>| {
+        let map: BTreeMap<String, Quantity> = [("cpu", cpu), ("memory", memory)]
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.to_string(), Quantity(v.clone()?))))
+            .collect();
+        (!map.is_empty()).then_some(map)
+    };
+    let requests = pairs(&r.cpu_request, &r.memory_request);
+    let limits = pairs(&r.cpu_limit, &r.memory_limit);
+    (requests.is_some() || limits.is_some()).then(|| ResourceRequirements {
+        requests,
+        limits,
+        ..Default::default()
+    })
+}
+
+/// Five lowercase letters and digits; the standard library's hasher keys
+/// come from the OS's randomness.
+pub fn random_suffix() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(std::process::id() as u64);
+    let mut n = hasher.finish();
+    (0..5)
+        .map(|_| {
+            let c = ALPHABET[(n % ALPHABET.len() as u64) as usize] as char;
+            n /= ALPHABET.len() as u64;
+            c
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audit_records_the_effective_profile_chroot_and_command() {
+        assert_eq!(
+            audit_command_line(Profile::General, false, &[]),
+            ["--profile", "general"]
+        );
+        assert_eq!(
+            audit_command_line(Profile::Sysadmin, true, &["uptime".into()]),
+            ["--profile", "sysadmin", "--chroot", "--", "uptime"]
+        );
+    }
+}
