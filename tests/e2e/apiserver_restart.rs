@@ -1,6 +1,6 @@
 //! kube-apiserver restarted mid-session, for real: `localcluster restart`
-//! stops it and starts it again with the same command line. A test binary of
-//! its own, so that no other test runs while the server is away.
+//! stops it and starts it again with the same command line. It holds the
+//! whole cluster, so that no other test runs while the server is away.
 
 use std::time::{Duration, Instant};
 
@@ -8,11 +8,12 @@ use harness::{SessionEnd, TestNs, cluster, real_node, repo_root, start_session};
 
 #[tokio::test]
 async fn a_session_across_an_apiserver_restart_ends_in_one_line_and_its_pod_is_deleted() {
+    // While the server is away, every other test's requests would fail.
+    let _whole = harness::whole_cluster();
     let ns = TestNs::new("apiserver-restart").await;
     let node = real_node();
-    let mut toolbox = ns.toolbox_process();
+    let mut toolbox = ns.toolbox_process_on_real_node();
     toolbox
-        .env("TOOLBOX_CONFIG", &node.settings)
         .args(["node-shell", &node.name, "--", "sh", "-c"])
         .arg("echo start; sleep 120; echo end");
     let session = start_session(toolbox, std::process::Stdio::null(), "start");

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use harness::{
-    FaultProxy, NodeSpec, TOOLBOX_SELECTOR, TestNs, core_rule as rule, random_suffix, stderr_of,
-    stdout_of, wait_for_phase,
+    FaultProxy, NodeSpec, TOOLBOX_SELECTOR, TestNs, core_rule as rule, pod_exists, random_suffix,
+    spawn_on_pty, stderr_of, stdout_of, wait_for_phase, wait_for_pty_end,
 };
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams, PostParams};
@@ -125,10 +125,6 @@ fn found(ns: &TestNs, flags: &[&str]) -> Vec<String> {
         .unwrap();
     assert!(out.status.success(), "{flags:?}: {}", stderr_of(&out));
     report(&out).into_keys().collect()
-}
-
-async fn exists(pods: &Api<Pod>, name: &str) -> bool {
-    pods.get_opt(name).await.unwrap().is_some()
 }
 
 #[tokio::test]
@@ -253,16 +249,16 @@ async fn the_leftovers_of_every_tool_are_found_and_removed_and_look_alikes_kept(
             "{}",
             stdout_of(&out)
         );
-        assert!(!exists(&pods, name).await, "{name} is gone");
+        assert!(!pod_exists(&pods, name).await, "{name} is gone");
     }
-    assert!(!exists(&kube_system, &lens).await, "{lens} is gone");
+    assert!(!pod_exists(&kube_system, &lens).await, "{lens} is gone");
     assert!(
         stderr_of(&out).contains("Deleted 5 pods."),
         "{}",
         stderr_of(&out)
     );
     assert!(
-        exists(&pods, &look_alike).await,
+        pod_exists(&pods, &look_alike).await,
         "the ordinary pod is left alone"
     );
     assert!(!stdout_of(&out).contains("nsenter-abc123"));
@@ -285,7 +281,8 @@ async fn the_filters_narrow_by_node_tool_age_phase_and_namespace() {
     .await;
     // The first pod is 20s older than the others; the 8s threshold leaves
     // the younger ones 12s of slack on a loaded machine (the real node's
-    // tests may run beside this one).
+    // tests may run beside this one). A fixed wait on purpose: it ages the
+    // pod, there is no event to wait for.
     tokio::time::sleep(Duration::from_secs(20)).await;
     let mut crashed = k9s_pod("k9s-shell-7", &node_a);
     crashed.metadata.annotations =
@@ -405,7 +402,7 @@ async fn without_a_terminal_or_yes_it_lists_and_refuses() {
         "{}",
         stdout_of(&out)
     );
-    assert!(exists(&pods, &name).await, "nothing was deleted");
+    assert!(pod_exists(&pods, &name).await, "nothing was deleted");
 
     let out = ns
         .toolbox()
@@ -413,14 +410,14 @@ async fn without_a_terminal_or_yes_it_lists_and_refuses() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    assert!(!exists(&pods, &name).await);
+    assert!(!pod_exists(&pods, &name).await);
     ns.finish().await;
 }
 
 #[tokio::test]
 async fn on_a_terminal_a_multi_select_confirms_what_to_delete() {
+    use expectrl::Expect;
     use expectrl::process::unix::WaitStatus;
-    use expectrl::{Eof, Expect, Session};
 
     let mut ns = TestNs::new("cl-select").await;
     let node = ns.node("n", NodeSpec::default()).await;
@@ -436,26 +433,27 @@ async fn on_a_terminal_a_multi_select_confirms_what_to_delete() {
         let mut cmd = ns.toolbox_process();
         cmd.args(["cleanup", "--node", &node]);
         move || {
-            let mut session = Session::spawn(cmd).expect("spawning toolbox on a pty");
-            session.set_expect_timeout(Some(Duration::from_secs(30)));
+            let mut session = spawn_on_pty(cmd, Duration::from_secs(30));
             session.expect("Delete 2 pods?").expect("the prompt");
             session.expect("nsenter-").expect("the pods");
             session.send(keys).unwrap();
-            session.expect(Eof).expect("toolbox to exit");
-            session.get_process().wait().unwrap()
+            wait_for_pty_end(&mut session)
         }
     };
 
     // Esc cancels: 130, and nothing is deleted.
     let status = tokio::task::spawn_blocking(run("\x1b")).await.unwrap();
     assert!(matches!(status, WaitStatus::Exited(_, 130)), "{status:?}");
-    assert!(exists(&pods, &kept).await && exists(&pods, &chosen).await);
+    assert!(pod_exists(&pods, &kept).await && pod_exists(&pods, &chosen).await);
 
     // Space unselects the first pod; Enter deletes the rest.
     let status = tokio::task::spawn_blocking(run(" \r")).await.unwrap();
     assert!(matches!(status, WaitStatus::Exited(_, 0)), "{status:?}");
-    assert!(exists(&pods, &kept).await, "the unselected pod stays");
-    assert!(!exists(&pods, &chosen).await, "the selected pod is gone");
+    assert!(pod_exists(&pods, &kept).await, "the unselected pod stays");
+    assert!(
+        !pod_exists(&pods, &chosen).await,
+        "the selected pod is gone"
+    );
 
     ns.delete_pod_now(&kept).await;
     ns.finish().await;
@@ -464,7 +462,7 @@ async fn on_a_terminal_a_multi_select_confirms_what_to_delete() {
 #[tokio::test]
 async fn ctrl_c_at_the_prompt_cancels_with_130_shows_the_cursor_and_deletes_nothing() {
     use expectrl::process::unix::WaitStatus;
-    use expectrl::{Eof, Expect, Session};
+    use expectrl::{Eof, Expect};
 
     let mut ns = TestNs::new("cl-ctrlc").await;
     let node = ns.node("n", NodeSpec::default()).await;
@@ -473,8 +471,7 @@ async fn ctrl_c_at_the_prompt_cancels_with_130_shows_the_cursor_and_deletes_noth
     let mut cmd = ns.toolbox_process();
     cmd.args(["cleanup", "--node", &node]);
     let (status, screen) = tokio::task::spawn_blocking(move || {
-        let mut session = Session::spawn(cmd).expect("spawning toolbox on a pty");
-        session.set_expect_timeout(Some(Duration::from_secs(30)));
+        let mut session = spawn_on_pty(cmd, Duration::from_secs(30));
         // Everything toolbox wrote to the terminal, in order.
         let mut screen = Vec::new();
         for awaited in ["Delete 1 pod?", "k9s-shell-1"] {
@@ -512,7 +509,7 @@ async fn ctrl_c_at_the_prompt_cancels_with_130_shows_the_cursor_and_deletes_noth
         !after_prompt.contains("error:"),
         "a cancellation is no error: {screen:?}"
     );
-    assert!(exists(&pods, &leftover).await, "Ctrl-C deleted the pod");
+    assert!(pod_exists(&pods, &leftover).await, "Ctrl-C deleted the pod");
 
     ns.delete_pod_now(&leftover).await;
     ns.finish().await;
@@ -521,7 +518,7 @@ async fn ctrl_c_at_the_prompt_cancels_with_130_shows_the_cursor_and_deletes_noth
 #[tokio::test]
 async fn ctrl_c_while_deleting_stops_with_130_and_says_how_far_it_got() {
     use expectrl::process::unix::WaitStatus;
-    use expectrl::{Eof, Expect, Session};
+    use expectrl::{Eof, Expect};
 
     let mut ns = TestNs::new("cl-ctrlc-del").await;
     let node = ns.node("n", NodeSpec::default()).await;
@@ -531,15 +528,17 @@ async fn ctrl_c_while_deleting_stops_with_130_and_says_how_far_it_got() {
     let mut cmd = ns.toolbox_process_via(&proxy.kubeconfig());
     cmd.args(["cleanup", "--node", &node]);
     let (status, rest, took) = tokio::task::spawn_blocking(move || {
-        let mut session = Session::spawn(cmd).expect("spawning toolbox on a pty");
-        session.set_expect_timeout(Some(Duration::from_secs(60)));
+        let mut session = spawn_on_pty(cmd, Duration::from_secs(60));
         session
             .expect("k9s-shell-1")
             .expect("the prompt and its pod");
         // The deletion then waits longer than toolbox's own 30 s limit for it.
         proxy.set_latency(Duration::from_secs(45));
+        let sent = proxy.chunks_from_clients();
         session.send("\r").unwrap();
-        std::thread::sleep(Duration::from_secs(1));
+        // The deletion has begun once toolbox sends its request (which the
+        // proxy then holds back).
+        proxy.wait_for_client_chunk_after(sent, Duration::from_secs(20));
         let interrupted_at = Instant::now();
         session.send("\x03").unwrap();
         let rest = session.expect(Eof).expect("toolbox to exit");
@@ -570,7 +569,7 @@ async fn ctrl_c_while_deleting_stops_with_130_and_says_how_far_it_got() {
         !rest.contains("error:"),
         "an interruption is no error: {rest:?}"
     );
-    assert!(exists(&pods, &leftover).await);
+    assert!(pod_exists(&pods, &leftover).await);
 
     ns.delete_pod_now(&leftover).await;
     ns.finish().await;
@@ -602,7 +601,7 @@ async fn dev_may_list_but_not_delete_and_gets_an_error_per_pod() {
             ns = ns.name
         );
         assert_eq!(stderr.matches(&line).count(), 1, "{stderr}");
-        assert!(exists(&pods, name).await);
+        assert!(pod_exists(&pods, name).await);
     }
     assert!(
         stderr.contains("Deleted 0 pods; 2 pods could not be deleted."),
@@ -721,7 +720,7 @@ async fn sigterm_and_sighup_at_the_prompt_leave_the_terminal_as_it_was() {
             after, before,
             "{name} at the prompt left the terminal in another mode (stty -g): {screen:?}"
         );
-        assert!(exists(&pods, &leftover).await, "{name} deleted the pod");
+        assert!(pod_exists(&pods, &leftover).await, "{name} deleted the pod");
     }
     ns.delete_pod_now(&leftover).await;
     ns.finish().await;
@@ -732,7 +731,7 @@ async fn sigterm_and_sighup_at_the_prompt_leave_the_terminal_as_it_was() {
 /// the mode before and after; sends `signal` to toolbox once the prompt is
 /// up. Returns all the terminal showed.
 fn signal_at_the_prompt(toolbox: std::process::Command, node: &str, signal: &str) -> String {
-    use expectrl::{Eof, Expect, Session};
+    use expectrl::{Eof, Expect};
 
     let mut shell = std::process::Command::new("sh");
     shell.env_clear();
@@ -750,8 +749,7 @@ fn signal_at_the_prompt(toolbox: std::process::Command, node: &str, signal: &str
         .arg("sh")
         .arg(toolbox.get_program())
         .args(["cleanup", "--node", node]);
-    let mut session = Session::spawn(shell).expect("spawning a shell on a pty");
-    session.set_expect_timeout(Some(Duration::from_secs(30)));
+    let mut session = spawn_on_pty(shell, Duration::from_secs(30));
     let mut screen = Vec::new();
     for awaited in ["Delete 1 pod?", "k9s-shell-1"] {
         let seen = session.expect(awaited).expect("the prompt and its pod");

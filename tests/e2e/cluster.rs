@@ -266,6 +266,8 @@ async fn simulated_crash_and_slow_start() {
     );
     let created = Instant::now();
     pods.create(&PostParams::default(), &slow).await.unwrap();
+    // A fixed second on purpose, a third of the delay: the pod must still
+    // be Pending then, so there is no event to wait for.
     tokio::time::sleep(Duration::from_secs(1)).await;
     let phase = pods.get("slow").await.unwrap().status.and_then(|s| s.phase);
     assert_eq!(

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use harness::{random_suffix, real_node, repo_root, stderr_of, stdout_of};
+use harness::{node_init_pid, random_suffix, real_node, repo_root, stderr_of, stdout_of};
 use serde_json::json;
 
 /// Paths that the kubelet, containerd, runc and CNI write to by default. The
@@ -314,13 +314,6 @@ fn read_env(dir: &Path) -> BTreeMap<String, String> {
 }
 
 /// The node's init as `up` recorded it in state/pids.
-fn node_init_pid(dir: &Path) -> u32 {
-    read(dir.join("state/pids"))
-        .lines()
-        .find_map(|l| l.strip_prefix("node-init ")?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("{}/state/pids names no node-init", dir.display()))
-}
-
 fn kubectl(kubeconfig: &Path, args: &[&str]) -> Output {
     Command::new(&harness::cluster().kubectl)
         .arg("--kubeconfig")
@@ -386,6 +379,10 @@ fn run_sleeper(cluster: &OwnCluster, name: &str, host_network: bool) {
 
 #[test]
 fn cluster_down_leaves_no_trace_on_the_machine() {
+    // It compares the machine's mounts, cgroups, links and paths before and
+    // after; other tests' pods on the shared real node change links (its
+    // bridge appears with the first pod not on the host network).
+    let _whole = harness::whole_cluster();
     let before = MachineState::now();
     let mut cluster = OwnCluster::up("trace");
     let root = cluster.cgroup_root().to_owned();
@@ -608,6 +605,10 @@ fn cluster_down_leaves_no_trace_on_the_machine() {
 
 #[test]
 fn a_second_cluster_comes_up_beside_the_shared_one_with_well_known_ports_taken() {
+    // It holds well-known ports and checks that the shared cluster's bridge
+    // is as it was, which another test's first pod not on the host network
+    // would change.
+    let _whole = harness::whole_cluster();
     let shared = harness::cluster();
     let shared_node = real_node();
     let shared_env = read_env(&shared.dir);

@@ -30,6 +30,9 @@ async fn run_all(commands: Vec<assert_cmd::Command>) -> Vec<std::process::Output
 
 #[tokio::test]
 async fn fifty_sessions_at_once_all_succeed_and_leave_nothing() {
+    // A load test: fifty processes at once would stretch the time bounds
+    // of the tests beside it, and their load would be part of its own.
+    let _whole = harness::whole_cluster();
     const SESSIONS: usize = 50;
     let mut ns = TestNs::new("cc-sessions").await;
     let mut nodes = Vec::new();
@@ -70,6 +73,9 @@ async fn fifty_sessions_at_once_all_succeed_and_leave_nothing() {
 /// deleted first is done, not an error.
 #[tokio::test]
 async fn two_cleanups_racing_over_the_same_leftovers_both_succeed() {
+    // A load test with a time bound: 200 pods deleted twice at once, with
+    // nothing else loading the server.
+    let _whole = harness::whole_cluster();
     const COUNT: usize = 200;
     let mut ns = TestNs::new("cc-cleanup").await;
     let node = ns.node("n", NodeSpec::default()).await;

@@ -8,7 +8,10 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use futures::FutureExt;
-use harness::{NodeSpec, TestNs, random_suffix, start_session, stderr_of, wait_until};
+use harness::{
+    NodeSpec, TestNs, random_suffix, spawn_on_pty, start_session, stderr_of, wait_for_pty_end,
+    wait_until,
+};
 use k8s_openapi::api::authentication::v1::TokenRequest;
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::ClusterRoleBinding;
@@ -175,7 +178,7 @@ async fn the_plugin_runs_once_per_invocation() {
 
 #[tokio::test]
 async fn a_slow_plugin_is_named_on_a_terminal_and_still_runs_once() {
-    use expectrl::{Eof, Expect, Session};
+    use expectrl::Expect;
     let ns = TestNs::new("creds-slow").await;
     let plugin = Plugin::giving(&ns, "slow-auth", &admin_token(&ns), "sleep 2");
 
@@ -193,15 +196,13 @@ async fn a_slow_plugin_is_named_on_a_terminal_and_still_runs_once() {
     cmd.env("KUBECONFIG", &plugin.kubeconfig)
         .args(["node-shell", "node-0001", "--", "true"]);
     let status = tokio::task::spawn_blocking(move || {
-        let mut session = Session::spawn(cmd).expect("spawning toolbox on a pty");
-        session.set_expect_timeout(Some(Duration::from_secs(60)));
+        let mut session = spawn_on_pty(cmd, Duration::from_secs(60));
         session
             .expect(
                 "waiting for the credential plugin slow-auth (users[].user.exec of context \"cloud\") ...",
             )
             .expect("a line on the terminal saying what toolbox waits for");
-        session.expect(Eof).expect("the session to end");
-        session.get_process().wait().expect("toolbox's exit status")
+        wait_for_pty_end(&mut session)
     })
     .await
     .unwrap();

@@ -5,8 +5,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use harness::{
-    NodeSpec, TOOLBOX_SELECTOR, TestNs, assert_image_pull_failure, random_suffix, send_signal,
-    standin_records_with, stderr_of, stdout_of, wait_with_timeout,
+    NodeSpec, TOOLBOX_SELECTOR, TestNs, assert_image_pull_failure, exit_pty_session, random_suffix,
+    send_signal, spawn_on_pty, standin_records_with, stderr_of, stdout_of, wait_with_timeout,
 };
 use kube::api::{DeleteParams, ListParams};
 use serde_json::Value;
@@ -353,24 +353,21 @@ async fn a_command_runs_with_its_output_and_exit_status() {
 
 #[tokio::test]
 async fn an_interactive_session_through_a_pty() {
-    use expectrl::{Eof, Expect, Session};
+    use expectrl::Expect;
     let mut ns = TestNs::new("dn-pty").await;
     let node = ns.node("n", NodeSpec::default()).await;
     let mut cmd = ns.toolbox_process();
     cmd.args(["debug-node", &node]);
     let token = random_suffix();
     let result = tokio::task::spawn_blocking(move || {
-        let mut session = Session::spawn(cmd).expect("spawning toolbox on a pty");
-        session.set_expect_timeout(Some(Duration::from_secs(30)));
+        let mut session = spawn_on_pty(cmd, Duration::from_secs(30));
         session
             .send_line(format!("tty >/dev/null && echo debug-{token}-$((40+2))"))
             .unwrap();
         session
             .expect(format!("debug-{token}-42"))
             .expect("the command's output, from a shell on a TTY");
-        session.send_line("exit").unwrap();
-        session.expect(Eof).expect("the session to end");
-        session.get_process().wait().expect("toolbox's exit status")
+        exit_pty_session(session, "exit")
     })
     .await
     .unwrap();
@@ -480,10 +477,15 @@ async fn ctrl_c_during_a_session_deletes_the_pod() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("starting toolbox");
-    ns.wait_for_toolbox_pod("Running", Duration::from_secs(20))
+    let pod = ns
+        .wait_for_toolbox_pod("Running", Duration::from_secs(20))
         .await;
-    // Give the exec time to start, so that the signal lands mid-session.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The signal lands mid-session once the exec has started.
+    ns.wait_for_exec(
+        pod.metadata.name.as_deref().unwrap(),
+        Duration::from_secs(20),
+    )
+    .await;
     send_signal(child.id(), "INT");
     let status = wait_with_timeout(&mut child, Duration::from_secs(20));
     assert_eq!(status.code(), Some(130));

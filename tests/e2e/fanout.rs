@@ -10,7 +10,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use harness::{
-    FaultProxy, NodeSpec, TestNs, real_node, send_signal, stderr_of, stdout_of, wait_with_timeout,
+    FaultProxy, NodeSpec, TestNs, real_node, send_signal, spawn_on_pty, stderr_of, stdout_of,
+    wait_with_timeout,
 };
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
@@ -144,8 +145,7 @@ async fn gather_folds_identical_outputs_and_the_odd_node_stands_out() {
     // The simulated nodes' commands run on this machine; the real node has
     // a hostname of its own.
     let out = ns
-        .toolbox()
-        .env("TOOLBOX_CONFIG", &real.settings)
+        .toolbox_on_real_node()
         .args([
             "node-shell",
             &set,
@@ -185,8 +185,7 @@ async fn gather_folds_identical_outputs_and_the_odd_node_stands_out() {
     // Standard input is not passed on: each command, on the real node too,
     // reads an empty one and goes on.
     let out = ns
-        .toolbox()
-        .env("TOOLBOX_CONFIG", &real.settings)
+        .toolbox_on_real_node()
         .args(["node-shell", &set, &real.name, "--gather", "--"])
         .args(["sh", "-c", "cat; echo read-nothing"])
         .write_stdin("typed\n")
@@ -218,12 +217,7 @@ async fn json_gives_every_nodes_output_and_status_and_failures_exit_5() {
     args.extend(simulated.iter().cloned());
     args.push(real.name.clone());
     args.extend(["--", "sh", "-c", &check].map(String::from));
-    let out = ns
-        .toolbox()
-        .env("TOOLBOX_CONFIG", &real.settings)
-        .args(&args)
-        .output()
-        .unwrap();
+    let out = ns.toolbox_on_real_node().args(&args).output().unwrap();
     assert_eq!(
         out.status.code(),
         Some(5),
@@ -495,14 +489,13 @@ async fn debug_node_takes_the_same_targets_with_its_profile() {
 
 #[tokio::test]
 async fn a_terminal_shows_the_runs_progress() {
-    use expectrl::{Eof, Expect, Session};
+    use expectrl::{Eof, Expect};
     let mut ns = TestNs::new("fan-progress").await;
     nodes(&mut ns, 4).await;
     let mut cmd = own_nodes_process(&ns);
     cmd.args(["--fanout", "2", "--", "sh", "-c", "sleep 1; echo done-here"]);
     let (status, screen) = tokio::task::spawn_blocking(move || {
-        let mut session = Session::spawn(cmd).expect("spawning toolbox on a pty");
-        session.set_expect_timeout(Some(Duration::from_secs(60)));
+        let mut session = spawn_on_pty(cmd, Duration::from_secs(60));
         let progress = session
             .expect(expectrl::Regex(
                 r"\d/4 started, \d running, \d done, 0 failed",
@@ -878,8 +871,7 @@ async fn an_image_the_real_node_lacks_fails_there_alone() {
     // The real kubelet refuses to start it: the image is not on the node and
     // may not be pulled. A simulated node runs no image at all.
     let out = ns
-        .toolbox()
-        .env("TOOLBOX_CONFIG", &real.settings)
+        .toolbox_on_real_node()
         .args(["node-shell", &simulated[0], &real.name])
         .args([
             "--image",

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use harness::{
     FaultProxy, NodeSpec, SILENT_LINK_TARGET, SessionEnd, SessionInProgress, TestNs, real_node,
-    spawn_session, start_session, stderr_of, wait_with_timeout,
+    spawn_on_pty, spawn_session, start_session, stderr_of, wait_with_timeout,
 };
 
 const SESSION: &str = "echo start; sleep 30; echo end";
@@ -130,7 +130,13 @@ async fn a_cut_while_the_pod_starts_is_ridden_out() {
         .expect("starting toolbox");
     ns.wait_for_toolbox_pod("Pending", Duration::from_secs(20))
         .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The cut comes while toolbox waits on the pod, through its watch.
+    ns.wait_for_request("toolbox's watch of its pod", Duration::from_secs(20), |e| {
+        e["verb"] == "watch"
+            && e["objectRef"]["resource"] == "pods"
+            && e["stage"] == "ResponseStarted"
+    })
+    .await;
 
     proxy.refuse_for(Duration::from_secs(3));
     proxy.cut();
@@ -207,7 +213,7 @@ async fn a_cut_ends_a_session_whose_stdin_stays_open() {
 #[tokio::test]
 async fn a_cut_ends_a_tty_session() {
     use expectrl::process::unix::WaitStatus;
-    use expectrl::{Eof, Expect, Session};
+    use expectrl::{Eof, Expect};
     let mut ns = TestNs::new("faults-tty").await;
     let node = ns.node("n", NodeSpec::default()).await;
     let proxy = std::sync::Arc::new(FaultProxy::to_cluster());
@@ -215,8 +221,7 @@ async fn a_cut_ends_a_tty_session() {
     cmd.args(["node-shell", &node]);
     let cutter = proxy.clone();
     let (status, screen) = tokio::task::spawn_blocking(move || {
-        let mut session = Session::spawn(cmd).expect("spawning toolbox on a pty");
-        session.set_expect_timeout(Some(Duration::from_secs(30)));
+        let mut session = spawn_on_pty(cmd, Duration::from_secs(30));
         session
             .send_line("echo started-$((40+2)); sleep 30")
             .unwrap();
@@ -322,7 +327,8 @@ async fn a_link_silent_for_less_than_the_bound_loses_nothing() {
         Stdio::null(),
     );
     proxy.go_silent();
-    // The outage itself: shorter than the bound, so it must be ridden out.
+    // The outage itself, a fixed 5 s on purpose: shorter than the bound, so
+    // it must be ridden out.
     std::thread::sleep(Duration::from_secs(5));
     proxy.restore();
     let SessionEnd {
@@ -340,7 +346,7 @@ async fn a_link_silent_for_less_than_the_bound_loses_nothing() {
 #[tokio::test]
 async fn a_silent_link_ends_a_tty_session_within_the_target() {
     use expectrl::process::unix::WaitStatus;
-    use expectrl::{Eof, Expect, Session};
+    use expectrl::{Eof, Expect};
     let mut ns = TestNs::new("faults-silent-tty").await;
     let node = ns.node("n", NodeSpec::default()).await;
     let proxy = std::sync::Arc::new(FaultProxy::to_cluster());
@@ -348,8 +354,7 @@ async fn a_silent_link_ends_a_tty_session_within_the_target() {
     cmd.args(["node-shell", "-v", &node]);
     let silencer = proxy.clone();
     let (status, screen) = tokio::task::spawn_blocking(move || {
-        let mut session = Session::spawn(cmd).expect("spawning toolbox on a pty");
-        session.set_expect_timeout(Some(Duration::from_secs(30)));
+        let mut session = spawn_on_pty(cmd, Duration::from_secs(30));
         session
             .send_line("echo started-$((40+2)); sleep 30")
             .unwrap();
@@ -387,15 +392,14 @@ async fn a_silent_link_ends_a_tty_session_within_the_target() {
 #[tokio::test]
 async fn an_idle_tty_session_outlives_the_silence_bound() {
     use expectrl::process::unix::WaitStatus;
-    use expectrl::{Eof, Expect, Session};
+    use expectrl::{Eof, Expect};
     let mut ns = TestNs::new("faults-idle-tty").await;
     let node = ns.node("n", NodeSpec::default()).await;
     let proxy = FaultProxy::to_cluster();
     let mut cmd = ns.toolbox_process_via(&proxy.kubeconfig());
     cmd.args(["node-shell", &node]);
     let (status, screen) = tokio::task::spawn_blocking(move || {
-        let mut session = Session::spawn(cmd).expect("spawning toolbox on a pty");
-        session.set_expect_timeout(Some(Duration::from_secs(30)));
+        let mut session = spawn_on_pty(cmd, Duration::from_secs(30));
         // Nothing is printed for longer than the silence bound: only the
         // heartbeat's pings and pongs cross the link meanwhile.
         session.send_line("sleep 15; echo still-$((1+1))").unwrap();

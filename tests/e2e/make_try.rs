@@ -3,13 +3,15 @@
 
 use std::time::Duration;
 
-use harness::{TOOLBOX_SELECTOR, cluster, real_node, repo_root};
+use harness::{TOOLBOX_SELECTOR, cluster, real_node, repo_root, spawn_on_pty};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
 
 #[tokio::test]
 async fn make_try_opens_a_root_shell_in_the_real_nodes_namespaces() {
-    use expectrl::{Eof, Expect, Regex, Session};
+    use expectrl::{Eof, Expect, Regex};
+    // It uses the shared cluster without a namespace of its own.
+    let _cluster = harness::shared_cluster();
     let env = cluster();
     let node = real_node().name.clone();
     // The running test cluster is reused, as `make try` reuses one started by hand.
@@ -27,9 +29,8 @@ async fn make_try_opens_a_root_shell_in_the_real_nodes_namespaces() {
     .env_remove("MFLAGS")
     .env_remove("MAKELEVEL");
     let (facts, status, next) = tokio::task::spawn_blocking(move || {
-        let mut session = Session::spawn(make).expect("spawning make try on a pty");
         // make may still have to build toolbox when a test run changed it.
-        session.set_expect_timeout(Some(Duration::from_secs(300)));
+        let mut session = spawn_on_pty(make, Duration::from_secs(300));
         session
             .expect("Opening a root shell on the real node")
             .expect("make try says where it goes");

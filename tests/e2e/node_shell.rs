@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 
 use harness::{
     NodeSpec, TestNs, assert_image_pull_failure, assert_session_steps, core_rule as rule,
-    random_suffix, send_signal, standin_records_with, stderr_of, stdout_of, wait_with_timeout,
+    exit_pty_session, random_suffix, send_signal, spawn_on_pty, standin_records_with, stderr_of,
+    stdout_of, wait_with_timeout,
 };
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::ListParams;
@@ -578,10 +579,15 @@ async fn signals_during_a_session_delete_the_pod() {
     let node = ns.node("n", NodeSpec::default()).await;
     for (signal, code) in [("INT", 130), ("TERM", 143), ("HUP", 129)] {
         let mut child = running_session(&ns, &node, &[], None).await;
-        ns.wait_for_toolbox_pod("Running", Duration::from_secs(20))
+        let pod = ns
+            .wait_for_toolbox_pod("Running", Duration::from_secs(20))
             .await;
-        // The exec has started once the stand-in has recorded it.
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        // The signal lands mid-session once the exec has started.
+        ns.wait_for_exec(
+            pod.metadata.name.as_deref().unwrap(),
+            Duration::from_secs(20),
+        )
+        .await;
         send_signal(child.id(), signal);
         let status = wait_with_timeout(&mut child, Duration::from_secs(20));
         assert_eq!(status.code(), Some(code), "SIG{signal}");
@@ -636,7 +642,7 @@ async fn a_killed_client_leaves_a_pod_that_stops_itself_at_its_ttl() {
 
 #[tokio::test]
 async fn an_interactive_session_through_a_pty() {
-    use expectrl::{Eof, Expect, Session};
+    use expectrl::Expect;
     let mut ns = TestNs::new("ns-pty").await;
     let node = ns.node("n", NodeSpec::default()).await;
     let mut cmd = ns.toolbox_process();
@@ -644,8 +650,7 @@ async fn an_interactive_session_through_a_pty() {
     let token = random_suffix();
     let pods = ns.pods();
     let result = tokio::task::spawn_blocking(move || {
-        let mut session = Session::spawn(cmd).expect("spawning toolbox on a pty");
-        session.set_expect_timeout(Some(Duration::from_secs(30)));
+        let mut session = spawn_on_pty(cmd, Duration::from_secs(30));
         // The remote side is a login shell on a TTY.
         session
             .send_line(format!(
@@ -655,9 +660,7 @@ async fn an_interactive_session_through_a_pty() {
         session
             .expect(format!("interactive-{token}-42"))
             .expect("the command's output");
-        session.send_line("exit 5").unwrap();
-        session.expect(Eof).expect("the session to end");
-        session.get_process().wait().expect("toolbox's exit status")
+        exit_pty_session(session, "exit 5")
     })
     .await
     .unwrap();
@@ -800,14 +803,8 @@ async fn verbose_shows_where_a_sessions_time_goes() {
 #[tokio::test]
 async fn toolbox_refuses_exactly_the_label_selectors_the_api_server_refuses() {
     let ns = TestNs::new("ns-selectors").await;
-    let dir = std::env::temp_dir().join(format!("{}-closed", ns.name));
-    std::fs::create_dir_all(&dir).unwrap();
-    let closed = dir.join("kubeconfig");
-    std::fs::write(
-        &closed,
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:1\ncontexts:\n- name: down\n  context:\n    cluster: c\n    user: u\nusers:\n- name: u\n  user:\n    token: t\ncurrent-context: down\n",
-    )
-    .unwrap();
+    let closed = ns.unreachable_kubeconfig("closed");
+    let dir = closed.parent().unwrap().to_path_buf();
     let nodes: kube::Api<k8s_openapi::api::core::v1::Node> = kube::Api::all(ns.admin.clone());
     let long = "a".repeat(64);
     let selectors = [

@@ -4,12 +4,15 @@
 //! line, and goes on: a warning, not a failure.
 //!
 //! The test starts that cluster itself, in a directory of its own, beside the
-//! shared one; TOOLBOX_E2E_OLDER_KUBE_BIN names the release's binaries.
+//! shared one; TOOLBOX_E2E_OLDER_KUBE_BIN names the release's binaries. It
+//! fails without them. Building them takes minutes on a fresh machine, so
+//! `make test` filters this module out and `make test-oldest` runs it (`make
+//! e2e-older-server`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use harness::{random_suffix, repo_root, stderr_of, stdout_of, toolbox_bin};
+use harness::{random_suffix, repo_root, stderr_of, stdout_of, toolbox_command};
 
 /// The older cluster, stopped and removed when dropped.
 struct OlderCluster {
@@ -19,7 +22,7 @@ struct OlderCluster {
 impl OlderCluster {
     fn up() -> Self {
         let kube_bin = std::env::var("TOOLBOX_E2E_OLDER_KUBE_BIN").expect(
-            "TOOLBOX_E2E_OLDER_KUBE_BIN names the older release's binaries (make e2e-test sets it; make kube-bin-older builds them)",
+            "TOOLBOX_E2E_OLDER_KUBE_BIN names the older release's binaries: run this test with `make e2e-older-server` (make test-oldest does), which builds them",
         );
         let cluster = OlderCluster {
             dir: repo_root().join(format!("target/cluster-older-{}", random_suffix())),
@@ -41,13 +44,7 @@ impl OlderCluster {
 
     /// toolbox against this cluster, with a cache directory of its own.
     fn toolbox(&self, cache: &Path, args: &[&str]) -> Output {
-        Command::new(toolbox_bin())
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", std::env::temp_dir())
-            .env("KUBECONFIG", self.dir.join("kubeconfig"))
-            .env("XDG_CACHE_HOME", cache)
-            .env("NO_COLOR", "1")
+        toolbox_command(&self.dir.join("kubeconfig"), cache)
             .args(args)
             .output()
             .expect("running toolbox")
@@ -72,6 +69,9 @@ fn warnings(out: &Output) -> Vec<String> {
 
 #[test]
 fn toolbox_warns_once_on_a_server_older_than_it_supports_and_goes_on() {
+    // A cluster of its own loads the machine: not beside a test that needs
+    // it quiet.
+    let _cluster = harness::shared_cluster();
     let cluster = OlderCluster::up();
     let cache = std::env::temp_dir().join(format!("toolbox-older-cache-{}", random_suffix()));
 

@@ -7,17 +7,9 @@
 use std::time::Duration;
 
 use harness::{
-    FaultProxy, NodeSpec, RealNode, SessionEnd, TestNs, core_rule as rule, real_node,
-    start_session, stderr_of, stdout_of, wait_until,
+    FaultProxy, NodeSpec, SessionEnd, TestNs, annotation, core_rule as rule, real_node,
+    spawn_on_pty, start_session, stderr_of, stdout_of, wait_until,
 };
-use k8s_openapi::api::core::v1::Pod;
-
-/// toolbox as the admin in the test's namespace, with the real node's local images.
-fn on_real_node(ns: &TestNs, node: &RealNode) -> assert_cmd::Command {
-    let mut cmd = ns.toolbox();
-    cmd.env("TOOLBOX_CONFIG", &node.settings);
-    cmd
-}
 
 /// The name in "Pod NAME persists on node ..." on stderr.
 fn persisting_pod(stderr: &str) -> String {
@@ -26,10 +18,6 @@ fn persisting_pod(stderr: &str) -> String {
         .find_map(|l| l.strip_prefix("Pod ")?.split_once(" persists on node "))
         .map(|(name, _)| name.to_string())
         .unwrap_or_else(|| panic!("no persisting pod named in:\n{stderr}"))
-}
-
-fn annotation(pod: &Pod, key: &str) -> Option<String> {
-    pod.metadata.annotations.as_ref()?.get(key).cloned()
 }
 
 /// Ends a test whose pods persist on purpose: `toolbox cleanup` removes
@@ -60,7 +48,7 @@ async fn the_same_user_reuses_the_pod_with_stdin_and_exit_status_and_each_reuse_
     let node = real_node();
     let ns = TestNs::new("persist-reuse").await;
     let first = run(
-        on_real_node(&ns, node),
+        ns.toolbox_on_real_node(),
         &[
             "node-shell",
             &node.name,
@@ -75,7 +63,7 @@ async fn the_same_user_reuses_the_pod_with_stdin_and_exit_status_and_each_reuse_
     let pod = persisting_pod(&stderr_of(&first));
 
     let input = "through stdin\n";
-    let mut piped = on_real_node(&ns, node);
+    let mut piped = ns.toolbox_on_real_node();
     piped.write_stdin(input);
     let second = run(
         piped,
@@ -97,7 +85,7 @@ async fn the_same_user_reuses_the_pod_with_stdin_and_exit_status_and_each_reuse_
     assert_eq!(persisting_pod(&stderr), pod);
 
     let third = run(
-        on_real_node(&ns, node),
+        ns.toolbox_on_real_node(),
         &[
             "node-shell",
             &node.name,
@@ -140,14 +128,14 @@ async fn a_terminal_session_in_a_reused_pod_is_as_in_a_fresh_one() {
     let node = real_node();
     let ns = TestNs::new("persist-pty").await;
     let first = run(
-        on_real_node(&ns, node),
+        ns.toolbox_on_real_node(),
         &["node-shell", &node.name, "--persist", "2m", "--", "true"],
         0,
     );
     let pod = persisting_pod(&stderr_of(&first));
 
-    let mut cmd = ns.toolbox_process();
-    cmd.env("TOOLBOX_CONFIG", &node.settings).args([
+    let mut cmd = ns.toolbox_process_on_real_node();
+    cmd.args([
         "node-shell",
         &node.name,
         "--persist",
@@ -157,8 +145,7 @@ async fn a_terminal_session_in_a_reused_pod_is_as_in_a_fresh_one() {
         "-c",
         "[ -t 0 ] && [ -t 1 ] && echo on-a-tty; read answer; echo got-$answer; exit 3",
     ]);
-    let mut session = expectrl::Session::spawn(cmd).expect("spawning toolbox on a pty");
-    session.set_expect_timeout(Some(Duration::from_secs(30)));
+    let mut session = spawn_on_pty(cmd, Duration::from_secs(30));
     session.expect("on-a-tty").expect("a TTY in the reused pod");
     session.send_line("yes").unwrap();
     session.expect("got-yes").expect("input through the TTY");
@@ -179,7 +166,7 @@ async fn an_idle_pod_ends_by_itself_on_the_node_and_the_next_session_starts_afre
     let node = real_node();
     let ns = TestNs::new("persist-idle").await;
     let first = run(
-        on_real_node(&ns, node),
+        ns.toolbox_on_real_node(),
         &["node-shell", &node.name, "--persist", "3s", "--", "true"],
         0,
     );
@@ -196,7 +183,7 @@ async fn an_idle_pod_ends_by_itself_on_the_node_and_the_next_session_starts_afre
     .await;
 
     let next = run(
-        on_real_node(&ns, node),
+        ns.toolbox_on_real_node(),
         &[
             "node-shell",
             &node.name,

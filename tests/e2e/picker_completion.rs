@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use expectrl::{Eof, Expect, Session};
-use harness::{NodeSpec, TestNs, random_suffix};
+use harness::{NodeSpec, TestNs, exit_pty_session, random_suffix, spawn_on_pty, wait_for_pty_end};
 
 fn selector(ns: &TestNs) -> String {
     format!("toolbox.test/e2e-namespace={}", ns.name)
@@ -20,12 +20,12 @@ async fn typing_part_of_a_name_and_enter_opens_the_shell_on_that_node() {
     let token = random_suffix();
     let pods = ns.pods();
     let mut session = tokio::task::spawn_blocking(move || {
-        let mut session = Session::spawn(cmd).expect("spawning toolbox on a pty");
-        session.set_expect_timeout(Some(Duration::from_secs(30)));
+        let mut session = spawn_on_pty(cmd, Duration::from_secs(30));
         session.expect("Node").expect("the picker's prompt");
         session.expect("alpha").expect("the node list");
         session.send("bra").unwrap();
-        std::thread::sleep(Duration::from_millis(300));
+        // Enter chooses among what the picker drew for the query.
+        session.expect("› bra").expect("the query, drawn");
         session.send("\r").unwrap();
         session
     })
@@ -36,7 +36,12 @@ async fn typing_part_of_a_name_and_enter_opens_the_shell_on_that_node() {
         .wait_for_toolbox_pod("Running", Duration::from_secs(20))
         .await;
     let seen_node = pod.spec.unwrap().node_name.unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // What is typed next goes to the shell once its exec has started.
+    ns.wait_for_exec(
+        pod.metadata.name.as_deref().unwrap(),
+        Duration::from_secs(20),
+    )
+    .await;
     session = tokio::task::spawn_blocking(move || {
         session
             .send_line(format!("echo picked-{token}-$((6*7))"))
@@ -98,7 +103,7 @@ async fn the_label_columns_fill_in_after_the_picker_opens_and_can_be_searched() 
         assert!(screen.contains(&alpha), "{screen}");
         // Searching matches the label columns too: "south" is only in bravo's zone.
         session.send("south").unwrap();
-        std::thread::sleep(Duration::from_millis(300));
+        session.expect("› south").expect("the query, drawn");
         session.send("\r").unwrap();
         session
     })
@@ -107,16 +112,18 @@ async fn the_label_columns_fill_in_after_the_picker_opens_and_can_be_searched() 
     let pod = ns
         .wait_for_toolbox_pod("Running", Duration::from_secs(20))
         .await;
+    ns.wait_for_exec(
+        pod.metadata.name.as_deref().unwrap(),
+        Duration::from_secs(20),
+    )
+    .await;
     assert_eq!(pod.spec.unwrap().node_name.unwrap(), bravo);
-    tokio::time::sleep(Duration::from_millis(500)).await;
     let status = tokio::task::spawn_blocking(move || {
         session.send_line(format!("echo labels-{token}")).unwrap();
         session
             .expect(format!("labels-{token}"))
             .expect("the shell on the chosen node");
-        session.send_line("exit").unwrap();
-        session.expect(Eof).expect("the session to end");
-        session.get_process().wait().unwrap()
+        exit_pty_session(session, "exit")
     })
     .await
     .unwrap();
@@ -136,12 +143,10 @@ async fn escape_or_q_cancels_with_130_and_creates_nothing() {
         let mut cmd = ns.toolbox_process();
         cmd.args([command, "-l", &selector(&ns)]);
         let status = tokio::task::spawn_blocking(move || {
-            let mut session = Session::spawn(cmd).expect("spawning toolbox on a pty");
-            session.set_expect_timeout(Some(Duration::from_secs(30)));
+            let mut session = spawn_on_pty(cmd, Duration::from_secs(30));
             session.expect("bravo").expect("the node list");
             session.send(key).unwrap();
-            session.expect(Eof).expect("toolbox to exit");
-            session.get_process().wait().unwrap()
+            wait_for_pty_end(&mut session)
         })
         .await
         .unwrap();
@@ -311,14 +316,7 @@ async fn completion_offers_live_nodes_namespaces_and_contexts() {
 #[tokio::test]
 async fn completion_with_the_server_down_prints_nothing() {
     let ns = TestNs::new("complete-down").await;
-    let dir = std::env::temp_dir().join(format!("{}-down", ns.name));
-    std::fs::create_dir_all(&dir).unwrap();
-    let kubeconfig = dir.join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:1\ncontexts:\n- name: down\n  context:\n    cluster: c\n    user: u\nusers:\n- name: u\n  user:\n    token: t\ncurrent-context: down\n",
-    )
-    .unwrap();
+    let kubeconfig = ns.unreachable_kubeconfig("down");
     for shell in ["bash", "zsh"] {
         let out = complete(
             &ns,
@@ -338,6 +336,6 @@ async fn completion_with_the_server_down_prints_nothing() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(kubeconfig.parent().unwrap());
     ns.finish().await;
 }

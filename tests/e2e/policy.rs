@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use harness::{NodeSpec, TestNs, random_suffix, stderr_of, stdout_of};
+use harness::{NodeSpec, TestNs, annotation, random_suffix, stderr_of, stdout_of};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::Api;
 
@@ -72,10 +72,6 @@ fn debug_pod(ns: &TestNs, node: &str, as_user: &[&str]) -> std::process::Output 
         .args(as_user)
         .output()
         .unwrap()
-}
-
-fn annotation(pod: &Pod, key: &str) -> Option<String> {
-    pod.metadata.annotations.as_ref()?.get(key).cloned()
 }
 
 /// Kubernetes 1.36+: the MutatingAdmissionPolicy gives kubectl debug's pod,
@@ -849,8 +845,7 @@ async fn a_fitted_lifetime_is_the_one_the_real_kubelet_enforces() {
 
     let started = std::time::Instant::now();
     let out = ns
-        .toolbox()
-        .env("TOOLBOX_CONFIG", &node.settings)
+        .toolbox_on_real_node()
         .args(["node-shell", &node.name])
         .args(member)
         .args(["--", "sh", "-c", "echo start; sleep 60; echo end"])

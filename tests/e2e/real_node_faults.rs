@@ -4,37 +4,27 @@
 //!
 //! The restarts break the exec stream between the API server and the node;
 //! toolbox must notice within seconds, say so in one line, exit 1 and remove
-//! the pod. They run in one test, one after the other: each restart would
-//! break any other session on the node.
+//! the pod. They run in one test, one after the other, holding the whole
+//! cluster: each restart would break any other session on the node.
 
 use std::time::{Duration, Instant};
 
-use harness::{NodeSpec, SessionEnd, TestNs, cluster, real_node, send_signal, start_session};
-
-/// The real node's init, which restarts its kubelet on SIGUSR1 and its
-/// containerd on SIGUSR2.
-fn node_init_pid() -> u32 {
-    let pids = std::fs::read_to_string(cluster().dir.join("state/pids"))
-        .expect("the cluster's recorded processes");
-    pids.lines()
-        .find_map(|line| line.strip_prefix("node-init "))
-        .and_then(|pid| pid.trim().parse().ok())
-        .expect("the real node's init among the cluster's processes")
-}
+use harness::{
+    NodeSpec, SessionEnd, TestNs, cluster, node_init_pid, real_node, send_signal, start_session,
+};
 
 /// Runs a session whose command prints `start`, then restarts `daemon` on the
 /// node, and returns toolbox's exit status, its stderr and how long it took
 /// from the restart.
 fn session_across_a_restart(ns: &TestNs, signal: &str) -> (Option<i32>, String, Duration) {
     let node = real_node();
-    let mut toolbox = ns.toolbox_process();
+    let mut toolbox = ns.toolbox_process_on_real_node();
     toolbox
-        .env("TOOLBOX_CONFIG", &node.settings)
         .args(["node-shell", &node.name, "--", "sh", "-c"])
         .arg("echo start; sleep 60; echo end");
     let session = start_session(toolbox, std::process::Stdio::null(), "start");
     let restarted = Instant::now();
-    send_signal(node_init_pid(), signal);
+    send_signal(node_init_pid(&cluster().dir), signal);
     let SessionEnd {
         status,
         rest,
@@ -47,6 +37,9 @@ fn session_across_a_restart(ns: &TestNs, signal: &str) -> (Option<i32>, String, 
 
 #[tokio::test]
 async fn a_session_ends_at_once_when_the_nodes_kubelet_or_containerd_restarts() {
+    // Each restart breaks every session on the real node, other tests' too,
+    // and the node is NotReady for a moment.
+    let _whole = harness::whole_cluster();
     // The kubelet's restart cuts the stream it relays. A 1.37 API server
     // then ends the exec without a status: toolbox says so and exits 1. A
     // 1.32 one reports status 0, as for containerd below (measured on both;

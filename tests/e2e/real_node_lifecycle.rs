@@ -9,8 +9,9 @@ use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
 use harness::{
-    NODE_SHELL_NSENTER, RealNode, TestNs, kubectl_node_shell_overrides, random_suffix, real_node,
-    send_signal, stderr_of, stdout_of, wait_for_phase, wait_with_timeout,
+    NODE_SHELL_NSENTER, RealNode, TestNs, exit_pty_session, kubectl_node_shell_overrides,
+    pod_exists, random_suffix, real_node, send_signal, spawn_on_pty, stderr_of, stdout_of,
+    wait_for_phase, wait_with_timeout,
 };
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::api::{Api, ListParams};
@@ -18,13 +19,6 @@ use serde_json::Value;
 
 /// The exit code for a pod that could not start (docs/node-shell.md).
 const POD_FAILED: i32 = 4;
-
-/// toolbox as the admin in the test's namespace, with the real node's images.
-fn toolbox(ns: &TestNs) -> assert_cmd::Command {
-    let mut cmd = ns.toolbox();
-    cmd.env("TOOLBOX_CONFIG", &real_node().settings);
-    cmd
-}
 
 /// kubectl-node-shell's `--overrides`, with `command` run in the node's
 /// namespaces and the node's local image.
@@ -41,10 +35,6 @@ fn node_shell_overrides(node: &RealNode, command: &[&str]) -> String {
 /// kubectl-node-shell's pod name: `nsenter-` and six lowercase letters.
 fn node_shell_name() -> String {
     format!("nsenter-{}", random_suffix())
-}
-
-async fn exists(pods: &Api<Pod>, name: &str) -> bool {
-    pods.get_opt(name).await.unwrap().is_some()
 }
 
 fn phase_and_reason(pod: &Pod) -> (Option<&str>, Option<&str>) {
@@ -86,31 +76,30 @@ async fn a_killed_client_leaves_a_pod_the_real_kubelet_stops_at_its_ttl_then_cle
     let node = real_node();
     let ns = TestNs::new("rn-ttl").await;
     let pods = ns.pods();
-    let mut cmd = ns.toolbox_process();
-    cmd.env("TOOLBOX_CONFIG", &node.settings)
-        .args([
-            "node-shell",
-            &node.name,
-            "--ttl",
-            "5s",
-            "--",
-            "sleep",
-            "600",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut cmd = ns.toolbox_process_on_real_node();
+    cmd.args([
+        "node-shell",
+        &node.name,
+        "--ttl",
+        "5s",
+        "--",
+        "sleep",
+        "600",
+    ])
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("starting toolbox");
     let pod = ns
         .wait_for_toolbox_pod("Running", Duration::from_secs(60))
         .await;
     let name = pod.metadata.name.clone().unwrap();
-    // Give the exec of `sleep 600` time to start: the client dies mid-session.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The client dies mid-session, once the exec of `sleep 600` has started.
+    ns.wait_for_exec(&name, Duration::from_secs(30)).await;
     send_signal(child.id(), "KILL");
     wait_with_timeout(&mut child, Duration::from_secs(10));
     assert!(
-        exists(&pods, &name).await,
+        pod_exists(&pods, &name).await,
         "SIGKILL gives toolbox no chance to delete its pod"
     );
 
@@ -153,7 +142,8 @@ async fn a_killed_client_leaves_a_pod_the_real_kubelet_stops_at_its_ttl_then_cle
         "the pod lived {lived}ms for a 5s TTL"
     );
 
-    let out = toolbox(&ns)
+    let out = ns
+        .toolbox_on_real_node()
         .args(["cleanup", "-n", &ns.name, "--finished", "-y", "-o", "json"])
         .output()
         .unwrap();
@@ -174,7 +164,7 @@ async fn a_killed_client_leaves_a_pod_the_real_kubelet_stops_at_its_ttl_then_cle
         (counts["found"].as_u64(), counts["deleted"].as_u64()),
         (Some(1), Some(1))
     );
-    assert!(!exists(&pods, &name).await, "cleanup removed {name}");
+    assert!(!pod_exists(&pods, &name).await, "cleanup removed {name}");
     ns.finish().await;
 }
 
@@ -188,7 +178,8 @@ async fn a_killed_client_leaves_a_pod_the_real_kubelet_stops_at_its_ttl_then_cle
 async fn an_image_without_sleep_is_named_as_the_cause() {
     let ns = TestNs::new("real-no-sleep").await;
     let node = real_node();
-    let out = toolbox(&ns)
+    let out = ns
+        .toolbox_on_real_node()
         .args([
             "debug-node",
             &node.name,
@@ -222,7 +213,8 @@ async fn a_session_that_outlives_its_ttl_is_told_so_in_one_line() {
     let ns = TestNs::new("real-ttl-reached").await;
     let node = real_node();
     let started = Instant::now();
-    let out = toolbox(&ns)
+    let out = ns
+        .toolbox_on_real_node()
         .args(["node-shell", &node.name, "--ttl", "5s", "--"])
         .args(["sh", "-c", "echo start; sleep 60; echo end"])
         .output()
@@ -244,7 +236,8 @@ async fn a_session_that_outlives_its_ttl_is_told_so_in_one_line() {
         "{line}"
     );
     // A command that kills itself the same way is not mistaken for it.
-    let out = toolbox(&ns)
+    let out = ns
+        .toolbox_on_real_node()
         .args(["node-shell", &node.name, "--", "sh", "-c", "kill -9 $$"])
         .output()
         .unwrap();
@@ -269,7 +262,8 @@ async fn assert_kubelet_image_error(
     // Built (or waited for) before the clock starts: the bound is toolbox's.
     harness::toolbox_bin();
     let started = Instant::now();
-    let out = toolbox(ns)
+    let out = ns
+        .toolbox_on_real_node()
         .args(["node-shell", &node.name, "--image", image])
         .args(["--image-pull-policy", policy, "--", "true"])
         .output()
@@ -299,7 +293,7 @@ async fn assert_kubelet_image_error(
     assert!(kubelet_message.contains(message), "{line}");
     assert!(printed_hint.contains(hint), "the hint names {hint}: {line}");
     assert!(
-        !exists(&ns.pods(), pod).await,
+        !pod_exists(&ns.pods(), pod).await,
         "the pod {pod} was deleted: {line}"
     );
 
@@ -401,14 +395,14 @@ async fn kubectl_node_shell_runs_its_one_command_on_the_real_node() {
         "the node's hostname: {stdout}{}",
         stderr_of(&out)
     );
-    assert!(!exists(&ns.pods(), &name).await, "--rm removed {name}");
+    assert!(!pod_exists(&ns.pods(), &name).await, "--rm removed {name}");
     ns.finish().await;
 }
 
 #[tokio::test]
 async fn kubectl_debug_node_runs_an_interactive_shell_on_the_real_node() {
+    use expectrl::Expect;
     use expectrl::process::unix::WaitStatus;
-    use expectrl::{Eof, Expect, Session};
 
     let node = real_node();
     let ns = TestNs::new("rn-peer-debug").await;
@@ -431,8 +425,7 @@ async fn kubectl_debug_node_runs_an_interactive_shell_on_the_real_node() {
         NODE_SHELL_NSENTER.join(" ")
     );
     let status = tokio::task::spawn_blocking(move || {
-        let mut session = Session::spawn(cmd).expect("spawning kubectl on a pty");
-        session.set_expect_timeout(Some(Duration::from_secs(60)));
+        let mut session = spawn_on_pty(cmd, Duration::from_secs(60));
         session
             .expect("If you don't see a command prompt")
             .expect("kubectl attaching");
@@ -440,9 +433,7 @@ async fn kubectl_debug_node_runs_an_interactive_shell_on_the_real_node() {
         session
             .expect(expected.as_str())
             .expect("the node's hostname through nsenter");
-        session.send_line("exit").unwrap();
-        session.expect(Eof).expect("kubectl to exit");
-        session.get_process().wait().expect("kubectl's exit status")
+        exit_pty_session(session, "exit")
     })
     .await
     .unwrap();
@@ -534,7 +525,8 @@ async fn cleanup_removes_the_running_leftovers_of_kubectl_debug_and_kubectl_node
         ),
     ];
     expected.sort();
-    let out = toolbox(&ns)
+    let out = ns
+        .toolbox_on_real_node()
         .args(["cleanup", "-n", &ns.name, "--node", &node.name])
         .args(["-y", "-o", "json"])
         .output()
@@ -547,7 +539,10 @@ async fn cleanup_removes_the_running_leftovers_of_kubectl_debug_and_kubectl_node
         (Some(2), Some(2))
     );
     for name in [&debugger, &node_shell] {
-        assert!(!exists(&pods, name).await, "{name} is gone from the API");
+        assert!(
+            !pod_exists(&pods, name).await,
+            "{name} is gone from the API"
+        );
     }
     ns.finish().await;
 }

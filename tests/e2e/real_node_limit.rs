@@ -3,9 +3,9 @@
 //! `--priority-class system-node-critical` is admitted as the kubelet admits
 //! critical pods, by preempting another pod.
 //!
-//! A binary of its own with one test, so that no other real-node test of
-//! this crate runs while the node is full. It fails, never skips, when the
-//! cluster has no real node.
+//! It holds the whole cluster, so that no other real-node test runs while
+//! the node is full. It fails, never skips, when the cluster has no real
+//! node.
 
 use std::process::Command as StdCommand;
 use std::time::{Duration, Instant};
@@ -164,6 +164,8 @@ async fn preemptions_since(ns: &TestNs, since: k8s_openapi::jiff::Timestamp) -> 
 
 #[tokio::test]
 async fn a_full_node_rejects_an_ordinary_pod_and_admits_a_node_critical_one() {
+    // The node is full meanwhile: no other test's pod could start there.
+    let _whole = harness::whole_cluster();
     let node = real_node();
     let ns = TestNs::new("rn-limit").await;
     let mut fillers = Fillers {
@@ -189,8 +191,7 @@ async fn a_full_node_rejects_an_ordinary_pod_and_admits_a_node_critical_one() {
     fill(&ns, node, max, &mut fillers).await;
     let started = Instant::now();
     let out = ns
-        .toolbox()
-        .env("TOOLBOX_CONFIG", &node.settings)
+        .toolbox_on_real_node()
         .args(["node-shell", &node.name, "--", "true"])
         .output()
         .unwrap();
@@ -223,8 +224,7 @@ async fn a_full_node_rejects_an_ordinary_pod_and_admits_a_node_critical_one() {
     let since = k8s_openapi::jiff::Timestamp::now() - Duration::from_secs(1);
     let started = Instant::now();
     let out = ns
-        .toolbox()
-        .env("TOOLBOX_CONFIG", &node.settings)
+        .toolbox_on_real_node()
         .args(["node-shell", &node.name])
         .args(["--priority-class", "system-node-critical", "--", "hostname"])
         .output()

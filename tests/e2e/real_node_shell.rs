@@ -11,7 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use harness::{
-    RealNode, TestNs, assert_session_steps, random_suffix, real_node, stderr_of, stdout_of,
+    PtySession, RealNode, TestNs, assert_session_steps, exit_pty_session, random_suffix, real_node,
+    spawn_on_pty, stderr_of, stdout_of,
 };
 
 /// The namespaces a node shell may share with the node, as /proc/PID/ns names them.
@@ -26,13 +27,6 @@ const DESCRIBE_NAMESPACES: &str = r#"for n in mnt pid uts ipc net; do
 done
 echo "hostname $(hostname)"
 echo "init-cmdline $(tr '\0' ' ' </proc/1/cmdline)""#;
-
-/// toolbox as the admin in the test's namespace, with the real node's local images.
-fn toolbox(ns: &TestNs, node: &RealNode) -> assert_cmd::Command {
-    let mut cmd = ns.toolbox();
-    cmd.env("TOOLBOX_CONFIG", &node.settings);
-    cmd
-}
 
 /// What a node shell saw of its namespaces, parsed from [`DESCRIBE_NAMESPACES`].
 #[derive(Debug)]
@@ -95,7 +89,7 @@ fn describe_namespaces(ns: &TestNs, node: &RealNode, flags: &[&str]) -> Namespac
     let mut args = vec!["node-shell", node.name.as_str()];
     args.extend_from_slice(flags);
     args.extend_from_slice(&["--", "sh", "-c", DESCRIBE_NAMESPACES]);
-    let out = toolbox(ns, node).args(&args).output().unwrap();
+    let out = ns.toolbox_on_real_node().args(&args).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{flags:?}: {}", stderr_of(&out));
     NamespaceView::parse(&stdout_of(&out))
 }
@@ -109,7 +103,8 @@ async fn node_shell_shares_all_five_namespaces_with_the_nodes_init() {
     let node = real_node();
     let ns = TestNs::new("real-namespaces").await;
     let script = format!("{DESCRIBE_NAMESPACES}\nexit 7");
-    let out = toolbox(&ns, node)
+    let out = ns
+        .toolbox_on_real_node()
         .args(["node-shell", &node.name, "--", "sh", "-c", &script])
         .output()
         .unwrap();
@@ -134,7 +129,8 @@ async fn piped_stdin_reaches_a_command_on_the_real_node() {
     let node = real_node();
     let ns = TestNs::new("real-stdin").await;
     let input = format!("first {}\nsecond line\n", random_suffix());
-    let out = toolbox(&ns, node)
+    let out = ns
+        .toolbox_on_real_node()
         .args(["node-shell", &node.name, "--", "cat"])
         .write_stdin(input.clone())
         .output()
@@ -148,7 +144,8 @@ async fn piped_stdin_reaches_a_command_on_the_real_node() {
 async fn verbose_shows_where_a_sessions_time_goes_on_the_real_node() {
     let node = real_node();
     let ns = TestNs::new("real-steps").await;
-    let out = toolbox(&ns, node)
+    let out = ns
+        .toolbox_on_real_node()
         .args(["node-shell", &node.name, "-v", "--", "echo", "hi"])
         .output()
         .unwrap();
@@ -193,7 +190,7 @@ async fn a_command_that_cannot_start_ends_as_in_a_shell_on_the_real_node() {
             "permission denied",
         ),
     ] {
-        let out = toolbox(&ns, node).args(&args).output().unwrap();
+        let out = ns.toolbox_on_real_node().args(&args).output().unwrap();
         assert_eq!(
             out.status.code(),
             Some(code),
@@ -231,7 +228,8 @@ async fn the_exec_does_not_wait_for_the_running_report_on_the_real_node() {
     let mut logs = Vec::new();
     let mut taken_early = 0;
     for _ in 0..5 {
-        let out = toolbox(&ns, node)
+        let out = ns
+            .toolbox_on_real_node()
             .args(["node-shell", &node.name, "-vv", "--", "echo", "hi"])
             .output()
             .unwrap();
@@ -265,24 +263,10 @@ async fn the_exec_does_not_wait_for_the_running_report_on_the_real_node() {
 }
 
 /// node-shell with a login shell on a PTY, as a person at a terminal runs it.
-fn spawn_interactive(ns: &TestNs, node: &RealNode) -> expectrl::session::OsSession {
-    let mut cmd = ns.toolbox_process();
-    cmd.env("TOOLBOX_CONFIG", &node.settings)
-        .args(["node-shell", &node.name]);
-    let mut session = expectrl::Session::spawn(cmd).expect("spawning toolbox on a pty");
-    session.set_expect_timeout(Some(Duration::from_secs(30)));
-    session
-}
-
-/// Ends an interactive session with `exit STATUS` and returns toolbox's own exit.
-fn exit_session(
-    mut session: expectrl::session::OsSession,
-    status: u8,
-) -> expectrl::process::unix::WaitStatus {
-    use expectrl::{Eof, Expect};
-    session.send_line(format!("exit {status}")).unwrap();
-    session.expect(Eof).expect("the session to end");
-    session.get_process().wait().expect("toolbox's exit status")
+fn spawn_interactive(ns: &TestNs, node: &RealNode) -> PtySession {
+    let mut cmd = ns.toolbox_process_on_real_node();
+    cmd.args(["node-shell", &node.name]);
+    spawn_on_pty(cmd, Duration::from_secs(30))
 }
 
 #[tokio::test]
@@ -341,7 +325,7 @@ async fn a_pty_session_on_the_real_node_follows_the_window_and_exits_with_its_st
         }
         assert_eq!(seen, (41, 123), "stty size after the window was resized");
 
-        exit_session(session, 5)
+        exit_pty_session(session, "exit 5")
     })
     .await
     .unwrap();
@@ -370,7 +354,7 @@ async fn tty_names_the_sessions_terminal_in_the_nodes_mount_namespace() {
             .expect("tty's output and status");
         let text = |i| String::from_utf8_lossy(found.get(i).unwrap()).into_owned();
         let tty = (text(1), text(2));
-        (tty, exit_session(session, 0))
+        (tty, exit_pty_session(session, "exit 0"))
     })
     .await
     .unwrap();
@@ -392,14 +376,16 @@ async fn host_mount_shows_the_nodes_files_under_host() {
     let node = real_node();
     let ns = TestNs::new("real-host-mount").await;
     let token = format!("toolbox-e2e-{}", random_suffix());
-    let written = toolbox(&ns, node)
+    let written = ns
+        .toolbox_on_real_node()
         .args(["node-shell", &node.name, "--", "sh", "-c"])
         .arg(format!("echo {token} > /tmp/{token}"))
         .output()
         .unwrap();
     assert_eq!(written.status.code(), Some(0), "{}", stderr_of(&written));
 
-    let read = toolbox(&ns, node)
+    let read = ns
+        .toolbox_on_real_node()
         .args(["node-shell", &node.name, "-x", "--", "sh", "-c"])
         .arg(format!(
             "cat /host/tmp/{token}; \
@@ -409,7 +395,8 @@ async fn host_mount_shows_the_nodes_files_under_host() {
         .output()
         .unwrap();
     // Remove the file before asserting, so that a failure leaves nothing on the node.
-    let removed = toolbox(&ns, node)
+    let removed = ns
+        .toolbox_on_real_node()
         .args([
             "node-shell",
             &node.name,
@@ -586,7 +573,7 @@ async fn each_debug_profile_gives_what_kubectl_defines_on_the_real_node() {
             .map(|case| {
                 let ns = &ns;
                 scope.spawn(move || {
-                    toolbox(ns, node)
+                    ns.toolbox_on_real_node()
                         .args(["debug-node", &node.name, "--profile", case.profile, "-q"])
                         .args(["--", "sh", "-c", script])
                         .output()
@@ -636,7 +623,7 @@ async fn sysadmin_chroot_runs_the_nodes_own_binaries() {
     let node = real_node();
     let ns = TestNs::new("real-chroot").await;
     let chroot = |command: &[&str]| {
-        toolbox(&ns, node)
+        ns.toolbox_on_real_node()
             .args(["debug-node", &node.name, "--profile", "sysadmin", "-q"])
             .args(["--chroot", "--"])
             .args(command)
@@ -646,7 +633,8 @@ async fn sysadmin_chroot_runs_the_nodes_own_binaries() {
     // coreutils' readlink exists on the node, not in the image (busybox's is /bin).
     let init_mnt = chroot(&["/usr/bin/readlink", "/proc/1/ns/mnt"]);
     let os_release = chroot(&["cat", "/etc/os-release"]);
-    let in_image = toolbox(&ns, node)
+    let in_image = ns
+        .toolbox_on_real_node()
         .args(["debug-node", &node.name, "--profile", "sysadmin", "-q"])
         .args(["--", "sh", "-c", "test -e /etc/os-release || echo none"])
         .output()
@@ -679,7 +667,8 @@ async fn restricted_with_a_root_image_is_refused_by_the_kubelet_in_one_line() {
     let node = real_node();
     let ns = TestNs::new("real-restricted").await;
     let started = Instant::now();
-    let out = toolbox(&ns, node)
+    let out = ns
+        .toolbox_on_real_node()
         .args(["debug-node", &node.name, "--profile", "restricted", "-q"])
         .args(["--", "true"])
         .output()

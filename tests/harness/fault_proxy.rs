@@ -34,6 +34,8 @@ struct State {
     /// would, until [`FaultProxy::restore`].
     silent: bool,
     latency: Duration,
+    /// How many chunks the proxy has read from its clients so far.
+    chunks_from_clients: u64,
     /// Both sockets of every open connection, to cut them.
     open: Vec<(TcpStream, TcpStream)>,
 }
@@ -153,6 +155,27 @@ impl FaultProxy {
         self.lock().latency = latency;
     }
 
+    /// How many chunks the proxy has read from its clients so far, counted
+    /// as they arrive, before any latency or silence holds them.
+    pub fn chunks_from_clients(&self) -> u64 {
+        self.lock().chunks_from_clients
+    }
+
+    /// Waits until a client has sent something since the proxy had read
+    /// `seen` chunks from clients ([`FaultProxy::chunks_from_clients`]):
+    /// the request a test waits for has left the client, whatever the proxy
+    /// then does with it. Panics after `timeout`.
+    pub fn wait_for_client_chunk_after(&self, seen: u64, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while self.chunks_from_clients() <= seen {
+            assert!(
+                Instant::now() < deadline,
+                "no client sent anything through the proxy within {timeout:?}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -236,8 +259,9 @@ fn accept_loop(
                     client.try_clone().expect("cloning a socket"),
                     server.try_clone().expect("cloning a socket"),
                     shared.clone(),
+                    true,
                 );
-                spawn_pump(server, client, shared.clone());
+                spawn_pump(server, client, shared.clone(), false);
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => {
                 std::thread::sleep(Duration::from_millis(10))
@@ -247,8 +271,9 @@ fn accept_loop(
     }
 }
 
-/// Copies one direction until either side closes or the proxy cuts it.
-fn spawn_pump(mut from: TcpStream, mut to: TcpStream, shared: Shared) {
+/// Copies one direction until either side closes or the proxy cuts it;
+/// `from_client` says which, for [`FaultProxy::chunks_from_clients`].
+fn spawn_pump(mut from: TcpStream, mut to: TcpStream, shared: Shared, from_client: bool) {
     std::thread::spawn(move || {
         let mut buf = vec![0u8; 32 * 1024];
         loop {
@@ -256,6 +281,9 @@ fn spawn_pump(mut from: TcpStream, mut to: TcpStream, shared: Shared) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
+            if from_client {
+                shared.lock().chunks_from_clients += 1;
+            }
             // A chunk read just as the proxy went silent is held, not lost.
             shared.wait_while_silent();
             let latency = shared.lock().latency;
