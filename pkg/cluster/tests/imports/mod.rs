@@ -76,10 +76,10 @@ pub fn modules(root: &Path) -> BTreeMap<Module, PathBuf> {
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy().into_owned())
                 .collect();
-            if module
-                .last()
-                .is_some_and(|last| last == "mod" || last == "lib")
-            {
+            // A folder's mod.rs is the folder's module; lib.rs and main.rs
+            // are the crate root.
+            let is_root = module.len() == 1 && (module[0] == "lib" || module[0] == "main");
+            if is_root || module.last().is_some_and(|last| last == "mod") {
                 module.pop();
             }
             if !module.is_empty() {
