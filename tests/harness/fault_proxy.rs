@@ -20,6 +20,8 @@ pub struct FaultProxy {
     /// Told when the proxy stops being silent, so that what waits for it
     /// wakes at once.
     unsilenced: Arc<Condvar>,
+    /// Told each time a client's chunk arrives.
+    client_sent: Arc<Condvar>,
     stopped: Arc<AtomicBool>,
 }
 
@@ -67,9 +69,11 @@ impl FaultProxy {
         let state = Arc::new(Mutex::new(State::default()));
         let stopped = Arc::new(AtomicBool::new(false));
         let unsilenced = Arc::new(Condvar::new());
+        let client_sent = Arc::new(Condvar::new());
         let shared = Shared {
             state: state.clone(),
             unsilenced: unsilenced.clone(),
+            client_sent: client_sent.clone(),
         };
         let stopped2 = stopped.clone();
         std::thread::spawn(move || accept_loop(Some(listener), addr, upstream, shared, stopped2));
@@ -77,6 +81,7 @@ impl FaultProxy {
             addr,
             state,
             unsilenced,
+            client_sent,
             stopped,
         }
     }
@@ -166,14 +171,15 @@ impl FaultProxy {
     /// the request a test waits for has left the client, whatever the proxy
     /// then does with it. Panics after `timeout`.
     pub fn wait_for_client_chunk_after(&self, seen: u64, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        while self.chunks_from_clients() <= seen {
-            assert!(
-                Instant::now() < deadline,
-                "no client sent anything through the proxy within {timeout:?}"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        let (state, waited) = self
+            .client_sent
+            .wait_timeout_while(self.lock(), timeout, |s| s.chunks_from_clients <= seen)
+            .unwrap_or_else(|e| e.into_inner());
+        drop(state);
+        assert!(
+            !waited.timed_out(),
+            "no client sent anything through the proxy within {timeout:?}"
+        );
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -197,6 +203,7 @@ impl Drop for FaultProxy {
 struct Shared {
     state: Arc<Mutex<State>>,
     unsilenced: Arc<Condvar>,
+    client_sent: Arc<Condvar>,
 }
 
 impl Shared {
@@ -283,6 +290,7 @@ fn spawn_pump(mut from: TcpStream, mut to: TcpStream, shared: Shared, from_clien
             };
             if from_client {
                 shared.lock().chunks_from_clients += 1;
+                shared.client_sent.notify_all();
             }
             // A chunk read just as the proxy went silent is held, not lost.
             shared.wait_while_silent();
