@@ -19,6 +19,7 @@ mod common;
 mod debug_node;
 mod node_shell;
 mod persist;
+mod recording;
 mod strategic_merge;
 
 pub use common::{Audit, PodCommon, fit_lifetime, node_label_value, pod_name, ttl_is_default};
@@ -29,6 +30,10 @@ pub use debug_node::{
 pub use node_shell::{
     HostNamespaces, NODE_SHELL_CONTAINER, NodeOs, NodeShellRequest, node_shell_exec_command,
     node_shell_pod,
+};
+pub use recording::{
+    RECORDED_LABEL, RECORDER_CONTAINER, RECORDER_PATH, RECORDER_VOLUME, Recording,
+    SESSIONS_HOST_PATH, SESSIONS_MOUNT_PATH, SESSIONS_VOLUME, recorded_exec_command, session_id,
 };
 pub use persist::{
     IDLE_UNTIL_ANNOTATION, MAX_REUSES_RECORDED, PERSIST_LABEL, PERSIST_SECONDS_ANNOTATION,
