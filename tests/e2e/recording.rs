@@ -11,9 +11,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use harness::{
-    NodeSpec, TestNs, cluster, node_init_pid, random_suffix, real_node,
-    send_signal, spawn_on_pty, standin_records_with, stderr_of, stdout_of, wait_until,
-    wait_with_timeout,
+    NodeSpec, TestNs, cluster, node_init_pid, random_suffix, real_node, send_signal, spawn_on_pty,
+    standin_records_with, stderr_of, stdout_of, wait_until, wait_with_timeout,
 };
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, LogParams};
@@ -190,14 +189,19 @@ async fn an_interactive_session_is_recorded_with_what_it_showed_its_resize_and_i
     );
     let output = cast.output();
     let typed = output.find("-42").expect("the echo's output is recorded");
-    let resized = output.find("size-41 123-end").expect("stty size after the resize");
+    let resized = output
+        .find("size-41 123-end")
+        .expect("stty size after the resize");
     assert!(typed < resized, "output in the order it was shown");
     assert!(
         cast.events
             .iter()
             .any(|(_, code, data)| code == "r" && data == "123x41"),
         "the resize is recorded: {:?}",
-        cast.events.iter().filter(|e| e.1 == "r").collect::<Vec<_>>()
+        cast.events
+            .iter()
+            .filter(|e| e.1 == "r")
+            .collect::<Vec<_>>()
     );
     assert!(cast.data_of("i").is_empty(), "input is left out by default");
     assert_eq!(cast.exit_marker(), Some("exit 3"));
@@ -256,7 +260,10 @@ async fn the_container_log_carries_the_recording_while_the_session_runs_and_the_
         child.try_wait().unwrap().is_none(),
         "the session still runs while its output is in the log"
     );
-    let id = lines[0]["session"].as_str().expect("a session id").to_string();
+    let id = lines[0]["session"]
+        .as_str()
+        .expect("a session id")
+        .to_string();
     assert_eq!(lines[0]["cast"]["version"], 2, "the header comes first");
     assert!(
         lines.iter().all(|line| line["session"] == id.as_str()),
@@ -309,18 +316,23 @@ async fn a_client_killed_mid_session_leaves_a_whole_recording_up_to_that_point()
 
     // Whatever the recorder saw is on the node, in whole events; the pod
     // stays (SIGKILL gave toolbox no chance) until the test removes it.
-    wait_until(Duration::from_secs(30), "the recording of the output", || async {
-        node_recordings_with(&format!("{marker}-2"))
-            .iter()
-            .any(|(_, text)| text.contains(&format!("{marker}-2\\r\\n")))
-    })
+    wait_until(
+        Duration::from_secs(30),
+        "the recording of the output",
+        || async {
+            node_recordings_with(&format!("{marker}-2"))
+                .iter()
+                .any(|(_, text)| text.contains(&format!("{marker}-2\\r\\n")))
+        },
+    )
     .await;
     let (_, text) = node_recordings_with(&format!("{marker}-2")).remove(0);
     assert!(text.ends_with('\n'), "only whole lines: {text}");
     let cast = Cast::parse(&text);
     assert!(cast.output().contains(&format!("{marker}-2")));
     for pod in ns.toolbox_pods().await {
-        ns.delete_pod_now(pod.metadata.name.as_deref().unwrap()).await;
+        ns.delete_pod_now(pod.metadata.name.as_deref().unwrap())
+            .await;
     }
     ns.finish().await;
 }
@@ -329,7 +341,10 @@ async fn a_client_killed_mid_session_leaves_a_whole_recording_up_to_that_point()
 async fn record_input_adds_what_was_typed_and_the_default_leaves_it_out() {
     let node = real_node();
     let ns = TestNs::new("rec-input").await;
-    for (flag, token) in [(None, random_suffix()), (Some("--record-input"), random_suffix())] {
+    for (flag, token) in [
+        (None, random_suffix()),
+        (Some("--record-input"), random_suffix()),
+    ] {
         let mut cmd = ns.toolbox_on_real_node();
         cmd.args(["node-shell", &node.name]);
         if let Some(flag) = flag {

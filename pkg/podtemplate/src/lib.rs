@@ -31,13 +31,13 @@ pub use node_shell::{
     HostNamespaces, NODE_SHELL_CONTAINER, NodeOs, NodeShellRequest, node_shell_exec_command,
     node_shell_pod,
 };
-pub use recording::{
-    RECORDED_LABEL, RECORDER_CONTAINER, RECORDER_PATH, RECORDER_VOLUME, Recording,
-    SESSIONS_HOST_PATH, SESSIONS_MOUNT_PATH, SESSIONS_VOLUME, recorded_exec_command, session_id,
-};
 pub use persist::{
     IDLE_UNTIL_ANNOTATION, MAX_REUSES_RECORDED, PERSIST_LABEL, PERSIST_SECONDS_ANNOTATION,
     REUSES_ANNOTATION, SHAPE_LABEL, make_persisting, pod_shape, seconds_to_expiry,
+};
+pub use recording::{
+    RECORDED_LABEL, RECORDER_CONTAINER, RECORDER_PATH, RECORDER_VOLUME, Recording,
+    SESSIONS_HOST_PATH, SESSIONS_MOUNT_PATH, SESSIONS_VOLUME, recorded_exec_command, session_id,
 };
 
 /// Standard Kubernetes label naming the tool that manages an object.

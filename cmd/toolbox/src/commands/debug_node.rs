@@ -134,7 +134,15 @@ pub async fn run(args: DebugNodeArgs, app: &App) -> Result<ExitStatus, AppError>
         persist: args.session.persist(app),
         early_exec: toolbox_cluster::nodes::kubelet_takes_exec_directly(&node),
     };
-    single::run(&cluster, spec, &node_name, reach_again, announce, command.recording).await
+    single::run(
+        &cluster,
+        spec,
+        &node_name,
+        reach_again,
+        announce,
+        command.recording,
+    )
+    .await
 }
 
 /// The pod options these flags and the settings give, resolved once for

@@ -121,7 +121,15 @@ pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError>
         persist,
         early_exec: toolbox_cluster::nodes::kubelet_takes_exec_directly(&node),
     };
-    single::run(&cluster, spec, &node_name, reach_again, None, command.recording).await
+    single::run(
+        &cluster,
+        spec,
+        &node_name,
+        reach_again,
+        None,
+        command.recording,
+    )
+    .await
 }
 
 /// The pod options these flags and the settings give, resolved once for
