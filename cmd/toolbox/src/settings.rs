@@ -16,8 +16,9 @@ use toolbox_podtemplate::Profile;
 /// recorded, a session's.
 pub const ANNOTATIONS_BUDGET: usize = validation::ANNOTATIONS_MAX_BYTES - 16 * 1024;
 
-/// The recorder image a release of toolbox is published with, built from
-/// cmd/recorder by `make recorder-image`.
+/// The recorder image a release of toolbox is published with: the static
+/// toolbox-recorder of cmd/recorder at `/toolbox/bin/toolbox-recorder`, and
+/// nothing else (docs/sessions.md).
 pub const DEFAULT_RECORDER_IMAGE: &str = "ghcr.io/toolbox-dev/toolbox-recorder:v0.1.0";
 
 /// The effective settings.
