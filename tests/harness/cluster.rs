@@ -175,9 +175,30 @@ pub struct StandinRecord {
     pub args: Vec<String>,
 }
 
-/// The stand-in records whose arguments contain `token`: tests put a unique
-/// token into the command they run, so that parallel tests never mix records.
+/// The stand-in host tools' records whose arguments contain `token`: tests
+/// put a unique token into the command they run, so that parallel tests
+/// never mix records. The recorder's own records, which wrap every recorded
+/// exec, are left out: see [`recorder_records_with`].
 pub fn standin_records_with(token: &str) -> Vec<StandinRecord> {
+    all_standin_records_with(token)
+        .into_iter()
+        .filter(|r| r.tool != RECORDER_STANDIN)
+        .collect()
+}
+
+/// The stand-in recorder's records (`toolbox-recorder record --id ...`)
+/// whose arguments contain `token`.
+pub fn recorder_records_with(token: &str) -> Vec<StandinRecord> {
+    all_standin_records_with(token)
+        .into_iter()
+        .filter(|r| r.tool == RECORDER_STANDIN)
+        .collect()
+}
+
+/// The tool name of the recorder's stand-in on simulated nodes.
+const RECORDER_STANDIN: &str = "toolbox-recorder";
+
+fn all_standin_records_with(token: &str) -> Vec<StandinRecord> {
     let text = std::fs::read_to_string(&cluster().standin_log).unwrap_or_default();
     text.lines()
         .filter_map(|line| serde_json::from_str::<StandinRecord>(line).ok())
