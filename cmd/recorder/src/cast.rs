@@ -89,7 +89,11 @@ impl Encoder {
         while body.len() > room {
             let header = shortened.to_mut();
             let excess = body.len() - room + '…'.len_utf8();
-            let keep = header.command.trim_end_matches('…').len().saturating_sub(excess);
+            let keep = header
+                .command
+                .trim_end_matches('…')
+                .len()
+                .saturating_sub(excess);
             let cut = floor_char_boundary(&header.command, keep);
             header.command.truncate(cut);
             header.command.push('…');
@@ -120,7 +124,8 @@ impl Encoder {
         opening.extend_from_slice(b"\",\"");
         const CLOSING: &[u8] = b"\"]";
 
-        out.file_line.reserve(opening.len() + data.len() + data.len() / 8 + 8);
+        out.file_line
+            .reserve(opening.len() + data.len() + data.len() / 8 + 8);
         out.file_line.extend_from_slice(&opening);
         escape_into(&mut out.file_line, data);
         out.file_line.extend_from_slice(CLOSING);
@@ -339,7 +344,11 @@ mod tests {
         encoded
             .log_lines()
             .map(|line| {
-                assert!(line.len() <= LOG_LINE_MAX, "a log line of {} bytes", line.len());
+                assert!(
+                    line.len() <= LOG_LINE_MAX,
+                    "a log line of {} bytes",
+                    line.len()
+                );
                 assert_eq!(line.last(), Some(&b'\n'));
                 serde_json::from_slice(line).expect("a log line is JSON")
             })
@@ -357,7 +366,10 @@ mod tests {
         let logged = log_values(encoded);
         assert_eq!(logged.len(), 1);
         assert_eq!(logged[0]["session"], "n.1");
-        assert_eq!(logged[0]["cast"], serde_json::json!([3.000042, "o", "a\"b\\c\n\u{1b}[0mé\u{7f}"]));
+        assert_eq!(
+            logged[0]["cast"],
+            serde_json::json!([3.000042, "o", "a\"b\\c\n\u{1b}[0mé\u{7f}"])
+        );
     }
 
     #[test]
@@ -409,7 +421,10 @@ mod tests {
 
         let encoded = encoder.header(&header("sh -l"));
         let logged = log_values(encoded);
-        assert_eq!(logged[0]["cast"], serde_json::from_slice::<Value>(&encoded.file_line).unwrap());
+        assert_eq!(
+            logged[0]["cast"],
+            serde_json::from_slice::<Value>(&encoded.file_line).unwrap()
+        );
         assert_eq!(logged[0]["cast"]["version"], 2);
     }
 

@@ -84,8 +84,14 @@ mod tests {
         let missing = spawn_failure("nope", &io::Error::from(io::ErrorKind::NotFound));
         assert_eq!(missing.status, 127);
         assert_eq!(missing.message, "toolbox-recorder: nope: command not found");
-        assert_eq!(spawn_failure("/etc", &io::Error::from_raw_os_error(libc::EACCES)).status, 126);
-        assert_eq!(spawn_failure("x", &io::Error::from_raw_os_error(libc::ENOEXEC)).status, 126);
+        assert_eq!(
+            spawn_failure("/etc", &io::Error::from_raw_os_error(libc::EACCES)).status,
+            126
+        );
+        assert_eq!(
+            spawn_failure("x", &io::Error::from_raw_os_error(libc::ENOEXEC)).status,
+            126
+        );
     }
 
     #[test]

@@ -52,7 +52,9 @@ usage: toolbox-recorder record --id ID [--input] -- CMD [ARG...]
 /// Parses the arguments after the program name.
 pub fn parse(args: &[OsString]) -> Result<Command, UsageError> {
     let Some((sub, rest)) = args.split_first() else {
-        return Err(UsageError("a subcommand is needed: record, index, cat or install".into()));
+        return Err(UsageError(
+            "a subcommand is needed: record, index, cat or install".into(),
+        ));
     };
     match sub.to_str() {
         Some("record") => parse_record(rest).map(Command::Record),
@@ -133,7 +135,11 @@ fn no_more(sub: &str, rest: &[OsString]) -> Result<(), UsageError> {
     }
 }
 
-fn one_operand<'a>(sub: &str, name: &str, rest: &'a [OsString]) -> Result<&'a OsString, UsageError> {
+fn one_operand<'a>(
+    sub: &str,
+    name: &str,
+    rest: &'a [OsString],
+) -> Result<&'a OsString, UsageError> {
     match rest {
         [one] if !one.to_string_lossy().starts_with('-') => Ok(one),
         [] => Err(UsageError(format!("{sub}: {name} is needed"))),
@@ -171,7 +177,10 @@ mod tests {
 
     #[test]
     fn record_takes_id_input_and_the_command_after_the_separator() {
-        let parsed = parse(&args(&["record", "--input", "--id", "n.1", "--", "sh", "-l", "--id"])).unwrap();
+        let parsed = parse(&args(&[
+            "record", "--input", "--id", "n.1", "--", "sh", "-l", "--id",
+        ]))
+        .unwrap();
         assert_eq!(
             parsed,
             Command::Record(RecordArgs {
@@ -185,13 +194,22 @@ mod tests {
     #[test]
     fn record_refuses_what_it_does_not_know() {
         for (words, message) in [
-            (&["record", "--id", "a", "sh"][..], "unknown argument \"sh\""),
+            (
+                &["record", "--id", "a", "sh"][..],
+                "unknown argument \"sh\"",
+            ),
             (&["record", "--id", "a"], "`-- CMD [ARG...]` is needed"),
             (&["record", "--id", "a", "--"], "a command is needed"),
             (&["record", "--", "sh"], "--id ID is needed"),
             (&["record", "--id"], "--id needs a value"),
-            (&["record", "--id", "a", "--id", "b", "--", "sh"], "--id is given twice"),
-            (&["record", "--sink", "/tmp/x", "--id", "a", "--", "sh"], "unknown argument \"--sink\""),
+            (
+                &["record", "--id", "a", "--id", "b", "--", "sh"],
+                "--id is given twice",
+            ),
+            (
+                &["record", "--sink", "/tmp/x", "--id", "a", "--", "sh"],
+                "unknown argument \"--sink\"",
+            ),
             (&["record", "--id=a", "--", "sh"], "unknown argument"),
             (&["index", "/tmp"], "unexpected argument"),
             (&["cat"], "ID is needed"),
@@ -207,10 +225,25 @@ mod tests {
 
     #[test]
     fn ids_are_file_names_and_nothing_else() {
-        for good in ["real-0001.20261203T000000Z-0a1b2c3d", "a", "A_b-c.d", &"x".repeat(200)] {
+        for good in [
+            "real-0001.20261203T000000Z-0a1b2c3d",
+            "a",
+            "A_b-c.d",
+            &"x".repeat(200),
+        ] {
             assert!(validate_id(good).is_ok(), "{good}");
         }
-        for bad in ["", ".hidden", "..", "../etc/passwd", "a/b", "a b", "é", "a\0", &"x".repeat(201)] {
+        for bad in [
+            "",
+            ".hidden",
+            "..",
+            "../etc/passwd",
+            "a/b",
+            "a b",
+            "é",
+            "a\0",
+            &"x".repeat(201),
+        ] {
             assert!(validate_id(bad).is_err(), "{bad:?}");
         }
         assert!(parse(&args(&["cat", "../x"])).is_err());

@@ -78,7 +78,9 @@ pub fn inspect(path: &Path) -> io::Result<Entry> {
         .to_owned();
 
     let mut first = Vec::new();
-    BufReader::new(&mut file).take(TAIL).read_until(b'\n', &mut first)?;
+    BufReader::new(&mut file)
+        .take(TAIL)
+        .read_until(b'\n', &mut first)?;
     let header = first
         .strip_suffix(b"\n")
         .and_then(|line| serde_json::from_slice::<Value>(line).ok())
@@ -88,7 +90,9 @@ pub fn inspect(path: &Path) -> io::Result<Entry> {
     let (last, ends_whole) = loop {
         file.seek(SeekFrom::Start(start))?;
         let mut tail = Vec::new();
-        Read::by_ref(&mut file).take(size - start).read_to_end(&mut tail)?;
+        Read::by_ref(&mut file)
+            .take(size - start)
+            .read_to_end(&mut tail)?;
         let last = last_event(&tail, start > 0);
         if last.is_some() || start == 0 {
             break (last, tail.last().is_none_or(|&b| b == b'\n'));
@@ -122,17 +126,24 @@ fn last_event(tail: &[u8], starts_mid_file: bool) -> Option<LastEvent> {
     if starts_mid_file && !lines.is_empty() {
         lines.remove(0);
     }
-    lines.iter().rev().filter_map(|line| line.strip_suffix(b"\n")).find_map(|line| {
-        let Value::Array(event) = serde_json::from_slice::<Value>(line).ok()? else {
-            return None;
-        };
-        let time = event.first()?.as_f64()?;
-        let exit = match (event.get(1).and_then(Value::as_str), event.get(2).and_then(Value::as_str)) {
-            (Some("m"), Some(data)) => data.strip_prefix("exit ").and_then(|n| n.parse().ok()),
-            _ => None,
-        };
-        Some(LastEvent { time, exit })
-    })
+    lines
+        .iter()
+        .rev()
+        .filter_map(|line| line.strip_suffix(b"\n"))
+        .find_map(|line| {
+            let Value::Array(event) = serde_json::from_slice::<Value>(line).ok()? else {
+                return None;
+            };
+            let time = event.first()?.as_f64()?;
+            let exit = match (
+                event.get(1).and_then(Value::as_str),
+                event.get(2).and_then(Value::as_str),
+            ) {
+                (Some("m"), Some(data)) => data.strip_prefix("exit ").and_then(|n| n.parse().ok()),
+                _ => None,
+            };
+            Some(LastEvent { time, exit })
+        })
 }
 
 #[derive(Debug)]
@@ -145,7 +156,9 @@ pub enum CatError {
 pub fn cat(dir: &Path, id: &str, out: &mut impl Write) -> Result<(), CatError> {
     let mut file = match File::open(dir.join(format!("{id}.cast"))) {
         Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(CatError::Unknown(id.to_owned())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(CatError::Unknown(id.to_owned()));
+        }
         Err(e) => return Err(CatError::Io(e)),
     };
     io::copy(&mut file, out).map_err(CatError::Io)?;
@@ -181,7 +194,10 @@ mod tests {
     use std::time::Duration;
 
     fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("toolbox-recorder-index-{name}-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!(
+            "toolbox-recorder-index-{name}-{}",
+            std::process::id()
+        ));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
         dir
@@ -205,9 +221,17 @@ mod tests {
         let whole = format!("{HEADER}\n[0.5,\"o\",\"hi\\r\\n\"]\n[1.25,\"m\",\"exit 3\"]\n");
         fs::write(dir.join("a.cast"), &whole).unwrap();
         // Killed mid-write: the last line is cut.
-        fs::write(dir.join("b.cast"), format!("{HEADER}\n[0.5,\"o\",\"hi\"]\n[0.7,\"o\",\"th")).unwrap();
+        fs::write(
+            dir.join("b.cast"),
+            format!("{HEADER}\n[0.5,\"o\",\"hi\"]\n[0.7,\"o\",\"th"),
+        )
+        .unwrap();
         // Ended by a kill between two events: whole lines, no exit marker.
-        fs::write(dir.join("c.cast"), format!("{HEADER}\n[2.5,\"r\",\"100x40\"]\n")).unwrap();
+        fs::write(
+            dir.join("c.cast"),
+            format!("{HEADER}\n[2.5,\"r\",\"100x40\"]\n"),
+        )
+        .unwrap();
         // Not a recording at all.
         fs::write(dir.join("d.cast"), "garbage\n\u{0}\u{1}").unwrap();
         fs::write(dir.join("e.cast"), "").unwrap();
@@ -217,11 +241,42 @@ mod tests {
         assert_eq!(ids, ["a", "b", "c", "d", "e"]);
         assert_eq!(got[0]["size"], whole.len());
         assert_eq!(got[0]["header"]["command"], "sh");
-        assert_eq!((got[0]["duration"].as_f64(), got[0]["exit"].as_i64(), got[0]["truncated"].as_bool()), (Some(1.25), Some(3), Some(false)));
-        assert_eq!((got[1]["duration"].as_f64(), got[1]["exit"].as_i64(), got[1]["truncated"].as_bool()), (Some(0.5), None, Some(true)));
-        assert_eq!((got[2]["duration"].as_f64(), got[2]["exit"].as_i64(), got[2]["truncated"].as_bool()), (Some(2.5), None, Some(true)));
-        assert_eq!((got[3]["header"].is_null(), got[3]["duration"].as_f64(), got[3]["truncated"].as_bool()), (true, Some(0.0), Some(true)));
-        assert_eq!((got[4]["header"].is_null(), got[4]["truncated"].as_bool()), (true, Some(true)));
+        assert_eq!(
+            (
+                got[0]["duration"].as_f64(),
+                got[0]["exit"].as_i64(),
+                got[0]["truncated"].as_bool()
+            ),
+            (Some(1.25), Some(3), Some(false))
+        );
+        assert_eq!(
+            (
+                got[1]["duration"].as_f64(),
+                got[1]["exit"].as_i64(),
+                got[1]["truncated"].as_bool()
+            ),
+            (Some(0.5), None, Some(true))
+        );
+        assert_eq!(
+            (
+                got[2]["duration"].as_f64(),
+                got[2]["exit"].as_i64(),
+                got[2]["truncated"].as_bool()
+            ),
+            (Some(2.5), None, Some(true))
+        );
+        assert_eq!(
+            (
+                got[3]["header"].is_null(),
+                got[3]["duration"].as_f64(),
+                got[3]["truncated"].as_bool()
+            ),
+            (true, Some(0.0), Some(true))
+        );
+        assert_eq!(
+            (got[4]["header"].is_null(), got[4]["truncated"].as_bool()),
+            (true, Some(true))
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -239,14 +294,23 @@ mod tests {
         let long = format!("{HEADER}\n[4.0,\"o\",\"{}\"]\n", "y".repeat(3 << 20));
         fs::write(dir.join("long.cast"), long + "[4.5,\"o\",\"cut").unwrap();
         let got = entries(&dir);
-        assert_eq!((got[0]["duration"].as_f64(), got[0]["exit"].as_i64()), (Some(9.5), Some(0)));
-        assert_eq!((got[1]["duration"].as_f64(), got[1]["truncated"].as_bool()), (Some(4.0), Some(true)));
+        assert_eq!(
+            (got[0]["duration"].as_f64(), got[0]["exit"].as_i64()),
+            (Some(9.5), Some(0))
+        );
+        assert_eq!(
+            (got[1]["duration"].as_f64(), got[1]["truncated"].as_bool()),
+            (Some(4.0), Some(true))
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn a_missing_directory_is_its_own_error() {
-        assert!(matches!(index(Path::new("/nonexistent/toolbox"), &mut Vec::new()), Err(IndexError::NoDirectory)));
+        assert!(matches!(
+            index(Path::new("/nonexistent/toolbox"), &mut Vec::new()),
+            Err(IndexError::NoDirectory)
+        ));
     }
 
     #[test]
@@ -263,7 +327,13 @@ mod tests {
     #[test]
     fn times_are_rfc3339_in_utc() {
         assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(1_796_256_000 + 3661)), "2026-12-03T01:01:01Z");
-        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)), "2000-02-29T00:00:00Z");
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_secs(1_796_256_000 + 3661)),
+            "2026-12-03T01:01:01Z"
+        );
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "2000-02-29T00:00:00Z"
+        );
     }
 }

@@ -35,14 +35,18 @@ mod tests {
 
     #[test]
     fn the_copy_is_whole_and_executable_under_its_name() {
-        let dir = std::env::temp_dir().join(format!("toolbox-recorder-install-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("toolbox-recorder-install-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
         fs::write(dir.join("source"), b"\x7fELF...").unwrap();
         install(&dir.join("source"), &dir.join("toolbox-recorder")).unwrap();
         let dest = dir.join("toolbox-recorder");
         assert_eq!(fs::read(&dest).unwrap(), b"\x7fELF...");
-        assert_eq!(fs::metadata(&dest).unwrap().permissions().mode() & 0o777, 0o755);
+        assert_eq!(
+            fs::metadata(&dest).unwrap().permissions().mode() & 0o777,
+            0o755
+        );
         assert!(!dir.join("toolbox-recorder.tmp").exists());
         assert!(install(&dir.join("missing"), &dest).is_err());
         fs::remove_dir_all(&dir).unwrap();

@@ -28,10 +28,14 @@ fn main() -> ExitCode {
             print!("{}", cli::USAGE);
             ExitCode::SUCCESS
         }
-        Command::Record(args) => ExitCode::from(record::record(&args, &SinkPaths::fixed()).clamp(0, 255) as u8),
+        Command::Record(args) => {
+            ExitCode::from(record::record(&args, &SinkPaths::fixed()).clamp(0, 255) as u8)
+        }
         Command::Index => {
             let mut out = std::io::stdout().lock();
-            match index::index(sessions, &mut out).and_then(|()| out.flush().map_err(IndexError::Io)) {
+            match index::index(sessions, &mut out)
+                .and_then(|()| out.flush().map_err(IndexError::Io))
+            {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(IndexError::NoDirectory) => {
                     eprintln!("no sessions directory");
@@ -42,13 +46,17 @@ fn main() -> ExitCode {
         }
         Command::Cat { id } => match index::cat(sessions, &id, &mut std::io::stdout().lock()) {
             Ok(()) => ExitCode::SUCCESS,
-            Err(CatError::Unknown(id)) => fail(format_args!("no recording of session {id} on this node")),
+            Err(CatError::Unknown(id)) => {
+                fail(format_args!("no recording of session {id} on this node"))
+            }
             Err(CatError::Io(e)) => fail(format_args!("cat {id}: {e}")),
         },
-        Command::Install { dest } => match install::install(Path::new("/proc/self/exe"), Path::new(&dest)) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => fail(format_args!("install {}: {e}", Path::new(&dest).display())),
-        },
+        Command::Install { dest } => {
+            match install::install(Path::new("/proc/self/exe"), Path::new(&dest)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(format_args!("install {}: {e}", Path::new(&dest).display())),
+            }
+        }
     }
 }
 

@@ -30,17 +30,27 @@ struct Stream {
 }
 
 /// Runs `argv` on pipes and relays until it ends.
-pub fn run(argv: &[OsString], recorder: &mut Recorder, signals: &SignalPipe) -> Result<i32, SpawnFailure> {
+pub fn run(
+    argv: &[OsString],
+    recorder: &mut Recorder,
+    signals: &SignalPipe,
+) -> Result<i32, SpawnFailure> {
     let program = argv[0].to_string_lossy().into_owned();
     let input = recorder.records_input();
     let mut command = Command::new(&argv[0]);
     command
         .args(&argv[1..])
-        .stdin(if input { Stdio::piped() } else { Stdio::inherit() })
+        .stdin(if input {
+            Stdio::piped()
+        } else {
+            Stdio::inherit()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
-    let mut child = command.spawn().map_err(|e| child::spawn_failure(&program, &e))?;
+    let mut child = command
+        .spawn()
+        .map_err(|e| child::spawn_failure(&program, &e))?;
     let mut streams = [
         Stream {
             from: child.stdout.take().map(OwnedFd::from),
@@ -54,7 +64,11 @@ pub fn run(argv: &[OsString], recorder: &mut Recorder, signals: &SignalPipe) -> 
         },
     ];
     let child_stdin = child.stdin.take().map(OwnedFd::from);
-    for fd in streams.iter().filter_map(|s| s.from.as_ref()).chain(child_stdin.as_ref()) {
+    for fd in streams
+        .iter()
+        .filter_map(|s| s.from.as_ref())
+        .chain(child_stdin.as_ref())
+    {
         let _ = sys::set_nonblocking(fd.as_raw_fd());
     }
     let mut relay = Relay {
@@ -92,7 +106,10 @@ impl Relay {
     ) -> ExitStatus {
         let mut exited = None;
         loop {
-            let open: Vec<RawFd> = streams.iter().filter_map(|s| s.from.as_ref().map(|f| f.as_raw_fd())).collect();
+            let open: Vec<RawFd> = streams
+                .iter()
+                .filter_map(|s| s.from.as_ref().map(|f| f.as_raw_fd()))
+                .collect();
             if let Some(status) = exited
                 && open.is_empty()
             {
@@ -146,7 +163,10 @@ impl Relay {
                     0 => self.read_input(recorder),
                     fd if Some(fd) == child_stdin => self.write_input(),
                     fd => {
-                        if let Some(stream) = streams.iter_mut().find(|s| s.from.as_ref().map(|f| f.as_raw_fd()) == Some(fd)) {
+                        if let Some(stream) = streams
+                            .iter_mut()
+                            .find(|s| s.from.as_ref().map(|f| f.as_raw_fd()) == Some(fd))
+                        {
                             self.copy(stream, recorder);
                         }
                     }

@@ -42,18 +42,32 @@ pub const DEFAULT_SIZE: (u16, u16) = (80, 24);
 
 /// The signals the relays handle: a resize, the command's end, and the
 /// ways the recorder is told to stop or that its client is gone.
-pub const SIGNALS: &[libc::c_int] = &[libc::SIGWINCH, libc::SIGCHLD, libc::SIGTERM, libc::SIGHUP, libc::SIGINT];
+pub const SIGNALS: &[libc::c_int] = &[
+    libc::SIGWINCH,
+    libc::SIGCHLD,
+    libc::SIGTERM,
+    libc::SIGHUP,
+    libc::SIGINT,
+];
 
 /// Runs and records `args.argv` and returns the status to exit with.
 pub fn record(args: &RecordArgs, paths: &SinkPaths) -> i32 {
-    let log = match sinks::find_holder(&paths.proc_root).and_then(|pid| sinks::open_log(&paths.proc_root, pid)) {
+    let log = match sinks::find_holder(&paths.proc_root)
+        .and_then(|pid| sinks::open_log(&paths.proc_root, pid))
+    {
         Ok(log) => log,
         Err(e) => {
-            eprintln!("toolbox-recorder: the container log: {e}: not running the command unrecorded");
+            eprintln!(
+                "toolbox-recorder: the container log: {e}: not running the command unrecorded"
+            );
             return 126;
         }
     };
-    retention::prune(&paths.sessions_dir, SystemTime::now(), retention::Limits::default());
+    retention::prune(
+        &paths.sessions_dir,
+        SystemTime::now(),
+        retention::Limits::default(),
+    );
     let file = match sinks::create_file(&paths.sessions_dir, &args.id) {
         Ok(file) => Some(file),
         Err(FileError::Exists(path)) => {
@@ -64,7 +78,10 @@ pub fn record(args: &RecordArgs, paths: &SinkPaths) -> i32 {
             return 126;
         }
         Err(FileError::Io(path, e)) => {
-            eprintln!("toolbox-recorder: {}: {e}: recording to the container log only", path.display());
+            eprintln!(
+                "toolbox-recorder: {}: {e}: recording to the container log only",
+                path.display()
+            );
             None
         }
     };
@@ -109,7 +126,10 @@ fn header(args: &RecordArgs, tty: bool, (width, height): (u16, u16)) -> Header {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
         command: join(&args.argv),
-        env: var("TERM").map(|term| ("TERM".to_owned(), term)).into_iter().collect(),
+        env: var("TERM")
+            .map(|term| ("TERM".to_owned(), term))
+            .into_iter()
+            .collect(),
         toolbox: Identity {
             session: args.id.clone(),
             node: var("TOOLBOX_SESSION_NODE"),

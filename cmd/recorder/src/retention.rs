@@ -93,7 +93,12 @@ mod tests {
     fn recording(dir: &Path, name: &str, size: usize, modified: SystemTime) {
         let path = dir.join(name);
         fs::write(&path, vec![b'x'; size]).unwrap();
-        File::options().write(true).open(&path).unwrap().set_modified(modified).unwrap();
+        File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(modified)
+            .unwrap();
     }
 
     fn names(dir: &Path) -> Vec<String> {
@@ -106,7 +111,10 @@ mod tests {
     }
 
     fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("toolbox-recorder-retention-{name}-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!(
+            "toolbox-recorder-retention-{name}-{}",
+            std::process::id()
+        ));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
         dir
@@ -122,7 +130,10 @@ mod tests {
         recording(&dir, "middle.cast", 400, now - 2 * day);
         recording(&dir, "new.cast", 400, now - day);
         recording(&dir, "notes.txt", 5000, now - 90 * day);
-        let limits = Limits { max_age: 30 * day, max_total: 1000 };
+        let limits = Limits {
+            max_age: 30 * day,
+            max_total: 1000,
+        };
         let removed = prune(&dir, now, limits);
         assert_eq!(removed, [dir.join("ancient.cast"), dir.join("old.cast")]);
         assert_eq!(names(&dir), ["middle.cast", "new.cast", "notes.txt"]);
@@ -136,8 +147,12 @@ mod tests {
         let dir = temp_dir("busy");
         let now = SystemTime::now();
         let (file, _) = create_file(&dir, "busy").unwrap();
-        file.set_modified(now - Duration::from_secs(90 * 24 * 3600)).unwrap();
-        let limits = Limits { max_age: Duration::from_secs(1), max_total: 0 };
+        file.set_modified(now - Duration::from_secs(90 * 24 * 3600))
+            .unwrap();
+        let limits = Limits {
+            max_age: Duration::from_secs(1),
+            max_total: 0,
+        };
         assert!(prune(&dir, now, limits).is_empty());
         drop(file);
         assert_eq!(prune(&dir, now, limits), [dir.join("busy.cast")]);
@@ -146,6 +161,13 @@ mod tests {
 
     #[test]
     fn a_missing_directory_prunes_nothing() {
-        assert!(prune(Path::new("/nonexistent/toolbox"), SystemTime::now(), Limits::default()).is_empty());
+        assert!(
+            prune(
+                Path::new("/nonexistent/toolbox"),
+                SystemTime::now(),
+                Limits::default()
+            )
+            .is_empty()
+        );
     }
 }

@@ -51,7 +51,11 @@ pub fn find_holder(proc_root: &Path) -> Result<u32, HolderError> {
     let entries = fs::read_dir(proc_root).map_err(|e| HolderError::Io(proc_root.into(), e))?;
     let mut earliest: Option<(u64, u32)> = None;
     for entry in entries.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
             continue;
         };
         if Some(pid) == own_pid {
@@ -127,7 +131,10 @@ pub struct Sinks {
 
 impl Sinks {
     pub fn new(log: File, file: Option<(File, PathBuf)>) -> Sinks {
-        Sinks { log: Some(log), file }
+        Sinks {
+            log: Some(log),
+            file,
+        }
     }
 
     /// Writes one event to both sinks. A sink that fails (a full disk, a log
@@ -164,7 +171,9 @@ mod tests {
     /// the same container, 50 an earlier one of another container.
     fn fake_proc(root: &Path) {
         let stat = |pid: u32, name: &str, start: u64| {
-            format!("{pid} ({name}) S 1 {pid} {pid} 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 {start} 1 1\n")
+            format!(
+                "{pid} ({name}) S 1 {pid} {pid} 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 {start} 1 1\n"
+            )
         };
         for (pid, cgroup, name, start) in [
             (50, "0::/other\n", "init", 10),
@@ -183,7 +192,8 @@ mod tests {
     }
 
     fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("toolbox-recorder-{name}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("toolbox-recorder-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
         dir
@@ -205,7 +215,10 @@ mod tests {
 
     #[test]
     fn the_start_time_is_counted_after_the_name() {
-        assert_eq!(start_time("7 (a) b) c) R 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 12345 99"), Some(12345));
+        assert_eq!(
+            start_time("7 (a) b) c) R 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 12345 99"),
+            Some(12345)
+        );
         assert_eq!(start_time("7 (short) R 1"), None);
     }
 
@@ -226,9 +239,18 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = temp_dir("file");
         let (_file, path) = create_file(&dir, "n.1").unwrap();
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-        assert!(matches!(create_file(&dir, "n.1"), Err(FileError::Exists(_))));
-        assert!(matches!(create_file(&dir.join("missing"), "n.2"), Err(FileError::Io(..))));
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert!(matches!(
+            create_file(&dir, "n.1"),
+            Err(FileError::Exists(_))
+        ));
+        assert!(matches!(
+            create_file(&dir.join("missing"), "n.2"),
+            Err(FileError::Io(..))
+        ));
         fs::remove_dir_all(&dir).unwrap();
     }
 }

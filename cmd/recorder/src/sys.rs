@@ -75,7 +75,11 @@ pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> io::Result<usize> {
 }
 
 pub fn pollfd(fd: RawFd, events: libc::c_short) -> libc::pollfd {
-    libc::pollfd { fd, events, revents: 0 }
+    libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    }
 }
 
 pub fn set_nonblocking(fd: RawFd) -> io::Result<()> {
@@ -157,7 +161,9 @@ pub fn open_pty() -> io::Result<(OwnedFd, OwnedFd)> {
     // SAFETY: plain libc calls on the descriptors opened here; ptsname_r
     // writes at most name.len() bytes.
     unsafe {
-        let master = check(libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC))?;
+        let master = check(libc::posix_openpt(
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+        ))?;
         let master = OwnedFd::from_raw_fd(master);
         check(libc::grantpt(master.as_raw_fd()))?;
         check(libc::unlockpt(master.as_raw_fd()))?;
@@ -219,7 +225,10 @@ impl SignalPipe {
                 check(libc::sigaction(signal, &action, std::ptr::null_mut()))?;
             }
         }
-        Ok(SignalPipe { read, _write: write })
+        Ok(SignalPipe {
+            read,
+            _write: write,
+        })
     }
 
     pub fn fd(&self) -> RawFd {

@@ -103,7 +103,12 @@ struct Relay {
 }
 
 impl Relay {
-    fn run(&mut self, child: &mut Child, recorder: &mut Recorder, signals: &SignalPipe) -> ExitStatus {
+    fn run(
+        &mut self,
+        child: &mut Child,
+        recorder: &mut Recorder,
+        signals: &SignalPipe,
+    ) -> ExitStatus {
         loop {
             let master = self.master.as_ref().map(|m| m.as_raw_fd());
             if master.is_none() {
