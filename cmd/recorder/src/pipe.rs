@@ -71,6 +71,9 @@ pub fn run(
     {
         let _ = sys::set_nonblocking(fd.as_raw_fd());
     }
+    for stream in &streams {
+        sys::grow_pipe(stream.to);
+    }
     let mut relay = Relay {
         buf: vec![0; CHUNK],
         child_stdin,

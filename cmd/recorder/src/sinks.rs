@@ -92,10 +92,12 @@ fn start_time(stat: &str) -> Option<u64> {
 /// the container log. Never created: a missing one is an error.
 pub fn open_log(proc_root: &Path, holder: u32) -> Result<File, HolderError> {
     let path = proc_root.join(holder.to_string()).join("fd/1");
-    OpenOptions::new()
+    let log = OpenOptions::new()
         .append(true)
         .open(&path)
-        .map_err(|e| HolderError::Io(path, e))
+        .map_err(|e| HolderError::Io(path, e))?;
+    sys::grow_pipe(log.as_raw_fd());
+    Ok(log)
 }
 
 /// Why the node's file could not be created.

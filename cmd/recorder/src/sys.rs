@@ -91,6 +91,21 @@ pub fn set_nonblocking(fd: RawFd) -> io::Result<()> {
     Ok(())
 }
 
+/// How much a pipe the recorder writes to may hold: 1 MiB, the default
+/// `fs.pipe-max-size`, so an unprivileged process may ask for it too.
+pub const PIPE_SIZE: libc::c_int = 1 << 20;
+
+/// Lets the pipe `fd` hold [`PIPE_SIZE`], when it is a pipe: two slow readers
+/// (the container log's and the exec stream's) then drain at the same time
+/// instead of by turns, with the data in the kernel, where a SIGKILL of the
+/// recorder cannot lose it. Anything else is left as it is.
+pub fn grow_pipe(fd: RawFd) {
+    // SAFETY: F_SETPIPE_SZ has no memory effects; it fails on a non-pipe.
+    unsafe {
+        libc::fcntl(fd, libc::F_SETPIPE_SZ, PIPE_SIZE);
+    }
+}
+
 pub fn isatty(fd: RawFd) -> bool {
     // SAFETY: isatty only reads the descriptor's state.
     unsafe { libc::isatty(fd) == 1 }
