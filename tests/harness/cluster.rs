@@ -50,6 +50,10 @@ pub struct RealNode {
     pub image: String,
     /// The sandbox image, present on the node: a second image that is there.
     pub pause_image: String,
+    /// Only the session recorder, for a recorded pod's init container.
+    pub recorder_image: String,
+    /// busybox without the recorder, as most images are.
+    pub plain_image: String,
     /// A toolbox settings file whose images and pull policy are the local ones.
     pub settings: PathBuf,
 }
@@ -117,6 +121,8 @@ fn read_cluster_env(dir: &Path) -> Result<ClusterEnv, String> {
                 name,
                 image: get("TOOLBOX_CLUSTER_NODE_IMAGE")?,
                 pause_image: get("TOOLBOX_CLUSTER_PAUSE_IMAGE")?,
+                recorder_image: get("TOOLBOX_CLUSTER_RECORDER_IMAGE")?,
+                plain_image: get("TOOLBOX_CLUSTER_PLAIN_IMAGE")?,
                 settings: get("TOOLBOX_CLUSTER_SETTINGS")?.into(),
             }),
             Err(_) => None,
