@@ -156,8 +156,8 @@ async fn verbose_shows_where_a_sessions_time_goes_on_the_real_node() {
 }
 
 /// A command that cannot be started ends as in a shell, 127 or 126 with the
-/// reason on stderr, whether the runtime runs it directly (debug-node, `-x`)
-/// or nsenter does, never as a cluster failure (3).
+/// reason on stderr, whether the recorder runs it (debug-node, `-x`), nsenter
+/// does, or, unrecorded, the runtime itself: never as a cluster failure (3).
 #[tokio::test]
 async fn a_command_that_cannot_start_ends_as_in_a_shell_on_the_real_node() {
     let node = real_node();
@@ -166,7 +166,7 @@ async fn a_command_that_cannot_start_ends_as_in_a_shell_on_the_real_node() {
         (
             vec!["debug-node", node.name.as_str(), "--", "nonexistentcmd"],
             127,
-            "executable file not found",
+            "nonexistentcmd: command not found",
         ),
         (
             vec![
@@ -177,7 +177,7 @@ async fn a_command_that_cannot_start_ends_as_in_a_shell_on_the_real_node() {
                 "nonexistentcmd",
             ],
             127,
-            "executable file not found",
+            "nonexistentcmd: command not found",
         ),
         (
             vec!["node-shell", node.name.as_str(), "--", "nonexistentcmd"],
@@ -188,6 +188,17 @@ async fn a_command_that_cannot_start_ends_as_in_a_shell_on_the_real_node() {
             vec!["debug-node", node.name.as_str(), "--", "/etc/hostname"],
             126,
             "permission denied",
+        ),
+        (
+            vec![
+                "debug-node",
+                node.name.as_str(),
+                "--no-record",
+                "--",
+                "nonexistentcmd",
+            ],
+            127,
+            "executable file not found",
         ),
     ] {
         let out = ns.toolbox_on_real_node().args(&args).output().unwrap();

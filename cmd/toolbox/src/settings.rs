@@ -16,16 +16,23 @@ use toolbox_podtemplate::Profile;
 /// recorded, a session's.
 pub const ANNOTATIONS_BUDGET: usize = validation::ANNOTATIONS_MAX_BYTES - 16 * 1024;
 
-/// The recorder image a release of toolbox is published with: the static
-/// toolbox-recorder of cmd/recorder at `/toolbox/bin/toolbox-recorder`, and
-/// nothing else (docs/sessions.md).
-pub const DEFAULT_RECORDER_IMAGE: &str = "ghcr.io/toolbox-dev/toolbox-recorder:v0.1.0";
+/// node-shell's image as a release of toolbox publishes it (`make images`):
+/// busybox, the node's own kind of nsenter and chroot, and the session
+/// recorder at `/toolbox/bin/toolbox-recorder`. Being the recorder image too,
+/// its pods record with no init container, so recording costs no extra
+/// container start.
+pub const DEFAULT_NODE_IMAGE: &str = "ghcr.io/toolbox-dev/node-tools:v0.1.0";
+
+/// The image the session recorder comes from for pods of other images: an
+/// init container of it copies the binary in (docs/sessions.md).
+pub const DEFAULT_RECORDER_IMAGE: &str = DEFAULT_NODE_IMAGE;
 
 /// The effective settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
-    /// node-shell's image: it needs `nsenter` and `sleep`.
+    /// node-shell's image: it needs `nsenter` and `sleep`, and is best the
+    /// recorder image too.
     pub image: String,
     /// debug-node's default image.
     pub debug_image: String,
@@ -78,7 +85,7 @@ impl Default for ResourceSettings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            image: "docker.io/library/alpine:3.22".into(),
+            image: DEFAULT_NODE_IMAGE.into(),
             debug_image: "docker.io/library/busybox:1.37".into(),
             windows_image:
                 "mcr.microsoft.com/oss/kubernetes/windows-host-process-containers-base-image:v1.0.0"

@@ -111,12 +111,20 @@ pub(crate) fn equip(pod: &mut Pod, recording: &Recording, node_file: NodeFile) {
 }
 
 /// The emptyDir and the init container that copies the recorder into it.
-/// It takes the main container's pull policy (a cluster that pulls nothing
-/// has the recorder image loaded too) and resources (a namespace's quota
-/// counts every container).
+/// It pulls the recorder image if it is not there (`Never` where the main
+/// container pulls nothing, as on a node without a registry); the session's
+/// `--image-pull-policy Always` is for the session's image, not for a
+/// release-tagged recorder. It takes the main container's resources (a
+/// namespace's quota counts every container).
 fn install_from_recorder_image(spec: &mut PodSpec, recording: &Recording) {
     let main = spec.containers.first();
-    let pull_policy = main.and_then(|main| main.image_pull_policy.clone());
+    let pull_policy = Some(
+        match main.and_then(|main| main.image_pull_policy.as_deref()) {
+            Some("Never") => "Never",
+            _ => "IfNotPresent",
+        }
+        .to_owned(),
+    );
     let resources = main.and_then(|main| main.resources.clone());
     spec.volumes.get_or_insert_default().push(Volume {
         name: RECORDER_VOLUME.to_owned(),

@@ -57,6 +57,36 @@ pub(super) fn assess(pod: &Pod) -> Assessment {
             .or_else(|| terminated.map(exit_words));
         return Assessment::Failed(Failure { reason, message });
     }
+    // An init container (the recorder's installer) that cannot start, or
+    // fails, holds the pod in Pending for good: say so as for the main one.
+    let init_containers = status
+        .init_container_statuses
+        .as_deref()
+        .unwrap_or_default();
+    for container in init_containers {
+        let Some(state) = container.state.as_ref() else {
+            continue;
+        };
+        let name = &container.name;
+        if let Some(waiting) = &state.waiting {
+            let reason = waiting.reason.clone().unwrap_or_default();
+            if FATAL_WAITING_REASONS.contains(&reason.as_str()) {
+                return Assessment::Failed(Failure {
+                    reason,
+                    message: Some(match &waiting.message {
+                        Some(message) => format!("init container {name}: {message}"),
+                        None => format!("init container {name}"),
+                    }),
+                });
+            }
+        }
+        if let Some(terminated) = state.terminated.as_ref().filter(|t| t.exit_code != 0) {
+            return Assessment::Failed(Failure {
+                reason: terminated.reason.clone().unwrap_or_else(|| "Error".into()),
+                message: Some(format!("init container {name}: {}", exit_words(terminated))),
+            });
+        }
+    }
     for container in containers {
         let Some(state) = container.state.as_ref() else {
             continue;
@@ -230,6 +260,38 @@ mod tests {
             "False"
         )));
         assert!(!sandbox_ready(&pod(json!({ "phase": "Pending" }))));
+    }
+
+    #[test]
+    fn an_init_container_that_cannot_start_or_fails_fails_the_pod() {
+        let pulling = pod(json!({ "phase": "Pending", "initContainerStatuses": [
+            { "name": "toolbox-recorder", "image": "r", "imageID": "", "ready": false, "restartCount": 0,
+              "state": { "waiting": { "reason": "ErrImagePull", "message": "not found" } } }] }));
+        let Assessment::Failed(failure) = assess(&pulling) else {
+            panic!("an unpullable recorder image fails the pod");
+        };
+        assert_eq!(failure.reason, "ErrImagePull");
+        assert_eq!(
+            failure.message.as_deref(),
+            Some("init container toolbox-recorder: not found")
+        );
+        let installed = pod(json!({ "phase": "Pending", "initContainerStatuses": [
+            { "name": "toolbox-recorder", "image": "r", "imageID": "", "ready": true, "restartCount": 0,
+              "state": { "terminated": { "exitCode": 0, "reason": "Completed" } } }] }));
+        assert!(
+            matches!(assess(&installed), Assessment::Waiting(_)),
+            "installed: go on waiting"
+        );
+        let failed = pod(json!({ "phase": "Pending", "initContainerStatuses": [
+            { "name": "toolbox-recorder", "image": "r", "imageID": "", "ready": false, "restartCount": 0,
+              "state": { "terminated": { "exitCode": 1, "reason": "Error" } } }] }));
+        let Assessment::Failed(failure) = assess(&failed) else {
+            panic!("a failed install fails the pod");
+        };
+        assert_eq!(
+            failure.message.as_deref(),
+            Some("init container toolbox-recorder: container exited with code 1")
+        );
     }
 
     #[test]
