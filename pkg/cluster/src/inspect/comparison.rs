@@ -610,6 +610,11 @@ pub fn recommend(s: &Situation) -> Recommendation {
             _ => None,
         }
         .filter(|fit| *fit != s.profile);
+        if s.recording_required {
+            alternatives.push(format!(
+                "recording is required in namespace {ns}: the pods must carry the recorder that the namespace's policy pins (see the recording check), which toolbox's pods do unless --no-record"
+            ));
+        }
         alternatives.push(
             "for the node itself, use a namespace whose PodSecurity allows privileged pods (for example -n kube-system), or ask an admin to label one pod-security.kubernetes.io/enforce=privileged".into(),
         );
@@ -774,6 +779,11 @@ mod tests {
         case.recording_required = true;
         let notes = case.recommend().security_notes;
         assert_eq!(notes.len(), 4, "{notes:?}");
+        let mut refused = Case::new(rejected(), rejected());
+        refused.recording_required = true;
+        assert!(refused.recommend().alternatives[0].starts_with(
+            "recording is required in namespace team-a: the pods must carry the recorder"
+        ),);
         assert!(
             notes[3].starts_with("Recording is required in namespace team-a:")
                 && notes[3]
