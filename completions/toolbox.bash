@@ -339,7 +339,7 @@ _toolbox() {
             return 0
             ;;
         toolbox__subcmd__debug__subcmd__node)
-            opts="-l -b -o -c -q -n -v -h -V --selector --all --fanout --gather --output --include-not-ready --include-cordoned --os --command-timeout --image --profile --env --container --quiet --custom --chroot --ttl --timeout --reason --keep --persist --image-pull-secret --image-pull-policy --priority-class --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
+            opts="-l -b -o -c -q -n -v -h -V --selector --all --fanout --gather --output --include-not-ready --include-cordoned --os --command-timeout --image --profile --env --container --quiet --custom --chroot --ttl --timeout --reason --keep --persist --image-pull-secret --image-pull-policy --priority-class --no-record --record-input --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -601,7 +601,7 @@ _toolbox() {
             return 0
             ;;
         toolbox__subcmd__node__subcmd__shell)
-            opts="-l -b -o -x -n -v -h -V --selector --all --fanout --gather --output --include-not-ready --include-cordoned --os --command-timeout --image --no-mount --no-uts --no-ipc --no-net --no-pid --host-mount --ttl --timeout --reason --keep --persist --image-pull-secret --image-pull-policy --priority-class --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
+            opts="-l -b -o -x -n -v -h -V --selector --all --fanout --gather --output --include-not-ready --include-cordoned --os --command-timeout --image --no-mount --no-uts --no-ipc --no-net --no-pid --host-mount --ttl --timeout --reason --keep --persist --image-pull-secret --image-pull-policy --priority-class --no-record --record-input --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

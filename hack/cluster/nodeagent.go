@@ -107,7 +107,9 @@ type localExecutor struct {
 // back as an ExitError, which the streaming library reports as the
 // command's status, as a real kubelet does.
 func (e *localExecutor) ExecInContainer(ctx context.Context, _ string, _ string, _ string, cmd []string, in io.Reader, out, errOut io.WriteCloser, tty bool, resize <-chan remotecommand.TerminalSize, _ time.Duration) error {
-	if tool := filepath.Base(cmd[0]); standinTools[tool] {
+	// A stand-in's command may be another stand-in: the recorder's is
+	// nsenter's.
+	for tool := filepath.Base(cmd[0]); standinTools[tool]; tool = filepath.Base(cmd[0]) {
 		if err := recordStandin(e.standinLog, tool, cmd[1:]); err != nil {
 			return err
 		}

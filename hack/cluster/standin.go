@@ -21,7 +21,12 @@ import (
 // cores as the control plane). Called from a shell instead, the tool is
 // this binary under the tool's name, from the directory the agent puts
 // first on PATH.
-var standinTools = map[string]bool{"nsenter": true, "chroot": true, "apiclient": true}
+//
+// toolbox-recorder is one too: a simulated node has no container whose log
+// or node directory it could write to, so its stand-in records the call
+// (which session id, whether input is recorded) and runs the command; the
+// recorder itself is proved on the real node.
+var standinTools = map[string]bool{"nsenter": true, "chroot": true, "apiclient": true, "toolbox-recorder": true}
 
 // standinLogEnv names the stand-in log for stand-ins run as programs.
 const standinLogEnv = "TOOLBOX_STANDIN_LOG"
@@ -86,6 +91,14 @@ func standinCommand(tool string, args []string) []string {
 		}
 		// NEWROOT: the simulated host's root is this machine's /.
 		args = args[min(1, len(args)):]
+	case "toolbox-recorder":
+		// `toolbox-recorder record --id ID [--input] -- CMD...`: CMD.
+		for i, arg := range args {
+			if arg == "--" {
+				args = args[i+1:]
+				break
+			}
+		}
 	case "apiclient":
 		// `apiclient exec admin CMD...` on Bottlerocket: CMD in the admin container.
 		if len(args) > 0 && args[0] == "exec" {
@@ -109,6 +122,13 @@ func runStandin(tool string, args []string) error {
 		return err
 	}
 	command := standinCommand(tool, args)
+	// The recorder's command is itself a host tool (nsenter) as a rule.
+	for inner := filepath.Base(command[0]); standinTools[inner]; inner = filepath.Base(command[0]) {
+		if err := recordStandin(os.Getenv(standinLogEnv), inner, command[1:]); err != nil {
+			return err
+		}
+		command = standinCommand(inner, command[1:])
+	}
 	path, err := exec.LookPath(command[0])
 	if err != nil {
 		return err

@@ -608,7 +608,93 @@ async fn real_node_section(
             );
         }
     }
+    out.push_str(&recording_section(env_dir, real, admin, &env, rounds).await);
     let _ = writeln!(out, "\n{REAL_END}\n");
+    out
+}
+
+/// The file scenario 1c's `cat` reads on the real node: 100 MB of text
+/// lines, as a log is. The node shares this machine's /var/tmp.
+const CAT_FILE: &str = "/var/tmp/toolbox-bench-100MB.txt";
+const CAT_BYTES: usize = 100_000_000;
+
+/// Writes [`CAT_FILE`] unless it is there at its size already.
+fn write_cat_file() {
+    if std::fs::metadata(CAT_FILE).is_ok_and(|m| m.len() == CAT_BYTES as u64) {
+        return;
+    }
+    let line = "2026-12-03T10:15:00.000000Z kubelet[1234]: I1203 10:15:00 reconciler.go:42] a line of a node's log, as a cat of one shows it\n";
+    let mut text = line.repeat(CAT_BYTES / line.len() + 1);
+    text.truncate(CAT_BYTES);
+    std::fs::write(CAT_FILE, text).expect("writing the benchmark's file");
+}
+
+/// Scenario 1c: what recording costs on the real node, each session
+/// recorded against the same one with --no-record: the time to first output
+/// (typed at a terminal, as 1b) and a `cat` of 100 MB.
+async fn recording_section(
+    env_dir: &ClusterEnv,
+    real: &RealNode,
+    admin: &Client,
+    env: &BTreeMap<String, String>,
+    rounds: usize,
+) -> String {
+    let node = &real.name;
+    let pods: Api<Pod> = Api::namespaced(admin.clone(), NAMESPACE);
+    let runtime = tokio::runtime::Handle::current();
+    let between = || {
+        runtime.block_on(clear_namespace(&pods));
+        wait_until_node_is_idle(&env_dir.kubectl, &env_dir.kubeconfig, node, 0);
+    };
+    let tty_cases: Vec<TtyCase> = [("", "recorded"), (" --no-record", "not recorded")]
+        .into_iter()
+        .map(|(flag, what)| TtyCase {
+            label: format!("`toolbox node-shell {node}{flag} -- CMD`"),
+            covers: format!("as in 1b, {what}"),
+            script: format!("\"$TB\" node-shell {node}{flag} -- sh -c '{ANSWER}'"),
+        })
+        .collect();
+    eprintln!("bench: recording's cost on the real node {node} ({rounds} rounds)");
+    let first = tokio::task::block_in_place(|| measure_on_pty(&tty_cases, rounds, env, between));
+
+    write_cat_file();
+    // The byte count is checked on every run: a recording that lost or
+    // added output would fail the row rather than look fast.
+    let cat_cases: Vec<Case> = ["", " --no-record"]
+        .into_iter()
+        .map(|flag| Case {
+            label: format!("`toolbox node-shell {node}{flag} -- cat` of 100 MB"),
+            script: format!(
+                "test \"$(\"$TB\" node-shell {node}{flag} -- cat {CAT_FILE} | wc -c)\" = {CAT_BYTES}"
+            ),
+        })
+        .collect();
+    let cat = tokio::task::block_in_place(|| measure(&cat_cases, rounds, env, true, between));
+    let _ = std::fs::remove_file(CAT_FILE);
+
+    let mut out = String::from("\n## 1c. What recording costs on the real node\n\n");
+    let _ = writeln!(
+        out,
+        "On the same cluster as 1b, each session recorded (the default: toolbox-recorder between the exec and the command, writing the container log and the node's file) and the same session with `--no-record`, alternating within each round, {rounds} rounds after one warm-up each, every run on a quiet node as in 1b. Ratios against the recorded row.\n"
+    );
+    out.push_str(&tty_table(&tty_cases, &first));
+    let _ = writeln!(
+        out,
+        "\nA `cat` of a {} MB text file on the node, its output read to the end (the byte count checked on every run), without a terminal:\n",
+        CAT_BYTES / 1_000_000
+    );
+    out.push_str(&table(&cat_cases, &cat, 0));
+    let ratio = |a: &Sample, b: &Sample| a.median() / b.median();
+    let verdict = |ratio: f64, target: f64| {
+        let met = if ratio <= target { "met" } else { "not met" };
+        format!("{ratio:.2}× (target {target}× or less: {met})")
+    };
+    let _ = writeln!(
+        out,
+        "\nTargets, recorded / not recorded: first output {}; cat of 100 MB {}.",
+        verdict(ratio(&first[0].first_output, &first[1].first_output), 1.1),
+        verdict(ratio(&cat[0], &cat[1]), 1.3),
+    );
     out
 }
 

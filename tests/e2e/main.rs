@@ -30,6 +30,7 @@ mod priority_and_fairness;
 mod real_node_lifecycle;
 mod real_node_limit;
 mod real_node_shell;
+mod recording;
 
 // Faults: the link to the API server, the server itself, the node's daemons.
 mod apiserver_restart;

@@ -16,6 +16,11 @@ use toolbox_podtemplate::Profile;
 /// recorded, a session's.
 pub const ANNOTATIONS_BUDGET: usize = validation::ANNOTATIONS_MAX_BYTES - 16 * 1024;
 
+/// The recorder image a release of toolbox is published with: the static
+/// toolbox-recorder of cmd/recorder at `/toolbox/bin/toolbox-recorder`, and
+/// nothing else (docs/sessions.md).
+pub const DEFAULT_RECORDER_IMAGE: &str = "ghcr.io/toolbox-dev/toolbox-recorder:v0.1.0";
+
 /// The effective settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -44,6 +49,10 @@ pub struct Settings {
     /// Keep each session's pod for the next one until idle this long, e.g.
     /// "10m" (--persist); off when unset.
     pub persist: Option<String>,
+    /// Record every session (false: as --no-record).
+    pub record: bool,
+    /// The image that carries the session recorder, toolbox-recorder.
+    pub recorder_image: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,6 +94,8 @@ impl Default for Settings {
             priority_class: None,
             debug_profile: Profile::default().name().into(),
             persist: None,
+            record: true,
+            recorder_image: DEFAULT_RECORDER_IMAGE.into(),
         }
     }
 }
@@ -381,6 +392,7 @@ impl LoadedSettings {
             ("image", &s.image),
             ("debug_image", &s.debug_image),
             ("windows_image", &s.windows_image),
+            ("recorder_image", &s.recorder_image),
         ] {
             if let Err(invalid) = validation::check_image(value) {
                 return Err(self.bad(key, value, &invalid.rule));

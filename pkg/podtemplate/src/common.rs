@@ -71,6 +71,9 @@ pub struct PodCommon {
     pub ttl_is_default: bool,
     /// Audit facts recorded as annotations.
     pub audit: Audit,
+    /// How the pod records its sessions; `None` for a pod whose sessions
+    /// are not recorded (`--no-record`, a Windows node).
+    pub recording: Option<crate::Recording>,
 }
 
 /// DNS-1123-safe pod name `<prefix>-<node>-<suffix>`, at most 63 characters.
@@ -338,6 +341,7 @@ pub(crate) mod tests {
             priority_class: None,
             ttl_seconds: 3600,
             ttl_is_default: false,
+            recording: None,
             audit: Audit {
                 user: "alice@example.com".to_owned(),
                 client_host: "laptop-42".to_owned(),

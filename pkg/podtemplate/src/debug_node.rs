@@ -13,6 +13,7 @@ use crate::common::{
     best_login_shell, host_root_mount, host_root_volume, image_pull_secrets, linux_holder_command,
     pod_metadata, tolerate_every_taint,
 };
+use crate::recording::{NodeFile, equip};
 use crate::strategic_merge::merge_container;
 use crate::{
     DEBUG_NODE_POD_PREFIX, DEBUG_NODE_SUBCOMMAND, HOST_ROOT_MOUNT_PATH, PodCommon, pod_name,
@@ -67,6 +68,16 @@ impl Profile {
             Profile::Restricted => "restricted",
             Profile::Netadmin => "netadmin",
             Profile::Sysadmin => "sysadmin",
+        }
+    }
+
+    /// Whether the profile's pod may mount the node's sessions directory:
+    /// baseline and restricted keep to PodSecurity levels that refuse any
+    /// hostPath, so their recordings go to the container log only.
+    pub(crate) fn node_file(&self) -> NodeFile {
+        match self {
+            Profile::Baseline | Profile::Restricted => NodeFile::LeftOut,
+            _ => NodeFile::Written,
         }
     }
 
@@ -318,11 +329,15 @@ pub fn debug_node_pod(req: &DebugNodeRequest) -> Result<Pod, TemplateError> {
         &common.node_name,
         &common.name_suffix,
     );
-    Ok(Pod {
+    let mut pod = Pod {
         metadata: pod_metadata(common, name, DEBUG_NODE_SUBCOMMAND),
         spec: Some(spec),
         status: None,
-    })
+    };
+    if let Some(recording) = &common.recording {
+        equip(&mut pod, recording, req.profile.node_file());
+    }
+    Ok(pod)
 }
 
 /// kubectl leaves `value` out for `--env NAME=`, so an empty value is omitted here too.

@@ -19,6 +19,7 @@ mod common;
 mod debug_node;
 mod node_shell;
 mod persist;
+mod recording;
 mod strategic_merge;
 
 pub use common::{Audit, PodCommon, fit_lifetime, node_label_value, pod_name, ttl_is_default};
@@ -33,6 +34,10 @@ pub use node_shell::{
 pub use persist::{
     IDLE_UNTIL_ANNOTATION, MAX_REUSES_RECORDED, PERSIST_LABEL, PERSIST_SECONDS_ANNOTATION,
     REUSES_ANNOTATION, SHAPE_LABEL, make_persisting, pod_shape, seconds_to_expiry,
+};
+pub use recording::{
+    RECORDED_LABEL, RECORDER_CONTAINER, RECORDER_PATH, RECORDER_VOLUME, Recording,
+    SESSIONS_HOST_PATH, SESSIONS_MOUNT_PATH, SESSIONS_VOLUME, recorded_exec_command, session_id,
 };
 
 /// Standard Kubernetes label naming the tool that manages an object.

@@ -10,6 +10,7 @@ use crate::common::{
     best_login_shell, host_root_mount, host_root_volume, image_pull_secrets, linux_holder_command,
     pod_metadata, tolerate_every_taint,
 };
+use crate::recording::{NodeFile, equip};
 use crate::{NODE_SHELL_POD_PREFIX, NODE_SHELL_SUBCOMMAND, PodCommon, pod_name};
 
 /// Name of the single container in a node-shell pod.
@@ -147,11 +148,17 @@ pub fn node_shell_pod(req: &NodeShellRequest) -> Pod {
         NodeOs::Linux | NodeOs::Bottlerocket => linux_host_access(spec, req),
         NodeOs::Windows => windows_host_process(spec, common.ttl_seconds),
     };
-    Pod {
+    let mut pod = Pod {
         metadata: pod_metadata(common, name, NODE_SHELL_SUBCOMMAND),
         spec: Some(spec),
         status: None,
+    };
+    // A Windows HostProcess pod cannot run the Linux recorder; the caller
+    // says so before the session.
+    if let (Some(recording), NodeOs::Linux | NodeOs::Bottlerocket) = (&common.recording, req.os) {
+        equip(&mut pod, recording, NodeFile::Written);
     }
+    pod
 }
 
 /// Linux and Bottlerocket: a privileged container sharing the requested host

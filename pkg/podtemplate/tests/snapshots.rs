@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::{Container, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use toolbox_podtemplate::{
     Audit, DebugNodeRequest, HostNamespaces, NodeOs, NodeShellRequest, PodCommon, Profile,
-    debug_node_pod, node_shell_pod, parse_custom_container,
+    Recording, debug_node_pod, node_shell_pod, parse_custom_container,
 };
 
 fn common(subcommand: &str, command: &[&str]) -> PodCommon {
@@ -24,6 +24,7 @@ fn common(subcommand: &str, command: &[&str]) -> PodCommon {
         priority_class: None,
         ttl_seconds: 3600,
         ttl_is_default: false,
+        recording: None,
         audit: Audit {
             user: "alice@example.com".to_owned(),
             client_host: "laptop-42".to_owned(),
@@ -274,4 +275,54 @@ fn debug_node_custom_restricted() {
         "securityContext:\n  runAsUser: 65534\n  runAsGroup: 65534\n",
     ));
     insta::assert_yaml_snapshot!(debug_node_pod(&req).expect("pod"));
+}
+
+/// The recorder image of the recorded pods below.
+const RECORDER_IMAGE: &str = "ghcr.io/toolbox-dev/toolbox-recorder:v0.1.0";
+
+fn recorded(mut common: PodCommon, image: &str) -> PodCommon {
+    common.image = image.to_owned();
+    common.recording = Some(Recording {
+        recorder_image: RECORDER_IMAGE.to_owned(),
+    });
+    common
+}
+
+#[test]
+fn node_shell_recorded_with_the_recorder_brought_by_an_init_container() {
+    let mut req = shell_request();
+    req.common = recorded(req.common, "docker.io/library/alpine:3.22");
+    insta::assert_yaml_snapshot!(node_shell_pod(&req));
+}
+
+#[test]
+fn node_shell_recorded_in_the_recorder_image_needs_no_init_container() {
+    let mut req = shell_request();
+    req.common = recorded(req.common, RECORDER_IMAGE);
+    insta::assert_yaml_snapshot!(node_shell_pod(&req));
+}
+
+#[test]
+fn node_shell_on_windows_is_not_recorded() {
+    let mut req = shell_request();
+    req.os = NodeOs::Windows;
+    let unrecorded = node_shell_pod(&req);
+    let image = req.common.image.clone();
+    req.common = recorded(req.common, &image);
+    let mut pod = node_shell_pod(&req);
+    pod.metadata.name = unrecorded.metadata.name.clone();
+    assert_eq!(pod.spec, unrecorded.spec);
+    assert_eq!(pod.metadata.labels, unrecorded.metadata.labels);
+}
+
+#[test]
+fn debug_node_recorded_general_and_baseline() {
+    for profile in [Profile::General, Profile::Baseline] {
+        let mut req = debug_request(profile);
+        req.common = recorded(req.common, "docker.io/library/busybox:1.37");
+        insta::assert_yaml_snapshot!(
+            format!("debug_node_recorded_{profile}"),
+            debug_node_pod(&req).expect("pod")
+        );
+    }
 }

@@ -140,7 +140,7 @@ pub async fn run(args: CompareArgs, app: &App) -> Result<ExitStatus, AppError> {
     let (shell, debug) = pod_options(&args, app);
     let (shell_request, shell_pod) =
         shell.build(&TargetNode::from(&node), &namespace, user.clone());
-    let shell_command = shell.exec_command(&shell_request);
+    let shell_command = shell.exec_command(&shell_request).argv;
     let profile = debug.profile;
     let (_, debug_pod) = debug.build(&node_name, &namespace, user.clone())?;
 

@@ -96,7 +96,7 @@ pub async fn run(args: DebugNodeArgs, app: &App) -> Result<ExitStatus, AppError>
             Ok(NodeSession {
                 pod,
                 container: options.container.clone(),
-                command: options.exec_command(&request),
+                command: options.exec_command(&request).argv,
             })
         })
         .await;
@@ -116,11 +116,14 @@ pub async fn run(args: DebugNodeArgs, app: &App) -> Result<ExitStatus, AppError>
         }) as Announce
     });
     let command = options.exec_command(&request);
-    let reach_again = single::kubectl_exec_hint(&cluster, &args.container, &command);
+    // A recording id is used once, so the hint for reaching a kept pod
+    // again makes a recording of its own.
+    let again = options.exec_command(&request).argv;
+    let reach_again = single::kubectl_exec_hint(&cluster, &args.container, &again);
     let spec = SessionSpec {
         pod,
         container: args.container.clone(),
-        command,
+        command: command.argv,
         tty: stdin_is_terminal(),
         start_timeout: args
             .session
@@ -131,7 +134,15 @@ pub async fn run(args: DebugNodeArgs, app: &App) -> Result<ExitStatus, AppError>
         persist: args.session.persist(app),
         early_exec: toolbox_cluster::nodes::kubelet_takes_exec_directly(&node),
     };
-    single::run(&cluster, spec, &node_name, reach_again, announce).await
+    single::run(
+        &cluster,
+        spec,
+        &node_name,
+        reach_again,
+        announce,
+        command.recording,
+    )
+    .await
 }
 
 /// The pod options these flags and the settings give, resolved once for

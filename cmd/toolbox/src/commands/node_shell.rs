@@ -75,18 +75,25 @@ pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError>
             what: "node-shell".to_string(),
         };
         return fanout::run(app, inputs, |cluster, node, user| {
+            if let Some(line) = options.unrecorded_windows_line(node) {
+                eprintln!("{line}");
+            }
             let (request, pod) = options.build(node, &cluster.namespace, user.to_string());
             Ok(NodeSession {
                 pod,
                 container: NODE_SHELL_CONTAINER.to_string(),
-                command: options.exec_command(&request),
+                command: options.exec_command(&request).argv,
             })
         })
         .await;
     }
     let (cluster, user, node) =
         connect_to_node(app, &args.target.single(), NodeUse::Session).await?;
-    let (request, pod) = options.build(&TargetNode::from(&node), &cluster.namespace, user);
+    let target = TargetNode::from(&node);
+    if let Some(line) = options.unrecorded_windows_line(&target) {
+        eprintln!("{line}");
+    }
+    let (request, pod) = options.build(&target, &cluster.namespace, user);
     let node_name = request.common.node_name.clone();
     let persist = args.session.persist(app);
     if persist.is_some() && request.os == NodeOs::Windows {
@@ -96,11 +103,14 @@ pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError>
     }
 
     let command = options.exec_command(&request);
-    let reach_again = single::kubectl_exec_hint(&cluster, NODE_SHELL_CONTAINER, &command);
+    // A recording id is used once, so the hint for reaching a kept pod
+    // again makes a recording of its own.
+    let again = options.exec_command(&request).argv;
+    let reach_again = single::kubectl_exec_hint(&cluster, NODE_SHELL_CONTAINER, &again);
     let spec = SessionSpec {
         pod,
         container: NODE_SHELL_CONTAINER.to_string(),
-        command,
+        command: command.argv,
         tty: stdin_is_terminal(),
         start_timeout: args
             .session
@@ -111,7 +121,15 @@ pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError>
         persist,
         early_exec: toolbox_cluster::nodes::kubelet_takes_exec_directly(&node),
     };
-    single::run(&cluster, spec, &node_name, reach_again, None).await
+    single::run(
+        &cluster,
+        spec,
+        &node_name,
+        reach_again,
+        None,
+        command.recording,
+    )
+    .await
 }
 
 /// The pod options these flags and the settings give, resolved once for

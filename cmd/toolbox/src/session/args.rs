@@ -54,6 +54,15 @@ pub struct SessionArgs {
     /// The pod's PriorityClass, e.g. system-node-critical for a node at its pod limit
     #[arg(long, value_name = "NAME", value_parser = values::parse_object_name)]
     pub priority_class: Option<String>,
+
+    /// Do not record the session (where the namespace's policy allows it)
+    #[arg(long, conflicts_with = "record_input")]
+    pub no_record: bool,
+
+    /// Record what is typed too; by default only the output is, so that a
+    /// password typed at a prompt stays out
+    #[arg(long)]
+    pub record_input: bool,
 }
 
 impl SessionArgs {

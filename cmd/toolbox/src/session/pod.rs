@@ -21,8 +21,8 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use toolbox_cluster::TargetNode;
 use toolbox_podtemplate::{
     Audit, DEBUG_NODE_SUBCOMMAND, DebugNodeRequest, HostNamespaces, NODE_SHELL_SUBCOMMAND, NodeOs,
-    NodeShellRequest, PodCommon, Profile, TemplateError, debug_node_exec_command, debug_node_pod,
-    node_shell_exec_command, node_shell_pod,
+    NodeShellRequest, PodCommon, Profile, Recording, TemplateError, debug_node_exec_command,
+    debug_node_pod, node_shell_exec_command, node_shell_pod, recorded_exec_command, session_id,
 };
 
 use super::args::SessionArgs;
@@ -48,6 +48,18 @@ pub struct PodOptions {
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
     pub resources: Option<ResourceRequirements>,
+    /// How the pods record their sessions; `None` with --no-record.
+    pub recording: Option<Recording>,
+    /// --record-input: what is typed is recorded too.
+    pub record_input: bool,
+}
+
+/// What a session execs in its pod, and the id of the recording it makes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionCommand {
+    pub argv: Vec<String>,
+    /// `None` when the session is not recorded.
+    pub recording: Option<String>,
 }
 
 impl PodOptions {
@@ -67,6 +79,8 @@ impl PodOptions {
                 .clone()
                 .or(defaults.image_pull_policy),
             priority_class: session.priority_class.clone().or(defaults.priority_class),
+            recording: defaults.recording.clone().filter(|_| !session.no_record),
+            record_input: session.record_input,
             ..defaults
         }
     }
@@ -87,6 +101,26 @@ impl PodOptions {
             labels: settings.labels.clone(),
             annotations: settings.annotations.clone(),
             resources: resources(&settings.resources),
+            recording: settings.record.then(|| Recording {
+                recorder_image: settings.recorder_image.clone(),
+            }),
+            record_input: false,
+        }
+    }
+
+    /// `command` as a session execs it in a pod built from `common`:
+    /// through the recorder, with a new session id, when the pod records.
+    fn session_command(&self, common: &PodCommon, command: Vec<String>) -> SessionCommand {
+        let Some(_) = &common.recording else {
+            return SessionCommand {
+                argv: command,
+                recording: None,
+            };
+        };
+        let id = new_session_id(&common.node_name);
+        SessionCommand {
+            argv: recorded_exec_command(&id, self.record_input, command),
+            recording: Some(id),
         }
     }
 
@@ -116,6 +150,7 @@ impl PodOptions {
             priority_class: self.priority_class.clone(),
             ttl_seconds: self.ttl.as_secs() as i64,
             ttl_is_default: self.ttl_is_default,
+            recording: self.recording.clone(),
             audit: Audit {
                 user,
                 client_host: gethostname::gethostname().to_string_lossy().into_owned(),
@@ -194,8 +229,30 @@ impl NodeShellOptions {
     }
 
     /// What the session execs in the pod built from `request`.
-    pub fn exec_command(&self, request: &NodeShellRequest) -> Vec<String> {
-        node_shell_exec_command(request, &self.command)
+    pub fn exec_command(&self, request: &NodeShellRequest) -> SessionCommand {
+        let command = node_shell_exec_command(request, &self.command);
+        match request.os {
+            // The pod of a Windows node cannot run the Linux recorder: see
+            // [`unrecorded_windows_line`].
+            NodeOs::Windows => SessionCommand {
+                argv: command,
+                recording: None,
+            },
+            NodeOs::Linux | NodeOs::Bottlerocket => {
+                self.pod.session_command(&request.common, command)
+            }
+        }
+    }
+
+    /// The line said before a session on a Windows node, whose sessions
+    /// cannot be recorded, unless recording is off anyway.
+    pub fn unrecorded_windows_line(&self, node: &TargetNode) -> Option<String> {
+        (node.os == NodeOs::Windows && self.pod.recording.is_some()).then(|| {
+            format!(
+                "note: {} is a Windows node: its session is not recorded, as the recorder runs on Linux only",
+                node.name
+            )
+        })
     }
 }
 
@@ -267,8 +324,9 @@ impl DebugNodeOptions {
     }
 
     /// What the session execs in the pod built from `request`.
-    pub fn exec_command(&self, request: &DebugNodeRequest) -> Vec<String> {
-        debug_node_exec_command(request, &self.command, self.chroot)
+    pub fn exec_command(&self, request: &DebugNodeRequest) -> SessionCommand {
+        let command = debug_node_exec_command(request, &self.command, self.chroot);
+        self.pod.session_command(&request.common, command)
     }
 }
 
@@ -308,14 +366,26 @@ fn resources(r: &crate::settings::ResourceSettings) -> Option<ResourceRequiremen
     })
 }
 
-/// Five lowercase letters and digits; the standard library's hasher keys
-/// come from the OS's randomness.
-pub fn random_suffix() -> String {
+/// A new session's id on `node`: the node, the UTC time now, random bits.
+fn new_session_id(node: &str) -> String {
+    let now = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let compact: String = now.chars().filter(|c| !matches!(c, '-' | ':')).collect();
+    session_id(node, &compact, random_bits() as u32)
+}
+
+/// 64 random bits: the standard library's hasher keys come from the OS's
+/// randomness.
+fn random_bits() -> u64 {
     use std::hash::{BuildHasher, Hasher};
-    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_u64(std::process::id() as u64);
-    let mut n = hasher.finish();
+    hasher.finish()
+}
+
+/// Five lowercase letters and digits.
+pub fn random_suffix() -> String {
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    let mut n = random_bits();
     (0..5)
         .map(|_| {
             let c = ALPHABET[(n % ALPHABET.len() as u64) as usize] as char;

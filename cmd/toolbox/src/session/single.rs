@@ -64,7 +64,9 @@ pub async fn run(
     node: &str,
     reach_again: impl Fn(&str) -> String,
     announce: Option<Announce>,
+    recording: Option<String>,
 ) -> Result<ExitStatus, AppError> {
+    let interactive = spec.tty;
     // With --persist the session may run in a pod that is already there,
     // so the pod to be created may never exist.
     let what = match (&spec.persist, spec.pod.metadata.name.as_deref()) {
@@ -93,6 +95,11 @@ pub async fn run(
             flags = cluster.kubectl_flags,
             again = reach_again(&outcome.pod),
         );
+    }
+    // Where to find what was done; a one-command session's stderr stays
+    // the command's own.
+    if let Some(id) = recording.filter(|_| interactive) {
+        eprintln!("Session recorded as {id}; replay it with: toolbox sessions play {id}");
     }
     // The command's own status still passes through: see "When things fail"
     // in docs/node-shell.md.

@@ -241,6 +241,11 @@ fn builder(config: &Config, protocols: Protocols, link: &Arc<Link>) -> kube::Res
 /// to say it wants no more of it; hyper can report that reset instead of
 /// the answer, as "not a result of an error". Sent again, the request gets
 /// its answer.
+///
+/// The same server may instead close the pooled connection just as the
+/// next request checks it out; hyper-util then fails that request before
+/// writing any of it ([`closed_before_sent`]), and it is sent once more on
+/// a new connection.
 #[derive(Clone, Default)]
 struct ResendOnEarlyReset {
     resent: bool,
@@ -255,7 +260,10 @@ impl<Res> tower::retry::Policy<http::Request<Body>, Res, BoxError> for ResendOnE
         result: &mut Result<Res, BoxError>,
     ) -> Option<Self::Future> {
         match result {
-            Err(err) if !self.resent && reset_with_no_error(err.as_ref()) => {
+            Err(err)
+                if !self.resent
+                    && (reset_with_no_error(err.as_ref()) || closed_before_sent(err.as_ref())) =>
+            {
                 self.resent = true;
                 Some(std::future::ready(()))
             }
@@ -278,6 +286,26 @@ fn reset_with_no_error(err: &(dyn std::error::Error + 'static)) -> bool {
             .downcast_ref::<h2::Error>()
             .is_some_and(|h2| h2.reason() == Some(h2::Reason::NO_ERROR))
         {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
+}
+
+/// hyper-util's words, in its pool's error, for a connection that closed
+/// between being checked out and the request being written. The error type
+/// is private to hyper-util, so its words are what can be matched; hyper-util
+/// resends such a request itself only on a client built HTTP/2-only, which
+/// this one, negotiating by ALPN, is not.
+const CLOSED_BEFORE_SENT: &str = "checked out connection was closed";
+
+/// Whether `err` says the request never left: its pooled connection was
+/// closed before any of it was written.
+fn closed_before_sent(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(err);
+    while let Some(cause) = source {
+        if cause.to_string() == CLOSED_BEFORE_SENT {
             return true;
         }
         source = cause.source();
@@ -465,6 +493,58 @@ pub fn silence_reason(silent_for: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An error with words of its own and, maybe, a cause.
+    #[derive(Debug)]
+    struct Said(&'static str, Option<Box<Said>>);
+
+    impl std::fmt::Display for Said {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Said {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|cause| cause as _)
+        }
+    }
+
+    #[test]
+    fn a_request_whose_pooled_connection_closed_before_it_was_written_is_resent() {
+        let closed = Said(
+            "client error (Connect)",
+            Some(Box::new(Said(CLOSED_BEFORE_SENT, None))),
+        );
+        assert!(closed_before_sent(&closed));
+        let refused = Said(
+            "client error (Connect)",
+            Some(Box::new(Said(
+                "tcp connect error: Connection refused",
+                None,
+            ))),
+        );
+        assert!(
+            !closed_before_sent(&refused),
+            "a refused connection is not resent"
+        );
+        let mut policy = ResendOnEarlyReset::default();
+        let mut request = http::Request::new(Body::empty());
+        let mut result: Result<(), BoxError> = Err(Box::new(closed));
+        assert!(
+            tower::retry::Policy::<_, (), BoxError>::retry(&mut policy, &mut request, &mut result)
+                .is_some()
+        );
+        let mut again: Result<(), BoxError> = Err(Box::new(Said(
+            "client error (Connect)",
+            Some(Box::new(Said(CLOSED_BEFORE_SENT, None))),
+        )));
+        assert!(
+            tower::retry::Policy::<_, (), BoxError>::retry(&mut policy, &mut request, &mut again)
+                .is_none(),
+            "once only"
+        );
+    }
 
     #[tokio::test(start_paused = true)]
     async fn a_link_is_silent_only_where_pings_would_have_been_answered() {
