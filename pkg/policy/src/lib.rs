@@ -19,7 +19,7 @@ use toolbox_podtemplate::REQUESTED_BY_ANNOTATION;
 
 pub mod recording;
 
-pub use recording::{DEFAULT_RECORDER_IMAGE, RECORDER_IMAGE_ANNOTATION, Recording};
+pub use recording::{RECORDER_IMAGE_ANNOTATION, Recording};
 
 /// What the admin asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]

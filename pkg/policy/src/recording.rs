@@ -2,6 +2,10 @@
 //! makes every session into the node-access namespace a recorded one, for
 //! every tool, and its binding.
 //!
+//! The pod's shape is pkg/podtemplate's (its recording module, whose public
+//! names are used here); the few paths podtemplate keeps to itself are
+//! defined again below, and the unit tests hold them to podtemplate's pods.
+//!
 //! The policy has two halves, one object, because both halves answer the
 //! same question (can a member reach a node through NS without a
 //! recording?):
@@ -19,19 +23,16 @@
 //! root adds them after the ValidatingAdmissionPolicy it always prints.
 
 use serde_json::{Value, json};
-use toolbox_podtemplate::REQUESTED_BY_ANNOTATION;
+use toolbox_podtemplate::{
+    RECORDER_CONTAINER as RECORDER_INIT_CONTAINER, RECORDER_PATH, RECORDER_VOLUME,
+    REQUESTED_BY_ANNOTATION, SESSIONS_HOST_PATH as SESSIONS_HOST_DIR, SESSIONS_MOUNT_PATH,
+};
 
 use crate::{Documented, GROUP_ANNOTATION, PolicyRequest, SUBRESOURCE, base_name, cel_list};
 
-/// The recorder's image when the `recorder_image` setting is not given.
-pub const DEFAULT_RECORDER_IMAGE: &str = "ghcr.io/toolbox-dev/toolbox-recorder:v0.1.0";
-/// Where the recorder is in every recorded container.
-pub const RECORDER_PATH: &str = "/toolbox/bin/toolbox-recorder";
-/// The directory that holds it, where the emptyDir is mounted read-only.
+/// The directory of [`RECORDER_PATH`], where the emptyDir is mounted
+/// read-only when an init container brings the recorder.
 pub const RECORDER_DIR: &str = "/toolbox/bin";
-/// The emptyDir volume the init container fills, and the init container.
-pub const RECORDER_VOLUME: &str = "toolbox-recorder";
-pub const RECORDER_INIT_CONTAINER: &str = "toolbox-recorder";
 /// Where the init container mounts the emptyDir to install into it.
 pub const RECORDER_INSTALL_DIR: &str = "/toolbox/install";
 /// The init container's command: the recorder copies itself into the emptyDir.
@@ -40,9 +41,6 @@ pub const RECORDER_INSTALL_COMMAND: [&str; 3] = [
     "install",
     "/toolbox/install/toolbox-recorder",
 ];
-/// The node's directory of recordings, and where a recorded container mounts it.
-pub const SESSIONS_HOST_DIR: &str = "/var/log/toolbox/sessions";
-pub const SESSIONS_MOUNT_PATH: &str = "/toolbox/sessions";
 /// The recorder's subcommands an exec may run: `record` runs a command and
 /// records it; `index` and `cat` read recordings (`toolbox sessions`).
 /// `install` is the init container's, never an exec's.
@@ -69,13 +67,10 @@ pub fn recording_policy_name(ns: &str) -> String {
     format!("{}-recording", base_name(ns))
 }
 
-/// What `--require-recording` adds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Recording {
-    /// The image whose recorder is trusted: a container runs it, or an init
-    /// container from it installs the recorder into the pod.
-    pub recorder_image: String,
-}
+/// What `--require-recording` adds: the image whose recorder is trusted (a
+/// container runs it, or an init container from it installs the recorder
+/// into the pod). The same value toolbox's pods are built from.
+pub use toolbox_podtemplate::Recording;
 
 /// What every refusal ends with: the way out.
 const WAY_OUT: &str =
@@ -306,6 +301,12 @@ pub fn recording_objects(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
+    use toolbox_podtemplate::{
+        Audit, HostNamespaces, NodeOs, NodeShellRequest, PodCommon, node_shell_pod,
+    };
+
     use super::*;
 
     #[test]
@@ -316,7 +317,76 @@ mod tests {
             "\"metadata.annotations['toolbox.dev/requested-by']\""
         );
         assert_eq!(lit(r#"a'b"c\d"#), r#""a'b\"c\\d""#);
-        assert!(RECORDER_INSTALL_COMMAND[2].starts_with(RECORDER_INSTALL_DIR));
+    }
+
+    /// A pod that toolbox records through an init container: what the
+    /// policy's paths and commands must match.
+    fn recorded_pod() -> Value {
+        let common = PodCommon {
+            name_suffix: "x7k2p".into(),
+            namespace: "na".into(),
+            node_name: "n1".into(),
+            image: "docker.io/library/alpine:3.22".into(),
+            image_pull_policy: None,
+            image_pull_secrets: Vec::new(),
+            extra_labels: BTreeMap::new(),
+            extra_annotations: BTreeMap::new(),
+            resources: None,
+            priority_class: None,
+            ttl_seconds: 3600,
+            ttl_is_default: false,
+            recording: Some(Recording {
+                recorder_image: "r:v1".into(),
+            }),
+            audit: Audit {
+                user: "alice".into(),
+                client_host: "laptop".into(),
+                subcommand: "node-shell".into(),
+                command: Vec::new(),
+                reason: None,
+                expires_at: "2026-05-01T13:00:00Z".into(),
+            },
+        };
+        let pod = node_shell_pod(&NodeShellRequest {
+            common,
+            os: NodeOs::Linux,
+            namespaces: HostNamespaces::default(),
+            host_mount: false,
+        });
+        serde_json::to_value(pod).unwrap()
+    }
+
+    #[test]
+    fn the_paths_kept_here_are_the_ones_toolbox_s_pods_have() {
+        let pod = recorded_pod();
+        let spec = &pod["spec"];
+        let installer = &spec["initContainers"][0];
+        assert_eq!(installer["name"], RECORDER_INIT_CONTAINER);
+        assert_eq!(installer["image"], "r:v1");
+        assert_eq!(installer["command"], json!(RECORDER_INSTALL_COMMAND));
+        assert_eq!(
+            installer["volumeMounts"],
+            json!([{ "name": RECORDER_VOLUME, "mountPath": RECORDER_INSTALL_DIR }])
+        );
+        let main = &spec["containers"][0];
+        let mounts = main["volumeMounts"].as_array().unwrap();
+        assert!(mounts.contains(
+            &json!({ "name": RECORDER_VOLUME, "mountPath": RECORDER_DIR, "readOnly": true })
+        ));
+        assert!(
+            mounts
+                .iter()
+                .any(|m| m["mountPath"] == SESSIONS_MOUNT_PATH && m.get("readOnly").is_none())
+        );
+        assert_eq!(main["command"][0], "sleep");
+        for (name, path) in SESSION_ENV {
+            assert!(
+                main["env"].as_array().unwrap().contains(
+                    &json!({ "name": name, "valueFrom": { "fieldRef": { "fieldPath": path } } })
+                ),
+                "{name}"
+            );
+        }
         assert!(RECORDER_PATH.starts_with(RECORDER_DIR));
     }
 }

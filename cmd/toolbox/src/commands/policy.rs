@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 use toolbox_policy::{
-    DEFAULT_RECORDER_IMAGE, MUTATING_POLICY_SINCE_MINOR, PolicyRequest, Recording, audit_policy,
-    render_json, render_yaml,
+    MUTATING_POLICY_SINCE_MINOR, PolicyRequest, Recording, audit_policy, render_json, render_yaml,
 };
 
 use crate::app::App;
@@ -114,20 +113,20 @@ fn request(args: &PolicyArgs, app: &App) -> Result<PolicyRequest, AppError> {
         max_ttl_seconds: max_ttl.as_secs() as i64,
         default_ttl_seconds: default_ttl.as_secs() as i64,
         mutating_policies: true,
-        recording: recording(args),
+        recording: recording(args, &app.settings.settings.recorder_image),
     })
 }
 
 /// What --require-recording adds, with the recorder image the pods must
-/// carry: --recorder-image, else the one toolbox's own pods get.
-fn recording(args: &PolicyArgs) -> Option<Recording> {
-    // The recorder_image setting is what toolbox's pods carry; until the
-    // settings have it, its default is the contract's.
+/// carry: --recorder-image, else `setting` (the recorder_image setting),
+/// the one toolbox's own pods get, so that the admin's toolbox and the
+/// members' agree by default.
+fn recording(args: &PolicyArgs, setting: &str) -> Option<Recording> {
     args.require_recording.then(|| Recording {
         recorder_image: args
             .recorder_image
             .clone()
-            .unwrap_or_else(|| DEFAULT_RECORDER_IMAGE.to_string()),
+            .unwrap_or_else(|| setting.to_string()),
     })
 }
 
@@ -242,6 +241,8 @@ mod tests {
         );
     }
 
+    use crate::settings::DEFAULT_RECORDER_IMAGE;
+
     fn parse(words: &[&str]) -> Result<PolicyArgs, clap::Error> {
         use clap::Parser;
         #[derive(Debug, Parser)]
@@ -256,10 +257,10 @@ mod tests {
     #[test]
     fn recording_is_asked_for_with_its_image_or_the_default() {
         let plain = parse(&["--group", "g"]).unwrap();
-        assert_eq!(recording(&plain), None);
+        assert_eq!(recording(&plain, DEFAULT_RECORDER_IMAGE), None);
         let required = parse(&["--group", "g", "--require-recording"]).unwrap();
         assert_eq!(
-            recording(&required),
+            recording(&required, DEFAULT_RECORDER_IMAGE),
             Some(Recording {
                 recorder_image: DEFAULT_RECORDER_IMAGE.into()
             })
@@ -273,7 +274,9 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(
-            recording(&pinned).map(|r| r.recorder_image).as_deref(),
+            recording(&pinned, DEFAULT_RECORDER_IMAGE)
+                .map(|r| r.recorder_image)
+                .as_deref(),
             Some("registry.example/recorder:v1")
         );
         // An image without the requirement would pin nothing: a usage error.
