@@ -8,6 +8,7 @@
 #   make uninstall      remove what make install put into PREFIX
 #   make cluster-up     start a local cluster (NODES=3, REAL_NODES=1, KUBE_VERSION=newest) for trying toolbox by hand
 #   make cluster-down   stop it and remove its state
+#   make recorder       build the static session recorder the real node's images carry (target/recorder/toolbox-recorder)
 #   make completions    regenerate the shell completion scripts in completions/
 #   make man            regenerate the man pages in man/
 #   make dist           this machine's release archive, its sha256 and the krew manifest (target/dist)
@@ -159,9 +160,23 @@ node-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
+# The session recorder that runs inside recorded pods (docs/recorder.md):
+# static, since it is copied into images it knows nothing of. glibc's libc.a
+# is on the machine, so nothing is downloaded. Its own target directory keeps
+# these RUSTFLAGS from invalidating the main build's cache.
+RECORDER := target/recorder/toolbox-recorder
+RECORDER_TARGET := x86_64-unknown-linux-gnu
+.PHONY: recorder
+recorder:
+	RUSTFLAGS="-C target-feature=+crt-static" CARGO_TARGET_DIR=target/recorder-build \
+		$(CARGO) build --locked --release -p toolbox-recorder --target $(RECORDER_TARGET)
+	@mkdir -p $(dir $(RECORDER))
+	@install -m 0755 target/recorder-build/$(RECORDER_TARGET)/release/toolbox-recorder $(RECORDER)
+	@ldd $(RECORDER) 2>&1 | grep -qE 'statically linked|not a dynamic executable' || { echo "$(RECORDER) is not static: $$(ldd $(RECORDER) | tr '\n' ' ')" >&2; exit 1; }
+
 .PHONY: cluster-up
-cluster-up: kube-bin $(if $(filter 0,$(REAL_NODES)),,node-deps)
-	@$(CLUSTER_BIN)/localcluster up -dir $(CLUSTER_DIR) -bin $(CLUSTER_BIN) -kube-bin $(KUBE_BIN) -nodes $(NODES) -real-nodes $(REAL_NODES) -start-delay $(START_DELAY) -node-lease $(NODE_LEASE)
+cluster-up: kube-bin $(if $(filter 0,$(REAL_NODES)),,node-deps recorder)
+	@$(CLUSTER_BIN)/localcluster up -dir $(CLUSTER_DIR) -bin $(CLUSTER_BIN) -kube-bin $(KUBE_BIN) -nodes $(NODES) -real-nodes $(REAL_NODES) -start-delay $(START_DELAY) -node-lease $(NODE_LEASE) $(if $(filter 0,$(REAL_NODES)),,-recorder $(RECORDER))
 
 .PHONY: cluster-down
 cluster-down:

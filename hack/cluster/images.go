@@ -23,7 +23,30 @@ import (
 const (
 	NodeToolsImage = "localhost/toolbox/node-tools:local"
 	PauseImage     = "localhost/toolbox/pause:local"
+	// RecorderImage holds only the session recorder: the init container of
+	// a recorded pod copies it into an image that lacks it.
+	RecorderImage = "localhost/toolbox/recorder:local"
+	// PlainImage is busybox without the recorder, as most images are: what
+	// tests run a recorded pod of when its image is not node-tools.
+	PlainImage = "localhost/toolbox/busybox:local"
 )
+
+// RecorderPath is where every image that carries the session recorder has
+// it, and where a recorded pod's main container finds it
+// (cmd/recorder, docs/recorder.md).
+const RecorderPath = "toolbox/bin/toolbox-recorder"
+
+// recorderFiles is the recorder binary at RecorderPath, with its directories.
+func recorderFiles(recorder string) ([]imageFile, error) {
+	body, err := os.ReadFile(recorder)
+	if err != nil {
+		return nil, fmt.Errorf("reading the session recorder (make recorder builds it): %w", err)
+	}
+	return []imageFile{
+		{path: "toolbox/", mode: 0o755}, {path: "toolbox/bin/", mode: 0o755},
+		{path: RecorderPath, mode: 0o755, body: body},
+	}, nil
+}
 
 // imageFile is one file of an image's single layer.
 type imageFile struct {
@@ -39,10 +62,10 @@ type imageFile struct {
 // chroot would run busybox's sh on the node instead of the node's own.
 var realTools = []string{"/usr/bin/nsenter", "/usr/sbin/chroot"}
 
-// nodeToolsFiles is a root file system with Debian's static busybox and a
-// link for each of its applets (sh, sleep, hostname and the rest of what
-// node-shell and debug-node run), plus real nsenter and chroot.
-func nodeToolsFiles(busybox string) ([]imageFile, error) {
+// busyboxFiles is a root file system with Debian's static busybox and a link
+// for each of its applets (sh, sleep, hostname and the rest of what
+// node-shell and debug-node run), leaving out the ones in skip.
+func busyboxFiles(busybox string, skip map[string]bool) ([]imageFile, error) {
 	body, err := os.ReadFile(busybox)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s (Debian's busybox-static): %w", busybox, err)
@@ -54,25 +77,40 @@ func nodeToolsFiles(busybox string) ([]imageFile, error) {
 	files := []imageFile{
 		{path: "bin/", mode: 0o755}, {path: "etc/", mode: 0o755}, {path: "root/", mode: 0o700},
 		{path: "tmp/", mode: 0o1777}, {path: "proc/", mode: 0o555}, {path: "sys/", mode: 0o555},
-		{path: "dev/", mode: 0o755}, {path: "host/", mode: 0o755},
+		{path: "dev/", mode: 0o755},
 		{path: "bin/busybox", mode: 0o755, body: body},
 		{path: "etc/passwd", mode: 0o644, body: []byte("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n")},
 		{path: "etc/group", mode: 0o644, body: []byte("root:x:0:\nnogroup:x:65534:\n")},
 	}
+	for _, applet := range strings.Fields(string(out)) {
+		if applet != "busybox" && !strings.Contains(applet, "/") && !skip[applet] {
+			files = append(files, imageFile{path: "bin/" + applet, mode: 0o777, target: "busybox"})
+		}
+	}
+	return files, nil
+}
+
+// nodeToolsFiles is busybox plus real nsenter and chroot, a /host for the
+// node's root and the session recorder.
+func nodeToolsFiles(busybox, recorder string) ([]imageFile, error) {
 	real := map[string]bool{}
 	for _, tool := range realTools {
 		real[filepath.Base(tool)] = true
 	}
-	for _, applet := range strings.Fields(string(out)) {
-		if applet != "busybox" && !strings.Contains(applet, "/") && !real[applet] {
-			files = append(files, imageFile{path: "bin/" + applet, mode: 0o777, target: "busybox"})
-		}
+	files, err := busyboxFiles(busybox, real)
+	if err != nil {
+		return nil, err
 	}
+	files = append(files, imageFile{path: "host/", mode: 0o755})
 	dynamic, err := withLibraries(realTools)
 	if err != nil {
 		return nil, err
 	}
-	return append(files, dynamic...), nil
+	recorderFiles, err := recorderFiles(recorder)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(files, dynamic...), recorderFiles...), nil
 }
 
 // withLibraries returns the programs and the shared libraries ldd names for
@@ -201,10 +239,10 @@ func layerTar(files []imageFile) ([]byte, error) {
 	return buf.Bytes(), err
 }
 
-// buildNodeImages writes the node-tools and pause image archives into dir and
-// returns their paths.
-func buildNodeImages(dir, busybox, pauseBinary string) ([]string, error) {
-	tools, err := nodeToolsFiles(busybox)
+// buildNodeImages writes the node-tools, pause, recorder and plain image
+// archives into dir and returns their paths.
+func buildNodeImages(dir, busybox, pauseBinary, recorder string) ([]string, error) {
+	tools, err := nodeToolsFiles(busybox, recorder)
 	if err != nil {
 		return nil, err
 	}
@@ -212,18 +250,26 @@ func buildNodeImages(dir, busybox, pauseBinary string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the pause program (make kube-bin builds it): %w", err)
 	}
+	recorderOnly, err := recorderFiles(recorder)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := busyboxFiles(busybox, nil)
+	if err != nil {
+		return nil, err
+	}
+	path := []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
 	images := []struct {
 		file, ref string
 		files     []imageFile
 		config    imageConfig
 	}{
-		{"node-tools.tar", NodeToolsImage, tools, imageConfig{
-			Cmd: []string{"sh"},
-			Env: []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
-		}},
+		{"node-tools.tar", NodeToolsImage, tools, imageConfig{Cmd: []string{"sh"}, Env: path}},
 		{"pause.tar", PauseImage, []imageFile{{path: "pause", mode: 0o755, body: pause}}, imageConfig{
 			Entrypoint: []string{"/pause"},
 		}},
+		{"recorder.tar", RecorderImage, recorderOnly, imageConfig{Entrypoint: []string{"/" + RecorderPath}}},
+		{"busybox.tar", PlainImage, plain, imageConfig{Cmd: []string{"sh"}, Env: path}},
 	}
 	var paths []string
 	for _, image := range images {

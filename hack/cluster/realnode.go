@@ -27,7 +27,8 @@ import (
 // Everything the node writes stays in the cluster's directory: the node's
 // /var/lib and /var/log are bind mounts of directories there and its /run is
 // a tmpfs of its own, so the paths that the kubelet, containerd and CNI
-// hard-code land there too. `down` stops the init (the kernel ends the rest
+// hard-code land there too, and so do the session recordings that recorded
+// pods keep in the node's /var/log/toolbox/sessions. `down` stops the init (the kernel ends the rest
 // of its PID namespace, and the mount namespace goes with it), then removes
 // the node's cgroup subtrees and its bridge.
 
@@ -68,7 +69,7 @@ func (l layout) realNodeDir() string    { return filepath.Join(l.state, "node") 
 func (l layout) realNodeConfig() string { return filepath.Join(l.state, "node.json") }
 
 // prepareRealNode writes the node's configuration, images and cgroup roots.
-func (c *cluster) prepareRealNode(certs *pki, busybox string) (*realNode, error) {
+func (c *cluster) prepareRealNode(certs *pki, busybox, recorder string) (*realNode, error) {
 	ip, err := machineAddress()
 	if err != nil {
 		return nil, err
@@ -89,7 +90,7 @@ func (c *cluster) prepareRealNode(certs *pki, busybox string) (*realNode, error)
 			return nil, err
 		}
 	}
-	if node.Images, err = buildNodeImages(filepath.Join(node.Dir, "images"), busybox, c.binary("pause")); err != nil {
+	if node.Images, err = buildNodeImages(filepath.Join(node.Dir, "images"), busybox, c.binary("pause"), recorder); err != nil {
 		return nil, err
 	}
 	user := "system:node:" + node.Name

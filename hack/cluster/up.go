@@ -37,6 +37,7 @@ type cluster struct {
 	// report it too.
 	version    string
 	busybox    string
+	recorder   string
 	realNodes  int
 	realNode   *realNode
 	components []*component
@@ -56,6 +57,7 @@ func runUp(args []string) error {
 	timeout := fs.Duration("timeout", 3*time.Minute, "how long to wait for the cluster to become ready")
 	realNodes := fs.Int("real-nodes", 1, "real nodes (kubelet, containerd, runc) beside the simulated ones: 0 or 1")
 	busybox := fs.String("busybox", "/bin/busybox", "Debian's static busybox, the node-tools image's only program")
+	recorder := fs.String("recorder", "", "the static session recorder (make recorder builds it) that the real node's images carry")
 	_ = fs.Parse(args)
 	if *realNodes != 0 && *realNodes != 1 {
 		return fmt.Errorf("-real-nodes is %d: the local cluster has 0 or 1 real nodes", *realNodes)
@@ -89,6 +91,9 @@ func runUp(args []string) error {
 				return fmt.Errorf("the real node needs %s: run `make node-deps` (apt-get install containerd runc containernetworking-plugins busybox-static), or REAL_NODES=0", tool)
 			}
 		}
+		if *recorder == "" {
+			return fmt.Errorf("the real node's images need the session recorder: pass -recorder target/recorder/toolbox-recorder (make recorder builds it)")
+		}
 	}
 	for _, binary := range binaries {
 		if _, err := os.Stat(l.binary(binary)); err != nil {
@@ -99,7 +104,7 @@ func runUp(args []string) error {
 	if *nodeLease < time.Second {
 		return fmt.Errorf("-node-lease is %s: at least 1s", *nodeLease)
 	}
-	c := &cluster{layout: l, version: version, busybox: *busybox, realNodes: *realNodes, nodeLease: *nodeLease}
+	c := &cluster{layout: l, version: version, busybox: *busybox, recorder: *recorder, realNodes: *realNodes, nodeLease: *nodeLease}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 	started := time.Now()
@@ -169,7 +174,7 @@ func (c *cluster) start(ctx context.Context, nodes int, startDelay time.Duration
 		return err
 	}
 	if c.realNodes > 0 {
-		if c.realNode, err = c.prepareRealNode(certs, c.busybox); err != nil {
+		if c.realNode, err = c.prepareRealNode(certs, c.busybox, c.recorder); err != nil {
 			return fmt.Errorf("preparing the real node: %w", err)
 		}
 	}
@@ -441,8 +446,8 @@ TOOLBOX_CLUSTER_NODE_PORT=%d
 		if err := os.WriteFile(c.settingsFile, []byte(settings), 0o644); err != nil {
 			return err
 		}
-		env += fmt.Sprintf("TOOLBOX_CLUSTER_REAL_NODE=%s\nTOOLBOX_CLUSTER_NODE_IMAGE=%s\nTOOLBOX_CLUSTER_PAUSE_IMAGE=%s\nTOOLBOX_CLUSTER_SETTINGS=%s\nTOOLBOX_CLUSTER_CGROUP_ROOT=%s\n",
-			c.realNode.Name, NodeToolsImage, PauseImage, c.settingsFile, c.realNode.CgroupRoot)
+		env += fmt.Sprintf("TOOLBOX_CLUSTER_REAL_NODE=%s\nTOOLBOX_CLUSTER_NODE_IMAGE=%s\nTOOLBOX_CLUSTER_PAUSE_IMAGE=%s\nTOOLBOX_CLUSTER_RECORDER_IMAGE=%s\nTOOLBOX_CLUSTER_PLAIN_IMAGE=%s\nTOOLBOX_CLUSTER_SETTINGS=%s\nTOOLBOX_CLUSTER_CGROUP_ROOT=%s\n",
+			c.realNode.Name, NodeToolsImage, PauseImage, RecorderImage, PlainImage, c.settingsFile, c.realNode.CgroupRoot)
 	}
 	return os.WriteFile(c.envFile, []byte(env), 0o644)
 }

@@ -240,6 +240,9 @@ impl OwnCluster {
             .arg("-kube-bin")
             .arg(&harness::cluster().kube_bin)
             .args(["-nodes", "1", "-real-nodes", "1"])
+            // make cluster-up, which started the shared cluster, built it.
+            .arg("-recorder")
+            .arg(repo_root().join("target/recorder/toolbox-recorder"))
             .output()
             .expect("running localcluster up (make kube-bin builds it)");
         assert!(

@@ -88,6 +88,62 @@ fn is_allowed(path: &str) -> bool {
     })
 }
 
+/// What recording adds to a pod (docs/sessions.md), taken out of toolbox's
+/// pod before it is compared with kubectl's, after checking that it is
+/// there: the recorder's init container and emptyDir (the image is not the
+/// recorder image here), the node's sessions directory, and the
+/// `TOOLBOX_SESSION_*` variables. kubectl's `--env` variables stay, in
+/// their order.
+fn without_recording(pod: &mut Value, profile: &str) {
+    let spec = &mut pod["spec"];
+    let init = spec["initContainers"]
+        .as_array_mut()
+        .expect("an init container");
+    init.retain(|c| c["name"] != "toolbox-recorder");
+    assert!(
+        init.is_empty(),
+        "only the recorder's init container: {init:?}"
+    );
+    spec.as_object_mut().unwrap().remove("initContainers");
+    let ours = |name: &Value| {
+        name.as_str()
+            .is_some_and(|n| n == "toolbox-recorder" || n == "toolbox-sessions")
+    };
+    let volumes = spec["volumes"].as_array_mut().expect("volumes");
+    let before = volumes.len();
+    volumes.retain(|v| !ours(&v["name"]));
+    let node_file = !matches!(profile, "baseline" | "restricted");
+    assert_eq!(
+        before - volumes.len(),
+        1 + usize::from(node_file),
+        "{profile}"
+    );
+    let container = &mut spec["containers"][0];
+    let mounts = container["volumeMounts"].as_array_mut().expect("mounts");
+    mounts.retain(|m| !ours(&m["name"]));
+    let env = container["env"].as_array_mut().expect("the identity env");
+    let before = env.len();
+    env.retain(|e| {
+        !e["name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("TOOLBOX_SESSION_"))
+    });
+    assert_eq!(
+        before - env.len(),
+        4,
+        "the four TOOLBOX_SESSION_* variables"
+    );
+    let container = container.as_object_mut().unwrap();
+    for key in ["env", "volumeMounts"] {
+        if container[key].as_array().is_some_and(Vec::is_empty) {
+            container.remove(key);
+        }
+    }
+    if spec["volumes"].as_array().is_some_and(Vec::is_empty) {
+        spec.as_object_mut().unwrap().remove("volumes");
+    }
+}
+
 /// The service account token volume gets a random name from the API server
 /// (`kube-api-access-x7k2p`); only its name differs between two pods.
 fn normalise(value: &mut Value) {
@@ -194,6 +250,7 @@ async fn assert_parity(profile: &str, extra: &[&str]) {
     let mut theirs = kubectl_debug_pod(&ns);
     let kubectl_pod = theirs["metadata"]["name"].as_str().unwrap().to_string();
     let mut ours = pod_json(&ns, TOOLBOX_SELECTOR);
+    without_recording(&mut ours, profile);
     normalise(&mut theirs);
     normalise(&mut ours);
     assert_eq!(

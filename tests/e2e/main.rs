@@ -31,6 +31,9 @@ mod priority_and_fairness;
 mod real_node_lifecycle;
 mod real_node_limit;
 mod real_node_shell;
+// The session recorder in real pods: node-tools, and a plain image with the init container.
+mod recorder;
+// Sessions recorded by toolbox on the real node.
 mod recording;
 
 // Faults: the link to the API server, the server itself, the node's daemons.

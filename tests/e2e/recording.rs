@@ -11,8 +11,9 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use harness::{
-    NodeSpec, TestNs, cluster, node_init_pid, random_suffix, real_node, send_signal, spawn_on_pty,
-    standin_records_with, stderr_of, stdout_of, wait_until, wait_with_timeout,
+    NodeSpec, TestNs, cluster, node_init_pid, random_suffix, real_node, recorder_records_with,
+    send_signal, spawn_on_pty, standin_records_with, stderr_of, stdout_of, wait_until,
+    wait_with_timeout,
 };
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, LogParams};
@@ -113,9 +114,8 @@ async fn ended_recording_with(token: &str) -> (String, Cast) {
 
 /// The session ids of the recorded execs the stand-ins saw with `token`.
 fn recorded_ids_in_standins(token: &str) -> Vec<String> {
-    standin_records_with(token)
+    recorder_records_with(token)
         .into_iter()
-        .filter(|record| record.tool == "toolbox-recorder")
         .filter_map(|record| {
             let at = record.args.iter().position(|a| a == "--id")?;
             record.args.get(at + 1).cloned()

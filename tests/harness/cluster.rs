@@ -50,6 +50,10 @@ pub struct RealNode {
     pub image: String,
     /// The sandbox image, present on the node: a second image that is there.
     pub pause_image: String,
+    /// Only the session recorder, for a recorded pod's init container.
+    pub recorder_image: String,
+    /// busybox without the recorder, as most images are.
+    pub plain_image: String,
     /// A toolbox settings file whose images and pull policy are the local ones.
     pub settings: PathBuf,
 }
@@ -117,6 +121,8 @@ fn read_cluster_env(dir: &Path) -> Result<ClusterEnv, String> {
                 name,
                 image: get("TOOLBOX_CLUSTER_NODE_IMAGE")?,
                 pause_image: get("TOOLBOX_CLUSTER_PAUSE_IMAGE")?,
+                recorder_image: get("TOOLBOX_CLUSTER_RECORDER_IMAGE")?,
+                plain_image: get("TOOLBOX_CLUSTER_PLAIN_IMAGE")?,
                 settings: get("TOOLBOX_CLUSTER_SETTINGS")?.into(),
             }),
             Err(_) => None,
@@ -175,9 +181,30 @@ pub struct StandinRecord {
     pub args: Vec<String>,
 }
 
-/// The stand-in records whose arguments contain `token`: tests put a unique
-/// token into the command they run, so that parallel tests never mix records.
+/// The stand-in host tools' records whose arguments contain `token`: tests
+/// put a unique token into the command they run, so that parallel tests
+/// never mix records. The recorder's own records, which wrap every recorded
+/// exec, are left out: see [`recorder_records_with`].
 pub fn standin_records_with(token: &str) -> Vec<StandinRecord> {
+    all_standin_records_with(token)
+        .into_iter()
+        .filter(|r| r.tool != RECORDER_STANDIN)
+        .collect()
+}
+
+/// The stand-in recorder's records (`toolbox-recorder record --id ...`)
+/// whose arguments contain `token`.
+pub fn recorder_records_with(token: &str) -> Vec<StandinRecord> {
+    all_standin_records_with(token)
+        .into_iter()
+        .filter(|r| r.tool == RECORDER_STANDIN)
+        .collect()
+}
+
+/// The tool name of the recorder's stand-in on simulated nodes.
+const RECORDER_STANDIN: &str = "toolbox-recorder";
+
+fn all_standin_records_with(token: &str) -> Vec<StandinRecord> {
     let text = std::fs::read_to_string(&cluster().standin_log).unwrap_or_default();
     text.lines()
         .filter_map(|line| serde_json::from_str::<StandinRecord>(line).ok())

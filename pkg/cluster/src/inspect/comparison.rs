@@ -43,17 +43,31 @@ pub fn pod_access(pod: &Pod) -> PodAccess {
         .chain(spec.init_containers.iter().flatten())
         .collect();
     let security = |c: &&Container| c.security_context.clone().unwrap_or_default();
-    let capabilities =
-        |pick: fn(k8s_openapi::api::core::v1::Capabilities) -> Option<Vec<String>>| {
-            let mut caps: Vec<String> = containers
-                .iter()
-                .filter_map(|c| security(c).capabilities.and_then(pick))
-                .flatten()
-                .collect();
-            caps.sort();
-            caps.dedup();
-            caps
+    let capabilities_of =
+        |c: &&Container,
+         pick: fn(k8s_openapi::api::core::v1::Capabilities) -> Option<Vec<String>>| {
+            security(c).capabilities.and_then(pick).unwrap_or_default()
         };
+    // Added anywhere is the pod's; dropped is the pod's only where every
+    // container drops it (the recorder's installer drops ALL, the session's
+    // container may not).
+    let mut capabilities_added: Vec<String> = containers
+        .iter()
+        .flat_map(|c| capabilities_of(c, |caps| caps.add))
+        .collect();
+    capabilities_added.sort();
+    capabilities_added.dedup();
+    let mut capabilities_dropped: Vec<String> = containers
+        .first()
+        .map(|c| capabilities_of(c, |caps| caps.drop))
+        .unwrap_or_default();
+    capabilities_dropped.retain(|cap| {
+        containers
+            .iter()
+            .all(|c| capabilities_of(c, |caps| caps.drop).contains(cap))
+    });
+    capabilities_dropped.sort();
+    capabilities_dropped.dedup();
     let host_root_volume = spec
         .volumes
         .iter()
@@ -83,8 +97,8 @@ pub fn pod_access(pod: &Pod) -> PodAccess {
         host_ipc: spec.host_ipc == Some(true),
         host_process,
         host_root_mount,
-        capabilities_added: capabilities(|c| c.add),
-        capabilities_dropped: capabilities(|c| c.drop),
+        capabilities_added,
+        capabilities_dropped,
         image: spec
             .containers
             .first()
@@ -940,6 +954,23 @@ mod tests {
         assert_eq!(debug_support(35).default_profile, "legacy");
         assert_eq!(debug_support(36).default_profile, "general");
         assert_eq!(debug_support(37).profiles.len(), 6);
+    }
+
+    #[test]
+    fn an_init_container_that_drops_every_capability_leaves_the_pods_as_they_are() {
+        let recorded = pod_access(&pod(json!({
+            "containers": [{ "name": "debugger", "image": "busybox" }],
+            "initContainers": [{ "name": "toolbox-recorder", "image": "recorder",
+                "securityContext": { "capabilities": { "drop": ["ALL"] } } }],
+        })));
+        assert_eq!(recorded.capabilities(), "the container runtime's defaults");
+        let both = pod_access(&pod(json!({
+            "containers": [{ "name": "debugger", "image": "busybox",
+                "securityContext": { "capabilities": { "drop": ["ALL"] } } }],
+            "initContainers": [{ "name": "toolbox-recorder", "image": "recorder",
+                "securityContext": { "capabilities": { "drop": ["ALL"] } } }],
+        })));
+        assert_eq!(both.capabilities(), "none (drops ALL)");
     }
 
     #[test]

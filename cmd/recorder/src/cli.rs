@@ -1,0 +1,252 @@
+//! The command line: four subcommands, parsed strictly (an unknown flag or a
+//! missing value is an error, exit 2), since toolbox and an admission policy
+//! both build and check these exact words. No flag changes where a recording
+//! goes.
+
+use std::ffi::OsString;
+use std::fmt;
+
+/// What the recorder was asked to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Run `argv` and record it as session `id`.
+    Record(RecordArgs),
+    /// One JSON line per recording in the sessions directory.
+    Index,
+    /// The bytes of one recording.
+    Cat { id: String },
+    /// Copy this binary to `dest` (the init container's job).
+    Install { dest: OsString },
+    /// `--help`: the usage text on stdout.
+    Help,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordArgs {
+    pub id: String,
+    /// Record what is typed too (`"i"` events).
+    pub input: bool,
+    /// The command and its arguments; never empty.
+    pub argv: Vec<OsString>,
+}
+
+/// A command line the recorder refuses: the message is one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+pub const USAGE: &str = "\
+usage: toolbox-recorder record --id ID [--input] -- CMD [ARG...]
+       toolbox-recorder index
+       toolbox-recorder cat ID
+       toolbox-recorder install DEST
+";
+
+/// Parses the arguments after the program name.
+pub fn parse(args: &[OsString]) -> Result<Command, UsageError> {
+    let Some((sub, rest)) = args.split_first() else {
+        return Err(UsageError(
+            "a subcommand is needed: record, index, cat or install".into(),
+        ));
+    };
+    match sub.to_str() {
+        Some("record") => parse_record(rest).map(Command::Record),
+        Some("index") => {
+            no_more("index", rest)?;
+            Ok(Command::Index)
+        }
+        Some("cat") => {
+            let id = one_operand("cat", "ID", rest)?;
+            let id = id
+                .to_str()
+                .ok_or_else(|| UsageError("cat: the session id is not valid UTF-8".into()))?;
+            validate_id(id)?;
+            Ok(Command::Cat { id: id.to_owned() })
+        }
+        Some("install") => Ok(Command::Install {
+            dest: one_operand("install", "DEST", rest)?.clone(),
+        }),
+        Some("-h" | "--help" | "help") => Ok(Command::Help),
+        _ => Err(UsageError(format!(
+            "unknown subcommand {:?}: use record, index, cat or install",
+            sub.to_string_lossy()
+        ))),
+    }
+}
+
+fn parse_record(args: &[OsString]) -> Result<RecordArgs, UsageError> {
+    let mut id = None;
+    let mut input = false;
+    let mut rest = args.iter();
+    loop {
+        let Some(arg) = rest.next() else {
+            return Err(UsageError(
+                "record: `-- CMD [ARG...]` is needed after the flags".into(),
+            ));
+        };
+        match arg.to_str() {
+            Some("--") => break,
+            Some("--input") if !input => input = true,
+            Some("--id") if id.is_none() => {
+                let value = rest
+                    .next()
+                    .ok_or_else(|| UsageError("record: --id needs a value".into()))?;
+                id = Some(value.to_str().map(str::to_owned).ok_or_else(|| {
+                    UsageError("record: the session id is not valid UTF-8".into())
+                })?);
+            }
+            Some("--input" | "--id") => {
+                return Err(UsageError(format!(
+                    "record: {} is given twice",
+                    arg.to_string_lossy()
+                )));
+            }
+            _ => {
+                return Err(UsageError(format!(
+                    "record: unknown argument {:?} (flags are --id ID and --input, then -- CMD)",
+                    arg.to_string_lossy()
+                )));
+            }
+        }
+    }
+    let id = id.ok_or_else(|| UsageError("record: --id ID is needed".into()))?;
+    validate_id(&id)?;
+    let argv: Vec<OsString> = rest.cloned().collect();
+    if argv.is_empty() {
+        return Err(UsageError("record: a command is needed after --".into()));
+    }
+    Ok(RecordArgs { id, input, argv })
+}
+
+fn no_more(sub: &str, rest: &[OsString]) -> Result<(), UsageError> {
+    match rest.first() {
+        None => Ok(()),
+        Some(arg) => Err(UsageError(format!(
+            "{sub}: unexpected argument {:?}",
+            arg.to_string_lossy()
+        ))),
+    }
+}
+
+fn one_operand<'a>(
+    sub: &str,
+    name: &str,
+    rest: &'a [OsString],
+) -> Result<&'a OsString, UsageError> {
+    match rest {
+        [one] if !one.to_string_lossy().starts_with('-') => Ok(one),
+        [] => Err(UsageError(format!("{sub}: {name} is needed"))),
+        [one] => Err(UsageError(format!(
+            "{sub}: unknown flag {:?}",
+            one.to_string_lossy()
+        ))),
+        [_, extra, ..] => Err(UsageError(format!(
+            "{sub}: unexpected argument {:?}",
+            extra.to_string_lossy()
+        ))),
+    }
+}
+
+/// A session id names a file in the sessions directory, so it is kept to
+/// `[A-Za-z0-9._-]{1,200}` without a leading dot: no separator, no `..`, no
+/// hidden file.
+pub fn validate_id(id: &str) -> Result<(), UsageError> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if id.is_empty() || id.len() > 200 || id.starts_with('.') || !id.chars().all(allowed) {
+        return Err(UsageError(format!(
+            "invalid session id {id:?}: 1 to 200 of A-Z a-z 0-9 . _ -, not starting with a dot"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(words: &[&str]) -> Vec<OsString> {
+        words.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn record_takes_id_input_and_the_command_after_the_separator() {
+        let parsed = parse(&args(&[
+            "record", "--input", "--id", "n.1", "--", "sh", "-l", "--id",
+        ]))
+        .unwrap();
+        assert_eq!(
+            parsed,
+            Command::Record(RecordArgs {
+                id: "n.1".into(),
+                input: true,
+                argv: args(&["sh", "-l", "--id"]),
+            })
+        );
+    }
+
+    #[test]
+    fn record_refuses_what_it_does_not_know() {
+        for (words, message) in [
+            (
+                &["record", "--id", "a", "sh"][..],
+                "unknown argument \"sh\"",
+            ),
+            (&["record", "--id", "a"], "`-- CMD [ARG...]` is needed"),
+            (&["record", "--id", "a", "--"], "a command is needed"),
+            (&["record", "--", "sh"], "--id ID is needed"),
+            (&["record", "--id"], "--id needs a value"),
+            (
+                &["record", "--id", "a", "--id", "b", "--", "sh"],
+                "--id is given twice",
+            ),
+            (
+                &["record", "--sink", "/tmp/x", "--id", "a", "--", "sh"],
+                "unknown argument \"--sink\"",
+            ),
+            (&["record", "--id=a", "--", "sh"], "unknown argument"),
+            (&["index", "/tmp"], "unexpected argument"),
+            (&["cat"], "ID is needed"),
+            (&["cat", "--all"], "unknown flag"),
+            (&["install", "a", "b"], "unexpected argument \"b\""),
+            (&["play"], "unknown subcommand"),
+            (&[], "a subcommand is needed"),
+        ] {
+            let err = parse(&args(words)).unwrap_err();
+            assert!(err.0.contains(message), "{words:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn ids_are_file_names_and_nothing_else() {
+        for good in [
+            "real-0001.20261203T000000Z-0a1b2c3d",
+            "a",
+            "A_b-c.d",
+            &"x".repeat(200),
+        ] {
+            assert!(validate_id(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            ".hidden",
+            "..",
+            "../etc/passwd",
+            "a/b",
+            "a b",
+            "é",
+            "a\0",
+            &"x".repeat(201),
+        ] {
+            assert!(validate_id(bad).is_err(), "{bad:?}");
+        }
+        assert!(parse(&args(&["cat", "../x"])).is_err());
+        assert!(parse(&args(&["record", "--id", "a/b", "--", "sh"])).is_err());
+    }
+}

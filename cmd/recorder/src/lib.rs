@@ -1,0 +1,45 @@
+//! `toolbox-recorder`: records a toolbox session inside its pod, between the
+//! exec and the command, so that neither a modified client nor a killed one
+//! can skip, trim or forge the recording (docs/recorder.md).
+//!
+//! `main.rs` parses the command line with [`cli`] and calls one of the four
+//! subcommands with the sinks fixed in the binary ([`PROC_ROOT`],
+//! [`SESSIONS_DIR`]); tests call the same functions with temporary ones.
+//!
+//! 1. [`record::record`] opens the two sinks ([`sinks`]: the holder's stdout,
+//!    which is the container log, and the node's file), prunes old
+//!    recordings ([`retention`]) and writes the header.
+//! 2. It runs the command on a PTY of its own ([`tty`]) when fd 0 is a
+//!    terminal, else on pipes ([`pipe`]). Both relays hand every chunk they
+//!    copy to a [`record::Recorder`], which encodes it ([`cast`]) and writes
+//!    it to both sinks at once.
+//! 3. The exit marker closes the recording, and the command's status becomes
+//!    the recorder's ([`child`]).
+//!
+//! [`index`] reads the node's files back (`index`, `cat`); [`install`] copies
+//! the binary into a pod's emptyDir for images that lack it. [`sys`] holds the
+//! few raw system calls (poll, PTYs, termios, signals) the relays need.
+
+pub mod cast;
+pub mod child;
+pub mod cli;
+pub mod index;
+pub mod install;
+pub mod pipe;
+pub mod record;
+pub mod retention;
+pub mod sinks;
+pub mod sys;
+pub mod tty;
+
+/// Where the recorder reads other processes from. Fixed: in a toolbox pod,
+/// which shares the host's PID namespace, this is the node's /proc.
+pub const PROC_ROOT: &str = "/proc";
+
+/// The node's sessions directory as the pod mounts it (the hostPath
+/// `/var/log/toolbox/sessions`). Fixed: no flag or variable moves it.
+pub const SESSIONS_DIR: &str = "/toolbox/sessions";
+
+/// How much one read takes from a stream: large enough that a `cat` of a big
+/// file costs few events and system calls, small enough for a pod's memory.
+pub const CHUNK: usize = 64 * 1024;

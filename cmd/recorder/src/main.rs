@@ -1,0 +1,66 @@
+//! `toolbox-recorder`: the command line over the library, with the sinks
+//! fixed. Exit codes: the recorded command's status for `record` (126/127
+//! when it could not start or could not be recorded), 1 for a failed
+//! `index`, `cat` or `install`, 2 for a command line it refuses.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use toolbox_recorder::cli::{self, Command};
+use toolbox_recorder::index::{self, CatError, IndexError};
+use toolbox_recorder::record::{self, SinkPaths};
+use toolbox_recorder::{SESSIONS_DIR, install};
+
+fn main() -> ExitCode {
+    let args: Vec<_> = std::env::args_os().skip(1).collect();
+    let command = match cli::parse(&args) {
+        Ok(command) => command,
+        Err(e) => {
+            eprintln!("toolbox-recorder: {e}");
+            eprint!("{}", cli::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    let sessions = Path::new(SESSIONS_DIR);
+    match command {
+        Command::Help => {
+            print!("{}", cli::USAGE);
+            ExitCode::SUCCESS
+        }
+        Command::Record(args) => {
+            ExitCode::from(record::record(&args, &SinkPaths::fixed()).clamp(0, 255) as u8)
+        }
+        Command::Index => {
+            let mut out = std::io::stdout().lock();
+            match index::index(sessions, &mut out)
+                .and_then(|()| out.flush().map_err(IndexError::Io))
+            {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(IndexError::NoDirectory) => {
+                    eprintln!("no sessions directory");
+                    ExitCode::SUCCESS
+                }
+                Err(IndexError::Io(e)) => fail(format_args!("index: {}: {e}", sessions.display())),
+            }
+        }
+        Command::Cat { id } => match index::cat(sessions, &id, &mut std::io::stdout().lock()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(CatError::Unknown(id)) => {
+                fail(format_args!("no recording of session {id} on this node"))
+            }
+            Err(CatError::Io(e)) => fail(format_args!("cat {id}: {e}")),
+        },
+        Command::Install { dest } => {
+            match install::install(Path::new("/proc/self/exe"), Path::new(&dest)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(format_args!("install {}: {e}", Path::new(&dest).display())),
+            }
+        }
+    }
+}
+
+fn fail(message: std::fmt::Arguments<'_>) -> ExitCode {
+    eprintln!("toolbox-recorder: {message}");
+    ExitCode::FAILURE
+}

@@ -1,0 +1,214 @@
+//! `record`: open the sinks, prune, write the header, run the command through
+//! a relay, and close the recording with its exit marker.
+//!
+//! The order matters: without the container log nothing runs (a session
+//! must never run unrecorded), retention runs before this session's file
+//! exists (so it can never be what is pruned), and signals are caught before
+//! the terminal's size is read (so a resize in between is not lost).
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use crate::cast::{Encoder, Header, Identity, Utf8Carry};
+use crate::child::SpawnFailure;
+use crate::cli::RecordArgs;
+use crate::sinks::{self, FileError, Sinks};
+use crate::sys::{self, SignalPipe};
+use crate::{pipe, retention, tty};
+
+/// Where the sinks are. `main` passes only [`SinkPaths::fixed`]; tests pass
+/// temporary directories.
+#[derive(Debug, Clone)]
+pub struct SinkPaths {
+    /// The /proc in which the holder is found.
+    pub proc_root: PathBuf,
+    /// The node's sessions directory, as mounted in the pod.
+    pub sessions_dir: PathBuf,
+}
+
+impl SinkPaths {
+    pub fn fixed() -> SinkPaths {
+        SinkPaths {
+            proc_root: crate::PROC_ROOT.into(),
+            sessions_dir: crate::SESSIONS_DIR.into(),
+        }
+    }
+}
+
+/// The size a recording says when the terminal has none (yet), and the
+/// size of every session without one.
+pub const DEFAULT_SIZE: (u16, u16) = (80, 24);
+
+/// The signals the relays handle: a resize, the command's end, and the
+/// ways the recorder is told to stop or that its client is gone.
+pub const SIGNALS: &[libc::c_int] = &[
+    libc::SIGWINCH,
+    libc::SIGCHLD,
+    libc::SIGTERM,
+    libc::SIGHUP,
+    libc::SIGINT,
+];
+
+/// Runs and records `args.argv` and returns the status to exit with.
+pub fn record(args: &RecordArgs, paths: &SinkPaths) -> i32 {
+    let log = match sinks::find_holder(&paths.proc_root)
+        .and_then(|pid| sinks::open_log(&paths.proc_root, pid))
+    {
+        Ok(log) => log,
+        Err(e) => {
+            eprintln!(
+                "toolbox-recorder: the container log: {e}: not running the command unrecorded"
+            );
+            return 126;
+        }
+    };
+    retention::prune(
+        &paths.sessions_dir,
+        SystemTime::now(),
+        retention::Limits::default(),
+    );
+    let file = match sinks::create_file(&paths.sessions_dir, &args.id) {
+        Ok(file) => Some(file),
+        Err(FileError::Exists(path)) => {
+            eprintln!(
+                "toolbox-recorder: {}: a recording of this session id exists, and is never overwritten",
+                path.display()
+            );
+            return 126;
+        }
+        Err(FileError::Io(path, e)) => {
+            eprintln!(
+                "toolbox-recorder: {}: {e}: recording to the container log only",
+                path.display()
+            );
+            None
+        }
+    };
+    let signals = match SignalPipe::install(SIGNALS) {
+        Ok(signals) => signals,
+        Err(e) => {
+            eprintln!("toolbox-recorder: catching signals: {e}");
+            return 126;
+        }
+    };
+    let tty = sys::isatty(0);
+    let size = if tty { sys::window_size(0) } else { None };
+    let header = header(args, tty, size.unwrap_or(DEFAULT_SIZE));
+    let mut recorder = Recorder::new(Sinks::new(log, file), &args.id, args.input);
+    recorder.header(&header);
+
+    let outcome = if tty {
+        tty::run(&args.argv, &mut recorder, &signals, size)
+    } else {
+        pipe::run(&args.argv, &mut recorder, &signals)
+    };
+    let status = match outcome {
+        Ok(status) => status,
+        Err(SpawnFailure { status, message }) => {
+            eprintln!("{message}");
+            let line = if tty { "\r\n" } else { "\n" };
+            recorder.event("o", &format!("{message}{line}"));
+            status
+        }
+    };
+    recorder.event("m", &format!("exit {status}"));
+    status
+}
+
+fn header(args: &RecordArgs, tty: bool, (width, height): (u16, u16)) -> Header {
+    let var = |name: &str| std::env::var(name).ok();
+    Header {
+        version: 2,
+        width,
+        height,
+        timestamp: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        command: join(&args.argv),
+        env: var("TERM")
+            .map(|term| ("TERM".to_owned(), term))
+            .into_iter()
+            .collect(),
+        toolbox: Identity {
+            session: args.id.clone(),
+            node: var("TOOLBOX_SESSION_NODE"),
+            pod: var("TOOLBOX_SESSION_POD"),
+            namespace: var("TOOLBOX_SESSION_NAMESPACE"),
+            user: var("TOOLBOX_SESSION_USER"),
+            tty,
+            input: args.input,
+        },
+    }
+}
+
+fn join(argv: &[OsString]) -> String {
+    argv.iter()
+        .map(|arg| arg.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// What the relays hand what they copy to: it stamps, encodes and writes
+/// every event to both sinks as it happens.
+pub struct Recorder {
+    sinks: Sinks,
+    encoder: Encoder,
+    start: Instant,
+    input: bool,
+}
+
+impl Recorder {
+    pub fn new(sinks: Sinks, session: &str, input: bool) -> Recorder {
+        Recorder {
+            sinks,
+            encoder: Encoder::new(session),
+            start: Instant::now(),
+            input,
+        }
+    }
+
+    fn header(&mut self, header: &Header) {
+        let encoded = self.encoder.header(header);
+        self.sinks.write(encoded);
+    }
+
+    fn event(&mut self, code: &str, data: &str) {
+        let micros = self.start.elapsed().as_micros() as u64;
+        let encoded = self.encoder.event(micros, code, data);
+        self.sinks.write(encoded);
+    }
+
+    pub fn records_input(&self) -> bool {
+        self.input
+    }
+
+    /// Output of the command, as read from one of its streams.
+    pub fn output(&mut self, carry: &mut Utf8Carry, bytes: &[u8]) {
+        let text = carry.decode(bytes);
+        if !text.is_empty() {
+            self.event("o", &text);
+        }
+    }
+
+    /// What was typed; kept only when the session records input.
+    pub fn input(&mut self, carry: &mut Utf8Carry, bytes: &[u8]) {
+        if self.input {
+            let text = carry.decode(bytes);
+            if !text.is_empty() {
+                self.event("i", &text);
+            }
+        }
+    }
+
+    /// The end of a stream: a character it left unfinished.
+    pub fn end_of_output(&mut self, carry: &mut Utf8Carry) {
+        if let Some(text) = carry.finish() {
+            self.event("o", &text);
+        }
+    }
+
+    pub fn resize(&mut self, (cols, rows): (u16, u16)) {
+        self.event("r", &format!("{cols}x{rows}"));
+    }
+}
