@@ -3,15 +3,15 @@
 //! way to a node is refused by the API server with the policy's message: a
 //! plain `kubectl exec` or `kubectl attach` into a toolbox pod, `kubectl
 //! debug node/`, kubectl-node-shell's `kubectl run`, a hand-written pod, and
-//! toolbox's own `--no-record`. On a simulated node, whose stand-in recorder
-//! runs the command (the recorder itself is proved on the real node, in
-//! recording.rs): what is judged here is admission, which is the same.
+//! toolbox's own `--no-record`. Once on a simulated node, whose stand-in
+//! recorder runs the command (what is judged there is admission, which is
+//! the same), and once on the real node with the real recorder.
 
 use std::time::Duration;
 
 use harness::{
     NODE_SHELL_NSENTER, NodeSpec, TestNs, kubectl_node_shell_overrides, random_suffix,
-    standin_records_with, stderr_of, stdout_of,
+    recorder_records_with, stderr_of, stdout_of,
 };
 
 /// The name of the recording policy and its binding in `ns`.
@@ -159,9 +159,9 @@ async fn where_recording_is_required_only_a_recorded_session_reaches_a_node() {
     );
     assert_eq!(stdout_of(&out), format!("recorded-{token}\n"));
     assert!(
-        standin_records_with(&token)
+        recorder_records_with(&token)
             .iter()
-            .any(|r| r.tool == "toolbox-recorder" && r.args[0] == "record"),
+            .any(|r| r.args[0] == "record"),
         "the exec went through the recorder"
     );
 
@@ -371,5 +371,126 @@ async fn where_recording_is_required_only_a_recorded_session_reaches_a_node() {
             .unwrap();
         assert_eq!(stdout_of(&out), "", "{kind} is left");
     }
+    ns.finish().await;
+}
+
+/// On the real node, with the real recorder: the policy pins the recorder
+/// image of the members' settings (the local node-tools image), a member's
+/// session there is recorded under the name the API server gave it, the
+/// recorder's own `index` is let through, and a plain exec and
+/// `--no-record` are not.
+#[tokio::test]
+async fn on_the_real_node_a_member_s_session_is_recorded_and_nothing_else_gets_in() {
+    let ns = TestNs::new("require-rec-real").await;
+    let node = harness::real_node();
+    let group = format!("oncall-{}", random_suffix());
+    let member = ["--as", "dev", "--as-group", group.as_str()];
+    let printed = ns
+        .toolbox_on_real_node()
+        .args([
+            "policy",
+            "-n",
+            &ns.name,
+            "--group",
+            &group,
+            "--require-recording",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(printed.status.code(), Some(0), "{}", stderr_of(&printed));
+    let yaml = stdout_of(&printed);
+    assert!(
+        yaml.contains(&format!("recorded (recorder {})", node.image)),
+        "{yaml}"
+    );
+    let applied = ns
+        .kubectl()
+        .args(["apply", "-f", "-"])
+        .write_stdin(yaml.clone())
+        .output()
+        .unwrap();
+    assert_eq!(applied.status.code(), Some(0), "{}", stderr_of(&applied));
+    let privileged = serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod", "metadata": { "name": "privileged" },
+        "spec": { "nodeName": node.name, "hostPID": true, "activeDeadlineSeconds": 600,
+            "containers": [{ "name": "c", "image": node.image, "command": ["sleep", "600"],
+                "securityContext": { "privileged": true } }] }
+    });
+    harness::wait_until(
+        Duration::from_secs(60),
+        "the recording policy to be enforced",
+        || async {
+            refusal_of(&ns, &privileged, &member).is_some_and(|r| refused_for_recording(&ns, &r))
+        },
+    )
+    .await;
+
+    let token = random_suffix();
+    let out = ns
+        .toolbox_on_real_node()
+        .args(["node-shell", &node.name, "--keep"])
+        .args(member)
+        .args(["--", "echo", &format!("recorded-{token}")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out), format!("recorded-{token}\n"));
+    let kept = ns.toolbox_pods().await;
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let kept = kept[0].metadata.name.clone().unwrap();
+
+    // The recorder's index, as a member runs it: the session is on the
+    // node, named after the member and this namespace.
+    let out = ns
+        .kubectl()
+        .args(["exec", &kept])
+        .args(member)
+        .args(["--", "/toolbox/bin/toolbox-recorder", "index"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let ours: Vec<serde_json::Value> = stdout_of(&out)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|entry| entry["header"]["toolbox"]["namespace"] == ns.name.as_str())
+        .collect();
+    assert_eq!(ours.len(), 1, "{ours:?}");
+    assert_eq!(ours[0]["header"]["toolbox"]["user"], "dev", "{ours:?}");
+    assert_eq!(ours[0]["header"]["toolbox"]["pod"], kept.as_str());
+    assert_eq!(ours[0]["exit"], 0, "{ours:?}");
+
+    // A plain exec into the same pod, by the same member: refused.
+    let out = ns
+        .kubectl()
+        .args(["exec", &kept])
+        .args(member)
+        .args(["--", "sh", "-c", "true"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert!(refused_for_recording(&ns, &stderr), "{stderr}");
+    ns.delete_pod_now(&kept).await;
+
+    // --no-record: refused at create, one line.
+    let out = ns
+        .toolbox_on_real_node()
+        .args(["node-shell", &node.name, "--no-record"])
+        .args(member)
+        .args(["--", "true"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(refused_for_recording(&ns, &stderr), "{stderr}");
+
+    let deleted = ns
+        .kubectl()
+        .args(["delete", "-f", "-", "--wait=false"])
+        .write_stdin(yaml)
+        .output()
+        .unwrap();
+    assert_eq!(deleted.status.code(), Some(0), "{}", stderr_of(&deleted));
     ns.finish().await;
 }
