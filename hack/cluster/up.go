@@ -440,9 +440,9 @@ TOOLBOX_CLUSTER_KUBE_BIN=%s
 TOOLBOX_CLUSTER_NODE_PORT=%d
 `, c.adminKubeconfig, c.devKubeconfig, c.apiserverURL(), c.auditLog, c.standinLog, c.version, c.binary("kubectl"), c.kubeBin, c.ports.nodeAgent)
 	if c.realNode != nil {
-		// A toolbox settings file that points node-shell and debug-node at the
-		// local images, which no registry serves.
-		settings := fmt.Sprintf("# toolbox settings for the local cluster's real node: its images are local builds.\nimage = %q\ndebug_image = %q\nrecorder_image = %q\nimage_pull_policy = \"Never\"\n", NodeToolsImage, NodeToolsImage, NodeToolsImage)
+		// A toolbox settings file that points node-shell, debug-node and the
+		// session recorder at the local images, which no registry serves.
+		settings := fmt.Sprintf("# toolbox settings for the local cluster's real node: its images are local builds.\nimage = %q\ndebug_image = %q\nimage_pull_policy = \"Never\"\nrecorder_image = %q\n", NodeToolsImage, NodeToolsImage, NodeToolsImage)
 		if err := os.WriteFile(c.settingsFile, []byte(settings), 0o644); err != nil {
 			return err
 		}

@@ -447,8 +447,9 @@ async fn an_image_without_the_recorder_gets_it_from_the_recorder_image() {
     // The node-tools image is not the recorder image here, so an init
     // container of the recorder image brings the binary.
     let settings = ns.settings_file(&format!(
-        "image = {img:?}\ndebug_image = {img:?}\nrecorder_image = \"localhost/toolbox/recorder:local\"\nimage_pull_policy = \"Never\"\n",
-        img = node.image
+        "image = {img:?}\ndebug_image = {img:?}\nrecorder_image = {rec:?}\nimage_pull_policy = \"Never\"\n",
+        img = node.image,
+        rec = node.recorder_image
     ));
     let out = ns
         .toolbox()

@@ -144,24 +144,23 @@ impl Relay {
                 Ok(_) => {}
                 Err(_) => self.outer_gone = true,
             }
+            // Signals first, whatever poll reported for their pipe (see tty.rs).
+            for signal in signals.take() {
+                match signal {
+                    libc::SIGCHLD => {
+                        if let Ok(Some(status)) = child.try_wait() {
+                            exited = Some(status);
+                        }
+                    }
+                    libc::SIGWINCH => {}
+                    other => sys::kill_group(child.id() as libc::pid_t, other),
+                }
+            }
             for fd in &fds {
-                if fd.revents == 0 {
+                if fd.revents == 0 || fd.fd == signals.fd() {
                     continue;
                 }
                 match fd.fd {
-                    fd if fd == signals.fd() => {
-                        for signal in signals.take() {
-                            match signal {
-                                libc::SIGCHLD => {
-                                    if let Ok(Some(status)) = child.try_wait() {
-                                        exited = Some(status);
-                                    }
-                                }
-                                libc::SIGWINCH => {}
-                                other => sys::kill_group(child.id() as libc::pid_t, other),
-                            }
-                        }
-                    }
                     1 | 2 => self.outer_gone = true,
                     0 => self.read_input(recorder),
                     fd if Some(fd) == child_stdin => self.write_input(),

@@ -128,25 +128,28 @@ impl Relay {
             if sys::poll(&mut fds, -1).is_err() {
                 self.outer_gone = true;
             }
-            for fd in &fds {
-                if fd.revents == 0 {
-                    continue;
-                }
-                if fd.fd == signals.fd() {
-                    for signal in signals.take() {
-                        match signal {
-                            libc::SIGCHLD => {
-                                if let Ok(Some(status)) = child.try_wait() {
-                                    self.drain(recorder);
-                                    return status;
-                                }
-                            }
-                            libc::SIGWINCH => self.resize(recorder),
-                            libc::SIGHUP => self.outer_gone = true,
-                            other => sys::kill_group(child.id() as libc::pid_t, other),
+            // Signals first, whatever poll reported for the pipe: a signal
+            // that woke poll has its byte written by the time poll returns,
+            // but poll may have looked at the pipe before. A resize is then
+            // applied before the keys typed after it reach the command.
+            for signal in signals.take() {
+                match signal {
+                    libc::SIGCHLD => {
+                        if let Ok(Some(status)) = child.try_wait() {
+                            self.drain(recorder);
+                            return status;
                         }
                     }
-                } else if fd.fd == STDIN {
+                    libc::SIGWINCH => self.resize(recorder),
+                    libc::SIGHUP => self.outer_gone = true,
+                    other => sys::kill_group(child.id() as libc::pid_t, other),
+                }
+            }
+            for fd in &fds {
+                if fd.revents == 0 || fd.fd == signals.fd() {
+                    continue;
+                }
+                if fd.fd == STDIN {
                     self.read_keys(recorder);
                 } else if Some(fd.fd) == master {
                     if fd.revents & libc::POLLOUT != 0 {

@@ -13,6 +13,7 @@
 use std::ffi::OsString;
 use std::fs;
 use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
@@ -56,6 +57,10 @@ fn main() {
         (
             "an_outer_terminal_that_hangs_up_hangs_up_the_command",
             an_outer_terminal_that_hangs_up_hangs_up_the_command,
+        ),
+        (
+            "a_terminal_without_a_size_starts_at_80x24_and_is_restored_at_the_end",
+            a_terminal_without_a_size_starts_at_80x24_and_is_restored_at_the_end,
         ),
         (
             "a_client_gone_on_pipes_hangs_up_the_command",
@@ -415,10 +420,11 @@ fn a_pty_session_is_recorded_with_its_resize_and_exit() {
     assert_eq!(rejoin_log(&sinks.log_casts()), file);
 }
 
-fn an_outer_terminal_that_hangs_up_hangs_up_the_command() {
-    let sinks = Sinks::new("hangup");
+/// Starts the recorder with a new PTY as its controlling terminal, as a
+/// kubectl exec's is; returns it, the PTY's master and its slave.
+fn on_own_pty(mut command: Command) -> (std::process::Child, fs::File, std::os::fd::OwnedFd) {
     let (master, slave) = sys::open_pty().unwrap();
-    let mut command = sinks.command(&[], &["sh", "-c", "echo ready; exec sleep 1000"]);
+    let kept = slave.try_clone().unwrap();
     command
         .stdin(Stdio::from(slave.try_clone().unwrap()))
         .stdout(Stdio::from(slave.try_clone().unwrap()))
@@ -432,16 +438,29 @@ fn an_outer_terminal_that_hangs_up_hangs_up_the_command() {
             Ok(())
         });
     }
-    let mut recorder = command.spawn().unwrap();
+    let recorder = command.spawn().unwrap();
     drop(command);
-    let mut master = fs::File::from(master);
+    (recorder, fs::File::from(master), kept)
+}
+
+/// Reads the master until `needle` has come.
+fn read_until(master: &mut fs::File, needle: &str) -> String {
     let mut seen = Vec::new();
     let mut buf = [0; 4096];
-    while !String::from_utf8_lossy(&seen).contains("ready") {
+    while !String::from_utf8_lossy(&seen).contains(needle) {
         let n = master.read(&mut buf).unwrap();
         assert!(n > 0);
         seen.extend_from_slice(&buf[..n]);
     }
+    String::from_utf8_lossy(&seen).into_owned()
+}
+
+fn an_outer_terminal_that_hangs_up_hangs_up_the_command() {
+    let sinks = Sinks::new("hangup");
+    let (mut recorder, mut master, slave) =
+        on_own_pty(sinks.command(&[], &["sh", "-c", "echo ready; exec sleep 1000"]));
+    read_until(&mut master, "ready");
+    drop(slave);
     // The client goes away: its end of the terminal closes.
     drop(master);
     let status = recorder.wait().unwrap();
@@ -551,4 +570,45 @@ fn no_file_means_the_log_only() {
     assert_eq!(joined(&log, "o"), "hello\n");
     assert_eq!(log.last().unwrap()[2], "exit 0");
     assert!(!Path::new(&sinks.root.join("sessions")).exists());
+}
+
+fn a_terminal_without_a_size_starts_at_80x24_and_is_restored_at_the_end() {
+    let sinks = Sinks::new("nosize");
+    let (mut recorder, mut master, slave) =
+        on_own_pty(sinks.command(&[], &["sh", "-c", "echo ready; read line; stty size"]));
+    let before = sys::termios(slave.as_raw_fd()).unwrap();
+    read_until(&mut master, "ready");
+    // The size arrives later, as a kubectl exec's does.
+    sys::set_window_size(master.as_raw_fd(), (120, 50)).unwrap();
+    master.write_all(b"\n").unwrap();
+    read_until(&mut master, "50 120");
+    assert_eq!(recorder.wait().unwrap().code(), Some(0));
+
+    let file = sinks.file_lines();
+    assert_eq!(
+        (file[0]["width"].as_u64(), file[0]["height"].as_u64()),
+        (Some(80), Some(24))
+    );
+    let resizes: Vec<&str> = file
+        .iter()
+        .filter(|e| e[1] == "r")
+        .map(|e| e[2].as_str().unwrap())
+        .collect();
+    assert_eq!(resizes, ["120x50"]);
+    // Raw mode is gone: the terminal is as the recorder found it.
+    let after = sys::termios(slave.as_raw_fd()).unwrap();
+    assert_eq!(
+        (after.c_iflag, after.c_oflag, after.c_lflag, after.c_cflag),
+        (
+            before.c_iflag,
+            before.c_oflag,
+            before.c_lflag,
+            before.c_cflag
+        )
+    );
+    assert_ne!(
+        before.c_lflag & libc::ICANON,
+        0,
+        "the terminal started cooked"
+    );
 }
