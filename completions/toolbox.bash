@@ -703,7 +703,7 @@ _toolbox() {
             return 0
             ;;
         toolbox__subcmd__policy)
-            opts="-o -n -v -h -V --group --max-ttl --default-ttl --cleanup-group --audit-policy --kube-version --output --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
+            opts="-o -n -v -h -V --group --max-ttl --default-ttl --cleanup-group --require-recording --recorder-image --audit-policy --kube-version --output --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -722,6 +722,10 @@ _toolbox() {
                     return 0
                     ;;
                 --cleanup-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --recorder-image)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

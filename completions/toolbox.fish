@@ -175,6 +175,7 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l group -d 'The
 complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l max-ttl -d 'The longest lifetime a node-access pod may ask for [default: 2h, or --default-ttl if longer]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l default-ttl -d 'The lifetime given to a node-access pod that asks for none (kubectl debug\'s) [default: 1h, or --max-ttl if shorter]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l cleanup-group -d 'A group allowed to find and delete leftover node-debug pods in every namespace' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l recorder-image -d 'The image whose recorder the pods must carry [default: the recorder_image setting]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l kube-version -d 'The Kubernetes release to print for, e.g. 1.35 (default: ask the cluster)' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -s o -l output -d 'Output format' -r -f -a "yaml\t''
 json\t''"
@@ -184,6 +185,7 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -s n -l namespac
 complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l as -d 'Username to impersonate for the operation' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l config -d 'toolbox\'s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l require-recording -d 'Require every session in the namespace to be recorded: exec only through the recorder, no attach, and node-access pods that carry it (refuses kubectl debug node/, kubectl-node-shell and toolbox --no-record there)'
 complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l audit-policy -d 'Print only the API server\'s audit Policy for node sessions'
 complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
 complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -s h -l help -d 'Print help'

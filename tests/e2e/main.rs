@@ -19,6 +19,7 @@ mod node_shell;
 mod persist;
 mod picker_completion;
 mod policy;
+mod require_recording;
 mod version;
 
 // Credentials, load and the API server's own limits.

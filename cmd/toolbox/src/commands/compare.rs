@@ -13,6 +13,7 @@ use toolbox_cluster::inspect::comparison::{
     ComparisonRow, DebugSupport, Environment, PodPair, Recommendation, Situation, Verdict,
     comparison_rows, debug_support, environment, pod_access, recommend,
 };
+use toolbox_cluster::inspect::recording::{self, RecordingCheck, Requirement};
 use toolbox_cluster::inspect::review::{Permission, PermissionCheck, PodSecurityLabels, one_line};
 use toolbox_cluster::{ClusterContext, Level, TargetNode};
 use toolbox_podtemplate::{NodeOs, Profile};
@@ -100,6 +101,9 @@ struct Checks {
     admission: Admission,
     namespace: NamespaceCheck,
     node_access_policy: NodeAccessPolicy,
+    /// Whether sessions must be recorded here, and what that means for each
+    /// approach.
+    recording: RecordingCheck,
     environment: Environment,
 }
 
@@ -180,6 +184,7 @@ pub async fn run(args: CompareArgs, app: &App) -> Result<ExitStatus, AppError> {
         debug_node_access: &debug_access,
         missing: &missing,
         enforced,
+        recording_required: matches!(checks.recording.requirement, Requirement::Required { .. }),
     });
     let report = Report {
         context: cluster.context.clone(),
@@ -255,6 +260,34 @@ async fn live_checks(
         Ok(labels) => (Some(labels), None),
         Err(err) => (None, Some(err.to_string())),
     };
+    let admission = Admission {
+        node_shell: Verdict::from_dry_run(&shell_dry_run?, may_create),
+        debug_node: Verdict::from_dry_run(&debug_dry_run?, may_create),
+    };
+    let node_access_policy = match policies {
+        Ok(policies) => NodeAccessPolicy {
+            policies,
+            error: None,
+        },
+        Err(err) => NodeAccessPolicy {
+            policies: Vec::new(),
+            error: Some(err.to_string()),
+        },
+    };
+    let requirement = recording::requirement(
+        match &node_access_policy.error {
+            Some(error) => Err(error.as_str()),
+            None => Ok(&node_access_policy.policies),
+        },
+        &[&admission.node_shell, &admission.debug_node],
+    );
+    // A recorded toolbox session works where either of its pods is admitted.
+    let toolbox = if admission.node_shell.is_admitted() {
+        &admission.node_shell
+    } else {
+        &admission.debug_node
+    };
+    let recording = recording::consequences(requirement, toolbox);
     Ok(Checks {
         server_version: version.git_version.clone(),
         kubectl_debug: minor_version(&version).map(debug_support),
@@ -264,25 +297,14 @@ async fn live_checks(
             .map(|c| c.permission.short())
             .collect(),
         permissions: reviews,
-        admission: Admission {
-            node_shell: Verdict::from_dry_run(&shell_dry_run?, may_create),
-            debug_node: Verdict::from_dry_run(&debug_dry_run?, may_create),
-        },
+        admission,
         namespace: NamespaceCheck {
             name: cluster.namespace.clone(),
             pod_security,
             error,
         },
-        node_access_policy: match policies {
-            Ok(policies) => NodeAccessPolicy {
-                policies,
-                error: None,
-            },
-            Err(err) => NodeAccessPolicy {
-                policies: Vec::new(),
-                error: Some(err.to_string()),
-            },
-        },
+        node_access_policy,
+        recording,
         environment: environment(node),
     })
 }
@@ -300,6 +322,10 @@ fn describe_policy(found: &NodeAccessPolicy) -> String {
         .iter()
         .map(|p| {
             let enforces = match (p.kind, p.default_ttl_seconds, p.max_ttl_seconds) {
+                _ if p.recorder_image.is_some() => format!(
+                    "recording required (recorder {}): an exec only through the recorder, no attach, node-access pods that carry it",
+                    p.recorder_image.as_deref().unwrap_or_default()
+                ),
                 ("MutatingAdmissionPolicy", Some(default), _) => format!(
                     "lifetime {} when none is asked for; requested-by set by the API server",
                     toolbox_policy::ttl_words(default)
@@ -312,6 +338,31 @@ fn describe_policy(found: &NodeAccessPolicy) -> String {
             };
             format!("{} {}: {enforces}", p.kind, p.name)
         })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Whether recording is required, and what that means for each approach,
+/// one approach a line.
+fn describe_recording(check: &RecordingCheck) -> String {
+    let head = match &check.requirement {
+        Requirement::Required { policy, .. } => format!(
+            "required{}",
+            policy
+                .as_ref()
+                .map(|p| format!(" by ValidatingAdmissionPolicy {p}"))
+                .unwrap_or_else(|| " (the dry run was refused for it)".into())
+        ),
+        Requirement::NotRequired => "not required".into(),
+        Requirement::Unknown { why } => format!("unknown ({})", one_line(why)),
+    };
+    std::iter::once(head)
+        .chain(
+            check
+                .approaches
+                .iter()
+                .map(|c| format!("{}: {}", c.approach, c.why)),
+        )
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -423,6 +474,7 @@ fn render(report: &Report) -> String {
         "node-access policy",
         &describe_policy(&checks.node_access_policy),
     ]);
+    live.add_row(["recording", &describe_recording(&checks.recording)]);
     let env = &checks.environment;
     let kops = match &env.kops_instance_group {
         Some(group) => format!("kops instance group {group}"),

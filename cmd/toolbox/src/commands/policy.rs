@@ -1,12 +1,13 @@
 //! `toolbox policy`: prints the RBAC and admission policies that make node
-//! access through a namespace bounded and attributable, for
-//! `kubectl apply -f -`. It creates nothing itself.
+//! access through a namespace bounded and attributable (and, with
+//! `--require-recording`, recorded), for `kubectl apply -f -`. It creates
+//! nothing itself.
 
 use std::time::Duration;
 
 use clap::Args;
 use toolbox_policy::{
-    MUTATING_POLICY_SINCE_MINOR, PolicyRequest, audit_policy, render_json, render_yaml,
+    MUTATING_POLICY_SINCE_MINOR, PolicyRequest, Recording, audit_policy, render_json, render_yaml,
 };
 
 use crate::app::App;
@@ -20,7 +21,7 @@ use crate::values;
 /// the output, then apply it; `kubectl delete -f` of the same output removes it.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  toolbox policy -n node-access --group oncall | kubectl apply -f -\n  toolbox policy -n node-access --group oncall --max-ttl 30m --default-ttl 15m\n  toolbox policy --audit-policy > /etc/kubernetes/audit-policy.yaml"
+    after_help = "Examples:\n  toolbox policy -n node-access --group oncall | kubectl apply -f -\n  toolbox policy -n node-access --group oncall --max-ttl 30m --default-ttl 15m\n  toolbox policy -n node-access --group oncall --require-recording | kubectl apply -f -\n  toolbox policy --audit-policy > /etc/kubernetes/audit-policy.yaml"
 )]
 pub struct PolicyArgs {
     /// The group allowed node access through the namespace
@@ -39,6 +40,17 @@ pub struct PolicyArgs {
     /// A group allowed to find and delete leftover node-debug pods in every namespace
     #[arg(long, value_name = "GROUP", value_parser = values::parse_group)]
     pub cleanup_group: Option<String>,
+
+    /// Require every session in the namespace to be recorded: exec only through
+    /// the recorder, no attach, and node-access pods that carry it (refuses
+    /// kubectl debug node/, kubectl-node-shell and toolbox --no-record there)
+    #[arg(long, conflicts_with = "audit_policy")]
+    pub require_recording: bool,
+
+    /// The image whose recorder the pods must carry [default: the recorder_image
+    /// setting]
+    #[arg(long, value_name = "IMAGE", requires = "require_recording", value_parser = values::parse_image)]
+    pub recorder_image: Option<String>,
 
     /// Print only the API server's audit Policy for node sessions
     #[arg(long)]
@@ -101,6 +113,20 @@ fn request(args: &PolicyArgs, app: &App) -> Result<PolicyRequest, AppError> {
         max_ttl_seconds: max_ttl.as_secs() as i64,
         default_ttl_seconds: default_ttl.as_secs() as i64,
         mutating_policies: true,
+        recording: recording(args, &app.settings.settings.recorder_image),
+    })
+}
+
+/// What --require-recording adds, with the recorder image the pods must
+/// carry: --recorder-image, else `setting` (the recorder_image setting),
+/// the one toolbox's own pods get, so that the admin's toolbox and the
+/// members' agree by default.
+fn recording(args: &PolicyArgs, setting: &str) -> Option<Recording> {
+    args.require_recording.then(|| Recording {
+        recorder_image: args
+            .recorder_image
+            .clone()
+            .unwrap_or_else(|| setting.to_string()),
     })
 }
 
@@ -213,6 +239,61 @@ mod tests {
             lifetimes(Some(minutes(60)), Some(minutes(180))),
             Err("--default-ttl 3h is longer than --max-ttl 1h: the default must be allowed".into())
         );
+    }
+
+    use crate::settings::DEFAULT_RECORDER_IMAGE;
+
+    fn parse(words: &[&str]) -> Result<PolicyArgs, clap::Error> {
+        use clap::Parser;
+        #[derive(Debug, Parser)]
+        struct Cli {
+            #[command(flatten)]
+            args: PolicyArgs,
+        }
+        Cli::try_parse_from(std::iter::once("policy").chain(words.iter().copied()))
+            .map(|cli| cli.args)
+    }
+
+    #[test]
+    fn recording_is_asked_for_with_its_image_or_the_default() {
+        let plain = parse(&["--group", "g"]).unwrap();
+        assert_eq!(recording(&plain, DEFAULT_RECORDER_IMAGE), None);
+        let required = parse(&["--group", "g", "--require-recording"]).unwrap();
+        assert_eq!(
+            recording(&required, DEFAULT_RECORDER_IMAGE),
+            Some(Recording {
+                recorder_image: DEFAULT_RECORDER_IMAGE.into()
+            })
+        );
+        let pinned = parse(&[
+            "--group",
+            "g",
+            "--require-recording",
+            "--recorder-image",
+            "registry.example/recorder:v1",
+        ])
+        .unwrap();
+        assert_eq!(
+            recording(&pinned, DEFAULT_RECORDER_IMAGE)
+                .map(|r| r.recorder_image)
+                .as_deref(),
+            Some("registry.example/recorder:v1")
+        );
+        // An image without the requirement would pin nothing: a usage error.
+        let alone = parse(&["--group", "g", "--recorder-image", "r:v1"]).unwrap_err();
+        assert_eq!(
+            alone.kind(),
+            clap::error::ErrorKind::MissingRequiredArgument
+        );
+        let bad = parse(&[
+            "--group",
+            "g",
+            "--require-recording",
+            "--recorder-image",
+            "",
+        ]);
+        assert!(bad.is_err());
+        assert!(parse(&["--audit-policy", "--require-recording"]).is_err());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Which admission policies apply to pods in the working namespace, for
 //! `toolbox compare`: toolbox's own node-access policy (`toolbox policy`),
-//! with what it enforces, and any other ValidatingAdmissionPolicy or
+//! with what it enforces (recording, where `--require-recording` added its
+//! policy), and any other ValidatingAdmissionPolicy or
 //! MutatingAdmissionPolicy bound there.
 
 use std::collections::BTreeMap;
@@ -13,7 +14,9 @@ use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use kube::api::{Api, ListParams, ObjectList};
 use serde::Serialize;
-use toolbox_policy::{DEFAULT_TTL_ANNOTATION, GROUP_ANNOTATION, MAX_TTL_ANNOTATION};
+use toolbox_policy::{
+    DEFAULT_TTL_ANNOTATION, GROUP_ANNOTATION, MAX_TTL_ANNOTATION, RECORDER_IMAGE_ANNOTATION,
+};
 
 use crate::client::context::ClusterContext;
 use crate::error::{Action, ClusterError};
@@ -33,6 +36,9 @@ pub struct BoundPolicy {
     pub max_ttl_seconds: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
+    /// The recording policy's pinned recorder image: recording is required.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recorder_image: Option<String>,
 }
 
 /// Whether a binding's namespaceSelector takes in a namespace with these
@@ -140,6 +146,7 @@ impl ClusterContext {
                 default_ttl_seconds: number(DEFAULT_TTL_ANNOTATION),
                 max_ttl_seconds: number(MAX_TTL_ANNOTATION),
                 group: facts.get(GROUP_ANNOTATION).cloned(),
+                recorder_image: facts.get(RECORDER_IMAGE_ANNOTATION).cloned(),
                 name: policy,
                 binding,
             }

@@ -507,6 +507,8 @@ pub struct Situation<'a> {
     pub missing: &'a [Permission],
     /// The namespace's enforced PodSecurity level, when it could be read.
     pub enforced: Option<Level>,
+    /// `toolbox policy --require-recording` is bound in the namespace.
+    pub recording_required: bool,
 }
 
 impl Situation<'_> {
@@ -622,6 +624,11 @@ pub fn recommend(s: &Situation) -> Recommendation {
             _ => None,
         }
         .filter(|fit| *fit != s.profile);
+        if s.recording_required {
+            alternatives.push(format!(
+                "recording is required in namespace {ns}: the pods must carry the recorder that the namespace's policy pins (see the recording check), which toolbox's pods do unless --no-record"
+            ));
+        }
         alternatives.push(
             "for the node itself, use a namespace whose PodSecurity allows privileged pods (for example -n kube-system), or ask an admin to label one pod-security.kubernetes.io/enforce=privileged".into(),
         );
@@ -668,6 +675,11 @@ pub fn recommend(s: &Situation) -> Recommendation {
         security_notes
             .push("This pod is privileged: anything run in it can change or stop the node.".into());
     }
+    if s.recording_required {
+        security_notes.push(format!(
+            "Recording is required in namespace {ns}: every session is recorded on the node and in the container log as it happens; toolbox --no-record, kubectl debug node/, kubectl-node-shell and a plain kubectl exec or attach are refused there."
+        ));
+    }
     Recommendation {
         approach,
         summary,
@@ -709,6 +721,7 @@ mod tests {
         enforced: Option<Level>,
         profile: Profile,
         windows: bool,
+        recording_required: bool,
     }
 
     impl Case {
@@ -721,6 +734,7 @@ mod tests {
                 enforced: None,
                 profile: Profile::General,
                 windows: false,
+                recording_required: false,
             }
         }
 
@@ -737,6 +751,7 @@ mod tests {
                 debug_node_access: &self.access,
                 missing: &self.missing,
                 enforced: self.enforced,
+                recording_required: self.recording_required,
             })
         }
     }
@@ -770,6 +785,25 @@ mod tests {
             advice.alternatives
         );
         assert_eq!(advice.security_notes.len(), 3, "general is not privileged");
+    }
+
+    #[test]
+    fn a_namespace_that_requires_recording_says_what_it_refuses() {
+        let mut case = Case::new(Verdict::Admitted, Verdict::Admitted);
+        case.recording_required = true;
+        let notes = case.recommend().security_notes;
+        assert_eq!(notes.len(), 4, "{notes:?}");
+        let mut refused = Case::new(rejected(), rejected());
+        refused.recording_required = true;
+        assert!(refused.recommend().alternatives[0].starts_with(
+            "recording is required in namespace team-a: the pods must carry the recorder"
+        ),);
+        assert!(
+            notes[3].starts_with("Recording is required in namespace team-a:")
+                && notes[3]
+                    .contains("toolbox --no-record, kubectl debug node/, kubectl-node-shell"),
+            "{notes:?}"
+        );
     }
 
     #[test]
