@@ -45,8 +45,12 @@ const STDERR: u8 = 2;
 const STATUS: u8 = 3;
 const RESIZE: u8 = 4;
 const CLOSE: u8 = 255;
-/// The pipes between the stream's task and its user; as kube's.
-const PIPE_SIZE: usize = 1024;
+/// The most each pipe between the stream's task and its user holds. kube's
+/// 1 KiB cut a 100 MB `cat` into 100,000 local writes, at an eighth of the
+/// speed `kubectl exec` reaches; 64 KiB holds a whole frame of the server's.
+/// A pipe's buffer grows only as output waits in it, so an idle session of
+/// a fan-out run costs nothing for it.
+const PIPE_SIZE: usize = 64 * 1024;
 
 /// Why an exec stream ended without the command's status.
 #[derive(Debug, thiserror::Error)]

@@ -302,7 +302,7 @@ async fn copy_flushing(
     to: &mut (impl tokio::io::AsyncWrite + Unpin),
     first_output: Option<&std::sync::Once>,
 ) {
-    let mut buf = vec![0u8; 16384];
+    let mut buf = vec![0u8; 64 * 1024];
     loop {
         match from.read(&mut buf).await {
             Ok(0) | Err(_) => return,
