@@ -70,7 +70,9 @@ impl ClusterContext {
         let live = self.live_pods(scope.all_namespaces, scope.node.as_deref());
         let files = async {
             match (&scope.node, reader) {
-                (Some(node), Some(reader)) => self.node_index(node, reader, progress).await.map(Some),
+                (Some(node), Some(reader)) => {
+                    self.node_index(node, reader, progress).await.map(Some)
+                }
                 _ => Ok(None),
             }
         };

@@ -28,9 +28,14 @@ impl ClusterContext {
     /// is told on stderr, as every session tells it.
     async fn run_reader(&self, reader: SessionSpec, progress: &dyn Progress) -> Result<Read> {
         let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-        let outcome =
-            run_captured(self, reader, progress, Box::new(&mut stdout), Box::new(&mut stderr))
-                .await?;
+        let outcome = run_captured(
+            self,
+            reader,
+            progress,
+            Box::new(&mut stdout),
+            Box::new(&mut stderr),
+        )
+        .await?;
         if let Some(left) = &outcome.not_deleted {
             progress.note(&format!("warning: {left}"));
         }

@@ -24,6 +24,13 @@ pub async fn run_captured(
     let mut signals = Signals::install()?;
     let pods = Pods::of(cluster);
     let io = ExecIo::Captured { stdout, stderr };
-    pods.run_created(&spec.pod, &spec, Disposal::Delete, progress, &mut signals, io)
-        .await
+    pods.run_created(
+        &spec.pod,
+        &spec,
+        Disposal::Delete,
+        progress,
+        &mut signals,
+        io,
+    )
+    .await
 }

@@ -51,8 +51,8 @@ mod spec;
 mod start;
 mod watch;
 
+pub use captured::run_captured;
 pub use delete::PodGuard;
 pub use exec::{BoxedWriter, ExecIo};
-pub use captured::run_captured;
 pub use single::run;
 pub use spec::{Progress, SessionOutcome, SessionSpec, Silent, WaitState};
