@@ -42,30 +42,38 @@ pub struct SessionsArgs {
 #[derive(Debug, Subcommand)]
 pub enum SessionsCommand {
     /// List recorded sessions: live ones, and with NODE those kept on the node
+    ///
+    /// Without NODE: the live sessions, from the container logs of recorded
+    /// pods in the namespace (-A: in every namespace). With NODE: that node's
+    /// live sessions and the recordings kept in its sessions directory, read by
+    /// a reader pod on the node. A session seen in both is one row.
     #[command(
         after_help = "Examples:\n  toolbox sessions list -A\n  toolbox sessions list node-1 --since 24h --user alice@example.com\n  toolbox sessions list node-1 -o json"
     )]
     List(ListArgs),
 
     /// Print one session's recording: asciicast, JSON, or plain text for grep
+    ///
+    /// The session's id names its node. While a pod with the session lives, its
+    /// container log is read; otherwise the node's file. A recording cut short
+    /// is read up to its last whole event, and said to be truncated on stderr.
     #[command(
         after_help = "Examples:\n  toolbox sessions get node-1.20261203T101500Z-4f1c9a2e > session.cast\n  toolbox sessions get node-1.20261203T101500Z-4f1c9a2e -o text | grep systemctl"
     )]
     Get(GetArgs),
 
     /// Replay one session in the terminal, with its timing
+    ///
+    /// The output is shown with the recording's timing. Resizes are not
+    /// replayed (toolbox cannot resize your terminal); input is not shown (the
+    /// output echoed it). Ctrl-C stops the replay; the terminal is put back as
+    /// it was however the replay ends.
     #[command(
         after_help = "Examples:\n  toolbox sessions play node-1.20261203T101500Z-4f1c9a2e\n  toolbox sessions play node-1.20261203T101500Z-4f1c9a2e --speed 4 --idle-limit 2"
     )]
     Play(PlayArgs),
 }
 
-/// List recorded sessions.
-///
-/// Without NODE: the live sessions, from the container logs of recorded
-/// pods in the namespace (-A: in every namespace). With NODE: that node's
-/// live sessions and the recordings kept in its sessions directory, read by
-/// a reader pod on the node. A session seen in both is one row.
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// The node whose kept recordings to list too (NAME or node/NAME)
@@ -89,11 +97,6 @@ pub struct ListArgs {
     pub output: String,
 }
 
-/// Print one session's recording.
-///
-/// The session's id names its node. While a pod with the session lives, its
-/// container log is read; otherwise the node's file. A recording cut short
-/// is read up to its last whole event, and said to be truncated on stderr.
 #[derive(Debug, Args)]
 pub struct GetArgs {
     /// The session's id, as toolbox printed it or sessions list shows it
@@ -111,12 +114,6 @@ pub struct GetArgs {
     pub output: String,
 }
 
-/// Replay one session in the terminal.
-///
-/// The output is shown with the recording's timing. Resizes are not
-/// replayed (toolbox cannot resize your terminal); input is not shown (the
-/// output echoed it). Ctrl-C stops the replay; the terminal is put back as
-/// it was however the replay ends.
 #[derive(Debug, Args)]
 pub struct PlayArgs {
     /// The session's id
