@@ -96,6 +96,36 @@ fn shell_on_pty(ns: &TestNs, script: &str) -> harness::PtySession {
     spawn_on_pty(shell, Duration::from_secs(60))
 }
 
+/// `toolbox sessions play ARGS` in bash on a PTY, while `watch` reads the
+/// replay: its exit status, once the terminal's mode (`stty -g`) after the
+/// replay has been checked to be the one before it.
+async fn replay_in_shell(
+    ns: &TestNs,
+    args: String,
+    watch: impl FnOnce(&mut harness::PtySession) + Send + 'static,
+) -> u32 {
+    use expectrl::{Expect, Regex};
+    let mut replay = shell_on_pty(
+        ns,
+        &format!(
+            "echo before=$(stty -g); \"$TOOLBOX\" sessions play {args}; echo status=$?; echo after=$(stty -g)"
+        ),
+    );
+    tokio::task::spawn_blocking(move || {
+        let text =
+            |found: &expectrl::Captures| String::from_utf8(found.get(1).unwrap().to_vec()).unwrap();
+        let before = text(&replay.expect(Regex(r"before=(\S+)")).unwrap());
+        watch(&mut replay);
+        let status = text(&replay.expect(Regex(r"status=(\d+)")).unwrap());
+        let after = text(&replay.expect(Regex(r"after=(\S+)")).unwrap());
+        harness::wait_for_pty_end(&mut replay);
+        assert_eq!(after, before, "the terminal's mode is put back");
+        status.parse().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
 /// A recording written into the node's directory by the test, removed
 /// however the test ends.
 struct PlantedRecording {
@@ -276,49 +306,27 @@ async fn an_interactive_session_is_replayed_on_a_terminal_with_its_output_in_ord
     .unwrap();
     no_reader_left(&ns).await;
 
-    // Replayed fast, on a terminal: the same output in the same order, then
-    // the shell finds its terminal as it was (echo and line editing on).
-    let mut replay = shell_on_pty(
-        &ns,
-        &format!("\"$TOOLBOX\" sessions play {id} --speed 100; echo status=$?; stty -a"),
-    );
+    // Replayed fast, on a terminal: the same output in the same order, and
+    // the terminal's mode after it as it was before.
     let expected = format!("typed-{token}-42");
-    let played = tokio::task::spawn_blocking(move || {
+    let played = replay_in_shell(&ns, format!("{id} --speed 100"), move |replay| {
         replay.expect(expected).expect("the typed command's output");
         replay
             .expect("size-41 123-end")
             .expect("the output after the resize, after it");
-        let status = replay.expect(Regex(r"status=(\d+)")).unwrap();
-        let status = String::from_utf8(status.get(1).unwrap().to_vec()).unwrap();
-        let stty = replay.expect(Regex(r"(-?echo) .*")).unwrap();
-        let echo = String::from_utf8(stty.get(1).unwrap().to_vec()).unwrap();
-        harness::wait_for_pty_end(&mut replay);
-        (status, echo)
     })
-    .await
-    .unwrap();
-    assert_eq!(played, ("0".to_string(), "echo".to_string()));
+    .await;
+    assert_eq!(played, 0);
 
     // Ctrl-C in the middle of a replay at its own pace: it stops with 130,
-    // and the terminal is put back.
-    let mut replay = shell_on_pty(
-        &ns,
-        &format!("\"$TOOLBOX\" sessions play {id}; echo status=$?; stty -a"),
-    );
+    // and the terminal is put back all the same.
     let expected = format!("typed-{token}-42");
-    let stopped = tokio::task::spawn_blocking(move || {
+    let stopped = replay_in_shell(&ns, id.clone(), move |replay| {
         replay.expect(expected).expect("the replay's first output");
         replay.send("\u{3}").unwrap();
-        let status = replay.expect(Regex(r"status=(\d+)")).unwrap();
-        let status = String::from_utf8(status.get(1).unwrap().to_vec()).unwrap();
-        let stty = replay.expect(Regex(r"(-?icanon)")).unwrap();
-        let icanon = String::from_utf8(stty.get(1).unwrap().to_vec()).unwrap();
-        harness::wait_for_pty_end(&mut replay);
-        (status, icanon)
     })
-    .await
-    .unwrap();
-    assert_eq!(stopped, ("130".to_string(), "icanon".to_string()));
+    .await;
+    assert_eq!(stopped, 130);
     no_reader_left(&ns).await;
     ns.finish().await;
 }
@@ -449,7 +457,14 @@ struct DirectoryAside {
 
 impl Drop for DirectoryAside {
     fn drop(&mut self) {
-        // The reader's mount created it again, empty (DirectoryOrCreate).
+        // The reader's mount created it again (DirectoryOrCreate), empty,
+        // unless a session of another process recorded into it meanwhile:
+        // its files join the others.
+        if let Ok(entries) = std::fs::read_dir(&self.dir) {
+            for entry in entries.flatten() {
+                let _ = std::fs::rename(entry.path(), self.aside.join(entry.file_name()));
+            }
+        }
         let _ = std::fs::remove_dir(&self.dir);
         std::fs::rename(&self.aside, &self.dir).expect("putting the sessions directory back");
     }
