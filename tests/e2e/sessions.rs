@@ -229,7 +229,7 @@ async fn a_command_s_recording_is_read_from_its_log_while_its_pod_lives_and_from
             assert_eq!(doc["source"]["kind"], from, "{doc}");
             assert_eq!(doc["truncated"], false);
             assert_eq!(doc["exit"], 3);
-            assert_eq!(doc["header"]["toolbox"]["pod"].as_str().is_some(), true);
+            assert!(doc["header"]["toolbox"]["pod"].is_string(), "{doc}");
             assert!(
                 doc["events"]
                     .as_array()
