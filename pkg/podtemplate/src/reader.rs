@@ -11,11 +11,11 @@
 //! mounted writable only because the policy's recorded shape says so (the
 //! recorder's `index` and `cat` write nothing).
 
-use k8s_openapi::api::core::v1::{
-    Capabilities, Container, Pod, PodSpec, SeccompProfile, SecurityContext,
-};
+use k8s_openapi::api::core::v1::{Container, Pod, SecurityContext};
 
-use crate::common::{image_pull_secrets, linux_holder_command, pod_metadata, tolerate_every_taint};
+use crate::common::{
+    holder_pod_spec, linux_holder_command, pod_metadata, unprivileged_security_context,
+};
 use crate::recording::{NodeFile, equip};
 use crate::{PodCommon, RECORDER_PATH, Recording, pod_name};
 
@@ -49,33 +49,11 @@ pub fn reader_pod(req: &ReaderRequest) -> Pod {
         // Reading root's 0600 files takes being root, and nothing more.
         security_context: Some(SecurityContext {
             privileged: Some(false),
-            allow_privilege_escalation: Some(false),
-            read_only_root_filesystem: Some(true),
-            capabilities: Some(Capabilities {
-                add: None,
-                drop: Some(vec!["ALL".to_owned()]),
-            }),
-            seccomp_profile: Some(SeccompProfile {
-                type_: "RuntimeDefault".to_owned(),
-                localhost_profile: None,
-            }),
-            ..SecurityContext::default()
+            ..unprivileged_security_context()
         }),
         ..Container::default()
     };
-    let spec = PodSpec {
-        node_name: Some(common.node_name.clone()),
-        tolerations: Some(tolerate_every_taint()),
-        restart_policy: Some("Never".to_owned()),
-        termination_grace_period_seconds: Some(0),
-        automount_service_account_token: Some(false),
-        enable_service_links: Some(false),
-        active_deadline_seconds: Some(common.ttl_seconds),
-        priority_class_name: common.priority_class.clone(),
-        image_pull_secrets: image_pull_secrets(common),
-        containers: vec![container],
-        ..PodSpec::default()
-    };
+    let spec = holder_pod_spec(common, container);
     let name = pod_name(SESSIONS_POD_PREFIX, &common.node_name, &common.name_suffix);
     let mut pod = Pod {
         metadata: pod_metadata(common, name, SESSIONS_SUBCOMMAND),
