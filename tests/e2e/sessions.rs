@@ -502,49 +502,9 @@ async fn where_recording_is_required_a_member_lists_and_gets_sessions() {
     let ns = TestNs::new("sessions-req").await;
     let group = format!("oncall-{}", random_suffix());
     let member = ["--as", "dev", "--as-group", group.as_str()];
-    let printed = ns
-        .toolbox_on_real_node()
-        .args([
-            "policy",
-            "-n",
-            &ns.name,
-            "--group",
-            &group,
-            "--require-recording",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(printed.status.code(), Some(0), "{}", stderr_of(&printed));
-    let yaml = stdout_of(&printed);
-    let applied = ns
-        .kubectl()
-        .args(["apply", "-f", "-"])
-        .write_stdin(yaml.clone())
-        .output()
-        .unwrap();
-    assert_eq!(applied.status.code(), Some(0), "{}", stderr_of(&applied));
-    // Enforced once a plain privileged pod is refused for recording's sake.
-    let privileged = serde_json::json!({
-        "apiVersion": "v1", "kind": "Pod", "metadata": { "name": "privileged" },
-        "spec": { "nodeName": node.name, "hostPID": true, "activeDeadlineSeconds": 600,
-            "containers": [{ "name": "c", "image": node.image, "command": ["sleep", "600"],
-                "securityContext": { "privileged": true } }] }
-    });
-    wait_until(
-        Duration::from_secs(60),
-        "the recording policy to be enforced",
-        || async {
-            let out = ns
-                .kubectl()
-                .args(["create", "--dry-run=server", "-f", "-"])
-                .args(member)
-                .write_stdin(privileged.to_string())
-                .output()
-                .unwrap();
-            stderr_of(&out).contains("recording is required in namespace")
-        },
-    )
-    .await;
+    let yaml = ns
+        .require_recording(&group, &node.name, &node.image, true)
+        .await;
 
     let token = random_suffix();
     let out = ns
