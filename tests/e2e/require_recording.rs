@@ -96,7 +96,7 @@ async fn where_recording_is_required_only_a_recorded_session_reaches_a_node() {
     let yaml = ns
         .require_recording(&group, &node, "busybox:1.37", false)
         .await;
-    let recorder_image = "ghcr.io/toolbox-dev/toolbox-recorder:v0.1.0";
+    let recorder_image = "ghcr.io/toolbox-dev/node-tools:v0.1.0";
     assert!(
         yaml.contains(&format!(
             "attributable and recorded (recorder {recorder_image})"
