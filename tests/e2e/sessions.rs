@@ -509,13 +509,35 @@ async fn where_recording_is_required_a_member_lists_and_gets_sessions() {
     let token = random_suffix();
     let out = ns
         .toolbox_on_real_node()
-        .args(["node-shell", &node.name])
+        // --keep, not --persist: the recording policy refuses a persisting
+        // pod, whose holder is more than sleep.
+        .args(["node-shell", &node.name, "--keep"])
         .args(member)
         .args(["--", "echo", &format!("member-{token}")])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
 
+    // While the pod lives, from its log: the Role lets members read it.
+    let mut args = vec!["list", "-o", "json"];
+    args.extend(member);
+    let (code, live, err) = sessions(&ns, &args).await;
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!err.contains("may not read pod logs"), "{err}");
+    let live: Vec<Value> = serde_json::from_str(&live).unwrap();
+    assert_eq!(live.len(), 1, "{live:?}");
+    assert_eq!(location_kinds(&live[0]), ["log"]);
+    assert_eq!(live[0]["user"], "dev");
+    let persisting = ns.toolbox_pods().await;
+    let pod = persisting[0].metadata.name.clone().unwrap();
+    ns.delete_pod_now(&pod).await;
+    let pods: Api<Pod> = ns.pods();
+    wait_until(Duration::from_secs(30), "the pod to be gone", || async {
+        !harness::pod_exists(&pods, &pod).await
+    })
+    .await;
+
+    // Then from the node's file, through the reader pod the policy admits.
     let mut args = vec!["list", node.name.as_str(), "-o", "json"];
     args.extend(member);
     let (code, listed, err) = sessions(&ns, &args).await;
