@@ -39,6 +39,7 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
             [CompletionResult]::new('compare', 'compare', [CompletionResultType]::ParameterValue, 'Compare node-shell and debug-node on this cluster, node and namespace')
             [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Find and delete the node-debug pods that toolbox and other tools left behind')
             [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'Print RBAC and admission policies that bound node access, for kubectl apply -f -')
+            [CompletionResult]::new('sessions', 'sessions', [CompletionResultType]::ParameterValue, 'Find, read and replay recorded sessions')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the effective settings and where each value came from')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Show the version of toolbox and of the cluster''s API server')
@@ -214,6 +215,107 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'toolbox;sessions' {
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Username to impersonate for the operation')
+            [CompletionResult]::new('--as-group', '--as-group', [CompletionResultType]::ParameterName, 'Group to impersonate for the operation (repeatable)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List recorded sessions: live ones, and with NODE those kept on the node')
+            [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Print one session''s recording: asciicast, JSON, or plain text for grep')
+            [CompletionResult]::new('play', 'play', [CompletionResultType]::ParameterValue, 'Replay one session in the terminal, with its timing')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'toolbox;sessions;list' {
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only sessions that started within this long, e.g. 30m or 24h')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Only the sessions of this user (the recording''s requested-by)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Username to impersonate for the operation')
+            [CompletionResult]::new('--as-group', '--as-group', [CompletionResultType]::ParameterName, 'Group to impersonate for the operation (repeatable)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Live pods in all namespaces, even when -n is given')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Live pods in all namespaces, even when -n is given')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'toolbox;sessions;get' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'cast: asciicast v2, as asciinema plays it; json: the header, events and whether it is truncated, as one document; text: the output with escape sequences removed')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'cast: asciicast v2, as asciinema plays it; json: the header, events and whether it is truncated, as one document; text: the output with escape sequences removed')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Username to impersonate for the operation')
+            [CompletionResult]::new('--as-group', '--as-group', [CompletionResultType]::ParameterName, 'Group to impersonate for the operation (repeatable)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Look for the live pod in all namespaces, even when -n is given')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Look for the live pod in all namespaces, even when -n is given')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'toolbox;sessions;play' {
+            [CompletionResult]::new('--speed', '--speed', [CompletionResultType]::ParameterName, 'Play this many times faster (0.5 is half speed)')
+            [CompletionResult]::new('--idle-limit', '--idle-limit', [CompletionResultType]::ParameterName, 'Shorten every pause longer than this many seconds to it')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Username to impersonate for the operation')
+            [CompletionResult]::new('--as-group', '--as-group', [CompletionResultType]::ParameterName, 'Group to impersonate for the operation (repeatable)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Look for the live pod in all namespaces, even when -n is given')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Look for the live pod in all namespaces, even when -n is given')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'toolbox;sessions;help' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List recorded sessions: live ones, and with NODE those kept on the node')
+            [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Print one session''s recording: asciicast, JSON, or plain text for grep')
+            [CompletionResult]::new('play', 'play', [CompletionResultType]::ParameterValue, 'Replay one session in the terminal, with its timing')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'toolbox;sessions;help;list' {
+            break
+        }
+        'toolbox;sessions;help;get' {
+            break
+        }
+        'toolbox;sessions;help;play' {
+            break
+        }
+        'toolbox;sessions;help;help' {
+            break
+        }
         'toolbox;config' {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
@@ -272,6 +374,7 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
             [CompletionResult]::new('compare', 'compare', [CompletionResultType]::ParameterValue, 'Compare node-shell and debug-node on this cluster, node and namespace')
             [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Find and delete the node-debug pods that toolbox and other tools left behind')
             [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'Print RBAC and admission policies that bound node access, for kubectl apply -f -')
+            [CompletionResult]::new('sessions', 'sessions', [CompletionResultType]::ParameterValue, 'Find, read and replay recorded sessions')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the effective settings and where each value came from')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Show the version of toolbox and of the cluster''s API server')
@@ -291,6 +394,21 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
             break
         }
         'toolbox;help;policy' {
+            break
+        }
+        'toolbox;help;sessions' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List recorded sessions: live ones, and with NODE those kept on the node')
+            [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Print one session''s recording: asciicast, JSON, or plain text for grep')
+            [CompletionResult]::new('play', 'play', [CompletionResultType]::ParameterValue, 'Replay one session in the terminal, with its timing')
+            break
+        }
+        'toolbox;help;sessions;list' {
+            break
+        }
+        'toolbox;help;sessions;get' {
+            break
+        }
+        'toolbox;help;sessions;play' {
             break
         }
         'toolbox;help;config' {

@@ -36,6 +36,7 @@ set edit:completion:arg-completer[toolbox] = {|@words|
             cand compare 'Compare node-shell and debug-node on this cluster, node and namespace'
             cand cleanup 'Find and delete the node-debug pods that toolbox and other tools left behind'
             cand policy 'Print RBAC and admission policies that bound node access, for kubectl apply -f -'
+            cand sessions 'Find, read and replay recorded sessions'
             cand config 'Show the effective settings and where each value came from'
             cand completion 'Print a shell completion script'
             cand version 'Show the version of toolbox and of the cluster''s API server'
@@ -205,6 +206,98 @@ set edit:completion:arg-completer[toolbox] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'toolbox;sessions'= {
+            cand --kubeconfig 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)'
+            cand --context 'The kubeconfig context to use'
+            cand -n 'The namespace toolbox creates its pods in'
+            cand --namespace 'The namespace toolbox creates its pods in'
+            cand --as 'Username to impersonate for the operation'
+            cand --as-group 'Group to impersonate for the operation (repeatable)'
+            cand --config 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)'
+            cand -v 'More output on stderr: -v for details, -vv for debugging'
+            cand --verbose 'More output on stderr: -v for details, -vv for debugging'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand list 'List recorded sessions: live ones, and with NODE those kept on the node'
+            cand get 'Print one session''s recording: asciicast, JSON, or plain text for grep'
+            cand play 'Replay one session in the terminal, with its timing'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'toolbox;sessions;list'= {
+            cand --since 'Only sessions that started within this long, e.g. 30m or 24h'
+            cand --user 'Only the sessions of this user (the recording''s requested-by)'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --kubeconfig 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)'
+            cand --context 'The kubeconfig context to use'
+            cand -n 'The namespace toolbox creates its pods in'
+            cand --namespace 'The namespace toolbox creates its pods in'
+            cand --as 'Username to impersonate for the operation'
+            cand --as-group 'Group to impersonate for the operation (repeatable)'
+            cand --config 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)'
+            cand -A 'Live pods in all namespaces, even when -n is given'
+            cand --all-namespaces 'Live pods in all namespaces, even when -n is given'
+            cand -v 'More output on stderr: -v for details, -vv for debugging'
+            cand --verbose 'More output on stderr: -v for details, -vv for debugging'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'toolbox;sessions;get'= {
+            cand -o 'cast: asciicast v2, as asciinema plays it; json: the header, events and whether it is truncated, as one document; text: the output with escape sequences removed'
+            cand --output 'cast: asciicast v2, as asciinema plays it; json: the header, events and whether it is truncated, as one document; text: the output with escape sequences removed'
+            cand --kubeconfig 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)'
+            cand --context 'The kubeconfig context to use'
+            cand -n 'The namespace toolbox creates its pods in'
+            cand --namespace 'The namespace toolbox creates its pods in'
+            cand --as 'Username to impersonate for the operation'
+            cand --as-group 'Group to impersonate for the operation (repeatable)'
+            cand --config 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)'
+            cand -A 'Look for the live pod in all namespaces, even when -n is given'
+            cand --all-namespaces 'Look for the live pod in all namespaces, even when -n is given'
+            cand -v 'More output on stderr: -v for details, -vv for debugging'
+            cand --verbose 'More output on stderr: -v for details, -vv for debugging'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'toolbox;sessions;play'= {
+            cand --speed 'Play this many times faster (0.5 is half speed)'
+            cand --idle-limit 'Shorten every pause longer than this many seconds to it'
+            cand --kubeconfig 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)'
+            cand --context 'The kubeconfig context to use'
+            cand -n 'The namespace toolbox creates its pods in'
+            cand --namespace 'The namespace toolbox creates its pods in'
+            cand --as 'Username to impersonate for the operation'
+            cand --as-group 'Group to impersonate for the operation (repeatable)'
+            cand --config 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)'
+            cand -A 'Look for the live pod in all namespaces, even when -n is given'
+            cand --all-namespaces 'Look for the live pod in all namespaces, even when -n is given'
+            cand -v 'More output on stderr: -v for details, -vv for debugging'
+            cand --verbose 'More output on stderr: -v for details, -vv for debugging'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'toolbox;sessions;help'= {
+            cand list 'List recorded sessions: live ones, and with NODE those kept on the node'
+            cand get 'Print one session''s recording: asciicast, JSON, or plain text for grep'
+            cand play 'Replay one session in the terminal, with its timing'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'toolbox;sessions;help;list'= {
+        }
+        &'toolbox;sessions;help;get'= {
+        }
+        &'toolbox;sessions;help;play'= {
+        }
+        &'toolbox;sessions;help;help'= {
+        }
         &'toolbox;config'= {
             cand -o 'Output format'
             cand --output 'Output format'
@@ -260,6 +353,7 @@ set edit:completion:arg-completer[toolbox] = {|@words|
             cand compare 'Compare node-shell and debug-node on this cluster, node and namespace'
             cand cleanup 'Find and delete the node-debug pods that toolbox and other tools left behind'
             cand policy 'Print RBAC and admission policies that bound node access, for kubectl apply -f -'
+            cand sessions 'Find, read and replay recorded sessions'
             cand config 'Show the effective settings and where each value came from'
             cand completion 'Print a shell completion script'
             cand version 'Show the version of toolbox and of the cluster''s API server'
@@ -274,6 +368,17 @@ set edit:completion:arg-completer[toolbox] = {|@words|
         &'toolbox;help;cleanup'= {
         }
         &'toolbox;help;policy'= {
+        }
+        &'toolbox;help;sessions'= {
+            cand list 'List recorded sessions: live ones, and with NODE those kept on the node'
+            cand get 'Print one session''s recording: asciicast, JSON, or plain text for grep'
+            cand play 'Replay one session in the terminal, with its timing'
+        }
+        &'toolbox;help;sessions;list'= {
+        }
+        &'toolbox;help;sessions;get'= {
+        }
+        &'toolbox;help;sessions;play'= {
         }
         &'toolbox;help;config'= {
         }

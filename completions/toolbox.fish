@@ -38,6 +38,7 @@ complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "debug-node" -d 'Deb
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "compare" -d 'Compare node-shell and debug-node on this cluster, node and namespace'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "cleanup" -d 'Find and delete the node-debug pods that toolbox and other tools left behind'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "policy" -d 'Print RBAC and admission policies that bound node access, for kubectl apply -f -'
+complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "sessions" -d 'Find, read and replay recorded sessions'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "config" -d 'Show the effective settings and where each value came from'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "version" -d 'Show the version of toolbox and of the cluster\'s API server'
@@ -190,6 +191,63 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l audit-policy 
 complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
 complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -s h -l help -d 'Print help'
 complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -s V -l version -d 'Print version'
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and not __fish_seen_subcommand_from list get play help" -l kubeconfig -d 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and not __fish_seen_subcommand_from list get play help" -l context -d 'The kubeconfig context to use' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and not __fish_seen_subcommand_from list get play help" -s n -l namespace -d 'The namespace toolbox creates its pods in' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and not __fish_seen_subcommand_from list get play help" -l as -d 'Username to impersonate for the operation' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and not __fish_seen_subcommand_from list get play help" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and not __fish_seen_subcommand_from list get play help" -l config -d 'toolbox\'s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and not __fish_seen_subcommand_from list get play help" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and not __fish_seen_subcommand_from list get play help" -s h -l help -d 'Print help'
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and not __fish_seen_subcommand_from list get play help" -s V -l version -d 'Print version'
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and not __fish_seen_subcommand_from list get play help" -f -a "list" -d 'List recorded sessions: live ones, and with NODE those kept on the node'
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and not __fish_seen_subcommand_from list get play help" -f -a "get" -d 'Print one session\'s recording: asciicast, JSON, or plain text for grep'
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and not __fish_seen_subcommand_from list get play help" -f -a "play" -d 'Replay one session in the terminal, with its timing'
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and not __fish_seen_subcommand_from list get play help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from list" -l since -d 'Only sessions that started within this long, e.g. 30m or 24h' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from list" -l user -d 'Only the sessions of this user (the recording\'s requested-by)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from list" -l kubeconfig -d 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from list" -l context -d 'The kubeconfig context to use' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from list" -s n -l namespace -d 'The namespace toolbox creates its pods in' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from list" -l as -d 'Username to impersonate for the operation' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from list" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from list" -l config -d 'toolbox\'s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from list" -s A -l all-namespaces -d 'Live pods in all namespaces, even when -n is given'
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from get" -s o -l output -d 'cast: asciicast v2, as asciinema plays it; json: the header, events and whether it is truncated, as one document; text: the output with escape sequences removed' -r -f -a "cast\t''
+json\t''
+text\t''"
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from get" -l kubeconfig -d 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from get" -l context -d 'The kubeconfig context to use' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from get" -s n -l namespace -d 'The namespace toolbox creates its pods in' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from get" -l as -d 'Username to impersonate for the operation' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from get" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from get" -l config -d 'toolbox\'s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from get" -s A -l all-namespaces -d 'Look for the live pod in all namespaces, even when -n is given'
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from get" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from get" -s V -l version -d 'Print version'
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from play" -l speed -d 'Play this many times faster (0.5 is half speed)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from play" -l idle-limit -d 'Shorten every pause longer than this many seconds to it' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from play" -l kubeconfig -d 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from play" -l context -d 'The kubeconfig context to use' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from play" -s n -l namespace -d 'The namespace toolbox creates its pods in' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from play" -l as -d 'Username to impersonate for the operation' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from play" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from play" -l config -d 'toolbox\'s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from play" -s A -l all-namespaces -d 'Look for the live pod in all namespaces, even when -n is given'
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from play" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from play" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from play" -s V -l version -d 'Print version'
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from help" -f -a "list" -d 'List recorded sessions: live ones, and with NODE those kept on the node'
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from help" -f -a "get" -d 'Print one session\'s recording: asciicast, JSON, or plain text for grep'
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from help" -f -a "play" -d 'Replay one session in the terminal, with its timing'
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c toolbox -n "__fish_toolbox_using_subcommand config" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''
 yaml\t''"
@@ -222,12 +280,16 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand version" -l config -d 't
 complete -c toolbox -n "__fish_toolbox_using_subcommand version" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
 complete -c toolbox -n "__fish_toolbox_using_subcommand version" -s h -l help -d 'Print help'
 complete -c toolbox -n "__fish_toolbox_using_subcommand version" -s V -l version -d 'Print version'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion version help" -f -a "node-shell" -d 'Open a root shell on a node (nsenter into the host\'s namespaces)'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion version help" -f -a "debug-node" -d 'Debug a node with kubectl\'s debug-node pod, deleted when the session ends'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion version help" -f -a "compare" -d 'Compare node-shell and debug-node on this cluster, node and namespace'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion version help" -f -a "cleanup" -d 'Find and delete the node-debug pods that toolbox and other tools left behind'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion version help" -f -a "policy" -d 'Print RBAC and admission policies that bound node access, for kubectl apply -f -'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion version help" -f -a "config" -d 'Show the effective settings and where each value came from'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion version help" -f -a "completion" -d 'Print a shell completion script'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion version help" -f -a "version" -d 'Show the version of toolbox and of the cluster\'s API server'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy config completion version help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "node-shell" -d 'Open a root shell on a node (nsenter into the host\'s namespaces)'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "debug-node" -d 'Debug a node with kubectl\'s debug-node pod, deleted when the session ends'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "compare" -d 'Compare node-shell and debug-node on this cluster, node and namespace'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "cleanup" -d 'Find and delete the node-debug pods that toolbox and other tools left behind'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "policy" -d 'Print RBAC and admission policies that bound node access, for kubectl apply -f -'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "sessions" -d 'Find, read and replay recorded sessions'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "config" -d 'Show the effective settings and where each value came from'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "completion" -d 'Print a shell completion script'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "version" -d 'Show the version of toolbox and of the cluster\'s API server'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and __fish_seen_subcommand_from sessions" -f -a "list" -d 'List recorded sessions: live ones, and with NODE those kept on the node'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and __fish_seen_subcommand_from sessions" -f -a "get" -d 'Print one session\'s recording: asciicast, JSON, or plain text for grep'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and __fish_seen_subcommand_from sessions" -f -a "play" -d 'Replay one session in the terminal, with its timing'

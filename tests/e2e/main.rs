@@ -35,6 +35,8 @@ mod real_node_shell;
 mod recorder;
 // Sessions recorded by toolbox on the real node.
 mod recording;
+// Finding, reading and replaying them: toolbox sessions.
+mod sessions;
 
 // Faults: the link to the API server, the server itself, the node's daemons.
 mod apiserver_restart;

@@ -7,8 +7,6 @@
 //! recorder runs the command (what is judged there is admission, which is
 //! the same), and once on the real node with the real recorder.
 
-use std::time::Duration;
-
 use harness::{
     NODE_SHELL_NSENTER, NodeSpec, TestNs, kubectl_node_shell_overrides, random_suffix,
     recorder_records_with, stderr_of, stdout_of,
@@ -94,21 +92,10 @@ async fn where_recording_is_required_only_a_recorded_session_reaches_a_node() {
     let member = ["--as", "dev", "--as-group", group.as_str()];
 
     // The recorder image is the recorder_image setting's, as the members'
-    // toolbox has it.
-    let printed = ns
-        .toolbox()
-        .args([
-            "policy",
-            "-n",
-            &ns.name,
-            "--group",
-            &group,
-            "--require-recording",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(printed.status.code(), Some(0), "{}", stderr_of(&printed));
-    let yaml = stdout_of(&printed);
+    // toolbox has it; the policy is picked up on its own schedule.
+    let yaml = ns
+        .require_recording(&group, &node, "busybox:1.37", false)
+        .await;
     let recorder_image = "ghcr.io/toolbox-dev/node-tools:v0.1.0";
     assert!(
         yaml.contains(&format!(
@@ -116,30 +103,6 @@ async fn where_recording_is_required_only_a_recorded_session_reaches_a_node() {
         )),
         "{yaml}"
     );
-    let applied = ns
-        .kubectl()
-        .args(["apply", "-f", "-"])
-        .write_stdin(yaml.clone())
-        .output()
-        .unwrap();
-    assert_eq!(applied.status.code(), Some(0), "{}", stderr_of(&applied));
-
-    // The policy is picked up on its own schedule: until a hand-written
-    // privileged pod is refused for recording's sake.
-    let privileged = serde_json::json!({
-        "apiVersion": "v1", "kind": "Pod", "metadata": { "name": "privileged" },
-        "spec": { "nodeName": node, "hostPID": true, "activeDeadlineSeconds": 600,
-            "containers": [{ "name": "c", "image": "busybox:1.37", "command": ["sleep", "600"],
-                "securityContext": { "privileged": true } }] }
-    });
-    harness::wait_until(
-        Duration::from_secs(60),
-        "the recording policy to be enforced",
-        || async {
-            refusal_of(&ns, &privileged, &member).is_some_and(|r| refused_for_recording(&ns, &r))
-        },
-    )
-    .await;
 
     // A member's recorded session works: its exec runs the recorder.
     let token = random_suffix();
@@ -398,45 +361,13 @@ async fn on_the_real_node_a_member_s_session_is_recorded_and_nothing_else_gets_i
     let node = harness::real_node();
     let group = format!("oncall-{}", random_suffix());
     let member = ["--as", "dev", "--as-group", group.as_str()];
-    let printed = ns
-        .toolbox_on_real_node()
-        .args([
-            "policy",
-            "-n",
-            &ns.name,
-            "--group",
-            &group,
-            "--require-recording",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(printed.status.code(), Some(0), "{}", stderr_of(&printed));
-    let yaml = stdout_of(&printed);
+    let yaml = ns
+        .require_recording(&group, &node.name, &node.image, true)
+        .await;
     assert!(
         yaml.contains(&format!("recorded (recorder {})", node.image)),
         "{yaml}"
     );
-    let applied = ns
-        .kubectl()
-        .args(["apply", "-f", "-"])
-        .write_stdin(yaml.clone())
-        .output()
-        .unwrap();
-    assert_eq!(applied.status.code(), Some(0), "{}", stderr_of(&applied));
-    let privileged = serde_json::json!({
-        "apiVersion": "v1", "kind": "Pod", "metadata": { "name": "privileged" },
-        "spec": { "nodeName": node.name, "hostPID": true, "activeDeadlineSeconds": 600,
-            "containers": [{ "name": "c", "image": node.image, "command": ["sleep", "600"],
-                "securityContext": { "privileged": true } }] }
-    });
-    harness::wait_until(
-        Duration::from_secs(60),
-        "the recording policy to be enforced",
-        || async {
-            refusal_of(&ns, &privileged, &member).is_some_and(|r| refused_for_recording(&ns, &r))
-        },
-    )
-    .await;
 
     let token = random_suffix();
     let out = ns

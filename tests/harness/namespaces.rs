@@ -17,7 +17,7 @@ use serde_json::json;
 
 use crate::{
     ClusterEnv, ClusterHold, TOOLBOX_SELECTOR, audit_events, client_from, cluster, node_ready,
-    real_node, shared_cluster, toolbox_command, wait_until,
+    real_node, shared_cluster, stderr_of, stdout_of, toolbox_command, wait_until,
 };
 
 /// Waits until the namespace's default service account exists: the
@@ -236,6 +236,73 @@ impl TestNs {
             .args(["-n", &self.name])
             .timeout(Duration::from_secs(120));
         cmd
+    }
+
+    /// `toolbox policy -n NS --group GROUP --require-recording` (with the
+    /// real node's settings, whose recorder image is the node-tools image,
+    /// when `on_real_node`), applied with `kubectl apply`, and waited for
+    /// until the API server enforces it: a plain privileged pod on `node`
+    /// (of `image`) is refused for recording's sake to a member of `group`.
+    /// Returns the YAML, for the test's assertions and `kubectl delete -f -`.
+    pub async fn require_recording(
+        &self,
+        group: &str,
+        node: &str,
+        image: &str,
+        on_real_node: bool,
+    ) -> String {
+        let mut toolbox = if on_real_node {
+            self.toolbox_on_real_node()
+        } else {
+            self.toolbox()
+        };
+        let printed = toolbox
+            .args([
+                "policy",
+                "-n",
+                &self.name,
+                "--group",
+                group,
+                "--require-recording",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(printed.status.code(), Some(0), "{}", stderr_of(&printed));
+        let yaml = stdout_of(&printed);
+        let applied = self
+            .kubectl()
+            .args(["apply", "-f", "-"])
+            .write_stdin(yaml.clone())
+            .output()
+            .unwrap();
+        assert_eq!(applied.status.code(), Some(0), "{}", stderr_of(&applied));
+        let privileged = json!({
+            "apiVersion": "v1", "kind": "Pod", "metadata": { "name": "privileged" },
+            "spec": { "nodeName": node, "hostPID": true, "activeDeadlineSeconds": 600,
+                "containers": [{ "name": "c", "image": image, "command": ["sleep", "600"],
+                    "securityContext": { "privileged": true } }] }
+        });
+        let policy = format!("toolbox-node-access-{}-recording", self.name);
+        let refused = format!(
+            "ValidatingAdmissionPolicy '{policy}' with binding '{policy}' denied request: recording is required in namespace {}: ",
+            self.name
+        );
+        wait_until(
+            Duration::from_secs(60),
+            "the recording policy to be enforced",
+            || async {
+                let out = self
+                    .kubectl()
+                    .args(["create", "--dry-run=server", "-f", "-"])
+                    .args(["--as", "dev", "--as-group", group])
+                    .write_stdin(privileged.to_string())
+                    .output()
+                    .unwrap();
+                stderr_of(&out).contains(&refused)
+            },
+        )
+        .await;
+        yaml
     }
 
     /// Creates a simulated node for this test and waits until kwok has it

@@ -14,6 +14,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use serde_json::Value;
+use toolbox_recording::Event;
+use toolbox_recording::cast::header_of;
 
 /// One line of `index`.
 #[derive(Debug, Serialize, PartialEq)]
@@ -81,10 +83,13 @@ pub fn inspect(path: &Path) -> io::Result<Entry> {
     BufReader::new(&mut file)
         .take(TAIL)
         .read_until(b'\n', &mut first)?;
+    // A first line that is not an asciicast v2 header is none: the
+    // recording is corrupt, as `toolbox sessions get` judges it too.
     let header = first
         .strip_suffix(b"\n")
         .and_then(|line| serde_json::from_slice::<Value>(line).ok())
-        .filter(Value::is_object);
+        .and_then(|value| header_of(value).ok())
+        .map(Value::Object);
 
     let mut start = size.saturating_sub(TAIL);
     let (last, ends_whole) = loop {
@@ -120,7 +125,8 @@ struct LastEvent {
 }
 
 /// The last whole event in `tail`, whose first line is cut when
-/// `starts_mid_file`.
+/// `starts_mid_file`. An event is what `toolbox sessions` reads as one
+/// (pkg/recording's [`Event`]).
 fn last_event(tail: &[u8], starts_mid_file: bool) -> Option<LastEvent> {
     let mut lines: Vec<&[u8]> = tail.split_inclusive(|&b| b == b'\n').collect();
     if starts_mid_file && !lines.is_empty() {
@@ -131,18 +137,11 @@ fn last_event(tail: &[u8], starts_mid_file: bool) -> Option<LastEvent> {
         .rev()
         .filter_map(|line| line.strip_suffix(b"\n"))
         .find_map(|line| {
-            let Value::Array(event) = serde_json::from_slice::<Value>(line).ok()? else {
-                return None;
-            };
-            let time = event.first()?.as_f64()?;
-            let exit = match (
-                event.get(1).and_then(Value::as_str),
-                event.get(2).and_then(Value::as_str),
-            ) {
-                (Some("m"), Some(data)) => data.strip_prefix("exit ").and_then(|n| n.parse().ok()),
-                _ => None,
-            };
-            Some(LastEvent { time, exit })
+            let event = Event::from_value(&serde_json::from_slice::<Value>(line).ok()?)?;
+            Some(LastEvent {
+                time: event.time,
+                exit: event.exit_status(),
+            })
         })
 }
 
@@ -235,10 +234,16 @@ mod tests {
         // Not a recording at all.
         fs::write(dir.join("d.cast"), "garbage\n\u{0}\u{1}").unwrap();
         fs::write(dir.join("e.cast"), "").unwrap();
+        // JSON, but not an asciicast v2 header.
+        fs::write(
+            dir.join("f.cast"),
+            "{\"version\":1}\n[0.1,\"m\",\"exit 0\"]\n",
+        )
+        .unwrap();
         fs::write(dir.join("notes.txt"), "x").unwrap();
         let got = entries(&dir);
         let ids: Vec<&str> = got.iter().map(|e| e["id"].as_str().unwrap()).collect();
-        assert_eq!(ids, ["a", "b", "c", "d", "e"]);
+        assert_eq!(ids, ["a", "b", "c", "d", "e", "f"]);
         assert_eq!(got[0]["size"], whole.len());
         assert_eq!(got[0]["header"]["command"], "sh");
         assert_eq!(
@@ -277,6 +282,7 @@ mod tests {
             (got[4]["header"].is_null(), got[4]["truncated"].as_bool()),
             (true, Some(true))
         );
+        assert!(got[5]["header"].is_null(), "{:?}", got[5]);
         fs::remove_dir_all(&dir).unwrap();
     }
 

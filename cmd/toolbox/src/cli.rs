@@ -55,6 +55,9 @@ pub enum Command {
     /// Print RBAC and admission policies that bound node access, for kubectl apply -f -
     Policy(commands::policy::PolicyArgs),
 
+    /// Find, read and replay recorded sessions
+    Sessions(commands::sessions::SessionsArgs),
+
     /// Show the effective settings and where each value came from
     Config(commands::config::ConfigArgs),
 

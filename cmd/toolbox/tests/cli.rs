@@ -42,6 +42,10 @@ fn help_texts() {
     insta::assert_snapshot!("help_compare", help(&["compare"]));
     insta::assert_snapshot!("help_policy", help(&["policy"]));
     insta::assert_snapshot!("help_version", help(&["version"]));
+    insta::assert_snapshot!("help_sessions", help(&["sessions"]));
+    insta::assert_snapshot!("help_sessions_list", help(&["sessions", "list"]));
+    insta::assert_snapshot!("help_sessions_get", help(&["sessions", "get"]));
+    insta::assert_snapshot!("help_sessions_play", help(&["sessions", "play"]));
 }
 
 #[test]

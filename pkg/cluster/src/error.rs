@@ -57,6 +57,8 @@ pub enum ErrorKind {
     SessionLost,
     /// A flag's value that the server refused for its shape.
     Usage,
+    /// Anything else that failed.
+    Failed,
 }
 
 /// Errors from the cluster context and the pod lifecycle.
@@ -205,6 +207,17 @@ pub enum ClusterError {
 
     #[error("terminal: {0}")]
     Terminal(#[from] std::io::Error),
+
+    #[error("no recording of session {id} on node {node}{}", if *.live_searched { " (nor in the logs of its live pods)" } else { "" })]
+    SessionNotFound {
+        id: String,
+        node: String,
+        /// The logs of the node's live recorded pods were searched too.
+        live_searched: bool,
+    },
+
+    #[error("reading the recordings of node {node} failed: {message}")]
+    ReaderFailed { node: String, message: String },
 }
 
 fn suggestion_text(suggestions: &[String]) -> String {
@@ -261,7 +274,11 @@ impl ClusterError {
             | Unreachable { .. }
             | Api { .. } => ErrorKind::Connection,
             Unauthorized { .. } | Forbidden { .. } | SessionNotAllowed { .. } => ErrorKind::Access,
-            NodeNotFound { .. } | NamespaceNotFound { .. } | NoNodes { .. } => ErrorKind::NotFound,
+            NodeNotFound { .. }
+            | NamespaceNotFound { .. }
+            | NoNodes { .. }
+            | SessionNotFound { .. } => ErrorKind::NotFound,
+            ReaderFailed { .. } => ErrorKind::Failed,
             NodeNotReady { .. }
             | PodSecurity { .. }
             | AdmissionRejected { .. }

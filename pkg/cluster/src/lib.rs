@@ -5,6 +5,7 @@
 //!
 //! ```text
 //!   inspect/    compare's questions to the cluster     leftovers   cleanup's finding and deleting
+//!   recordings/ toolbox sessions: live logs, a node's files (reader pod)
 //!        \                                                 |
 //!   session/    the session lifecycle: create, start, exec, end; one session,
 //!        |      a reused --persist session, a fan-out run
@@ -26,6 +27,7 @@ pub mod input;
 pub mod inspect;
 pub mod leftovers;
 pub mod nodes;
+pub mod recordings;
 pub mod session;
 pub mod signals;
 pub mod steps;

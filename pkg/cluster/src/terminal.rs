@@ -55,6 +55,47 @@ impl Drop for SavedMode {
     }
 }
 
+/// Keys typed on stdin's terminal neither show nor wait for the shell
+/// while this value lives (echo and line editing off; Ctrl-C still raises
+/// SIGINT), as a replay wants: what is typed is thrown away when it drops,
+/// and the terminal's mode is put back as it was, on every exit path.
+pub struct EchoOff {
+    #[cfg(unix)]
+    saved: SavedMode,
+}
+
+impl EchoOff {
+    /// Turns echo off on stdin's terminal; without one there is nothing to do.
+    pub fn enable() -> std::io::Result<EchoOff> {
+        let saved = SavedMode::save();
+        #[cfg(unix)]
+        if let Some(mode) = &saved.saved {
+            use rustix::termios::{LocalModes, OptionalActions, tcsetattr};
+            let mut quiet = mode.clone();
+            quiet
+                .local_modes
+                .remove(LocalModes::ECHO | LocalModes::ICANON);
+            tcsetattr(std::io::stdin(), OptionalActions::Now, &quiet)?;
+        }
+        Ok(EchoOff {
+            #[cfg(unix)]
+            saved,
+        })
+    }
+}
+
+impl Drop for EchoOff {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if self.saved.saved.is_some() {
+            // Keys typed during the replay must not reach the shell after it.
+            let _ =
+                rustix::termios::tcflush(std::io::stdin(), rustix::termios::QueueSelector::IFlush);
+        }
+        // `saved` drops next and puts the mode back.
+    }
+}
+
 /// Whether a session should be interactive: stdin is a terminal.
 pub fn stdin_is_terminal() -> bool {
     std::io::stdin().is_terminal()

@@ -17,7 +17,7 @@ const WINGS: &[&[&str]] = &[
     &["client"],
     &["nodes"],
     &["session"],
-    &["inspect", "leftovers"],
+    &["inspect", "leftovers", "recordings"],
 ];
 
 #[test]

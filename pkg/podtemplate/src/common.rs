@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    HostPathVolumeSource, LocalObjectReference, Pod, ResourceRequirements, Toleration, Volume,
-    VolumeMount,
+    Capabilities, Container, HostPathVolumeSource, LocalObjectReference, Pod, PodSpec,
+    ResourceRequirements, SeccompProfile, SecurityContext, Toleration, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
@@ -265,6 +265,46 @@ pub(crate) fn tolerate_every_taint() -> Vec<Toleration> {
 /// `sleep` exists in busybox, alpine and every distro image.
 pub(crate) fn linux_holder_command(ttl_seconds: i64) -> Vec<String> {
     vec!["sleep".to_owned(), ttl_seconds.to_string()]
+}
+
+/// The spec of a toolbox holder pod with its one `container`: on the node,
+/// on every taint, never restarted, gone at once when deleted and at its
+/// TTL at the latest, with no cluster credentials (root on the node needs
+/// none, and a shell must not leak a token) and no service links.
+pub(crate) fn holder_pod_spec(common: &PodCommon, container: Container) -> PodSpec {
+    PodSpec {
+        node_name: Some(common.node_name.clone()),
+        tolerations: Some(tolerate_every_taint()),
+        restart_policy: Some("Never".to_owned()),
+        // Nothing in the holder needs a graceful stop; deleting the pod should be instant.
+        termination_grace_period_seconds: Some(0),
+        automount_service_account_token: Some(false),
+        enable_service_links: Some(false),
+        active_deadline_seconds: Some(common.ttl_seconds),
+        priority_class_name: common.priority_class.clone(),
+        image_pull_secrets: image_pull_secrets(common),
+        containers: vec![container],
+        ..PodSpec::default()
+    }
+}
+
+/// A container's securityContext that takes nothing beyond its user: no
+/// privilege escalation, no capability, a read-only root, RuntimeDefault
+/// seccomp. PodSecurity's restricted level asks for all of it.
+pub(crate) fn unprivileged_security_context() -> SecurityContext {
+    SecurityContext {
+        allow_privilege_escalation: Some(false),
+        read_only_root_filesystem: Some(true),
+        capabilities: Some(Capabilities {
+            add: None,
+            drop: Some(vec!["ALL".to_owned()]),
+        }),
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".to_owned(),
+            localhost_profile: None,
+        }),
+        ..SecurityContext::default()
+    }
 }
 
 /// `imagePullSecrets`, omitted entirely when there are none.

@@ -5,11 +5,13 @@
 //! request always yields the same pod. That is what makes the snapshot tests meaningful
 //! and what lets the CLI print the exact pod it is about to create.
 //!
-//! Two pod shapes are built here:
+//! Three pod shapes are built here:
 //! - [`node_shell_pod`]: a privileged holder pod whose sessions `nsenter` into the host
 //!   (or, on Windows, a HostProcess pod).
 //! - [`debug_node_pod`]: the pod `kubectl debug node/NAME --profile P [--custom F]` would
 //!   create, with toolbox's labels, annotations and TTL holder.
+//! - [`reader_pod`]: `toolbox sessions`' short-lived pod that reads a node's recordings,
+//!   in the recorded shape and nothing more.
 //!
 //! Both pods run a *holder* process that exits on its own after the TTL; interactive
 //! sessions are `exec`s into the holder container ([`node_shell_exec_command`],
@@ -19,6 +21,7 @@ mod common;
 mod debug_node;
 mod node_shell;
 mod persist;
+mod reader;
 mod recording;
 mod strategic_merge;
 
@@ -34,6 +37,10 @@ pub use node_shell::{
 pub use persist::{
     IDLE_UNTIL_ANNOTATION, MAX_REUSES_RECORDED, PERSIST_LABEL, PERSIST_SECONDS_ANNOTATION,
     REUSES_ANNOTATION, SHAPE_LABEL, make_persisting, pod_shape, seconds_to_expiry,
+};
+pub use reader::{
+    READER_CONTAINER, ReaderRequest, SESSIONS_POD_PREFIX, SESSIONS_SUBCOMMAND, reader_cat_command,
+    reader_index_command, reader_pod,
 };
 pub use recording::{
     RECORDED_LABEL, RECORDER_CONTAINER, RECORDER_PATH, RECORDER_VOLUME, Recording,

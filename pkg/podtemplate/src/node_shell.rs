@@ -7,8 +7,8 @@ use k8s_openapi::api::core::v1::{
 };
 
 use crate::common::{
-    best_login_shell, host_root_mount, host_root_volume, image_pull_secrets, linux_holder_command,
-    pod_metadata, tolerate_every_taint,
+    best_login_shell, holder_pod_spec, host_root_mount, host_root_volume, linux_holder_command,
+    pod_metadata,
 };
 use crate::recording::{NodeFile, equip};
 use crate::{NODE_SHELL_POD_PREFIX, NODE_SHELL_SUBCOMMAND, PodCommon, pod_name};
@@ -128,22 +128,7 @@ pub fn node_shell_pod(req: &NodeShellRequest) -> Pod {
         resources: common.resources.clone(),
         ..Container::default()
     };
-    let spec = PodSpec {
-        node_name: Some(common.node_name.clone()),
-        tolerations: Some(tolerate_every_taint()),
-        restart_policy: Some("Never".to_owned()),
-        // Nothing in the holder needs a graceful stop; deleting the pod should be instant.
-        termination_grace_period_seconds: Some(0),
-        // Root on the node needs no cluster credentials; not mounting any keeps a token
-        // from leaking through the shell.
-        automount_service_account_token: Some(false),
-        enable_service_links: Some(false),
-        active_deadline_seconds: Some(common.ttl_seconds),
-        priority_class_name: common.priority_class.clone(),
-        image_pull_secrets: image_pull_secrets(common),
-        containers: vec![container],
-        ..PodSpec::default()
-    };
+    let spec = holder_pod_spec(common, container);
     let spec = match req.os {
         NodeOs::Linux | NodeOs::Bottlerocket => linux_host_access(spec, req),
         NodeOs::Windows => windows_host_process(spec, common.ttl_seconds),

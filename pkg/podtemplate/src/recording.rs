@@ -17,11 +17,12 @@
 //! start.
 
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, EnvVar, EnvVarSource, HostPathVolumeSource, ObjectFieldSelector, Pod,
-    PodSpec, SeccompProfile, SecurityContext, Volume, VolumeMount,
+    Container, EnvVar, EnvVarSource, HostPathVolumeSource, ObjectFieldSelector, Pod, PodSpec,
+    SecurityContext, Volume, VolumeMount,
 };
 
 use crate::REQUESTED_BY_ANNOTATION;
+use crate::common::unprivileged_security_context;
 
 /// Where the recorder is inside a recorded pod's main container.
 pub const RECORDER_PATH: &str = "/toolbox/bin/toolbox-recorder";
@@ -155,17 +156,7 @@ fn install_from_recorder_image(spec: &mut PodSpec, recording: &Recording) {
         security_context: Some(SecurityContext {
             run_as_non_root: Some(true),
             run_as_user: Some(INSTALLER_UID),
-            allow_privilege_escalation: Some(false),
-            read_only_root_filesystem: Some(true),
-            capabilities: Some(Capabilities {
-                add: None,
-                drop: Some(vec!["ALL".to_owned()]),
-            }),
-            seccomp_profile: Some(SeccompProfile {
-                type_: "RuntimeDefault".to_owned(),
-                localhost_profile: None,
-            }),
-            ..SecurityContext::default()
+            ..unprivileged_security_context()
         }),
         ..Container::default()
     };

@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::{Container, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use toolbox_podtemplate::{
     Audit, DebugNodeRequest, HostNamespaces, NodeOs, NodeShellRequest, PodCommon, Profile,
-    Recording, debug_node_pod, node_shell_pod, parse_custom_container,
+    ReaderRequest, Recording, debug_node_pod, node_shell_pod, parse_custom_container, reader_pod,
 };
 
 fn common(subcommand: &str, command: &[&str]) -> PodCommon {
@@ -325,4 +325,35 @@ fn debug_node_recorded_general_and_baseline() {
             debug_node_pod(&req).expect("pod")
         );
     }
+}
+
+/// `toolbox sessions`' reader pod, in node-shell's image (which has the
+/// holder's sleep) with the recorder from the recorder image.
+#[test]
+fn sessions_reader() {
+    let mut common = common("sessions", &["list", "ip-10-0-1-23.ec2.internal"]);
+    common.ttl_seconds = 300;
+    insta::assert_yaml_snapshot!(reader_pod(&ReaderRequest {
+        common,
+        recording: Recording {
+            recorder_image: "ghcr.io/toolbox-dev/toolbox-recorder:v0.1.0".to_owned(),
+        },
+    }));
+}
+
+/// The reader when node-shell's image is the recorder image: no init container.
+#[test]
+fn sessions_reader_in_the_recorder_image() {
+    let mut common = common(
+        "sessions",
+        &["get", "ip-10-0-1-23.ec2.internal.20261203T101500Z-4f1c9a2e"],
+    );
+    common.ttl_seconds = 300;
+    common.image = "ghcr.io/toolbox-dev/node-tools:v0.1.0".to_owned();
+    insta::assert_yaml_snapshot!(reader_pod(&ReaderRequest {
+        common,
+        recording: Recording {
+            recorder_image: "ghcr.io/toolbox-dev/node-tools:v0.1.0".to_owned(),
+        },
+    }));
 }

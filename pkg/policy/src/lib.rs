@@ -273,11 +273,13 @@ pub fn policy_objects(req: &PolicyRequest) -> Vec<Documented> {
                 "rules": [
                     { "apiGroups": [""], "resources": ["pods"], "verbs": ["create", "get", "list", "watch", "delete", "patch"] },
                     { "apiGroups": [""], "resources": sessions, "verbs": ["create", "get"] },
+                    { "apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"] },
                 ]
             }),
             rule_reasons: vec![
                 "pods: create the pod; get, list and watch it while it starts; delete it when the session ends; patch only for toolbox --persist, which records each reuse on the pod (the ValidatingAdmissionPolicy below keeps requested-by from being changed)",
                 sessions_reason,
+                "pods/log: get: toolbox sessions reads a live session's recording from its pod's container log (the recorder writes it there); the node's kept recordings it reads with a reader pod, which the rules above allow",
             ],
         },
         Documented {

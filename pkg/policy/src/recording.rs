@@ -304,7 +304,8 @@ mod tests {
     use std::collections::BTreeMap;
 
     use toolbox_podtemplate::{
-        Audit, HostNamespaces, NodeOs, NodeShellRequest, PodCommon, node_shell_pod,
+        Audit, HostNamespaces, NodeOs, NodeShellRequest, PodCommon, ReaderRequest, node_shell_pod,
+        reader_cat_command, reader_index_command, reader_pod,
     };
 
     use super::*;
@@ -322,7 +323,17 @@ mod tests {
     /// A pod that toolbox records through an init container: what the
     /// policy's paths and commands must match.
     fn recorded_pod() -> Value {
-        let common = PodCommon {
+        let pod = node_shell_pod(&NodeShellRequest {
+            common: common(),
+            os: NodeOs::Linux,
+            namespaces: HostNamespaces::default(),
+            host_mount: false,
+        });
+        serde_json::to_value(pod).unwrap()
+    }
+
+    fn common() -> PodCommon {
+        PodCommon {
             name_suffix: "x7k2p".into(),
             namespace: "na".into(),
             node_name: "n1".into(),
@@ -346,14 +357,7 @@ mod tests {
                 reason: None,
                 expires_at: "2026-05-01T13:00:00Z".into(),
             },
-        };
-        let pod = node_shell_pod(&NodeShellRequest {
-            common,
-            os: NodeOs::Linux,
-            namespaces: HostNamespaces::default(),
-            host_mount: false,
-        });
-        serde_json::to_value(pod).unwrap()
+        }
     }
 
     #[test]
@@ -388,5 +392,81 @@ mod tests {
             );
         }
         assert!(RECORDER_PATH.starts_with(RECORDER_DIR));
+    }
+
+    /// `toolbox sessions`' reader pod against each rule of the recording
+    /// policy, as its CEL states them (a CEL engine is not worth a
+    /// dependency here; tests/e2e/sessions.rs has the API server judge it).
+    #[test]
+    fn the_sessions_reader_pod_is_in_the_recorded_shape_and_its_execs_are_allowed() {
+        let image = "r:v1";
+        let pod = serde_json::to_value(reader_pod(&ReaderRequest {
+            common: common(),
+            recording: Recording {
+                recorder_image: image.into(),
+            },
+        }))
+        .unwrap();
+        let spec = &pod["spec"];
+        let volumes = spec["volumes"].as_array().unwrap();
+        let containers = spec["containers"].as_array().unwrap();
+        for c in containers {
+            assert!(c.get("stdin").is_none() && c.get("tty").is_none(), "{c}");
+            // only_holds
+            let command = c["command"].as_array().unwrap();
+            assert_eq!(command.len(), 2);
+            assert_eq!(command[0], "sleep");
+            assert!(
+                command[1]
+                    .as_str()
+                    .unwrap()
+                    .bytes()
+                    .all(|b| b.is_ascii_digit())
+            );
+            assert!(c.get("args").is_none() && c.get("lifecycle").is_none());
+            for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
+                assert!(c.get(probe).is_none());
+            }
+            // carries_recorder: the installed emptyDir, read-only, and no
+            // other mount over the recorder's path.
+            let mounts = c["volumeMounts"].as_array().unwrap();
+            assert!(mounts.contains(
+                &json!({ "name": RECORDER_VOLUME, "mountPath": RECORDER_DIR, "readOnly": true })
+            ));
+            assert!(mounts.iter().all(|m| {
+                let path = m["mountPath"].as_str().unwrap();
+                path == RECORDER_DIR || !RECORDER_PATH.starts_with(path)
+            }));
+            // mounts_sessions: writable, of the hostPath.
+            assert!(mounts.iter().any(|m| {
+                m["mountPath"] == SESSIONS_MOUNT_PATH
+                    && m.get("readOnly").is_none()
+                    && volumes.iter().any(|v| {
+                        v["name"] == m["name"] && v["hostPath"]["path"] == SESSIONS_HOST_DIR
+                    })
+            }));
+            // names_itself
+            for (name, path) in SESSION_ENV {
+                assert!(c["env"].as_array().unwrap().contains(
+                    &json!({ "name": name, "valueFrom": { "fieldRef": { "fieldPath": path } } })
+                ));
+            }
+        }
+        // is_installer and installed
+        let installers = spec["initContainers"].as_array().unwrap();
+        assert_eq!(installers.len(), 1);
+        assert_eq!(installers[0]["name"], RECORDER_INIT_CONTAINER);
+        assert_eq!(installers[0]["image"], image);
+        assert_eq!(installers[0]["command"], json!(RECORDER_INSTALL_COMMAND));
+        assert!(
+            volumes
+                .iter()
+                .any(|v| v["name"] == RECORDER_VOLUME && v.get("emptyDir").is_some())
+        );
+        // The exec rule: the recorder, with a subcommand it lets through.
+        for exec in [reader_index_command(), reader_cat_command("n.1")] {
+            assert_eq!(exec[0], RECORDER_PATH);
+            assert!(EXEC_SUBCOMMANDS.contains(&exec[1].as_str()), "{exec:?}");
+        }
     }
 }

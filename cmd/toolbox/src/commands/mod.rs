@@ -13,4 +13,5 @@ pub mod config;
 pub mod debug_node;
 pub mod node_shell;
 pub mod policy;
+pub mod sessions;
 pub mod version;

@@ -18,11 +18,12 @@ use std::time::{Duration, SystemTime};
 
 use k8s_openapi::api::core::v1::{Container, Pod, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use toolbox_cluster::TargetNode;
+use toolbox_cluster::{SessionSpec, TargetNode};
 use toolbox_podtemplate::{
     Audit, DEBUG_NODE_SUBCOMMAND, DebugNodeRequest, HostNamespaces, NODE_SHELL_SUBCOMMAND, NodeOs,
-    NodeShellRequest, PodCommon, Profile, Recording, TemplateError, debug_node_exec_command,
-    debug_node_pod, node_shell_exec_command, node_shell_pod, recorded_exec_command, session_id,
+    NodeShellRequest, PodCommon, Profile, READER_CONTAINER, ReaderRequest, Recording,
+    SESSIONS_SUBCOMMAND, TemplateError, debug_node_exec_command, debug_node_pod,
+    node_shell_exec_command, node_shell_pod, reader_pod, recorded_exec_command, session_id,
 };
 
 use super::args::SessionArgs;
@@ -160,6 +161,56 @@ impl PodOptions {
                 expires_at,
             },
         }
+    }
+}
+
+/// How long a `toolbox sessions` reader pod may live: it runs one short
+/// command (the recorder's `index` or `cat`), then toolbox deletes it.
+pub const READER_TTL: Duration = Duration::from_secs(300);
+
+/// `toolbox sessions`' reader pod on `node`, running `command` (the
+/// recorder's `index` or `cat ID`): node-shell's image from the settings
+/// (it has the holder's `sleep`) with the recorder of the recorder image,
+/// whether or not sessions are recorded by default, and the settings' pull
+/// options, labels and annotations. `audit_line` is what the audit
+/// annotation records after `sessions`.
+pub fn reader_session(
+    settings: &LoadedSettings,
+    node: &str,
+    namespace: &str,
+    user: String,
+    audit_line: Vec<String>,
+    command: Vec<String>,
+) -> SessionSpec {
+    let options = PodOptions {
+        ttl: READER_TTL,
+        ttl_is_default: true,
+        ..PodOptions::from_settings(settings)
+    };
+    let common = options.pod_common(
+        node,
+        namespace,
+        settings.settings.image.clone(),
+        user,
+        SESSIONS_SUBCOMMAND,
+        audit_line,
+    );
+    let pod = reader_pod(&ReaderRequest {
+        common,
+        recording: Recording {
+            recorder_image: settings.settings.recorder_image.clone(),
+        },
+    });
+    SessionSpec {
+        pod,
+        container: READER_CONTAINER.to_string(),
+        command,
+        tty: false,
+        start_timeout: settings.start_timeout(),
+        keep: false,
+        what: "sessions reader".to_string(),
+        persist: None,
+        early_exec: false,
     }
 }
 

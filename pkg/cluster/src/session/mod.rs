@@ -25,7 +25,9 @@
 //!   debug-node;
 //! - [`reused`]: a session in the user's persisting pod (`--persist`),
 //!   found and claimed through [`persist`];
-//! - [`fanout`]: many nodes at once, with one watch and batched deletions.
+//! - [`fanout`]: many nodes at once, with one watch and batched deletions;
+//! - [`captured`]: one session whose output the program reads (`toolbox
+//!   sessions`' reader pod), [`run_captured`].
 //!
 //! [`access`] checks beforehand that the identity may open sessions at all.
 //! Every phase works through `Pods` ([`pods`]): the cluster context and the Api of
@@ -33,6 +35,7 @@
 
 pub mod access;
 mod assess;
+mod captured;
 mod create;
 mod delete;
 mod end;
@@ -48,6 +51,7 @@ mod spec;
 mod start;
 mod watch;
 
+pub use captured::run_captured;
 pub use delete::PodGuard;
 pub use exec::{BoxedWriter, ExecIo};
 pub use single::run;

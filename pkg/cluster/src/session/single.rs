@@ -8,6 +8,7 @@ use tokio::time::Instant;
 use toolbox_podtemplate::{SHAPE_LABEL, make_persisting};
 
 use super::end::{Disposal, Ended};
+use super::exec::ExecIo;
 use super::lifetime;
 use super::pods::Pods;
 use super::spec::{Progress, SessionOutcome, SessionSpec};
@@ -55,41 +56,60 @@ pub async fn run(
         Some(idle) if !idle.is_zero() => Disposal::Persist(idle),
         _ => Disposal::Delete,
     };
-    // The watch is asked for while the pod is created: its name is known,
-    // and a watch from "0" of a pod that does not exist yet sees it as it
-    // is added, so starting them together saves a round trip.
-    let name = pod.metadata.name.clone().unwrap_or_default();
-    let (created, watched) = tokio::join!(
-        pods.create(&pod, &spec.what),
-        pods.watch_start(&name, "0", progress)
-    );
-    let created = created?;
-    let created_at = Instant::now();
-    step("pod created");
-    if let Some(line) = lifetime::fitted_line(&pod, &created, &cluster.namespace) {
-        progress.note(&line);
-    }
-    let name = created.metadata.name.clone().unwrap_or_default();
-    progress.pod_ready(&name, false);
-    let guard = pods.guard(name);
+    let io = ExecIo::Local { tty: spec.tty };
+    pods.run_created(&pod, &spec, disposal, progress, &mut signals, io)
+        .await
+}
 
-    let result = match signals.pending() {
-        Some(signal) => Err(ClusterError::Interrupted { signal }),
-        None => tokio::select! {
-            signal = signals.recv() => Err(ClusterError::Interrupted { signal }),
-            result = async {
-                pods.wait_then_exec(&created, watched?, &spec, progress).await
-            } => result,
-        },
-    };
-    let ended = Ended {
-        pod: &created,
-        guard,
-        result,
-        lived: created_at.elapsed(),
-        reused: false,
-    };
-    pods.end(ended, disposal, &mut signals).await
+impl Pods<'_> {
+    /// The phases for a pod made for this session: create `pod`, wait for
+    /// it, exec with `io`, and end as `disposal` says. Also the captured
+    /// driver's ([`super::captured`]).
+    pub(super) async fn run_created(
+        &self,
+        pod: &Pod,
+        spec: &SessionSpec,
+        disposal: Disposal,
+        progress: &dyn Progress,
+        signals: &mut Signals,
+        io: ExecIo<'_>,
+    ) -> Result<SessionOutcome> {
+        // The watch is asked for while the pod is created: its name is known,
+        // and a watch from "0" of a pod that does not exist yet sees it as it
+        // is added, so starting them together saves a round trip.
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        let (created, watched) = tokio::join!(
+            self.create(pod, &spec.what),
+            self.watch_start(&name, "0", progress)
+        );
+        let created = created?;
+        let created_at = Instant::now();
+        step("pod created");
+        if let Some(line) = lifetime::fitted_line(pod, &created, &self.cluster.namespace) {
+            progress.note(&line);
+        }
+        let name = created.metadata.name.clone().unwrap_or_default();
+        progress.pod_ready(&name, false);
+        let guard = self.guard(name);
+
+        let result = match signals.pending() {
+            Some(signal) => Err(ClusterError::Interrupted { signal }),
+            None => tokio::select! {
+                signal = signals.recv() => Err(ClusterError::Interrupted { signal }),
+                result = async {
+                    self.wait_then_exec(&created, watched?, spec, progress, io).await
+                } => result,
+            },
+        };
+        let ended = Ended {
+            pod: &created,
+            guard,
+            result,
+            lived: created_at.elapsed(),
+            reused: false,
+        };
+        self.end(ended, disposal, signals).await
+    }
 }
 
 /// The pod's shape label: which persisting pods it may reuse.

@@ -44,6 +44,7 @@ impl Pods<'_> {
         (watch, updates, events): StartWatch,
         spec: &SessionSpec,
         progress: &dyn Progress,
+        io: ExecIo<'_>,
     ) -> Result<i32> {
         let name = created.metadata.name.as_deref().unwrap_or_default();
         let deadline = Instant::now() + spec.start_timeout;
@@ -58,7 +59,6 @@ impl Pods<'_> {
             events,
         );
         tokio::pin!(started);
-        let io = ExecIo::Local { tty: spec.tty };
         let mut running = false;
         let mut early_tries = if spec.early_exec { 0 } else { EARLY_EXEC_TRIES };
         let attached = loop {
