@@ -416,6 +416,24 @@ async fn on_the_real_node_a_member_s_session_is_recorded_and_nothing_else_gets_i
     assert!(refused_for_recording(&ns, &stderr), "{stderr}");
     ns.delete_pod_now(&kept).await;
 
+    // --persist: its idle holder is let through, and the reuse is an exec
+    // through the recorder like the first session's.
+    for round in ["first", "reused"] {
+        let out = ns
+            .toolbox_on_real_node()
+            .args(["node-shell", &node.name, "--persist", "5m"])
+            .args(member)
+            .args(["--", "echo", round])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{round}: {}", stderr_of(&out));
+        assert_eq!(stdout_of(&out), format!("{round}\n"));
+    }
+    let persisting = ns.toolbox_pods().await;
+    assert_eq!(persisting.len(), 1, "one pod, reused: {persisting:?}");
+    ns.delete_pod_now(persisting[0].metadata.name.as_deref().unwrap())
+        .await;
+
     // --no-record: refused at create, one line.
     let out = ns
         .toolbox_on_real_node()

@@ -509,9 +509,8 @@ async fn where_recording_is_required_a_member_lists_and_gets_sessions() {
     let token = random_suffix();
     let out = ns
         .toolbox_on_real_node()
-        // --keep, not --persist: the recording policy refuses a persisting
-        // pod, whose holder is more than sleep.
-        .args(["node-shell", &node.name, "--keep"])
+        // A --persist pod, as an on-call member keeps one between sessions.
+        .args(["node-shell", &node.name, "--persist", "5m"])
         .args(member)
         .args(["--", "echo", &format!("member-{token}")])
         .output()

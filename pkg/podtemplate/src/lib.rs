@@ -35,8 +35,9 @@ pub use node_shell::{
     node_shell_pod,
 };
 pub use persist::{
-    IDLE_UNTIL_ANNOTATION, MAX_REUSES_RECORDED, PERSIST_LABEL, PERSIST_SECONDS_ANNOTATION,
-    REUSES_ANNOTATION, SHAPE_LABEL, make_persisting, pod_shape, seconds_to_expiry,
+    IDLE_HOLDER, IDLE_HOLDER_NAME, IDLE_UNTIL_ANNOTATION, MAX_REUSES_RECORDED, PERSIST_LABEL,
+    PERSIST_SECONDS_ANNOTATION, REUSES_ANNOTATION, SHAPE_LABEL, make_persisting, pod_shape,
+    seconds_to_expiry,
 };
 pub use reader::{
     READER_CONTAINER, ReaderRequest, SESSIONS_POD_PREFIX, SESSIONS_SUBCOMMAND, reader_cat_command,

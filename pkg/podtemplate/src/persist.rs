@@ -30,6 +30,9 @@ pub const REUSES_ANNOTATION: &str = "toolbox.dev/reuses";
 /// API server's audit log has every exec in any case.
 pub const MAX_REUSES_RECORDED: usize = 100;
 
+/// The name the holder's shell runs under (its `$0`).
+pub const IDLE_HOLDER_NAME: &str = "toolbox-idle-holder";
+
 /// The holder of a persisting pod. `$1` is the idle time and `$2` the TTL,
 /// in seconds. Every second it reads its container's cgroup (cgroup v2, or
 /// the v1 pids hierarchy): any process there besides itself is a session,
@@ -39,7 +42,7 @@ pub const MAX_REUSES_RECORDED: usize = 100;
 ///
 /// The shell's own PID comes from /proc/self/stat, read by the shell
 /// itself: Kubernetes turns `$$` in a container's command into `$`.
-const IDLE_HOLDER: &str = r#"procs=/sys/fs/cgroup/cgroup.procs
+pub const IDLE_HOLDER: &str = r#"procs=/sys/fs/cgroup/cgroup.procs
 [ -r "$procs" ] || procs=/sys/fs/cgroup/pids/cgroup.procs
 [ -r "$procs" ] || exec sleep "$2"
 read -r holder _ < /proc/self/stat
@@ -65,7 +68,7 @@ pub fn make_persisting(mut pod: Pod, idle_seconds: i64) -> Pod {
             "sh".to_owned(),
             "-c".to_owned(),
             IDLE_HOLDER.to_owned(),
-            "toolbox-idle-holder".to_owned(),
+            IDLE_HOLDER_NAME.to_owned(),
             idle_seconds.to_string(),
             ttl.to_string(),
         ]);

@@ -24,8 +24,9 @@
 
 use serde_json::{Value, json};
 use toolbox_podtemplate::{
-    RECORDER_CONTAINER as RECORDER_INIT_CONTAINER, RECORDER_PATH, RECORDER_VOLUME,
-    REQUESTED_BY_ANNOTATION, SESSIONS_HOST_PATH as SESSIONS_HOST_DIR, SESSIONS_MOUNT_PATH,
+    IDLE_HOLDER, IDLE_HOLDER_NAME, RECORDER_CONTAINER as RECORDER_INIT_CONTAINER, RECORDER_PATH,
+    RECORDER_VOLUME, REQUESTED_BY_ANNOTATION, SESSIONS_HOST_PATH as SESSIONS_HOST_DIR,
+    SESSIONS_MOUNT_PATH,
 };
 
 use crate::{Documented, GROUP_ANNOTATION, PolicyRequest, SUBRESOURCE, base_name, cel_list};
@@ -79,7 +80,9 @@ const WAY_OUT: &str =
 /// `text` as a CEL string literal: single-quoted, unless it holds a single
 /// quote (an annotation's field path), then double-quoted.
 fn lit(text: &str) -> String {
-    let escaped = text.replace('\\', "\\\\");
+    // A CEL quoted string holds no raw newline: the --persist holder's
+    // script has several.
+    let escaped = text.replace('\\', "\\\\").replace('\n', "\\n");
     if escaped.contains('\'') {
         format!("\"{}\"", escaped.replace('"', "\\\""))
     } else {
@@ -98,8 +101,23 @@ fn interactive(c: &str) -> String {
 /// command. Anything else would run on the node beside the recorder.
 fn only_holds(c: &str) -> String {
     let no_exec_probe = |probe: &str| format!("!(has({c}.{probe}) && has({c}.{probe}.exec))");
+    let seconds = |at: usize| format!("{c}.command[{at}].matches('^[0-9]+$')");
+    // toolbox's own two holders: `sleep TTL`, and --persist's idle holder,
+    // a fixed script (podtemplate's) that only sleeps and reads its
+    // container's cgroup, with its idle time and TTL as arguments.
+    let sleeps = format!(
+        "(size({c}.command) == 2 && {c}.command[0] == 'sleep' && {})",
+        seconds(1)
+    );
+    let idles = format!(
+        "(size({c}.command) == 6 && {c}.command[0] == 'sh' && {c}.command[1] == '-c' && {c}.command[2] == {script} && {c}.command[3] == {name} && {} && {})",
+        seconds(4),
+        seconds(5),
+        script = lit(IDLE_HOLDER),
+        name = lit(IDLE_HOLDER_NAME),
+    );
     format!(
-        "has({c}.command) && size({c}.command) == 2 && {c}.command[0] == 'sleep' && {c}.command[1].matches('^[0-9]+$') && (!has({c}.args) || size({c}.args) == 0) && !has({c}.lifecycle) && {} && {} && {}",
+        "has({c}.command) && ({sleeps} || {idles}) && (!has({c}.args) || size({c}.args) == 0) && !has({c}.lifecycle) && {} && {} && {}",
         no_exec_probe("livenessProbe"),
         no_exec_probe("readinessProbe"),
         no_exec_probe("startupProbe"),
@@ -208,7 +226,7 @@ pub fn recording_objects(
     [
         Documented {
             why: format!(
-                "Recording is required in {ns}: an exec into any pod there must run the recorder ({RECORDER_PATH} {}), and nothing may attach. The recorder's sinks (the container's log and the node's {SESSIONS_HOST_DIR}) are fixed in its binary, so its first two words are all there is to check. A node-access pod must be recordable: no stdin or TTY to attach to; containers that only hold the pod open (sleep SECONDS); the recorder from {image} (the image itself, or the emptyDir {RECORDER_VOLUME} at {RECORDER_DIR} that init container {RECORDER_INIT_CONTAINER} from {image} fills); the node's {SESSIONS_HOST_DIR} at {SESSIONS_MOUNT_PATH}; and the session's identity from the pod. kubectl debug node/, kubectl-node-shell, a hand-written pod and toolbox --no-record are refused.",
+                "Recording is required in {ns}: an exec into any pod there must run the recorder ({RECORDER_PATH} {}), and nothing may attach. The recorder's sinks (the container's log and the node's {SESSIONS_HOST_DIR}) are fixed in its binary, so its first two words are all there is to check. A node-access pod must be recordable: no stdin or TTY to attach to; containers that only hold the pod open (sleep SECONDS, or toolbox --persist's idle holder); the recorder from {image} (the image itself, or the emptyDir {RECORDER_VOLUME} at {RECORDER_DIR} that init container {RECORDER_INIT_CONTAINER} from {image} fills); the node's {SESSIONS_HOST_DIR} at {SESSIONS_MOUNT_PATH}; and the session's identity from the pod. kubectl debug node/, kubectl-node-shell, a hand-written pod and toolbox --no-record are refused.",
                 subcommands.join(", ")
             ),
             object: json!({
@@ -263,7 +281,7 @@ pub fn recording_objects(
                                 every("containers", &only_holds("c")),
                                 every("initContainers", &is_installer("c", image)),
                             ),
-                            "message": format!("{required} a node-access pod's containers may only hold the pod open (command sleep SECONDS; no args, hooks or exec probes) and its only init container is {RECORDER_INIT_CONTAINER}, since anything else would run on the node unrecorded; {WAY_OUT}"),
+                            "message": format!("{required} a node-access pod's containers may only hold the pod open (command sleep SECONDS, or toolbox --persist's idle holder; no args, hooks or exec probes) and its only init container is {RECORDER_INIT_CONTAINER}, since anything else would run on the node unrecorded; {WAY_OUT}"),
                             "reason": "Forbidden",
                         },
                         {
@@ -392,6 +410,33 @@ mod tests {
             );
         }
         assert!(RECORDER_PATH.starts_with(RECORDER_DIR));
+    }
+
+    /// A --persist pod's holder is the idle holder the policy pins, word for
+    /// word, and the pinned script reaches CEL as one line.
+    #[test]
+    fn a_persisting_pod_s_holder_is_the_one_the_policy_lets_through() {
+        let pod = serde_json::to_value(toolbox_podtemplate::make_persisting(
+            serde_json::from_value(recorded_pod()).unwrap(),
+            600,
+        ))
+        .unwrap();
+        let command: Vec<&str> = pod["spec"]["containers"][0]["command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|word| word.as_str().unwrap())
+            .collect();
+        assert_eq!(command[..4], ["sh", "-c", IDLE_HOLDER, IDLE_HOLDER_NAME]);
+        assert_eq!(command.len(), 6);
+        assert!(
+            command[4..]
+                .iter()
+                .all(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        );
+        let rule = only_holds("c");
+        assert!(rule.contains(&lit(IDLE_HOLDER)), "{rule}");
+        assert!(!rule.contains('\n'), "{rule}");
     }
 
     /// `toolbox sessions`' reader pod against each rule of the recording
