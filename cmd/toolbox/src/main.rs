@@ -3,6 +3,9 @@
 //! This binary is glue: it parses the command line, loads settings, runs one
 //! subcommand and maps how it ended to an exit code (see [`exit`]).
 
+#[macro_use]
+mod output;
+
 mod app;
 mod cli;
 mod commands;

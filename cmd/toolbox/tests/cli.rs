@@ -716,3 +716,28 @@ fn values_the_server_would_refuse_are_one_line_usage_errors_before_any_request()
         assert_eq!(out.status.code(), Some(3), "{args:?}: {}", stderr(&out));
     }
 }
+
+/// A reader that has gone (`toolbox ... | head`) ends the output quietly:
+/// no panic, no error, exit 0. The pipe's read end is closed before toolbox
+/// starts, so every write fails.
+#[test]
+fn output_into_a_closed_pipe_is_not_a_panic() {
+    for args in [
+        &["completion", "bash"][..],
+        &["policy", "-n", "node-access", "--group", "oncall"],
+        &["config"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_toolbox"))
+            .env_clear()
+            .env("HOME", scratch_dir("home"))
+            .args(args)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+    }
+}

@@ -167,7 +167,7 @@ impl Report {
             "json" => serde_json::to_string_pretty(self).map_err(anyhow::Error::from)? + "\n",
             _ => serde_yaml::to_string(self).map_err(anyhow::Error::from)?,
         };
-        print!("{text}");
+        out!("{text}");
         Ok(())
     }
 }
@@ -210,7 +210,7 @@ pub async fn run(args: CleanupArgs, app: &App) -> Result<ExitStatus, AppError> {
         return Ok(ExitStatus::Success);
     }
     if table_output {
-        println!("{}", render_table(&found, now, true));
+        outln!("{}", render_table(&found, now, true));
     }
     let count = found.len();
     let every = |outcome: Outcome| -> Vec<(Leftover, Outcome)> {
@@ -463,10 +463,10 @@ async fn delete(
         let (ns, name) = (&leftover.namespace, &leftover.name);
         bar.suspend(|| match &deletion {
             Deletion::Deleted if table_output => {
-                println!("pod \"{name}\" deleted from {ns} namespace");
+                outln!("pod \"{name}\" deleted from {ns} namespace");
             }
             Deletion::AlreadyGone if table_output => {
-                println!("pod \"{name}\" already gone from {ns} namespace");
+                outln!("pod \"{name}\" already gone from {ns} namespace");
             }
             Deletion::Failed(error) => {
                 eprintln!("error: cannot delete pod \"{name}\" in namespace {ns}: {error}");

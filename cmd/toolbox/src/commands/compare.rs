@@ -145,7 +145,7 @@ pub async fn run(args: CompareArgs, app: &App) -> Result<ExitStatus, AppError> {
     let (_, debug_pod) = debug.build(&node_name, &namespace, user.clone())?;
 
     if args.diff {
-        print!("{}", pod_diff(&shell_pod, &debug_pod)?);
+        out!("{}", pod_diff(&shell_pod, &debug_pod)?);
         return Ok(ExitStatus::Success);
     }
 
@@ -201,15 +201,15 @@ pub async fn run(args: CompareArgs, app: &App) -> Result<ExitStatus, AppError> {
         recommendation,
     };
     match args.output.as_str() {
-        "json" => println!(
+        "json" => outln!(
             "{}",
             serde_json::to_string_pretty(&report).map_err(anyhow::Error::from)?
         ),
-        "yaml" => print!(
+        "yaml" => out!(
             "{}",
             serde_yaml::to_string(&report).map_err(anyhow::Error::from)?
         ),
-        _ => print!("{}", render(&report)),
+        _ => out!("{}", render(&report)),
     }
     Ok(ExitStatus::Success)
 }

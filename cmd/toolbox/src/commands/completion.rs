@@ -17,6 +17,10 @@ pub struct CompletionArgs {
 
 pub async fn run(args: CompletionArgs, app: &App) -> Result<ExitStatus, AppError> {
     let mut command = (app.command_line)();
-    clap_complete::generate(args.shell, &mut command, "toolbox", &mut std::io::stdout());
+    // Generated whole first: clap_complete panics on a write that fails,
+    // as one into a closed pipe does.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "toolbox", &mut script);
+    out!("{}", String::from_utf8_lossy(&script));
     Ok(ExitStatus::Success)
 }

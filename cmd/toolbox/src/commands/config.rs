@@ -36,7 +36,7 @@ pub async fn run(args: ConfigArgs, app: &App) -> Result<ExitStatus, AppError> {
         "yaml" => serde_yaml::to_string(&report).map_err(anyhow::Error::from)?,
         _ => table(&report),
     };
-    print!("{text}");
+    out!("{text}");
     Ok(ExitStatus::Success)
 }
 

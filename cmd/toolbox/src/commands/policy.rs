@@ -72,7 +72,7 @@ pub async fn run(args: PolicyArgs, app: &App) -> Result<ExitStatus, AppError> {
             "json" => serde_json::to_string_pretty(&policy).map_err(anyhow::Error::from)? + "\n",
             _ => serde_yaml::to_string(&policy).map_err(anyhow::Error::from)?,
         };
-        print!("{text}");
+        out!("{text}");
         return Ok(ExitStatus::Success);
     }
     let mut request = request(&args, app)?;
@@ -90,7 +90,7 @@ pub async fn run(args: PolicyArgs, app: &App) -> Result<ExitStatus, AppError> {
         "json" => render_json(&request),
         _ => render_yaml(&request),
     };
-    print!("{text}");
+    out!("{text}");
     Ok(ExitStatus::Success)
 }
 

@@ -213,16 +213,16 @@ async fn list(args: ListArgs, app: &App) -> Result<ExitStatus, AppError> {
         })
         .collect();
     match args.output.as_str() {
-        "json" => println!(
+        "json" => outln!(
             "{}",
             serde_json::to_string_pretty(&rows).map_err(anyhow::Error::from)?
         ),
-        "yaml" => print!(
+        "yaml" => out!(
             "{}",
             serde_yaml::to_string(&rows).map_err(anyhow::Error::from)?
         ),
         _ if rows.is_empty() => eprintln!("No sessions found."),
-        _ => println!("{}", render_table(&rows)),
+        _ => outln!("{}", render_table(&rows)),
     }
     Ok(ExitStatus::Success)
 }

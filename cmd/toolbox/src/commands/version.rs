@@ -121,7 +121,7 @@ pub async fn run(args: VersionArgs, app: &App) -> Result<ExitStatus, AppError> {
         Some("yaml") => serde_yaml::to_string(&report).map_err(anyhow::Error::from)?,
         _ => plain(&report),
     };
-    print!("{text}");
+    out!("{text}");
     Ok(ExitStatus::Success)
 }
 

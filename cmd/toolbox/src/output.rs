@@ -1,0 +1,30 @@
+//! A command's results on stdout. A reader that goes away (`toolbox
+//! sessions list | head`) ends the output, not the command: std's `print!`
+//! panics on a closed pipe, and SIGPIPE's default action would kill toolbox
+//! before a session's pod or a cleanup's next deletion.
+
+use std::io::Write;
+
+/// Writes `text` to stdout, dropping it once stdout's reader has gone.
+pub fn write_stdout(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    // Nothing is left to tell a reader that has gone; every other write
+    // error on a terminal or a file is as final.
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+}
+
+/// `print!` that never panics (see the module).
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(&format!($($arg)*))
+    };
+}
+
+/// `println!` that never panics (see the module).
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
