@@ -177,7 +177,8 @@ recorder:
 
 # node-tools as a release publishes it (docs/install.md): the real node's
 # image under the name toolbox defaults to, which settings.rs alone writes
-# (DEFAULT_NODE_IMAGE; a test checks that this finds it).
+# (DEFAULT_NODE_IMAGE; a test checks that this finds it). NODE_TOOLS_IMAGE=REF
+# on the command line builds it under another name, for an image of your own.
 NODE_TOOLS_IMAGE := $(shell sed -n 's/^pub const DEFAULT_NODE_IMAGE: &str = "\(.*\)";$$/\1/p' cmd/toolbox/src/settings.rs)
 IMAGES_DIR ?= target/images
 .PHONY: images
