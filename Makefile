@@ -9,6 +9,7 @@
 #   make cluster-up     start a local cluster (NODES=3, REAL_NODES=1, KUBE_VERSION=newest) for trying toolbox by hand
 #   make cluster-down   stop it and remove its state
 #   make recorder       build the static session recorder the real node's images carry (target/recorder/toolbox-recorder)
+#   make images         the release's node-tools image, toolbox's default, as a docker-archive (target/images/node-tools.tar)
 #   make completions    regenerate the shell completion scripts in completions/
 #   make man            regenerate the man pages in man/
 #   make dist           this machine's release archive, its sha256 and the krew manifest (target/dist)
@@ -173,6 +174,22 @@ recorder:
 	@mkdir -p $(dir $(RECORDER))
 	@install -m 0755 target/recorder-build/$(RECORDER_TARGET)/release/toolbox-recorder $(RECORDER)
 	@ldd $(RECORDER) 2>&1 | grep -qE 'statically linked|not a dynamic executable' || { echo "$(RECORDER) is not static: $$(ldd $(RECORDER) | tr '\n' ' ')" >&2; exit 1; }
+
+# node-tools as a release publishes it (docs/install.md): the real node's
+# image under the name toolbox defaults to, which settings.rs alone writes
+# (DEFAULT_NODE_IMAGE; a test checks that this finds it). NODE_TOOLS_IMAGE=REF
+# on the command line builds it under another name, for an image of your own.
+NODE_TOOLS_IMAGE := $(shell sed -n 's/^pub const DEFAULT_NODE_IMAGE: &str = "\(.*\)";$$/\1/p' cmd/toolbox/src/settings.rs)
+IMAGES_DIR ?= target/images
+.PHONY: images
+images: recorder $(CLUSTER_BIN)/localcluster
+	@test -n "$(NODE_TOOLS_IMAGE)" || { echo "no DEFAULT_NODE_IMAGE found in cmd/toolbox/src/settings.rs" >&2; exit 1; }
+	@$(CLUSTER_BIN)/localcluster images -out $(IMAGES_DIR) -recorder $(RECORDER) -tag $(NODE_TOOLS_IMAGE)
+
+# The name make images tags node-tools with, for a release's publishing step.
+.PHONY: images-tag
+images-tag:
+	@echo $(NODE_TOOLS_IMAGE)
 
 .PHONY: cluster-up
 cluster-up: kube-bin $(if $(filter 0,$(REAL_NODES)),,node-deps recorder)

@@ -4,8 +4,11 @@ import (
 	"archive/tar"
 	"bytes"
 	"crypto/sha256"
+	"debug/elf"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +19,27 @@ import (
 	"strings"
 	"time"
 )
+
+// runImages writes node-tools as a release publishes it: the same image as
+// the local one, from the same files, under the release's name (make images
+// passes the name toolbox's settings.rs defaults to).
+func runImages(args []string) error {
+	fs := flag.NewFlagSet("images", flag.ExitOnError)
+	out := fs.String("out", "", "directory to write node-tools.tar into (a docker-archive)")
+	recorder := fs.String("recorder", "", "the static session recorder (make recorder builds it)")
+	busybox := fs.String("busybox", "/bin/busybox", "Debian's static busybox (busybox-static)")
+	tag := fs.String("tag", "", "the image's name, e.g. ghcr.io/toolbox-dev/node-tools:v0.1.0")
+	_ = fs.Parse(args)
+	if *out == "" || *recorder == "" || *tag == "" || fs.NArg() > 0 {
+		return errors.New("usage: localcluster images -out DIR -recorder PATH [-busybox PATH] -tag REF")
+	}
+	path := filepath.Join(*out, "node-tools.tar")
+	if err := writeNodeToolsImage(path, *tag, *busybox, *recorder); err != nil {
+		return err
+	}
+	fmt.Printf("%s: %s (docker-archive)\n", path, *tag)
+	return nil
+}
 
 // The local images of the real node. No registry is reachable here, so they
 // are built from files already on this machine and imported into the node's
@@ -41,6 +65,9 @@ func recorderFiles(recorder string) ([]imageFile, error) {
 	body, err := os.ReadFile(recorder)
 	if err != nil {
 		return nil, fmt.Errorf("reading the session recorder (make recorder builds it): %w", err)
+	}
+	if err := requireStatic(recorder); err != nil {
+		return nil, err
 	}
 	return []imageFile{
 		{path: "toolbox/", mode: 0o755}, {path: "toolbox/bin/", mode: 0o755},
@@ -70,6 +97,9 @@ func busyboxFiles(busybox string, skip map[string]bool) ([]imageFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s (Debian's busybox-static): %w", busybox, err)
 	}
+	if err := requireStatic(busybox); err != nil {
+		return nil, fmt.Errorf("%w (Debian's busybox-static has the static one)", err)
+	}
 	out, err := exec.Command(busybox, "--list").Output()
 	if err != nil {
 		return nil, fmt.Errorf("listing busybox applets: %w", err)
@@ -88,6 +118,45 @@ func busyboxFiles(busybox string, skip map[string]bool) ([]imageFile, error) {
 		}
 	}
 	return files, nil
+}
+
+// requireStatic fails for a program that needs a loader or libraries: the
+// images carry none for it.
+func requireStatic(program string) error {
+	f, err := elf.Open(program)
+	if err != nil {
+		return fmt.Errorf("%s: %w", program, err)
+	}
+	defer f.Close()
+	libraries, err := f.ImportedLibraries()
+	if err != nil {
+		return fmt.Errorf("%s: %w", program, err)
+	}
+	if len(libraries) > 0 {
+		return fmt.Errorf("%s is not static: it needs %s", program, strings.Join(libraries, ", "))
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return fmt.Errorf("%s is not static: it needs a loader", program)
+		}
+	}
+	return nil
+}
+
+// imagePath is the PATH of the images that hold programs.
+var imagePath = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+
+// writeNodeToolsImage writes node-tools, tagged ref, as a docker-archive at
+// path: the local cluster's image and the one a release publishes are this.
+func writeNodeToolsImage(path, ref, busybox, recorder string) error {
+	files, err := nodeToolsFiles(busybox, recorder)
+	if err != nil {
+		return err
+	}
+	if err := writeImageArchive(path, ref, files, imageConfig{Cmd: []string{"sh"}, Env: imagePath}); err != nil {
+		return fmt.Errorf("building %s: %w", ref, err)
+	}
+	return nil
 }
 
 // nodeToolsFiles is busybox plus real nsenter and chroot, a /host for the
@@ -175,7 +244,7 @@ func writeImageArchive(path, ref string, files []imageFile, config imageConfig) 
 		"created":      time.Unix(0, 0).UTC().Format(time.RFC3339),
 		"config":       config,
 		"rootfs":       map[string]any{"type": "layers", "diff_ids": []string{"sha256:" + layerID}},
-		"history":      []map[string]string{{"created_by": "toolbox hack/cluster: local image for the real node"}},
+		"history":      []map[string]string{{"created_by": "toolbox hack/cluster (localcluster), from files on the building machine"}},
 	})
 	if err != nil {
 		return err
@@ -242,8 +311,8 @@ func layerTar(files []imageFile) ([]byte, error) {
 // buildNodeImages writes the node-tools, pause, recorder and plain image
 // archives into dir and returns their paths.
 func buildNodeImages(dir, busybox, pauseBinary, recorder string) ([]string, error) {
-	tools, err := nodeToolsFiles(busybox, recorder)
-	if err != nil {
+	tools := filepath.Join(dir, "node-tools.tar")
+	if err := writeNodeToolsImage(tools, NodeToolsImage, busybox, recorder); err != nil {
 		return nil, err
 	}
 	pause, err := os.ReadFile(pauseBinary)
@@ -258,20 +327,18 @@ func buildNodeImages(dir, busybox, pauseBinary, recorder string) ([]string, erro
 	if err != nil {
 		return nil, err
 	}
-	path := []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
 	images := []struct {
 		file, ref string
 		files     []imageFile
 		config    imageConfig
 	}{
-		{"node-tools.tar", NodeToolsImage, tools, imageConfig{Cmd: []string{"sh"}, Env: path}},
 		{"pause.tar", PauseImage, []imageFile{{path: "pause", mode: 0o755, body: pause}}, imageConfig{
 			Entrypoint: []string{"/pause"},
 		}},
 		{"recorder.tar", RecorderImage, recorderOnly, imageConfig{Entrypoint: []string{"/" + RecorderPath}}},
-		{"busybox.tar", PlainImage, plain, imageConfig{Cmd: []string{"sh"}, Env: path}},
+		{"busybox.tar", PlainImage, plain, imageConfig{Cmd: []string{"sh"}, Env: imagePath}},
 	}
-	var paths []string
+	paths := []string{tools}
 	for _, image := range images {
 		path := filepath.Join(dir, image.file)
 		if err := writeImageArchive(path, image.ref, image.files, image.config); err != nil {

@@ -6,9 +6,12 @@
 //	localcluster up   [-dir D] [-nodes N] [-real-nodes 1] [-start-delay 0s] [-node-lease 40s]
 //	localcluster down [-dir D]
 //	localcluster restart [-dir D] COMPONENT
+//	localcluster images -out DIR -recorder PATH [-busybox PATH] -tag REF
 //
 // up returns once the cluster is ready and leaves the components running in
 // the background; down stops every process up started and removes its state.
+// images writes the real node's node-tools image under a release's name, as
+// a docker-archive (make images).
 package main
 
 import (
@@ -41,6 +44,8 @@ func main() {
 		err = runNodeInit(os.Args[2:])
 	case "restart":
 		err = runRestart(os.Args[2:])
+	case "images":
+		err = runImages(os.Args[2:])
 	default:
 		usage()
 	}
@@ -51,7 +56,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: localcluster up [-dir DIR] [-nodes N] [-real-nodes 0|1] [-start-delay DURATION] [-node-lease DURATION] | down [-dir DIR] | restart [-dir DIR] COMPONENT")
+	fmt.Fprintln(os.Stderr, "usage: localcluster up [-dir DIR] [-nodes N] [-real-nodes 0|1] [-start-delay DURATION] [-node-lease DURATION] | down [-dir DIR] | restart [-dir DIR] COMPONENT | images -out DIR -recorder PATH [-busybox PATH] -tag REF")
 	os.Exit(2)
 }
 

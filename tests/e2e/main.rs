@@ -43,10 +43,12 @@ mod apiserver_restart;
 mod faults;
 mod real_node_faults;
 
-// Distribution: make try, make install, make dist, the k9s plugin file, and
-// the docs' exit-code table against the tests that prove it.
+// Distribution: make try, make install, make dist, make images (the image
+// toolbox defaults to, on the real node), the k9s plugin file, and the docs'
+// exit-code table against the tests that prove it.
 mod dist;
 mod exit_code_table;
+mod images;
 mod install;
 mod k9s;
 mod make_try;

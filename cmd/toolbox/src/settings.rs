@@ -20,7 +20,9 @@ pub const ANNOTATIONS_BUDGET: usize = validation::ANNOTATIONS_MAX_BYTES - 16 * 1
 /// busybox, the node's own kind of nsenter and chroot, and the session
 /// recorder at `/toolbox/bin/toolbox-recorder`. Being the recorder image too,
 /// its pods record with no init container, so recording costs no extra
-/// container start.
+/// container start. The Makefile reads this line for the name `make images`
+/// tags node-tools with (docs/install.md), so it stays one literal on one
+/// line; the e2e test `images` checks that the two agree.
 pub const DEFAULT_NODE_IMAGE: &str = "ghcr.io/toolbox-dev/node-tools:v0.1.0";
 
 /// The image the session recorder comes from for pods of other images: an
