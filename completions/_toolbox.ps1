@@ -54,7 +54,7 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Print one document with every node''s output and exit status at the end')
             [CompletionResult]::new('--os', '--os', [CompletionResultType]::ParameterName, 'Run only on nodes of this OS; any runs on every OS [default: linux]')
             [CompletionResult]::new('--command-timeout', '--command-timeout', [CompletionResultType]::ParameterName, 'Give up on a node whose command runs longer than this')
-            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The image; it needs nsenter and sleep [default: alpine]')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The image; it needs nsenter and sleep [default: the image setting, toolbox''s node-tools]')
             [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'How long the pod may live; it stops by itself after this [default: 1h]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the pod to start [default: 2m]')
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why you need the node; recorded on the pod for the audit trail')

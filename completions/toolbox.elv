@@ -50,7 +50,7 @@ set edit:completion:arg-completer[toolbox] = {|@words|
             cand --output 'Print one document with every node''s output and exit status at the end'
             cand --os 'Run only on nodes of this OS; any runs on every OS [default: linux]'
             cand --command-timeout 'Give up on a node whose command runs longer than this'
-            cand --image 'The image; it needs nsenter and sleep [default: alpine]'
+            cand --image 'The image; it needs nsenter and sleep [default: the image setting, toolbox''s node-tools]'
             cand --ttl 'How long the pod may live; it stops by itself after this [default: 1h]'
             cand --timeout 'How long to wait for the pod to start [default: 2m]'
             cand --reason 'Why you need the node; recorded on the pod for the audit trail'

@@ -51,7 +51,7 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l os -d 'Ru
 windows\t''
 any\t''"
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l command-timeout -d 'Give up on a node whose command runs longer than this' -r
-complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l image -d 'The image; it needs nsenter and sleep [default: alpine]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l image -d 'The image; it needs nsenter and sleep [default: the image setting, toolbox\'s node-tools]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l ttl -d 'How long the pod may live; it stops by itself after this [default: 1h]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l timeout -d 'How long to wait for the pod to start [default: 2m]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l reason -d 'Why you need the node; recorded on the pod for the audit trail' -r

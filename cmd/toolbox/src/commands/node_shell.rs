@@ -32,7 +32,7 @@ pub struct NodeShellArgs {
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
 
-    /// The image; it needs nsenter and sleep [default: alpine]
+    /// The image; it needs nsenter and sleep [default: the image setting, toolbox's node-tools]
     #[arg(long, value_name = "IMAGE", value_parser = values::parse_image)]
     pub image: Option<String>,
 
