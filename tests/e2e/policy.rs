@@ -54,13 +54,7 @@ fn apply(ns: &TestNs, group: &str) -> String {
         );
     }
     let yaml = stdout_of(&out);
-    let applied = ns
-        .kubectl()
-        .args(["apply", "-f", "-"])
-        .write_stdin(yaml.clone())
-        .output()
-        .unwrap();
-    assert_eq!(applied.status.code(), Some(0), "{}", stderr_of(&applied));
+    ns.apply_yaml(&yaml);
     yaml
 }
 
@@ -358,13 +352,7 @@ async fn the_printed_policy_bounds_and_names_node_access_for_every_tool() {
     assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
 
     // kubectl delete -f of the same output removes every object.
-    let deleted = ns
-        .kubectl()
-        .args(["delete", "-f", "-", "--wait=false"])
-        .write_stdin(yaml)
-        .output()
-        .unwrap();
-    assert_eq!(deleted.status.code(), Some(0), "{}", stderr_of(&deleted));
+    ns.delete_yaml(&yaml);
     let mut kinds = vec![
         ("clusterrole", format!("{base}-nodes")),
         ("clusterrolebinding", format!("{base}-nodes")),
@@ -568,13 +556,7 @@ async fn fits_default_lifetimes_and_closes_every_route_to_a_node(kube_version: O
             stderr_of(&printed)
         );
     }
-    let applied = ns
-        .kubectl()
-        .args(["apply", "-f", "-"])
-        .write_stdin(yaml.clone())
-        .output()
-        .unwrap();
-    assert_eq!(applied.status.code(), Some(0), "{}", stderr_of(&applied));
+    ns.apply_yaml(&yaml);
     wait_until_the_maximum_is_enforced(&ns, &node, &member, 3600).await;
 
     // toolbox's default lifetime (1h) fits the maximum, said in one line.
@@ -686,13 +668,7 @@ async fn fits_default_lifetimes_and_closes_every_route_to_a_node(kube_version: O
         r#"{{"apiVersion":"v1","kind":"List","items":[{{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{{"name":"debuggers"}},"rules":[{{"apiGroups":[""],"resources":["pods/ephemeralcontainers"],"verbs":["patch","update"]}}]}},
 {{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{{"name":"debuggers"}},"roleRef":{{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"debuggers"}},"subjects":[{{"apiGroup":"rbac.authorization.k8s.io","kind":"Group","name":"{group}"}}]}}]}}"#
     );
-    let out = ns
-        .kubectl()
-        .args(["apply", "-f", "-"])
-        .write_stdin(debuggers)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    ns.apply_yaml(&debuggers);
     let plain = format!(
         r#"{{"apiVersion":"v1","kind":"Pod","metadata":{{"name":"plain"}},"spec":{{"nodeName":"{node}","containers":[{{"name":"app","image":"busybox:1.37","command":["sleep","3600"]}}]}}}}"#
     );
@@ -806,13 +782,7 @@ async fn fits_default_lifetimes_and_closes_every_route_to_a_node(kube_version: O
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
 
     // The policy's cluster-wide objects go with the same output.
-    let deleted = ns
-        .kubectl()
-        .args(["delete", "-f", "-", "--wait=false"])
-        .write_stdin(yaml)
-        .output()
-        .unwrap();
-    assert_eq!(deleted.status.code(), Some(0), "{}", stderr_of(&deleted));
+    ns.delete_yaml(&yaml);
     ns.finish().await;
 }
 
@@ -834,13 +804,7 @@ async fn a_fitted_lifetime_is_the_one_the_real_kubelet_enforces() {
         .unwrap();
     assert_eq!(printed.status.code(), Some(0), "{}", stderr_of(&printed));
     let yaml = stdout_of(&printed);
-    let applied = ns
-        .kubectl()
-        .args(["apply", "-f", "-"])
-        .write_stdin(yaml.clone())
-        .output()
-        .unwrap();
-    assert_eq!(applied.status.code(), Some(0), "{}", stderr_of(&applied));
+    ns.apply_yaml(&yaml);
     wait_until_the_maximum_is_enforced(&ns, &node.name, &member, 3600).await;
 
     let started = std::time::Instant::now();
@@ -865,12 +829,6 @@ async fn a_fitted_lifetime_is_the_one_the_real_kubelet_enforces() {
     );
     assert!(stderr.contains("reached its --ttl of 10s"), "{stderr}");
 
-    let deleted = ns
-        .kubectl()
-        .args(["delete", "-f", "-", "--wait=false"])
-        .write_stdin(yaml)
-        .output()
-        .unwrap();
-    assert_eq!(deleted.status.code(), Some(0), "{}", stderr_of(&deleted));
+    ns.delete_yaml(&yaml);
     ns.finish().await;
 }

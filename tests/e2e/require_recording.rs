@@ -322,13 +322,7 @@ async fn where_recording_is_required_only_a_recorded_session_reaches_a_node() {
     );
 
     // kubectl delete -f of the same output removes the recording policy too.
-    let deleted = ns
-        .kubectl()
-        .args(["delete", "-f", "-", "--wait=false"])
-        .write_stdin(yaml)
-        .output()
-        .unwrap();
-    assert_eq!(deleted.status.code(), Some(0), "{}", stderr_of(&deleted));
+    ns.delete_yaml(&yaml);
     for kind in [
         "validatingadmissionpolicy",
         "validatingadmissionpolicybinding",
@@ -447,12 +441,6 @@ async fn on_the_real_node_a_member_s_session_is_recorded_and_nothing_else_gets_i
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(refused_for_recording(&ns, &stderr), "{stderr}");
 
-    let deleted = ns
-        .kubectl()
-        .args(["delete", "-f", "-", "--wait=false"])
-        .write_stdin(yaml)
-        .output()
-        .unwrap();
-    assert_eq!(deleted.status.code(), Some(0), "{}", stderr_of(&deleted));
+    ns.delete_yaml(&yaml);
     ns.finish().await;
 }

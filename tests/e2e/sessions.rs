@@ -556,12 +556,6 @@ async fn where_recording_is_required_a_member_lists_and_gets_sessions() {
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(text, format!("member-{token}\n"));
 
-    let deleted = ns
-        .kubectl()
-        .args(["delete", "-f", "-", "--wait=false"])
-        .write_stdin(yaml)
-        .output()
-        .unwrap();
-    assert_eq!(deleted.status.code(), Some(0), "{}", stderr_of(&deleted));
+    ns.delete_yaml(&yaml);
     ns.finish().await;
 }

@@ -238,6 +238,29 @@ impl TestNs {
         cmd
     }
 
+    /// `kubectl apply -f -` of `yaml`, as the admin; it must succeed.
+    pub fn apply_yaml(&self, yaml: &str) {
+        let out = self
+            .kubectl()
+            .args(["apply", "-f", "-"])
+            .write_stdin(yaml.to_owned())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    }
+
+    /// `kubectl delete -f - --wait=false` of `yaml` (what `apply_yaml`
+    /// applied, cluster-wide objects too), as the admin; it must succeed.
+    pub fn delete_yaml(&self, yaml: &str) {
+        let out = self
+            .kubectl()
+            .args(["delete", "-f", "-", "--wait=false"])
+            .write_stdin(yaml.to_owned())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    }
+
     /// `toolbox policy -n NS --group GROUP --require-recording` (with the
     /// real node's settings, whose recorder image is the node-tools image,
     /// when `on_real_node`), applied with `kubectl apply`, and waited for
@@ -269,13 +292,7 @@ impl TestNs {
             .unwrap();
         assert_eq!(printed.status.code(), Some(0), "{}", stderr_of(&printed));
         let yaml = stdout_of(&printed);
-        let applied = self
-            .kubectl()
-            .args(["apply", "-f", "-"])
-            .write_stdin(yaml.clone())
-            .output()
-            .unwrap();
-        assert_eq!(applied.status.code(), Some(0), "{}", stderr_of(&applied));
+        self.apply_yaml(&yaml);
         let privileged = json!({
             "apiVersion": "v1", "kind": "Pod", "metadata": { "name": "privileged" },
             "spec": { "nodeName": node, "hostPID": true, "activeDeadlineSeconds": 600,
