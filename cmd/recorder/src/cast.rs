@@ -4,8 +4,8 @@
 //! split to fit). Pure: [`crate::record::Recorder`] does the writing.
 //!
 //! Output is the hot path (a `cat` of a big file), so events are encoded by
-//! hand into reused buffers: one pass of JSON escaping per sink and nothing
-//! else per byte. [`Utf8Carry`] keeps a character that a read split in two
+//! hand into reused buffers: one pass of JSON escaping, shared by both
+//! sinks, and nothing else per byte. [`Utf8Carry`] keeps a character that a read split in two
 //! for the next event, so no event holds half of one.
 
 use std::borrow::Cow;
@@ -17,6 +17,16 @@ use serde::Serialize;
 /// The longest line the recorder writes to the container log: PIPE_BUF, so
 /// that one `write(2)` of it is atomic and concurrent sessions of one pod
 /// never interleave inside a line.
+///
+/// An event of one line is written alone. The lines of a bigger event are
+/// all padded with spaces to exactly this size (JSON allows whitespace after
+/// the value) and written with one `write(2)`, as one line each would cost
+/// thousands of calls and as many wake-ups of the container runtime that
+/// reads the log. A pipe holds pages; Linux fills a write of whole pages
+/// page by page, and a write that sleeps on a full pipe and is cut short
+/// (a signal, a SIGKILL) stops between two of them. Lines of one page each
+/// are therefore never torn, neither by a kill nor by another session's
+/// write in between: whatever is in the pipe stays whole lines.
 pub const LOG_LINE_MAX: usize = 4096;
 
 /// The first line of a recording.
@@ -55,7 +65,13 @@ pub struct Encoded {
 }
 
 impl Encoded {
-    /// The log's lines one by one, each to be written with one `write(2)`.
+    /// What goes to the log, with one `write(2)`: one line, or whole
+    /// page-sized lines ([`LOG_LINE_MAX`]).
+    pub fn log_write(&self) -> &[u8] {
+        &self.log_lines
+    }
+
+    /// The log's lines one by one.
     pub fn log_lines(&self) -> impl Iterator<Item = &[u8]> {
         let starts = std::iter::once(0).chain(self.log_ends.iter().copied());
         starts
@@ -176,13 +192,20 @@ impl Encoder {
         out.log_lines.reserve(
             escaped_end + lines * (self.log_prefix.len() + opening.len() + CLOSING.len() + 2),
         );
+        // Lines of a bigger event are padded to LOG_LINE_MAX (see there).
+        let pad = lines > 1;
         let mut start = opening.len();
         for &end in &self.pieces {
+            let line_start = out.log_lines.len();
             out.log_lines.extend_from_slice(&self.log_prefix);
             out.log_lines.extend_from_slice(opening);
             out.log_lines.extend_from_slice(&out.file_line[start..end]);
             out.log_lines.extend_from_slice(CLOSING);
-            out.log_lines.extend_from_slice(b"}\n");
+            out.log_lines.push(b'}');
+            if pad {
+                out.log_lines.resize(line_start + LOG_LINE_MAX - 1, b' ');
+            }
+            out.log_lines.push(b'\n');
             out.log_ends.push(out.log_lines.len());
             start = end;
         }
@@ -419,6 +442,17 @@ mod tests {
     }
 
     fn log_values(encoded: &Encoded) -> Vec<Value> {
+        let lines = encoded.log_lines().count();
+        assert_eq!(
+            encoded.log_lines().map(<[u8]>::len).sum::<usize>(),
+            encoded.log_write().len()
+        );
+        if lines > 1 {
+            // Whole pages, so that no line of the write is ever torn.
+            for line in encoded.log_lines() {
+                assert_eq!(line.len(), LOG_LINE_MAX);
+            }
+        }
         encoded
             .log_lines()
             .map(|line| {
