@@ -4,18 +4,29 @@
 //! split to fit). Pure: [`crate::record::Recorder`] does the writing.
 //!
 //! Output is the hot path (a `cat` of a big file), so events are encoded by
-//! hand into reused buffers: one pass of JSON escaping per sink and nothing
-//! else per byte. [`Utf8Carry`] keeps a character that a read split in two
+//! hand into reused buffers: one pass of JSON escaping, shared by both
+//! sinks, and nothing else per byte. [`Utf8Carry`] keeps a character that a read split in two
 //! for the next event, so no event holds half of one.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::io::Write;
 
 use serde::Serialize;
 
 /// The longest line the recorder writes to the container log: PIPE_BUF, so
 /// that one `write(2)` of it is atomic and concurrent sessions of one pod
 /// never interleave inside a line.
+///
+/// An event of one line is written alone. The lines of a bigger event are
+/// all padded with spaces to exactly this size (JSON allows whitespace after
+/// the value) and written with one `write(2)`, as one line each would cost
+/// thousands of calls and as many wake-ups of the container runtime that
+/// reads the log. A pipe holds pages; Linux fills a write of whole pages
+/// page by page, and a write that sleeps on a full pipe and is cut short
+/// (a signal, a SIGKILL) stops between two of them. Lines of one page each
+/// are therefore never torn, neither by a kill nor by another session's
+/// write in between: whatever is in the pipe stays whole lines.
 pub const LOG_LINE_MAX: usize = 4096;
 
 /// The first line of a recording.
@@ -48,12 +59,34 @@ pub struct Identity {
 pub struct Encoded {
     pub file_line: Vec<u8>,
     pub log_lines: Vec<u8>,
+    /// Where each log line ends in `log_lines`, so that writing them needs
+    /// no second look at their bytes.
+    log_ends: Vec<usize>,
 }
 
 impl Encoded {
-    /// The log's lines one by one, each to be written with one `write(2)`.
+    /// What goes to the log, with one `write(2)`: one line, or whole
+    /// page-sized lines ([`LOG_LINE_MAX`]).
+    pub fn log_write(&self) -> &[u8] {
+        &self.log_lines
+    }
+
+    /// The log's lines one by one.
     pub fn log_lines(&self) -> impl Iterator<Item = &[u8]> {
-        self.log_lines.split_inclusive(|&b| b == b'\n')
+        let starts = std::iter::once(0).chain(self.log_ends.iter().copied());
+        starts
+            .zip(self.log_ends.iter().copied())
+            .map(|(start, end)| &self.log_lines[start..end])
+    }
+
+    fn clear(&mut self) {
+        self.file_line.clear();
+        self.log_lines.clear();
+        self.log_ends.clear();
+    }
+
+    fn end_log_line(&mut self) {
+        self.log_ends.push(self.log_lines.len());
     }
 }
 
@@ -62,6 +95,8 @@ pub struct Encoder {
     /// `{"session":"ID","cast":` — every log line starts with it.
     log_prefix: Vec<u8>,
     pub encoded: Encoded,
+    /// Where each log line's share of the data ends in the file's line.
+    pieces: Vec<usize>,
 }
 
 impl Encoder {
@@ -72,6 +107,7 @@ impl Encoder {
         Encoder {
             log_prefix,
             encoded: Encoded::default(),
+            pieces: Vec::new(),
         }
     }
 
@@ -79,8 +115,7 @@ impl Encoder {
     /// long for it is shortened there (ending in `…`), and kept whole in the file.
     pub fn header(&mut self, header: &Header) -> &Encoded {
         let out = &mut self.encoded;
-        out.file_line.clear();
-        out.log_lines.clear();
+        out.clear();
         // Serializing plain strings and numbers into a Vec cannot fail.
         serde_json::to_writer(&mut out.file_line, header).expect("a header serializes");
         let room = LOG_LINE_MAX - self.log_prefix.len() - 2;
@@ -107,52 +142,75 @@ impl Encoder {
         out.log_lines.extend_from_slice(&self.log_prefix);
         out.log_lines.extend_from_slice(&body);
         out.log_lines.extend_from_slice(b"}\n");
+        out.end_log_line();
         &self.encoded
     }
 
     /// One event `[TIME, CODE, DATA]` at `micros` since the start. The log
     /// gets as many lines as the data needs, all with the same time.
+    ///
+    /// The data is escaped once, into the file's line, in pieces that each
+    /// fit one log line; the log's lines then copy those pieces as they are.
     pub fn event(&mut self, micros: u64, code: &str, data: &str) -> &Encoded {
         let out = &mut self.encoded;
-        out.file_line.clear();
-        out.log_lines.clear();
-        let mut opening = Vec::with_capacity(32);
-        opening.push(b'[');
-        push_time(&mut opening, micros);
-        opening.extend_from_slice(b",\"");
-        opening.extend_from_slice(code.as_bytes());
-        opening.extend_from_slice(b"\",\"");
+        out.clear();
+        let mut opening = [0u8; 48];
+        let opening = {
+            let mut cursor = &mut opening[..];
+            // 48 bytes hold `[` a u64's 20 digits, `.`, six decimals and a
+            // one-letter code with its quotes; writing into them cannot fail.
+            let _ = write!(
+                cursor,
+                "[{}.{:06},\"{code}\",\"",
+                micros / 1_000_000,
+                micros % 1_000_000
+            );
+            let left = cursor.len();
+            &opening[..opening.len() - left]
+        };
         const CLOSING: &[u8] = b"\"]";
 
         out.file_line
             .reserve(opening.len() + data.len() + data.len() / 8 + 8);
-        out.file_line.extend_from_slice(&opening);
-        escape_into(&mut out.file_line, data);
-        out.file_line.extend_from_slice(CLOSING);
-        out.file_line.push(b'\n');
-
+        out.file_line.extend_from_slice(opening);
         let room = LOG_LINE_MAX - self.log_prefix.len() - opening.len() - CLOSING.len() - 2;
+        self.pieces.clear();
         let mut rest = data;
         loop {
-            out.log_lines.extend_from_slice(&self.log_prefix);
-            out.log_lines.extend_from_slice(&opening);
-            let taken = escape_prefix_into(&mut out.log_lines, rest, room);
-            out.log_lines.extend_from_slice(CLOSING);
-            out.log_lines.extend_from_slice(b"}\n");
+            let taken = escape_prefix_into(&mut out.file_line, rest, room);
+            self.pieces.push(out.file_line.len());
             rest = &rest[taken..];
             if rest.is_empty() {
                 break;
             }
         }
+        let escaped_end = out.file_line.len();
+        out.file_line.extend_from_slice(CLOSING);
+        out.file_line.push(b'\n');
+
+        let lines = self.pieces.len();
+        out.log_lines.reserve(
+            escaped_end + lines * (self.log_prefix.len() + opening.len() + CLOSING.len() + 2),
+        );
+        // Lines of a bigger event are padded to LOG_LINE_MAX (see there).
+        let pad = lines > 1;
+        let mut start = opening.len();
+        for &end in &self.pieces {
+            let line_start = out.log_lines.len();
+            out.log_lines.extend_from_slice(&self.log_prefix);
+            out.log_lines.extend_from_slice(opening);
+            out.log_lines.extend_from_slice(&out.file_line[start..end]);
+            out.log_lines.extend_from_slice(CLOSING);
+            out.log_lines.push(b'}');
+            if pad {
+                out.log_lines.resize(line_start + LOG_LINE_MAX - 1, b' ');
+            }
+            out.log_lines.push(b'\n');
+            out.log_ends.push(out.log_lines.len());
+            start = end;
+        }
         &self.encoded
     }
-}
-
-/// `SECONDS.MICROS`, six decimals, exact (no floating point on the way).
-fn push_time(out: &mut Vec<u8>, micros: u64) {
-    use std::io::Write;
-    // Writing into a Vec cannot fail.
-    let _ = write!(out, "{}.{:06}", micros / 1_000_000, micros % 1_000_000);
 }
 
 fn floor_char_boundary(s: &str, mut index: usize) -> usize {
@@ -201,59 +259,92 @@ fn push_escape(out: &mut Vec<u8>, byte: u8, escape: u8) {
 /// Appends `s` as the inside of a JSON string (no quotes): runs of bytes that
 /// need nothing are copied whole.
 pub fn escape_into(out: &mut Vec<u8>, s: &str) {
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &byte) in bytes.iter().enumerate() {
-        let escape = ESCAPE[byte as usize];
-        if escape != 0 {
-            out.extend_from_slice(&bytes[start..i]);
-            push_escape(out, byte, escape);
-            start = i + 1;
-        }
-    }
-    out.extend_from_slice(&bytes[start..]);
+    escape_prefix_into(out, s, usize::MAX);
 }
 
 /// Appends the longest prefix of `s` whose escaped form fits in `room` bytes,
 /// ending on a character boundary, and returns how many bytes of `s` it took.
 /// Takes at least one character, so a caller's loop always ends.
+///
+/// The hot path of a big output: runs of bytes that go into JSON as they
+/// are (found eight at a time, [`plain_run`]) are copied whole, and a
+/// character is never looked at for its width, as only a cut needs that.
 pub fn escape_prefix_into(out: &mut Vec<u8>, s: &str, room: usize) -> usize {
     let bytes = s.as_bytes();
-    let (mut used, mut start, mut i) = (0, 0, 0);
+    let base = out.len();
+    let mut i = 0;
     while i < bytes.len() {
-        let byte = bytes[i];
-        let escape = ESCAPE[byte as usize];
-        let (width, length) = match escape {
-            0 if byte < 0x80 => (1, 1),
-            0 => {
-                let length = utf8_length(byte);
-                (length, length)
-            }
-            b'u' => (6, 1),
-            _ => (2, 1),
-        };
-        if used + width > room && i > 0 {
+        let used = out.len() - base;
+        // Each byte takes at least one byte of room.
+        let limit = bytes.len().min(i.saturating_add(room - used));
+        let end = i + plain_run(&bytes[i..limit]);
+        out.extend_from_slice(&bytes[i..end]);
+        i = end;
+        if i == limit {
             break;
         }
-        if escape != 0 {
-            out.extend_from_slice(&bytes[start..i]);
-            push_escape(out, byte, escape);
-            start = i + 1;
+        let byte = bytes[i];
+        let escape = ESCAPE[byte as usize];
+        let width = if escape == b'u' { 6 } else { 2 };
+        if out.len() - base + width > room {
+            break;
         }
-        used += width;
-        i += length;
+        push_escape(out, byte, escape);
+        i += 1;
     }
-    out.extend_from_slice(&bytes[start..i]);
+    if i < bytes.len() && !s.is_char_boundary(i) {
+        // The cut fell inside a character, whose bytes were copied as they
+        // are (none is escaped): they are taken back.
+        let boundary = floor_char_boundary(s, i);
+        out.truncate(out.len() - (i - boundary));
+        i = boundary;
+    }
+    if i == 0 && !bytes.is_empty() {
+        // Not even one character fits: it is taken anyway.
+        out.truncate(base);
+        let first = s.chars().next().map_or(0, char::len_utf8);
+        escape_whole(out, &s[..first]);
+        return first;
+    }
     i
 }
 
-/// The length of the UTF-8 sequence a leading byte starts (in valid UTF-8).
-fn utf8_length(lead: u8) -> usize {
-    match lead {
-        0xf0.. => 4,
-        0xe0.. => 3,
-        _ => 2,
+/// Escapes all of `s`, without a limit (the rare path of a character that
+/// does not fit its room).
+fn escape_whole(out: &mut Vec<u8>, s: &str) {
+    for &byte in s.as_bytes() {
+        match ESCAPE[byte as usize] {
+            0 => out.push(byte),
+            escape => push_escape(out, byte, escape),
+        }
     }
+}
+
+/// How many bytes at the start of `bytes` go into a JSON string as they
+/// are: none below 0x20, no `"` and no `\\`. Eight at a time, with the
+/// usual bit tricks: a word has a byte below N when `(w - N·0x01…) & !w &
+/// 0x80…` is not zero, and a byte equal to B when `w ^ B·0x01…` has one
+/// below 1. Bytes from 0x80 up never match, so UTF-8 passes through.
+fn plain_run(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let below = |w: u64, n: u64| w.wrapping_sub(ONES * n) & !w & HIGHS;
+    let mut words = bytes.chunks_exact(8);
+    let mut i = 0;
+    for word in &mut words {
+        let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        let special = below(w, 0x20)
+            | below(w ^ (ONES * b'"' as u64), 1)
+            | below(w ^ (ONES * b'\\' as u64), 1);
+        if special != 0 {
+            break;
+        }
+        i += 8;
+    }
+    i + bytes[i..]
+        .iter()
+        .position(|&b| ESCAPE[b as usize] != 0)
+        .unwrap_or(bytes.len() - i)
 }
 
 /// Turns a stream's reads into text, keeping a character split across two
@@ -280,7 +371,7 @@ impl Utf8Carry {
         let whole = bytes.len() - incomplete_tail(bytes);
         self.pending.clear();
         self.pending.extend_from_slice(&bytes[whole..]);
-        String::from_utf8_lossy(&bytes[..whole])
+        lossy(&bytes[..whole])
     }
 
     /// What is left at the end of the stream: a character that never
@@ -292,6 +383,16 @@ impl Utf8Carry {
         let text = String::from_utf8_lossy(&self.pending).into_owned();
         self.pending.clear();
         Some(text)
+    }
+}
+
+/// `bytes` as text, invalid bytes as U+FFFD. Valid UTF-8 (nearly all output)
+/// is checked by `str::from_utf8`, which takes ASCII a word at a time, and
+/// borrowed; only invalid bytes go the slower lossy way.
+fn lossy(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
     }
 }
 
@@ -341,6 +442,17 @@ mod tests {
     }
 
     fn log_values(encoded: &Encoded) -> Vec<Value> {
+        let lines = encoded.log_lines().count();
+        assert_eq!(
+            encoded.log_lines().map(<[u8]>::len).sum::<usize>(),
+            encoded.log_write().len()
+        );
+        if lines > 1 {
+            // Whole pages, so that no line of the write is ever torn.
+            for line in encoded.log_lines() {
+                assert_eq!(line.len(), LOG_LINE_MAX);
+            }
+        }
         encoded
             .log_lines()
             .map(|line| {
@@ -380,6 +492,57 @@ mod tests {
         ours.push(b'"');
         let back: String = serde_json::from_slice(&ours).unwrap();
         assert_eq!(back, all);
+    }
+
+    /// The escaped width of one character, as JSON has it.
+    fn width(c: char) -> usize {
+        match c {
+            '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
+            c if (c as u32) < 0x20 => 6,
+            c => c.len_utf8(),
+        }
+    }
+
+    #[test]
+    fn a_prefix_is_the_longest_that_fits_and_ends_on_a_character() {
+        // Long plain runs (the eight-at-a-time path) between every kind of
+        // character, cut at every room.
+        let text = format!("{0}\u{1}{0}é{0}\"{0}😀\\{0}€\n{0}", "plain-text-run-");
+        for start in 0..text.len() {
+            if !text.is_char_boundary(start) {
+                continue;
+            }
+            let s = &text[start..];
+            for room in 1..=s.len() * 2 {
+                let mut out = b"x".to_vec();
+                let taken = escape_prefix_into(&mut out, s, room);
+                assert!(s.is_char_boundary(taken), "{start} {room}");
+                let mut expected = b"x".to_vec();
+                escape_whole(&mut expected, &s[..taken]);
+                assert_eq!(out, expected, "{start} {room}");
+                let used = out.len() - 1;
+                let next = s[taken..].chars().next();
+                if taken == s[..taken].chars().next().map_or(0, char::len_utf8) && used > room {
+                    continue; // one character that does not fit is taken anyway
+                }
+                assert!(used <= room, "{start} {room}");
+                if let Some(next) = next {
+                    assert!(used + width(next) > room, "{start} {room}: stopped early");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn plain_runs_stop_at_the_first_byte_to_escape() {
+        for special in [0u8, 0x1f, b'"', b'\\', b'\n'] {
+            for at in 0..20 {
+                let mut bytes = vec![b'a'; 20];
+                bytes[at] = special;
+                assert_eq!(plain_run(&bytes), at, "{special} at {at}");
+            }
+        }
+        assert_eq!(plain_run("é€😀 ~\u{7f}".repeat(3).as_bytes()), 3 * 12);
     }
 
     #[test]

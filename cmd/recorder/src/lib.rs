@@ -41,5 +41,6 @@ pub const PROC_ROOT: &str = "/proc";
 pub const SESSIONS_DIR: &str = "/toolbox/sessions";
 
 /// How much one read takes from a stream: large enough that a `cat` of a big
-/// file costs few events and system calls, small enough for a pod's memory.
-pub const CHUNK: usize = 64 * 1024;
+/// file costs few events and system calls (a quarter of the 1 MiB the
+/// command's pipes hold), small enough for a pod's memory.
+pub const CHUNK: usize = 256 * 1024;

@@ -71,8 +71,13 @@ pub fn run(
     {
         let _ = sys::set_nonblocking(fd.as_raw_fd());
     }
+    // Both ends of each copy hold 1 MiB: the command writes on while the
+    // recorder writes the sinks, and each read takes a big chunk.
     for stream in &streams {
         sys::grow_pipe(stream.to);
+        if let Some(from) = &stream.from {
+            sys::grow_pipe(from.as_raw_fd());
+        }
     }
     let mut relay = Relay {
         buf: vec![0; CHUNK],

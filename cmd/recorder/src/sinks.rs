@@ -7,8 +7,10 @@
 //! - the node's file `SESSIONS/ID.cast`, created once (O_EXCL) and appended
 //!   to. A shared `flock` on it tells retention that it is being written.
 //!
-//! [`Sinks::write`] writes one encoded event to both, each line with one
-//! `write(2)`, so a SIGKILL between two events loses neither.
+//! [`Sinks::write`] writes one encoded event to both, each with one
+//! `write(2)` (the log's lines sized so that none is ever torn, see
+//! [`crate::cast::LOG_LINE_MAX`]), so a SIGKILL between two events loses
+//! neither.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -152,14 +154,11 @@ impl Sinks {
             );
             self.file = None;
         }
-        if let Some(log) = &mut self.log {
-            for line in encoded.log_lines() {
-                if let Err(e) = log.write_all(line) {
-                    eprintln!("toolbox-recorder: writing the container log: {e}");
-                    self.log = None;
-                    break;
-                }
-            }
+        if let Some(log) = &mut self.log
+            && let Err(e) = log.write_all(encoded.log_write())
+        {
+            eprintln!("toolbox-recorder: writing the container log: {e}");
+            self.log = None;
         }
     }
 }
@@ -234,6 +233,67 @@ mod tests {
         assert!(open_log(&root, 200).is_err());
         assert!(!root.join("200/fd/1").exists());
         fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// What [`crate::cast::LOG_LINE_MAX`] relies on: a write of page-sized
+    /// lines to a full pipe, cut short (here by a signal; a SIGKILL stops it
+    /// at the same place), has written whole lines only.
+    #[test]
+    fn a_big_events_write_cut_short_leaves_whole_lines() {
+        use crate::cast::{Encoder, LOG_LINE_MAX};
+        use std::os::unix::thread::JoinHandleExt;
+
+        extern "C" fn nothing(_: libc::c_int) {}
+        let mut fds = [0; 2];
+        // SAFETY: plain calls on descriptors and a handler that does nothing,
+        // installed without SA_RESTART so that the write returns.
+        unsafe {
+            assert_eq!(libc::pipe(fds.as_mut_ptr()), 0);
+            libc::fcntl(fds[1], libc::F_SETPIPE_SZ, 4 * LOG_LINE_MAX as libc::c_int);
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = nothing as *const () as libc::sighandler_t;
+            libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut());
+        }
+        let (read_end, write_end) = (fds[0], fds[1]);
+        let capacity = unsafe { libc::fcntl(write_end, libc::F_GETPIPE_SZ) } as usize;
+        let mut encoder = Encoder::new("n.1");
+        let data = "a line of output\n".repeat(4 * capacity / 17);
+        let bytes = encoder.event(1, "o", &data).log_write().to_vec();
+        assert_eq!(bytes.len() % LOG_LINE_MAX, 0);
+        let total = bytes.len();
+        let writer = std::thread::spawn(move || {
+            // SAFETY: bytes is valid for its length.
+            unsafe { libc::write(write_end, bytes.as_ptr().cast(), bytes.len()) }
+        });
+        // Once the pipe is full the writer sleeps in write(2); until then
+        // the signal could find it copying, and is sent again.
+        let written = loop {
+            let mut queued: libc::c_int = 0;
+            // SAFETY: FIONREAD fills an int.
+            unsafe { libc::ioctl(read_end, libc::FIONREAD, &mut queued) };
+            if queued as usize >= capacity {
+                unsafe { libc::pthread_kill(writer.as_pthread_t(), libc::SIGUSR1) };
+            }
+            if writer.is_finished() {
+                break writer.join().unwrap();
+            }
+            std::thread::yield_now();
+        };
+        assert!(
+            written > 0 && (written as usize) < total,
+            "{written} of {total}"
+        );
+        assert_eq!(written as usize % LOG_LINE_MAX, 0);
+        let mut got = vec![0; written as usize];
+        assert_eq!(sys::read(read_end, &mut got).unwrap(), got.len());
+        for line in got.split_inclusive(|&b| b == b'\n') {
+            let value: serde_json::Value = serde_json::from_slice(line).unwrap();
+            assert_eq!(value["session"], "n.1");
+        }
+        unsafe {
+            libc::close(read_end);
+            libc::close(write_end);
+        }
     }
 
     #[test]

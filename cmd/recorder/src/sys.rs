@@ -5,7 +5,7 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 fn check(result: libc::c_int) -> io::Result<libc::c_int> {
     if result < 0 {
@@ -198,6 +198,10 @@ pub fn open_pty() -> io::Result<(OwnedFd, OwnedFd)> {
 /// The write end of the signal pipe, for the handler (which may only make
 /// async-signal-safe calls: one `write(2)`).
 static SIGNAL_PIPE: AtomicI32 = AtomicI32::new(-1);
+/// Set by the handler after it writes its byte, so that [`SignalPipe::take`]
+/// reads the pipe only when there is something in it: the relays call it on
+/// every turn of their loops, and a big output has thousands.
+static SIGNAL_PENDING: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_signal(signal: libc::c_int) {
     let fd = SIGNAL_PIPE.load(Ordering::Relaxed);
@@ -211,6 +215,7 @@ extern "C" fn on_signal(signal: libc::c_int) {
             libc::write(fd, (&byte as *const u8).cast(), 1);
             *libc::__errno_location() = errno;
         }
+        SIGNAL_PENDING.store(true, Ordering::Release);
     }
 }
 
@@ -252,8 +257,13 @@ impl SignalPipe {
 
     /// The signals that arrived since the last call, in order.
     pub fn take(&self) -> Vec<libc::c_int> {
-        let mut buf = [0u8; 64];
         let mut signals = Vec::new();
+        // The handler interrupts this thread, the only one: its byte and
+        // the flag are both there or both not, as seen from here.
+        if !SIGNAL_PENDING.swap(false, Ordering::Acquire) {
+            return signals;
+        }
+        let mut buf = [0u8; 64];
         while let Ok(n @ 1..) = read(self.fd(), &mut buf) {
             signals.extend(buf[..n].iter().map(|&b| b as libc::c_int));
         }
