@@ -253,12 +253,23 @@ async fn where_recording_is_required_only_a_recorded_session_reaches_a_node() {
     let refused = refusal_of(&ns, &reverse_shell, &member).unwrap_or_default();
     assert!(refused_for_recording(&ns, &refused), "{refused}");
     assert!(refused.contains("may only hold the pod open"), "{refused}");
+    // Left out: a pod outside the host's PID namespace mounts the node's
+    // directory or its recorder cannot reach it; one inside may not mount
+    // something else in its place (an emptyDir would keep the copy in the pod).
     let mut unfiled = recordable.clone();
     unfiled["spec"]["containers"][0]["volumeMounts"]
         .as_array_mut()
         .unwrap()
         .pop();
+    unfiled["spec"]["hostPID"] = serde_json::json!(false);
     let refused = refusal_of(&ns, &unfiled, &member).unwrap_or_default();
+    assert!(
+        refused.contains("must mount the node's /var/log/toolbox/sessions"),
+        "{refused}"
+    );
+    let mut diverted = recordable.clone();
+    diverted["spec"]["volumes"][1] = serde_json::json!({ "name": "toolbox-sessions", "emptyDir": {} });
+    let refused = refusal_of(&ns, &diverted, &member).unwrap_or_default();
     assert!(
         refused.contains("must mount the node's /var/log/toolbox/sessions"),
         "{refused}"

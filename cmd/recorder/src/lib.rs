@@ -40,6 +40,12 @@ pub const PROC_ROOT: &str = "/proc";
 /// `/var/log/toolbox/sessions`). Fixed: no flag or variable moves it.
 pub const SESSIONS_DIR: &str = "/toolbox/sessions";
 
+/// The node's sessions directory below the node's root, which a pod that
+/// shares the host's PID namespace reaches as `/proc/1/root` (node-shell's
+/// pods, which mount no volume: a volume costs the kubelet's volume manager
+/// some 300 ms of every pod start).
+pub const HOST_SESSIONS_DIR: &str = "var/log/toolbox/sessions";
+
 /// How much one read takes from a stream: large enough that a `cat` of a big
 /// file costs few events and system calls (a quarter of the 1 MiB the
 /// command's pipes hold), small enough for a pod's memory.

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use toolbox_recorder::cli::{self, Command};
 use toolbox_recorder::index::{self, CatError, IndexError};
 use toolbox_recorder::record::{self, SinkPaths};
-use toolbox_recorder::{SESSIONS_DIR, install};
+use toolbox_recorder::{PROC_ROOT, SESSIONS_DIR, install, sinks};
 
 fn main() -> ExitCode {
     let args: Vec<_> = std::env::args_os().skip(1).collect();
@@ -22,7 +22,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let sessions = Path::new(SESSIONS_DIR);
+    // Where `record` writes, `index` and `cat` read: the mounted directory,
+    // or the node's through its init (see sinks::sessions_dir).
+    let sessions = || {
+        sinks::sessions_dir(Path::new(PROC_ROOT), Path::new(SESSIONS_DIR), true)
+            .unwrap_or_else(|_| SESSIONS_DIR.into())
+    };
     match command {
         Command::Help => {
             print!("{}", cli::USAGE);
@@ -32,6 +37,8 @@ fn main() -> ExitCode {
             ExitCode::from(record::record(&args, &SinkPaths::fixed()).clamp(0, 255) as u8)
         }
         Command::Index => {
+            let sessions = sessions();
+            let sessions = sessions.as_path();
             let mut out = std::io::stdout().lock();
             match index::index(sessions, &mut out)
                 .and_then(|()| out.flush().map_err(IndexError::Io))
@@ -44,7 +51,7 @@ fn main() -> ExitCode {
                 Err(IndexError::Io(e)) => fail(format_args!("index: {}: {e}", sessions.display())),
             }
         }
-        Command::Cat { id } => match index::cat(sessions, &id, &mut std::io::stdout().lock()) {
+        Command::Cat { id } => match index::cat(&sessions(), &id, &mut std::io::stdout().lock()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(CatError::Unknown(id)) => {
                 fail(format_args!("no recording of session {id} on this node"))

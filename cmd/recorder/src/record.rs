@@ -23,8 +23,13 @@ use crate::{pipe, retention, tty};
 pub struct SinkPaths {
     /// The /proc in which the holder is found.
     pub proc_root: PathBuf,
-    /// The node's sessions directory, as mounted in the pod.
+    /// The node's sessions directory, as mounted in the pod; when it is
+    /// not, the node's own, through PID 1's root in `proc_root`
+    /// ([`sinks::sessions_dir`]).
     pub sessions_dir: PathBuf,
+    /// Whether `sessions_dir` counts only when a volume is mounted there
+    /// (always, but in tests of temporary directories).
+    pub sessions_mounted: bool,
 }
 
 impl SinkPaths {
@@ -32,6 +37,7 @@ impl SinkPaths {
         SinkPaths {
             proc_root: crate::PROC_ROOT.into(),
             sessions_dir: crate::SESSIONS_DIR.into(),
+            sessions_mounted: true,
         }
     }
 }
@@ -63,12 +69,18 @@ pub fn record(args: &RecordArgs, paths: &SinkPaths) -> i32 {
             return 126;
         }
     };
-    retention::prune(
+    let file = match sinks::sessions_dir(
+        &paths.proc_root,
         &paths.sessions_dir,
-        SystemTime::now(),
-        retention::Limits::default(),
-    );
-    let file = match sinks::create_file(&paths.sessions_dir, &args.id) {
+        paths.sessions_mounted,
+    ) {
+        Ok(dir) => {
+            retention::prune(&dir, SystemTime::now(), retention::Limits::default());
+            sinks::create_file(&dir, &args.id)
+        }
+        Err(e) => Err(e),
+    };
+    let file = match file {
         Ok(file) => Some(file),
         Err(FileError::Exists(path)) => {
             eprintln!(

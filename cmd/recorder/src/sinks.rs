@@ -102,6 +102,52 @@ pub fn open_log(proc_root: &Path, holder: u32) -> Result<File, HolderError> {
     Ok(log)
 }
 
+/// Where this pod reaches the node's sessions directory: the mounted one
+/// (`mounted`, when a volume is mounted there: a directory that an image
+/// merely carries would keep the recording in the container), or else the node's own through
+/// `/proc/1/root` when PID 1 is the node's init (the pod shares the host's
+/// PID namespace: PID 1 is in another cgroup than this container and is not
+/// a pod's pause), created if missing. None when neither is there: a
+/// PodSecurity-bounded pod, which records to the container log only.
+pub fn sessions_dir(
+    proc_root: &Path,
+    mounted: &Path,
+    must_be_mounted: bool,
+) -> Result<PathBuf, FileError> {
+    if is_mount_point(mounted) || (!must_be_mounted && mounted.is_dir()) {
+        return Ok(mounted.to_path_buf());
+    }
+    let own = fs::read(proc_root.join("self/cgroup")).ok();
+    let init = proc_root.join("1");
+    let init_is_the_nodes = fs::read(init.join("cgroup"))
+        .is_ok_and(|cgroup| Some(&cgroup) != own.as_ref())
+        && fs::read_to_string(init.join("comm")).is_ok_and(|comm| comm.trim_end() != "pause");
+    if !init_is_the_nodes {
+        return Err(FileError::Io(
+            mounted.to_path_buf(),
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                "not mounted, and the node's root is out of reach",
+            ),
+        ));
+    }
+    let dir = init.join("root").join(crate::HOST_SESSIONS_DIR);
+    std::os::unix::fs::DirBuilderExt::mode(fs::DirBuilder::new().recursive(true), 0o700)
+        .create(&dir)
+        .map_err(|e| FileError::Io(dir.clone(), e))?;
+    Ok(dir)
+}
+
+/// Whether `path` is a directory on another device than its parent: a
+/// volume mounted there.
+fn is_mount_point(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let (Ok(dir), Some(Ok(parent))) = (fs::metadata(path), path.parent().map(fs::metadata)) else {
+        return false;
+    };
+    dir.is_dir() && dir.dev() != parent.dev()
+}
+
 /// Why the node's file could not be created.
 #[derive(Debug)]
 pub enum FileError {
@@ -294,6 +340,47 @@ mod tests {
             libc::close(read_end);
             libc::close(write_end);
         }
+    }
+
+    #[test]
+    fn the_sessions_directory_is_the_mounted_one_else_the_nodes_through_its_init() {
+        let root = temp_dir("sessions-dir");
+        fake_proc(&root);
+        let mounted = root.join("mounted");
+        // PID 1 of the fake /proc is missing: a pod's own PID namespace
+        // whose init is out of sight.
+        assert!(sessions_dir(&root, &mounted, true).is_err());
+        // The node's init, in a cgroup of its own, with a root.
+        let init = root.join("1");
+        fs::create_dir_all(init.join("root/var/log")).unwrap();
+        fs::write(init.join("cgroup"), "0::/init.scope\n").unwrap();
+        fs::write(init.join("comm"), "systemd\n").unwrap();
+        let dir = sessions_dir(&root, &mounted, true).unwrap();
+        assert_eq!(dir, init.join("root/var/log/toolbox/sessions"));
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+        // A pod's pause as PID 1 (a shared process namespace) is no node.
+        fs::write(init.join("comm"), "pause\n").unwrap();
+        assert!(sessions_dir(&root, &mounted, true).is_err());
+        // Nor is this container's own holder.
+        fs::write(init.join("comm"), "sleep\n").unwrap();
+        fs::write(init.join("cgroup"), "0::/pod/c1\n").unwrap();
+        assert!(sessions_dir(&root, &mounted, true).is_err());
+        // A directory that is no mount point (an image's own) is passed
+        // over; a mounted one (/dev/shm: another device than /dev) is taken.
+        fs::create_dir_all(&mounted).unwrap();
+        assert!(sessions_dir(&root, &mounted, true).is_err());
+        assert!(is_mount_point(Path::new("/dev/shm")) || !Path::new("/dev/shm").is_dir());
+        if is_mount_point(Path::new("/dev/shm")) {
+            assert_eq!(
+                sessions_dir(&root, Path::new("/dev/shm"), true).unwrap(),
+                Path::new("/dev/shm")
+            );
+        }
+        fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

@@ -102,6 +102,8 @@ fn helper() -> ! {
     let paths = SinkPaths {
         proc_root: std::env::var_os(PROC).unwrap().into(),
         sessions_dir: std::env::var_os(SESSIONS).unwrap().into(),
+        // A temporary directory, not a volume.
+        sessions_mounted: false,
     };
     std::process::exit(record(&args, &paths));
 }

@@ -141,7 +141,15 @@ pub fn node_shell_pod(req: &NodeShellRequest) -> Pod {
     // A Windows HostProcess pod cannot run the Linux recorder; the caller
     // says so before the session.
     if let (Some(recording), NodeOs::Linux | NodeOs::Bottlerocket) = (&common.recording, req.os) {
-        equip(&mut pod, recording, NodeFile::Written);
+        // A pod that mounts the node's root anyway (`-x`: that volume's
+        // wait is paid) or cannot see the node's init mounts the sessions
+        // directory; the others reach it through the init.
+        let node_file = if req.namespaces.pid && !req.host_mount {
+            NodeFile::ThroughHostPid
+        } else {
+            NodeFile::Written
+        };
+        equip(&mut pod, recording, node_file);
     }
     pod
 }

@@ -60,6 +60,12 @@ pub struct Recording {
 pub(crate) enum NodeFile {
     /// The sessions directory is mounted from the node.
     Written,
+    /// The recorder reaches the node's directory itself, through the root of
+    /// the node's init (`/proc/1/root`): a privileged pod in the host's PID
+    /// namespace, node-shell's. It mounts nothing: any volume holds a pod's
+    /// start back by the kubelet's volume manager, which looks again every
+    /// 300 ms, and node-shell's pod has none otherwise.
+    ThroughHostPid,
     /// The pod stays within a PodSecurity level that refuses hostPath
     /// (debug-node's baseline and restricted profiles): the recording goes
     /// to the container log only, and the recorder says so.
@@ -106,7 +112,9 @@ pub(crate) fn equip(pod: &mut Pod, recording: &Recording, node_file: NodeFile) {
         });
     }
     if let Some(main) = spec.containers.first_mut() {
-        main.volume_mounts.get_or_insert_default().extend(mounts);
+        if !mounts.is_empty() {
+            main.volume_mounts.get_or_insert_default().extend(mounts);
+        }
         main.env.get_or_insert_default().extend(identity_env());
     }
 }

@@ -175,9 +175,20 @@ fn carries_recorder(c: &str, image: &str) -> String {
 /// writable, where the recorder keeps the node's copy.
 fn mounts_sessions(c: &str) -> String {
     format!(
-        "has({c}.volumeMounts) && {c}.volumeMounts.exists(m, m.mountPath == {path} && !(has(m.readOnly) && m.readOnly) && has(object.spec.volumes) && object.spec.volumes.exists(v, v.name == m.name && has(v.hostPath) && v.hostPath.path == {dir}))",
+        "(has({c}.volumeMounts) && {c}.volumeMounts.exists(m, m.mountPath == {path} && !(has(m.readOnly) && m.readOnly) && has(object.spec.volumes) && object.spec.volumes.exists(v, v.name == m.name && has(v.hostPath) && v.hostPath.path == {dir}))) || ({reaches_host} && !(has({c}.volumeMounts) && {c}.volumeMounts.exists(m, m.mountPath.matches('toolbox[/.]*sessions'))))",
         path = lit(SESSIONS_MOUNT_PATH),
         dir = lit(SESSIONS_HOST_DIR),
+        reaches_host = reaches_host(c),
+    )
+}
+
+/// CEL: whether container `c` reaches the node's sessions directory
+/// without a volume, through the node's init (`/proc/1/root`), as the
+/// recorder does where nothing is mounted at its directory: privileged, in
+/// the host's PID namespace (node-shell's pods).
+fn reaches_host(c: &str) -> String {
+    format!(
+        "has(object.spec.hostPID) && object.spec.hostPID && has({c}.securityContext) && has({c}.securityContext.privileged) && {c}.securityContext.privileged"
     )
 }
 
@@ -226,7 +237,7 @@ pub fn recording_objects(
     [
         Documented {
             why: format!(
-                "Recording is required in {ns}: an exec into any pod there must run the recorder ({RECORDER_PATH} {}), and nothing may attach. The recorder's sinks (the container's log and the node's {SESSIONS_HOST_DIR}) are fixed in its binary, so its first two words are all there is to check. A node-access pod must be recordable: no stdin or TTY to attach to; containers that only hold the pod open (sleep SECONDS, or toolbox --persist's idle holder); the recorder from {image} (the image itself, or the emptyDir {RECORDER_VOLUME} at {RECORDER_DIR} that init container {RECORDER_INIT_CONTAINER} from {image} fills); the node's {SESSIONS_HOST_DIR} at {SESSIONS_MOUNT_PATH}; and the session's identity from the pod. kubectl debug node/, kubectl-node-shell, a hand-written pod and toolbox --no-record are refused.",
+                "Recording is required in {ns}: an exec into any pod there must run the recorder ({RECORDER_PATH} {}), and nothing may attach. The recorder's sinks (the container's log and the node's {SESSIONS_HOST_DIR}) are fixed in its binary, so its first two words are all there is to check. A node-access pod must be recordable: no stdin or TTY to attach to; containers that only hold the pod open (sleep SECONDS, or toolbox --persist's idle holder); the recorder from {image} (the image itself, or the emptyDir {RECORDER_VOLUME} at {RECORDER_DIR} that init container {RECORDER_INIT_CONTAINER} from {image} fills); the node's {SESSIONS_HOST_DIR} at {SESSIONS_MOUNT_PATH}, unless the pod is privileged in the host's PID namespace (the recorder then reaches it through the node's init); and the session's identity from the pod. kubectl debug node/, kubectl-node-shell, a hand-written pod and toolbox --no-record are refused.",
                 subcommands.join(", ")
             ),
             object: json!({
@@ -291,7 +302,7 @@ pub fn recording_objects(
                         },
                         {
                             "expression": format!("{FOR_PODS}{}", every("containers", &mounts_sessions("c"))),
-                            "message": format!("{required} a node-access pod must mount the node's {SESSIONS_HOST_DIR} (hostPath), writable, at {SESSIONS_MOUNT_PATH}, where the recorder keeps the node's copy; {WAY_OUT}"),
+                            "message": format!("{required} a node-access pod must mount the node's {SESSIONS_HOST_DIR} (hostPath), writable, at {SESSIONS_MOUNT_PATH}, or be privileged in the host's PID namespace with nothing mounted there, so that the recorder keeps the node's copy; {WAY_OUT}"),
                             "reason": "Forbidden",
                         },
                         {
@@ -395,11 +406,13 @@ mod tests {
         assert!(mounts.contains(
             &json!({ "name": RECORDER_VOLUME, "mountPath": RECORDER_DIR, "readOnly": true })
         ));
-        assert!(
-            mounts
-                .iter()
-                .any(|m| m["mountPath"] == SESSIONS_MOUNT_PATH && m.get("readOnly").is_none())
-        );
+        // node-shell's pod mounts no sessions directory: it is privileged in
+        // the host's PID namespace, and the recorder reaches the node's.
+        assert!(mounts.iter().all(|m| m["mountPath"] != SESSIONS_MOUNT_PATH));
+        assert_eq!(spec["hostPID"], true);
+        assert_eq!(main["securityContext"]["privileged"], true);
+        let rule = mounts_sessions("c");
+        assert!(rule.contains(&reaches_host("c")), "{rule}");
         assert_eq!(main["command"][0], "sleep");
         for (name, path) in SESSION_ENV {
             assert!(
