@@ -268,7 +268,8 @@ async fn where_recording_is_required_only_a_recorded_session_reaches_a_node() {
         "{refused}"
     );
     let mut diverted = recordable.clone();
-    diverted["spec"]["volumes"][1] = serde_json::json!({ "name": "toolbox-sessions", "emptyDir": {} });
+    diverted["spec"]["volumes"][1] =
+        serde_json::json!({ "name": "toolbox-sessions", "emptyDir": {} });
     let refused = refusal_of(&ns, &diverted, &member).unwrap_or_default();
     assert!(
         refused.contains("must mount the node's /var/log/toolbox/sessions"),
