@@ -246,10 +246,18 @@ fn builder(config: &Config, protocols: Protocols, link: &Arc<Link>) -> kube::Res
 /// next request checks it out; hyper-util then fails that request before
 /// writing any of it ([`closed_before_sent`]), and it is sent once more on
 /// a new connection.
+///
+/// Twice at most: a server that refuses the credentials may also end the
+/// connection (kube-apiserver's HTTP/2 mitigation for unauthenticated
+/// clients sends GOAWAY with NO_ERROR), and the first resend can meet that
+/// same connection before the pool has let go of it.
 #[derive(Clone, Default)]
 struct ResendOnEarlyReset {
-    resent: bool,
+    resent: u8,
 }
+
+/// How many times one request is sent again ([`ResendOnEarlyReset`]).
+const MAX_RESENDS: u8 = 2;
 
 impl<Res> tower::retry::Policy<http::Request<Body>, Res, BoxError> for ResendOnEarlyReset {
     type Future = std::future::Ready<()>;
@@ -261,10 +269,10 @@ impl<Res> tower::retry::Policy<http::Request<Body>, Res, BoxError> for ResendOnE
     ) -> Option<Self::Future> {
         match result {
             Err(err)
-                if !self.resent
+                if self.resent < MAX_RESENDS
                     && (reset_with_no_error(err.as_ref()) || closed_before_sent(err.as_ref())) =>
             {
-                self.resent = true;
+                self.resent += 1;
                 Some(std::future::ready(()))
             }
             _ => None,
@@ -272,7 +280,7 @@ impl<Res> tower::retry::Policy<http::Request<Body>, Res, BoxError> for ResendOnE
     }
 
     fn clone_request(&mut self, request: &http::Request<Body>) -> Option<http::Request<Body>> {
-        if self.resent {
+        if self.resent >= MAX_RESENDS {
             return None;
         }
         crate::client::credentials::resendable_copy(request)
@@ -535,14 +543,21 @@ mod tests {
             tower::retry::Policy::<_, (), BoxError>::retry(&mut policy, &mut request, &mut result)
                 .is_some()
         );
-        let mut again: Result<(), BoxError> = Err(Box::new(Said(
-            "client error (Connect)",
-            Some(Box::new(Said(CLOSED_BEFORE_SENT, None))),
-        )));
+        let again = || -> Result<(), BoxError> {
+            Err(Box::new(Said(
+                "client error (Connect)",
+                Some(Box::new(Said(CLOSED_BEFORE_SENT, None))),
+            )))
+        };
         assert!(
-            tower::retry::Policy::<_, (), BoxError>::retry(&mut policy, &mut request, &mut again)
+            tower::retry::Policy::<_, (), BoxError>::retry(&mut policy, &mut request, &mut again())
+                .is_some(),
+            "a second time"
+        );
+        assert!(
+            tower::retry::Policy::<_, (), BoxError>::retry(&mut policy, &mut request, &mut again())
                 .is_none(),
-            "once only"
+            "twice only"
         );
     }
 
