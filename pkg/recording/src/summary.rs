@@ -126,15 +126,7 @@ impl Summary {
         let mut summary = match logged.recording() {
             Some(recording) => {
                 let size = recording.to_cast().len() as u64;
-                Summary::from_header(
-                    logged.id.clone(),
-                    Some(&recording.header),
-                    recording.duration(),
-                    recording.exit(),
-                    size,
-                    recording.truncated,
-                    location,
-                )
+                Summary::from_recording(&logged.id, &recording, size, location)
             }
             None => {
                 let mut summary = Summary::from_header(
