@@ -163,11 +163,7 @@ impl Report {
     }
 
     fn print(&self, format: &str) -> Result<(), AppError> {
-        let text = match format {
-            "json" => serde_json::to_string_pretty(self).map_err(anyhow::Error::from)? + "\n",
-            _ => serde_yaml::to_string(self).map_err(anyhow::Error::from)?,
-        };
-        out!("{text}");
+        out!("{}", crate::output::document(self, format)?);
         Ok(())
     }
 }

@@ -201,14 +201,7 @@ pub async fn run(args: CompareArgs, app: &App) -> Result<ExitStatus, AppError> {
         recommendation,
     };
     match args.output.as_str() {
-        "json" => outln!(
-            "{}",
-            serde_json::to_string_pretty(&report).map_err(anyhow::Error::from)?
-        ),
-        "yaml" => out!(
-            "{}",
-            serde_yaml::to_string(&report).map_err(anyhow::Error::from)?
-        ),
+        format @ ("json" | "yaml") => out!("{}", crate::output::document(&report, format)?),
         _ => out!("{}", render(&report)),
     }
     Ok(ExitStatus::Success)

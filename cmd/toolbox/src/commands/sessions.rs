@@ -213,14 +213,7 @@ async fn list(args: ListArgs, app: &App) -> Result<ExitStatus, AppError> {
         })
         .collect();
     match args.output.as_str() {
-        "json" => outln!(
-            "{}",
-            serde_json::to_string_pretty(&rows).map_err(anyhow::Error::from)?
-        ),
-        "yaml" => out!(
-            "{}",
-            serde_yaml::to_string(&rows).map_err(anyhow::Error::from)?
-        ),
+        format @ ("json" | "yaml") => out!("{}", crate::output::document(&rows, format)?),
         _ if rows.is_empty() => eprintln!("No sessions found."),
         _ => outln!("{}", render_table(&rows)),
     }
@@ -398,16 +391,12 @@ async fn get(args: GetArgs, app: &App) -> Result<ExitStatus, AppError> {
                 exit: recording.exit(),
                 truncated: recording.truncated,
             };
-            let mut text = serde_json::to_vec_pretty(&document).map_err(anyhow::Error::from)?;
-            text.push(b'\n');
-            text
+            crate::output::document(&document, "json")?.into_bytes()
         }
         "text" => toolbox_recording::plain_text(recording).into_bytes(),
         _ => read.cast.clone(),
     };
-    let mut stdout = std::io::stdout().lock();
-    // A closed pipe (`| head`) is the reader's choice, not a failure.
-    let _ = stdout.write_all(&out).and_then(|()| stdout.flush());
+    crate::output::write_stdout(out);
     if recording.truncated {
         eprintln!("{}", truncated_line(&args.id, recording));
     }

@@ -117,8 +117,7 @@ pub async fn run(args: VersionArgs, app: &App) -> Result<ExitStatus, AppError> {
         eprintln!("warning: {warning}");
     }
     let text = match args.output.as_deref() {
-        Some("json") => serde_json::to_string_pretty(&report).map_err(anyhow::Error::from)? + "\n",
-        Some("yaml") => serde_yaml::to_string(&report).map_err(anyhow::Error::from)?,
+        Some(format @ ("json" | "yaml")) => crate::output::document(&report, format)?,
         _ => plain(&report),
     };
     out!("{text}");

@@ -59,10 +59,10 @@ impl ClusterContext {
         let mut live = Vec::new();
         let mut refused: Vec<String> = Vec::new();
         for result in read {
-            match result {
-                Ok(Some(pod)) => live.push(pod),
-                Ok(None) => {}
-                Err(namespace) => {
+            match result? {
+                LogRead::Sessions(pod) => live.push(pod),
+                LogRead::NoLog => {}
+                LogRead::Forbidden(namespace) => {
                     if !refused.contains(&namespace) {
                         refused.push(namespace);
                     }
@@ -81,9 +81,11 @@ impl ClusterContext {
         Ok((live, notes))
     }
 
-    /// The sessions in one pod's log: `Ok(None)` when it has no log yet (or
-    /// is gone), `Err(namespace)` when reading it is forbidden.
-    async fn pod_sessions(&self, pod: Pod) -> std::result::Result<Option<LivePod>, String> {
+    /// The sessions in one pod's log. A pod with no log yet (not started:
+    /// 400) or gone meanwhile (404) has none; a refused read is told once
+    /// per namespace; any other failure (the server unreachable, say) is the
+    /// listing's error, not an empty list.
+    async fn pod_sessions(&self, pod: Pod) -> Result<LogRead> {
         let namespace = pod.metadata.namespace.clone().unwrap_or_default();
         let name = pod.metadata.name.clone().unwrap_or_default();
         // The holder is the first container: its stdout is the recorder's log.
@@ -98,17 +100,30 @@ impl ClusterContext {
             ..LogParams::default()
         };
         match api.logs(&name, &params).await {
-            Ok(log) => Ok(Some(LivePod {
+            Ok(log) => Ok(LogRead::Sessions(LivePod {
                 sessions: sessions_in_log(&log),
                 namespace,
                 name,
             })),
-            Err(err) if api_status(&err).is_some_and(|s| s.code == 403) => Err(namespace),
-            // Not started yet, or gone meanwhile: no sessions to read.
-            Err(err) => {
-                tracing::debug!(pod = %name, error = %err, "no log to read");
-                Ok(None)
-            }
+            Err(err) => match api_status(&err).map(|s| s.code) {
+                Some(403) => Ok(LogRead::Forbidden(namespace)),
+                Some(400 | 404) => {
+                    tracing::debug!(pod = %name, error = %err, "no log to read");
+                    Ok(LogRead::NoLog)
+                }
+                _ => {
+                    Err(self.request_error(Action::namespaced("get", "pods/log", &namespace), err))
+                }
+            },
         }
     }
+}
+
+/// What reading one recorded pod's log gave.
+enum LogRead {
+    Sessions(LivePod),
+    /// Not started yet, or gone meanwhile: no sessions to read.
+    NoLog,
+    /// The user may not read logs in this namespace.
+    Forbidden(String),
 }
