@@ -1,4 +1,4 @@
-//! The command line: four subcommands, parsed strictly (an unknown flag or a
+//! The command line: six subcommands, parsed strictly (an unknown flag or a
 //! missing value is an error, exit 2), since toolbox and an admission policy
 //! both build and check these exact words. No flag changes where a recording
 //! goes.
@@ -15,6 +15,10 @@ pub enum Command {
     Index,
     /// The bytes of one recording.
     Cat { id: String },
+    /// Node paths as toolbox cp's stream on stdout, recorded as session `id`.
+    Send(SendArgs),
+    /// toolbox cp's stream from stdin into a node path, recorded as session `id`.
+    Receive(ReceiveArgs),
     /// Copy this binary to `dest` (the init container's job).
     Install { dest: OsString },
     /// `--help`: the usage text on stdout.
@@ -28,6 +32,24 @@ pub struct RecordArgs {
     pub input: bool,
     /// The command and its arguments; never empty.
     pub argv: Vec<OsString>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendArgs {
+    pub id: String,
+    /// The node's paths, absolute; never empty.
+    pub paths: Vec<OsString>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiveArgs {
+    pub id: String,
+    /// Replace files and merge into directories that exist.
+    pub force: bool,
+    /// DEST is the name itself, never a directory to put the stream in (cp's -T).
+    pub no_target_directory: bool,
+    /// The node's path, absolute.
+    pub dest: OsString,
 }
 
 /// A command line the recorder refuses: the message is one line.
@@ -46,6 +68,8 @@ pub const USAGE: &str = "\
 usage: toolbox-recorder record --id ID [--input] -- CMD [ARG...]
        toolbox-recorder index
        toolbox-recorder cat ID
+       toolbox-recorder send --id ID -- PATH...
+       toolbox-recorder receive --id ID [--force] [--no-target-directory] -- DEST
        toolbox-recorder install DEST
 ";
 
@@ -53,7 +77,7 @@ usage: toolbox-recorder record --id ID [--input] -- CMD [ARG...]
 pub fn parse(args: &[OsString]) -> Result<Command, UsageError> {
     let Some((sub, rest)) = args.split_first() else {
         return Err(UsageError(
-            "a subcommand is needed: record, index, cat or install".into(),
+            "a subcommand is needed: record, index, cat, send, receive or install".into(),
         ));
     };
     match sub.to_str() {
@@ -70,12 +94,35 @@ pub fn parse(args: &[OsString]) -> Result<Command, UsageError> {
             validate_id(id)?;
             Ok(Command::Cat { id: id.to_owned() })
         }
+        Some("send") => {
+            let (id, _, paths) = parse_transfer("send", rest, &[])?;
+            if paths.is_empty() {
+                return Err(UsageError("send: a PATH is needed after --".into()));
+            }
+            Ok(Command::Send(SendArgs { id, paths }))
+        }
+        Some("receive") => {
+            let flags = ["--force", "--no-target-directory"];
+            let (id, given, operands) = parse_transfer("receive", rest, &flags)?;
+            let [dest] = <[OsString; 1]>::try_from(operands).map_err(|operands| {
+                UsageError(format!(
+                    "receive: one DEST is needed after --, not {}",
+                    operands.len()
+                ))
+            })?;
+            Ok(Command::Receive(ReceiveArgs {
+                id,
+                force: given[0],
+                no_target_directory: given[1],
+                dest,
+            }))
+        }
         Some("install") => Ok(Command::Install {
             dest: one_operand("install", "DEST", rest)?.clone(),
         }),
         Some("-h" | "--help" | "help") => Ok(Command::Help),
         _ => Err(UsageError(format!(
-            "unknown subcommand {:?}: use record, index, cat or install",
+            "unknown subcommand {:?}: use record, index, cat, send, receive or install",
             sub.to_string_lossy()
         ))),
     }
@@ -123,6 +170,59 @@ fn parse_record(args: &[OsString]) -> Result<RecordArgs, UsageError> {
         return Err(UsageError("record: a command is needed after --".into()));
     }
     Ok(RecordArgs { id, input, argv })
+}
+
+/// `--id ID`, the boolean `flags` (which were given, in their order), then
+/// `--` and the operands: node paths, each absolute.
+fn parse_transfer(
+    sub: &str,
+    args: &[OsString],
+    flags: &[&str],
+) -> Result<(String, Vec<bool>, Vec<OsString>), UsageError> {
+    let mut id = None;
+    let mut given = vec![false; flags.len()];
+    let mut rest = args.iter();
+    loop {
+        let Some(arg) = rest.next() else {
+            return Err(UsageError(format!(
+                "{sub}: `-- PATH...` is needed after the flags"
+            )));
+        };
+        let word = arg.to_str();
+        if word == Some("--") {
+            break;
+        }
+        if word == Some("--id") && id.is_none() {
+            let value = rest
+                .next()
+                .and_then(|v| v.to_str())
+                .ok_or_else(|| UsageError(format!("{sub}: --id needs a value")))?;
+            id = Some(value.to_owned());
+            continue;
+        }
+        match flags.iter().position(|flag| Some(*flag) == word) {
+            Some(at) if !given[at] => given[at] = true,
+            _ => {
+                return Err(UsageError(format!(
+                    "{sub}: unknown or repeated argument {:?}",
+                    arg.to_string_lossy()
+                )));
+            }
+        }
+    }
+    let id = id.ok_or_else(|| UsageError(format!("{sub}: --id ID is needed")))?;
+    validate_id(&id)?;
+    let operands: Vec<OsString> = rest.cloned().collect();
+    if let Some(relative) = operands
+        .iter()
+        .find(|path| !path.as_encoded_bytes().starts_with(b"/"))
+    {
+        return Err(UsageError(format!(
+            "{sub}: {:?} is not absolute: paths are the node's own, from its /",
+            relative.to_string_lossy()
+        )));
+    }
+    Ok((id, given, operands))
 }
 
 fn no_more(sub: &str, rest: &[OsString]) -> Result<(), UsageError> {
@@ -215,12 +315,69 @@ mod tests {
             (&["cat"], "ID is needed"),
             (&["cat", "--all"], "unknown flag"),
             (&["install", "a", "b"], "unexpected argument \"b\""),
+            (&["send", "--id", "a", "--"], "a PATH is needed"),
+            (&["send", "--id", "a", "--", "var/log"], "is not absolute"),
+            (&["send", "--", "/a"], "--id ID is needed"),
+            (
+                &["send", "--id", "a", "--force", "--", "/a"],
+                "unknown or repeated",
+            ),
+            (&["send", "--id", "a", "/a"], "unknown or repeated"),
+            (
+                &["receive", "--id", "a", "--", "/a", "/b"],
+                "one DEST is needed",
+            ),
+            (
+                &["receive", "--id", "a", "--force", "--force", "--", "/a"],
+                "unknown or repeated",
+            ),
+            (
+                &["receive", "--id", "../x", "--", "/a"],
+                "invalid session id",
+            ),
             (&["play"], "unknown subcommand"),
             (&[], "a subcommand is needed"),
         ] {
             let err = parse(&args(words)).unwrap_err();
             assert!(err.0.contains(message), "{words:?}: {err}");
         }
+    }
+
+    #[test]
+    fn send_and_receive_take_an_id_and_node_paths() {
+        assert_eq!(
+            parse(&args(&[
+                "send",
+                "--id",
+                "n.1",
+                "--",
+                "/var/log/syslog",
+                "/var/crash"
+            ]))
+            .unwrap(),
+            Command::Send(SendArgs {
+                id: "n.1".into(),
+                paths: args(&["/var/log/syslog", "/var/crash"]),
+            })
+        );
+        assert_eq!(
+            parse(&args(&[
+                "receive",
+                "--no-target-directory",
+                "--id",
+                "n.1",
+                "--force",
+                "--",
+                "/tmp/fix.sh"
+            ]))
+            .unwrap(),
+            Command::Receive(ReceiveArgs {
+                id: "n.1".into(),
+                force: true,
+                no_target_directory: true,
+                dest: "/tmp/fix.sh".into(),
+            })
+        );
     }
 
     #[test]

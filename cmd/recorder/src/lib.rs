@@ -2,7 +2,7 @@
 //! exec and the command, so that neither a modified client nor a killed one
 //! can skip, trim or forge the recording (docs/recorder.md).
 //!
-//! `main.rs` parses the command line with [`cli`] and calls one of the four
+//! `main.rs` parses the command line with [`cli`] and calls one of the six
 //! subcommands with the sinks fixed in the binary ([`PROC_ROOT`],
 //! [`SESSIONS_DIR`]); tests call the same functions with temporary ones.
 //!
@@ -15,6 +15,9 @@
 //!    it to both sinks at once.
 //! 3. The exit marker closes the recording, and the command's status becomes
 //!    the recorder's ([`child`]).
+//!
+//! [`transfer`] is toolbox cp's node end (`send`, `receive`), recorded the
+//! same way, with the stream in pkg/transfer.
 //!
 //! [`index`] reads the node's files back (`index`, `cat`); [`install`] copies
 //! the binary into a pod's emptyDir for images that lack it. [`sys`] holds the
@@ -30,6 +33,7 @@ pub mod record;
 pub mod retention;
 pub mod sinks;
 pub mod sys;
+pub mod transfer;
 pub mod tty;
 
 /// Where the recorder reads other processes from. Fixed: in a toolbox pod,

@@ -1,7 +1,8 @@
 //! `toolbox-recorder`: the command line over the library, with the sinks
 //! fixed. Exit codes: the recorded command's status for `record` (126/127
-//! when it could not start or could not be recorded), 1 for a failed
-//! `index`, `cat` or `install`, 2 for a command line it refuses.
+//! when it could not start or could not be recorded), 126 for a `send` or
+//! `receive` that could not be recorded, 1 for a failed `index`, `cat`,
+//! `send`, `receive` or `install`, 2 for a command line it refuses.
 
 use std::io::Write;
 use std::path::Path;
@@ -10,7 +11,8 @@ use std::process::ExitCode;
 use toolbox_recorder::cli::{self, Command};
 use toolbox_recorder::index::{self, CatError, IndexError};
 use toolbox_recorder::record::{self, SinkPaths};
-use toolbox_recorder::{PROC_ROOT, SESSIONS_DIR, install, sinks};
+use toolbox_recorder::transfer::{self, Root};
+use toolbox_recorder::{PROC_ROOT, SESSIONS_DIR, install, sinks, sys};
 
 fn main() -> ExitCode {
     let args: Vec<_> = std::env::args_os().skip(1).collect();
@@ -58,6 +60,23 @@ fn main() -> ExitCode {
             }
             Err(CatError::Io(e)) => fail(format_args!("cat {id}: {e}")),
         },
+        Command::Send(args) => {
+            let out = stdout_file();
+            sys::grow_pipe(1);
+            exit(transfer::send(&args, &SinkPaths::fixed(), Root::Node, out))
+        }
+        Command::Receive(args) => {
+            sys::grow_pipe(0);
+            let input = std::io::stdin().lock();
+            let out = std::io::stdout().lock();
+            exit(transfer::receive(
+                &args,
+                &SinkPaths::fixed(),
+                Root::Node,
+                input,
+                out,
+            ))
+        }
         Command::Install { dest } => {
             match install::install(Path::new("/proc/self/exe"), Path::new(&dest)) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -65,6 +84,19 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+fn exit(status: i32) -> ExitCode {
+    ExitCode::from(status.clamp(0, 255) as u8)
+}
+
+/// fd 1 as a file: the stream goes out in the sender's own large writes,
+/// not through the line buffering of `std::io::stdout`.
+fn stdout_file() -> std::fs::File {
+    use std::os::fd::FromRawFd;
+    // SAFETY: fd 1 is this process's stdout, open for its whole life, and
+    // nothing else here writes to it while the stream is sent.
+    unsafe { std::fs::File::from_raw_fd(1) }
 }
 
 fn fail(message: std::fmt::Arguments<'_>) -> ExitCode {

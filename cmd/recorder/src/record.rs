@@ -58,44 +58,9 @@ pub const SIGNALS: &[libc::c_int] = &[
 
 /// Runs and records `args.argv` and returns the status to exit with.
 pub fn record(args: &RecordArgs, paths: &SinkPaths) -> i32 {
-    let log = match sinks::find_holder(&paths.proc_root)
-        .and_then(|pid| sinks::open_log(&paths.proc_root, pid))
-    {
-        Ok(log) => log,
-        Err(e) => {
-            eprintln!(
-                "toolbox-recorder: the container log: {e}: not running the command unrecorded"
-            );
-            return 126;
-        }
-    };
-    let file = match sinks::sessions_dir(
-        &paths.proc_root,
-        &paths.sessions_dir,
-        paths.sessions_mounted,
-    ) {
-        Ok(dir) => {
-            retention::prune(&dir, SystemTime::now(), retention::Limits::default());
-            sinks::create_file(&dir, &args.id)
-        }
-        Err(e) => Err(e),
-    };
-    let file = match file {
-        Ok(file) => Some(file),
-        Err(FileError::Exists(path)) => {
-            eprintln!(
-                "toolbox-recorder: {}: a recording of this session id exists, and is never overwritten",
-                path.display()
-            );
-            return 126;
-        }
-        Err(FileError::Io(path, e)) => {
-            eprintln!(
-                "toolbox-recorder: {}: {e}: recording to the container log only",
-                path.display()
-            );
-            None
-        }
+    let sinks = match open_sinks(&args.id, paths) {
+        Ok(sinks) => sinks,
+        Err(status) => return status,
     };
     let signals = match SignalPipe::install(SIGNALS) {
         Ok(signals) => signals,
@@ -106,8 +71,14 @@ pub fn record(args: &RecordArgs, paths: &SinkPaths) -> i32 {
     };
     let tty = sys::isatty(0);
     let size = if tty { sys::window_size(0) } else { None };
-    let header = header(args, tty, size.unwrap_or(DEFAULT_SIZE));
-    let mut recorder = Recorder::new(Sinks::new(log, file), &args.id, args.input);
+    let header = header(
+        &args.id,
+        &args.argv,
+        args.input,
+        tty,
+        size.unwrap_or(DEFAULT_SIZE),
+    );
+    let mut recorder = Recorder::new(sinks, &args.id, args.input);
     recorder.header(&header);
 
     let outcome = if tty {
@@ -128,7 +99,61 @@ pub fn record(args: &RecordArgs, paths: &SinkPaths) -> i32 {
     status
 }
 
-fn header(args: &RecordArgs, tty: bool, (width, height): (u16, u16)) -> Header {
+/// Opens both sinks of session `id` (retention runs first), or says why
+/// not and gives the status to exit with: without the container log
+/// nothing runs. Also the transfers' ([`crate::transfer`]).
+pub(crate) fn open_sinks(id: &str, paths: &SinkPaths) -> Result<Sinks, i32> {
+    let log = match sinks::find_holder(&paths.proc_root)
+        .and_then(|pid| sinks::open_log(&paths.proc_root, pid))
+    {
+        Ok(log) => log,
+        Err(e) => {
+            eprintln!(
+                "toolbox-recorder: the container log: {e}: not running the command unrecorded"
+            );
+            return Err(126);
+        }
+    };
+    let file = match sinks::sessions_dir(
+        &paths.proc_root,
+        &paths.sessions_dir,
+        paths.sessions_mounted,
+    ) {
+        Ok(dir) => {
+            retention::prune(&dir, SystemTime::now(), retention::Limits::default());
+            sinks::create_file(&dir, id)
+        }
+        Err(e) => Err(e),
+    };
+    let file = match file {
+        Ok(file) => Some(file),
+        Err(FileError::Exists(path)) => {
+            eprintln!(
+                "toolbox-recorder: {}: a recording of this session id exists, and is never overwritten",
+                path.display()
+            );
+            return Err(126);
+        }
+        Err(FileError::Io(path, e)) => {
+            eprintln!(
+                "toolbox-recorder: {}: {e}: recording to the container log only",
+                path.display()
+            );
+            None
+        }
+    };
+    Ok(Sinks::new(log, file))
+}
+
+/// A recording's header: session `id` running `argv`, named by the pod's
+/// downward-API variables.
+pub(crate) fn header(
+    id: &str,
+    argv: &[OsString],
+    input: bool,
+    tty: bool,
+    (width, height): (u16, u16),
+) -> Header {
     let var = |name: &str| std::env::var(name).ok();
     Header {
         version: 2,
@@ -137,19 +162,19 @@ fn header(args: &RecordArgs, tty: bool, (width, height): (u16, u16)) -> Header {
         timestamp: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
-        command: join(&args.argv),
+        command: join(argv),
         env: var("TERM")
             .map(|term| ("TERM".to_owned(), term))
             .into_iter()
             .collect(),
         toolbox: Identity {
-            session: args.id.clone(),
+            session: id.to_owned(),
             node: var("TOOLBOX_SESSION_NODE"),
             pod: var("TOOLBOX_SESSION_POD"),
             namespace: var("TOOLBOX_SESSION_NAMESPACE"),
             user: var("TOOLBOX_SESSION_USER"),
             tty,
-            input: args.input,
+            input,
         },
     }
 }
@@ -180,12 +205,12 @@ impl Recorder {
         }
     }
 
-    fn header(&mut self, header: &Header) {
+    pub(crate) fn header(&mut self, header: &Header) {
         let encoded = self.encoder.header(header);
         self.sinks.write(encoded);
     }
 
-    fn event(&mut self, code: &str, data: &str) {
+    pub(crate) fn event(&mut self, code: &str, data: &str) {
         let micros = self.start.elapsed().as_micros() as u64;
         let encoded = self.encoder.event(micros, code, data);
         self.sinks.write(encoded);

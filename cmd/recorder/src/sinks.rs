@@ -117,12 +117,8 @@ pub fn sessions_dir(
     if is_mount_point(mounted) || (!must_be_mounted && mounted.is_dir()) {
         return Ok(mounted.to_path_buf());
     }
-    let own = fs::read(proc_root.join("self/cgroup")).ok();
     let init = proc_root.join("1");
-    let init_is_the_nodes = fs::read(init.join("cgroup"))
-        .is_ok_and(|cgroup| Some(&cgroup) != own.as_ref())
-        && fs::read_to_string(init.join("comm")).is_ok_and(|comm| comm.trim_end() != "pause");
-    if !init_is_the_nodes {
+    if !init_is_the_nodes(proc_root) {
         return Err(FileError::Io(
             mounted.to_path_buf(),
             io::Error::new(
@@ -136,6 +132,16 @@ pub fn sessions_dir(
         .create(&dir)
         .map_err(|e| FileError::Io(dir.clone(), e))?;
     Ok(dir)
+}
+
+/// Whether PID 1 in `proc_root` is the node's init: in another cgroup than
+/// this container, and not a pod's pause (the pod shares the host's PID
+/// namespace).
+pub fn init_is_the_nodes(proc_root: &Path) -> bool {
+    let own = fs::read(proc_root.join("self/cgroup")).ok();
+    let init = proc_root.join("1");
+    fs::read(init.join("cgroup")).is_ok_and(|cgroup| Some(&cgroup) != own.as_ref())
+        && fs::read_to_string(init.join("comm")).is_ok_and(|comm| comm.trim_end() != "pause")
 }
 
 /// Whether `path` is a directory on another device than its parent: a

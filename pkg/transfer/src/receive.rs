@@ -148,7 +148,7 @@ pub fn receive(
             }
         }
     }
-    drop(archive);
+    let _ = archive.into_inner();
     let sent = Manifest::read_trailer(&mut input)?;
     compare(&sent, &written)?;
     for dir in dirs.iter().rev() {
@@ -207,7 +207,7 @@ pub fn receive_to_writer(input: impl Read, out: impl Write) -> Result<Manifest, 
             .map_err(|e| TransferError::write(Path::new("standard output"), e))?;
         written.push(path);
     }
-    drop(archive);
+    let _ = archive.into_inner();
     let (_, size, sha256) = out.finish();
     let sent = Manifest::read_trailer(&mut input)?;
     let here: Vec<FileDigest> = written

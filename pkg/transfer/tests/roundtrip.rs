@@ -331,7 +331,7 @@ fn one_file_goes_to_a_writer_and_a_directory_does_not() {
 fn sources_that_cannot_be_sent_say_why() {
     let from = tempfile::tempdir().unwrap();
     let missing = from.path().join("missing");
-    let err = send(&[missing.clone()], Vec::new(), &mut |_| {}).unwrap_err();
+    let err = send(std::slice::from_ref(&missing), Vec::new(), &mut |_| {}).unwrap_err();
     assert_eq!(
         err.to_string(),
         format!("{}: No such file or directory", missing.display())
