@@ -123,9 +123,10 @@ pub fn send(args: &SendArgs, paths: &SinkPaths, root: Root, out: impl Write) -> 
         Ok(total) => eprintln!("sending {total} bytes"),
         Err(e) => return recorded.fail(e),
     }
-    let mut lines = Vec::new();
+    // Each file is recorded as it is sent: a cut stream's recording still
+    // names what left the node.
     let sent = toolbox_transfer::send(&sources, out, &mut |sent| match sent {
-        Sent::File(file) => lines.push(format!(
+        Sent::File(file) => recorded.line(&format!(
             "sent {} ({} bytes, sha256 {})",
             source_path(&sources, &file.path),
             file.size,
@@ -138,12 +139,9 @@ pub fn send(args: &SendArgs, paths: &SinkPaths, root: Root, out: impl Write) -> 
                 skipped.kind
             );
             eprintln!("warning: {line}");
-            lines.push(line);
+            recorded.line(&line);
         }
     });
-    for line in lines.drain(..) {
-        recorded.line(&line);
-    }
     match sent {
         Ok(_) => recorded.end(0),
         Err(e) => recorded.fail(e),

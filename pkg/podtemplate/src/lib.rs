@@ -12,12 +12,15 @@
 //!   create, with toolbox's labels, annotations and TTL holder.
 //! - [`reader_pod`]: `toolbox sessions`' short-lived pod that reads a node's recordings,
 //!   in the recorded shape and nothing more.
+//! - [`copy_pod`]: `toolbox cp`'s pod, node-shell's shape for one copy, whose exec is
+//!   the recorder's `send` or `receive`.
 //!
 //! Both pods run a *holder* process that exits on its own after the TTL; interactive
 //! sessions are `exec`s into the holder container ([`node_shell_exec_command`],
 //! [`debug_node_exec_command`]).
 
 mod common;
+mod copy;
 mod debug_node;
 mod node_shell;
 mod persist;
@@ -25,6 +28,11 @@ mod reader;
 mod recording;
 mod strategic_merge;
 
+pub use copy::{
+    COPY_CONTAINER, COPY_DIRECTION_ANNOTATION, COPY_FILES_ANNOTATION, COPY_PATHS_ANNOTATION,
+    COPY_POD_PREFIX, COPY_SUBCOMMAND, CopyDirection, CopyRequest, copy_pod, copy_receive_command,
+    copy_send_command,
+};
 pub use common::{Audit, PodCommon, fit_lifetime, node_label_value, pod_name, ttl_is_default};
 pub use debug_node::{
     DebugNodeRequest, Profile, TemplateError, UnknownProfileError, debug_node_exec_command,

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{Container, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use toolbox_podtemplate::{
-    Audit, DebugNodeRequest, HostNamespaces, NodeOs, NodeShellRequest, PodCommon, Profile,
+    Audit, CopyDirection, CopyRequest, DebugNodeRequest, HostNamespaces, NodeOs, NodeShellRequest,
+    PodCommon, Profile, copy_pod,
     ReaderRequest, Recording, debug_node_pod, node_shell_pod, parse_custom_container, reader_pod,
 };
 
@@ -354,6 +355,37 @@ fn sessions_reader_in_the_recorder_image() {
         common,
         recording: Recording {
             recorder_image: "ghcr.io/toolbox-dev/node-tools:v0.1.0".to_owned(),
+        },
+    }));
+}
+
+/// `toolbox cp NODE:/var/log/syslog .` in toolbox's own image, which
+/// carries the recorder: privileged in the host's PID namespace, no volume.
+#[test]
+fn copy_from_the_node() {
+    let mut common = common("cp", &["ip-10-0-1-23.ec2.internal:/var/log/syslog", "."]);
+    common.image = "ghcr.io/toolbox-dev/node-tools:v0.1.0".to_owned();
+    insta::assert_yaml_snapshot!(copy_pod(&CopyRequest {
+        common,
+        direction: CopyDirection::FromNode,
+        node_paths: vec!["/var/log/syslog".to_owned()],
+        recording: Recording {
+            recorder_image: "ghcr.io/toolbox-dev/node-tools:v0.1.0".to_owned(),
+        },
+    }));
+}
+
+/// `toolbox cp ./fix.sh NODE:/tmp/fix.sh --image alpine`: the recorder comes
+/// from the recorder image's init container.
+#[test]
+fn copy_to_the_node_in_another_image() {
+    let common = common("cp", &["./fix.sh", "ip-10-0-1-23.ec2.internal:/tmp/fix.sh"]);
+    insta::assert_yaml_snapshot!(copy_pod(&CopyRequest {
+        common,
+        direction: CopyDirection::ToNode,
+        node_paths: vec!["/tmp/fix.sh".to_owned()],
+        recording: Recording {
+            recorder_image: "ghcr.io/toolbox-dev/toolbox-recorder:v0.1.0".to_owned(),
         },
     }));
 }
