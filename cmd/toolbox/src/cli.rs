@@ -55,6 +55,9 @@ pub enum Command {
     /// Print RBAC and admission policies that bound node access, for kubectl apply -f -
     Policy(commands::policy::PolicyArgs),
 
+    /// Copy files and directories between a node and this machine, sha256-checked
+    Cp(commands::cp::CpArgs),
+
     /// Find, read and replay recorded sessions
     Sessions(commands::sessions::SessionsArgs),
 

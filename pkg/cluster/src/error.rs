@@ -191,6 +191,10 @@ pub enum ClusterError {
         reason: String,
     },
 
+    /// The program's own end of a piped session's streams failed.
+    #[error("the exec in pod {pod} stopped: {reason}")]
+    StreamFailed { pod: String, reason: String },
+
     /// `cause` ended the session, and then its pod could not be deleted.
     #[error("{cause}")]
     NotDeleted {
@@ -278,7 +282,7 @@ impl ClusterError {
             | NamespaceNotFound { .. }
             | NoNodes { .. }
             | SessionNotFound { .. } => ErrorKind::NotFound,
-            ReaderFailed { .. } => ErrorKind::Failed,
+            ReaderFailed { .. } | StreamFailed { .. } => ErrorKind::Failed,
             NodeNotReady { .. }
             | PodSecurity { .. }
             | AdmissionRejected { .. }

@@ -169,7 +169,15 @@ mod tests {
         );
         assert_eq!(
             copy_receive_command("n.1", "/tmp/x", true, false),
-            [RECORDER_PATH, "receive", "--id", "n.1", "--force", "--", "/tmp/x"]
+            [
+                RECORDER_PATH,
+                "receive",
+                "--id",
+                "n.1",
+                "--force",
+                "--",
+                "/tmp/x"
+            ]
         );
     }
 }

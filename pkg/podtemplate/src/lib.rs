@@ -28,12 +28,12 @@ mod reader;
 mod recording;
 mod strategic_merge;
 
+pub use common::{Audit, PodCommon, fit_lifetime, node_label_value, pod_name, ttl_is_default};
 pub use copy::{
     COPY_CONTAINER, COPY_DIRECTION_ANNOTATION, COPY_FILES_ANNOTATION, COPY_PATHS_ANNOTATION,
     COPY_POD_PREFIX, COPY_SUBCOMMAND, CopyDirection, CopyRequest, copy_pod, copy_receive_command,
     copy_send_command,
 };
-pub use common::{Audit, PodCommon, fit_lifetime, node_label_value, pod_name, ttl_is_default};
 pub use debug_node::{
     DebugNodeRequest, Profile, TemplateError, UnknownProfileError, debug_node_exec_command,
     debug_node_pod, parse_custom_container,

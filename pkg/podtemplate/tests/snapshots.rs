@@ -7,8 +7,8 @@ use k8s_openapi::api::core::v1::{Container, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use toolbox_podtemplate::{
     Audit, CopyDirection, CopyRequest, DebugNodeRequest, HostNamespaces, NodeOs, NodeShellRequest,
-    PodCommon, Profile, copy_pod,
-    ReaderRequest, Recording, debug_node_pod, node_shell_pod, parse_custom_container, reader_pod,
+    PodCommon, Profile, ReaderRequest, Recording, copy_pod, debug_node_pod, node_shell_pod,
+    parse_custom_container, reader_pod,
 };
 
 fn common(subcommand: &str, command: &[&str]) -> PodCommon {

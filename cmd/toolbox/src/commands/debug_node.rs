@@ -127,6 +127,7 @@ pub async fn run(args: DebugNodeArgs, app: &App) -> Result<ExitStatus, AppError>
         tty: stdin_is_terminal(),
         start_timeout: args
             .session
+            .pod
             .timeout
             .unwrap_or_else(|| app.settings.start_timeout()),
         keep: args.session.keep,

@@ -10,6 +10,7 @@ pub mod cleanup;
 pub mod compare;
 pub mod completion;
 pub mod config;
+pub mod cp;
 pub mod debug_node;
 pub mod node_shell;
 pub mod policy;

@@ -1,7 +1,7 @@
 //! The flags that node-shell and debug-node share, as clap pieces each
 //! flattens into its own `Args`: which node or nodes ([`TargetArgs`], with
-//! the fan-out flags [`FanoutArgs`]), and the session's own flags
-//! ([`SessionArgs`]). compare reuses [`NodeArgs`] and [`profile_parser`].
+//! the fan-out flags [`FanoutArgs`]), the pod's flags ([`PodArgs`]) and the
+//! session's own ([`SessionArgs`]). compare reuses [`NodeArgs`] and [`profile_parser`].
 //! They are resolved into plain options in [`super::pod`] and
 //! [`super::preflight`]; only the commands and this module see clap types.
 
@@ -19,9 +19,11 @@ use crate::exit::{AppError, usage};
 use crate::settings::ANNOTATIONS_BUDGET;
 use crate::{complete, values};
 
-/// Options every node session takes.
+/// What every node pod takes from the command line: its lifetime, how
+/// long it may take to start, why it is there, and how its image is pulled.
+/// `toolbox cp`'s pods take these alone; a session's take [`SessionArgs`].
 #[derive(Debug, Clone, clap::Args)]
-pub struct SessionArgs {
+pub struct PodArgs {
     /// How long the pod may live; it stops by itself after this [default: 1h]
     #[arg(long, value_name = "DURATION", value_parser = values::parse_ttl)]
     pub ttl: Option<Duration>,
@@ -34,15 +36,6 @@ pub struct SessionArgs {
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
 
-    /// Leave the pod running after the session, and print how to reach and remove it
-    #[arg(long, conflicts_with = "persist")]
-    pub keep: bool,
-
-    /// Keep the pod for your next session on this node with the same image and flags,
-    /// until it has been idle this long (never past --ttl); 0 ends it after this session
-    #[arg(long, value_name = "DURATION", value_parser = crate::settings::parse_persist)]
-    pub persist: Option<Duration>,
-
     /// A Secret to pull the image with (repeatable)
     #[arg(long = "image-pull-secret", value_name = "SECRET", value_parser = values::parse_object_name)]
     pub image_pull_secrets: Vec<String>,
@@ -54,6 +47,22 @@ pub struct SessionArgs {
     /// The pod's PriorityClass, e.g. system-node-critical for a node at its pod limit
     #[arg(long, value_name = "NAME", value_parser = values::parse_object_name)]
     pub priority_class: Option<String>,
+}
+
+/// Options every node session takes: the pod's, and the session's own.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SessionArgs {
+    #[command(flatten)]
+    pub pod: PodArgs,
+
+    /// Leave the pod running after the session, and print how to reach and remove it
+    #[arg(long, conflicts_with = "persist")]
+    pub keep: bool,
+
+    /// Keep the pod for your next session on this node with the same image and flags,
+    /// until it has been idle this long (never past --ttl); 0 ends it after this session
+    #[arg(long, value_name = "DURATION", value_parser = crate::settings::parse_persist)]
+    pub persist: Option<Duration>,
 
     /// Do not record the session (where the namespace's policy allows it)
     #[arg(long, conflicts_with = "record_input")]
@@ -71,6 +80,14 @@ impl SessionArgs {
         self.persist.or_else(|| app.settings.persist())
     }
 
+    /// What no one flag's parser can check, before any request: see
+    /// [`PodArgs::check`].
+    pub fn check(&self, app: &App, command: &[String]) -> Result<(), AppError> {
+        self.pod.check(app, command)
+    }
+}
+
+impl PodArgs {
     /// What no one flag's parser can check, before any request: the pod's
     /// annotations (the annotations setting, --reason and the command they
     /// record) fit in what the API server takes.

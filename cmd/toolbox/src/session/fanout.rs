@@ -111,6 +111,7 @@ pub async fn run(
         fanout: target.fanout.fanout.map_or(DEFAULT_FANOUT, usize::from),
         start_timeout: inputs
             .session
+            .pod
             .timeout
             .unwrap_or_else(|| app.settings.start_timeout()),
         command_timeout: target.fanout.command_timeout,

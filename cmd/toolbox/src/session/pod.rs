@@ -7,6 +7,8 @@
 //! - [`PodOptions`]: what every node pod takes from the session flags and
 //!   the settings (lifetime, reason, pull secrets and policy, priority
 //!   class, labels, annotations, resources).
+//! - [`reader_session`] and [`copy_session`]: the one-purpose pods of
+//!   `toolbox sessions` and `toolbox cp`.
 //! - [`NodeShellOptions`] and [`DebugNodeOptions`]: the rest of each
 //!   command's pod. `new` gives the pod of a session without flags (what
 //!   compare compares); the command sets what its flags change.
@@ -20,13 +22,14 @@ use k8s_openapi::api::core::v1::{Container, Pod, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use toolbox_cluster::{SessionSpec, TargetNode};
 use toolbox_podtemplate::{
-    Audit, DEBUG_NODE_SUBCOMMAND, DebugNodeRequest, HostNamespaces, NODE_SHELL_SUBCOMMAND, NodeOs,
-    NodeShellRequest, PodCommon, Profile, READER_CONTAINER, ReaderRequest, Recording,
-    SESSIONS_SUBCOMMAND, TemplateError, debug_node_exec_command, debug_node_pod,
-    node_shell_exec_command, node_shell_pod, reader_pod, recorded_exec_command, session_id,
+    Audit, COPY_CONTAINER, COPY_SUBCOMMAND, CopyDirection, CopyRequest, DEBUG_NODE_SUBCOMMAND,
+    DebugNodeRequest, HostNamespaces, NODE_SHELL_SUBCOMMAND, NodeOs, NodeShellRequest, PodCommon,
+    Profile, READER_CONTAINER, ReaderRequest, Recording, SESSIONS_SUBCOMMAND, TemplateError,
+    copy_pod, debug_node_exec_command, debug_node_pod, node_shell_exec_command, node_shell_pod,
+    reader_pod, recorded_exec_command, session_id,
 };
 
-use super::args::SessionArgs;
+use super::args::{PodArgs, SessionArgs};
 use crate::exit::{AppError, usage};
 use crate::settings::{LoadedSettings, Source};
 
@@ -66,22 +69,30 @@ pub struct SessionCommand {
 impl PodOptions {
     /// A session's flags over the settings.
     pub fn resolve(session: &SessionArgs, settings: &LoadedSettings) -> PodOptions {
+        let pod = PodOptions::resolve_pod(&session.pod, settings);
+        PodOptions {
+            recording: pod.recording.clone().filter(|_| !session.no_record),
+            record_input: session.record_input,
+            ..pod
+        }
+    }
+
+    /// A pod's flags over the settings.
+    pub fn resolve_pod(flags: &PodArgs, settings: &LoadedSettings) -> PodOptions {
         let defaults = PodOptions::from_settings(settings);
         let mut image_pull_secrets = defaults.image_pull_secrets.clone();
-        image_pull_secrets.extend(session.image_pull_secrets.iter().cloned());
+        image_pull_secrets.extend(flags.image_pull_secrets.iter().cloned());
         image_pull_secrets.dedup();
         PodOptions {
-            ttl: session.ttl.unwrap_or(defaults.ttl),
-            ttl_is_default: session.ttl.is_none() && defaults.ttl_is_default,
-            reason: session.reason.clone(),
+            ttl: flags.ttl.unwrap_or(defaults.ttl),
+            ttl_is_default: flags.ttl.is_none() && defaults.ttl_is_default,
+            reason: flags.reason.clone(),
             image_pull_secrets,
-            image_pull_policy: session
+            image_pull_policy: flags
                 .image_pull_policy
                 .clone()
                 .or(defaults.image_pull_policy),
-            priority_class: session.priority_class.clone().or(defaults.priority_class),
-            recording: defaults.recording.clone().filter(|_| !session.no_record),
-            record_input: session.record_input,
+            priority_class: flags.priority_class.clone().or(defaults.priority_class),
             ..defaults
         }
     }
@@ -211,6 +222,71 @@ pub fn reader_session(
         what: "sessions reader".to_string(),
         persist: None,
         early_exec: false,
+    }
+}
+
+/// What `toolbox cp` runs: its pod on one node and the exec of its node
+/// end, with the id the node's recording of the copy gets.
+pub struct CopySession {
+    pub spec: SessionSpec,
+    pub recording: String,
+}
+
+/// What a copy's pod is made of, besides the pod flags and the settings.
+pub struct CopyPlan {
+    /// --image, else the image setting.
+    pub image: Option<String>,
+    pub node: String,
+    pub direction: CopyDirection,
+    /// The node's paths the copy reads or writes.
+    pub node_paths: Vec<String>,
+    /// What the audit annotation records after `cp`.
+    pub audit_line: Vec<String>,
+    pub start_timeout: Duration,
+}
+
+/// `toolbox cp`'s pod (pkg/podtemplate's copy pod, with the recorder of the
+/// recorder image whatever the record setting says: the recorder is the
+/// copy's node end) and the exec `command` makes from the recording's id.
+pub fn copy_session(
+    options: &PodOptions,
+    settings: &LoadedSettings,
+    plan: CopyPlan,
+    namespace: &str,
+    user: String,
+    command: impl FnOnce(&str) -> Vec<String>,
+) -> CopySession {
+    let common = options.pod_common(
+        &plan.node,
+        namespace,
+        plan.image
+            .unwrap_or_else(|| settings.settings.image.clone()),
+        user,
+        COPY_SUBCOMMAND,
+        plan.audit_line,
+    );
+    let recording = new_session_id(&plan.node);
+    let pod = copy_pod(&CopyRequest {
+        common,
+        direction: plan.direction,
+        node_paths: plan.node_paths,
+        recording: Recording {
+            recorder_image: settings.settings.recorder_image.clone(),
+        },
+    });
+    CopySession {
+        spec: SessionSpec {
+            pod,
+            container: COPY_CONTAINER.to_string(),
+            command: command(&recording),
+            tty: false,
+            start_timeout: plan.start_timeout,
+            keep: false,
+            what: "cp".to_string(),
+            persist: None,
+            early_exec: false,
+        },
+        recording,
     }
 }
 

@@ -235,7 +235,12 @@ impl Relay {
     ) -> Result<(), ExecStreamError> {
         let closes_channels = connection.supports_stream_close();
         let (mut server_out, mut server_in) = connection.into_stream().split();
-        let mut stdin = Some(tokio_util::io::ReaderStream::new(stdin));
+        // A frame takes what one read of the pipe gives, up to its size:
+        // ReaderStream's default of 4 KiB cut a piped upload (toolbox cp)
+        // into 250,000 frames a GB. A typed key is still a frame at once.
+        let mut stdin = Some(tokio_util::io::ReaderStream::with_capacity(
+            stdin, PIPE_SIZE,
+        ));
         let mut heartbeat = tokio::time::interval(HEARTBEAT_INTERVAL);
         heartbeat.reset();
         loop {

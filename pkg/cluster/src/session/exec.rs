@@ -10,6 +10,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Status as ExecStatus;
 use kube::api::AttachParams;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use super::piped::PipedIo;
 use super::pods::Pods;
 use crate::client::exec_stream::{self, ExecStream};
 use crate::error::{Action, ClusterError, Result, api_status, error_chain, innermost_cause};
@@ -28,6 +29,8 @@ pub enum ExecIo<'a> {
         stdout: BoxedWriter<'a>,
         stderr: BoxedWriter<'a>,
     },
+    /// All three streams are the program's ([`super::piped`]).
+    Piped(PipedIo<'a>),
 }
 
 /// After the exec stream failed, how long its output that already arrived
@@ -59,13 +62,14 @@ impl Pods<'_> {
         command: &[String],
         io: &ExecIo<'_>,
     ) -> kube::Result<ExecStream> {
-        let (tty, local) = match io {
+        let (tty, stdin) = match io {
             ExecIo::Local { tty } => (*tty, true),
             ExecIo::Captured { .. } => (false, false),
+            ExecIo::Piped(_) => (false, true),
         };
         let params = AttachParams::default()
             .container(container)
-            .stdin(local)
+            .stdin(stdin)
             .stdout(true)
             .stderr(!tty)
             .tty(tty);
@@ -112,9 +116,10 @@ impl Pods<'_> {
         mut attached: ExecStream,
         io: ExecIo<'_>,
     ) -> Result<i32> {
-        let (tty, local) = match &io {
-            ExecIo::Local { tty } => (*tty, true),
-            ExecIo::Captured { .. } => (false, false),
+        let (tty, local, writers) = match io {
+            ExecIo::Local { tty } => (tty, true, None),
+            ExecIo::Captured { stdout, stderr } => (false, false, Some((stdout, stderr))),
+            ExecIo::Piped(piped) => return self.relay_piped(pod, attached, piped).await,
         };
         if local {
             crate::steps::step("exec started");
@@ -173,9 +178,10 @@ impl Pods<'_> {
         // A session on this process's own streams times its first output (-v).
         let first_output = std::sync::Once::new();
         let first_output = local.then_some(&first_output);
-        let (mut local_stdout, mut local_stderr): (BoxedWriter<'_>, BoxedWriter<'_>) = match io {
-            ExecIo::Local { .. } => (Box::new(tokio::io::stdout()), Box::new(tokio::io::stderr())),
-            ExecIo::Captured { stdout, stderr } => (stdout, stderr),
+        let (mut local_stdout, mut local_stderr): (BoxedWriter<'_>, BoxedWriter<'_>) = match writers
+        {
+            Some(writers) => writers,
+            None => (Box::new(tokio::io::stdout()), Box::new(tokio::io::stderr())),
         };
         let copy_output = async {
             let copy_stdout = async {
@@ -267,7 +273,7 @@ pub(super) fn container_gone(err: &kube::Error) -> bool {
 }
 
 /// Why an exec stream ended without the command's status, in words.
-fn lost_reason(err: Option<&(dyn std::error::Error + 'static)>) -> String {
+pub(super) fn lost_reason(err: Option<&(dyn std::error::Error + 'static)>) -> String {
     let Some(err) = err else {
         return "the server closed the exec stream without the command's exit status".into();
     };
@@ -340,7 +346,7 @@ fn not_runnable(message: &str) -> Option<(i32, String)> {
 }
 
 /// The exit status an exec's final Status reports.
-fn exit_status(pod: &str, status: &ExecStatus) -> Result<i32> {
+pub(super) fn exit_status(pod: &str, status: &ExecStatus) -> Result<i32> {
     if status.status.as_deref() == Some("Success") {
         return Ok(0);
     }

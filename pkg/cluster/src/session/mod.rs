@@ -27,7 +27,10 @@
 //!   found and claimed through [`persist`];
 //! - [`fanout`]: many nodes at once, with one watch and batched deletions;
 //! - [`captured`]: one session whose output the program reads (`toolbox
-//!   sessions`' reader pod), [`run_captured`].
+//!   sessions`' reader pod), [`run_captured`];
+//! - [`piped`]: one session whose stdin, stdout and stderr are all the
+//!   program's, settled before its pod is deleted (`toolbox cp`'s stream),
+//!   [`run_piped`].
 //!
 //! [`access`] checks beforehand that the identity may open sessions at all.
 //! Every phase works through `Pods` ([`pods`]): the cluster context and the Api of
@@ -43,6 +46,7 @@ mod exec;
 pub mod fanout;
 pub(crate) mod lifetime;
 mod persist;
+mod piped;
 mod pods;
 pub mod podsecurity;
 mod reused;
@@ -54,5 +58,6 @@ mod watch;
 pub use captured::run_captured;
 pub use delete::PodGuard;
 pub use exec::{BoxedWriter, ExecIo};
+pub use piped::{BoxedReader, PipedIo, Settle, annotate, run_piped};
 pub use single::run;
 pub use spec::{Progress, SessionOutcome, SessionSpec, Silent, WaitState};
