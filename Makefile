@@ -14,7 +14,7 @@
 #   make man            regenerate the man pages in man/
 #   make dist           this machine's release archive, its sha256 and the krew manifest (target/dist)
 #   make bench          benchmarks against kubectl: a real node, then 5,000 simulated nodes (docs/benchmarks.md)
-#   make bench-real     only the real-node benchmark (scenario 1b)
+#   make bench-real     only the real-node benchmark (scenario 1b, with 1c and 1d); BENCH_ONLY=cp: 1d alone
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -360,14 +360,16 @@ BENCH_NODE_LEASE ?= 1h
 # fills the node while it is measured.
 BENCH_REAL_CLUSTER_DIR := target/cluster-bench-real
 
-# BENCH_ONLY=a,b runs those parts: "real" on the real node, the rest on the
-# simulated ones; empty runs them all.
+# BENCH_ONLY=a,b runs those parts: "real" (and "cp", toolbox cp's part of
+# it alone) on the real node, the rest on the simulated ones; empty runs
+# them all.
 comma := ,
 empty :=
 space := $(empty) $(empty)
 BENCH_PARTS := $(subst $(comma), ,$(BENCH_ONLY))
-BENCH_ON_REAL := $(if $(BENCH_ONLY),$(filter real,$(BENCH_PARTS)),real)
-BENCH_ON_SIMULATED := $(if $(BENCH_ONLY),$(filter-out real,$(BENCH_PARTS)),all)
+BENCH_ON_REAL := $(if $(BENCH_ONLY),$(filter real cp,$(BENCH_PARTS)),real)
+BENCH_ON_SIMULATED := $(if $(BENCH_ONLY),$(filter-out real cp,$(BENCH_PARTS)),all)
+BENCH_REAL_PART := $(if $(filter real,$(BENCH_ON_REAL)),real,$(if $(BENCH_ON_REAL),cp,real))
 
 .PHONY: bench-tools
 bench-tools:
@@ -399,7 +401,7 @@ bench-real-run: node-deps
 	@$(MAKE) --no-print-directory cluster-down CLUSTER_DIR=$(BENCH_REAL_CLUSTER_DIR)
 	@trap '$(MAKE) --no-print-directory cluster-down CLUSTER_DIR=$(BENCH_REAL_CLUSTER_DIR)' EXIT; \
 	$(MAKE) --no-print-directory cluster-up CLUSTER_DIR=$(BENCH_REAL_CLUSTER_DIR) NODES=0 REAL_NODES=1 >/dev/null; \
-	TOOLBOX_E2E_CLUSTER=$(CURDIR)/$(BENCH_REAL_CLUSTER_DIR) BENCH_ONLY=real target/release/bench
+	TOOLBOX_E2E_CLUSTER=$(CURDIR)/$(BENCH_REAL_CLUSTER_DIR) BENCH_ONLY=$(BENCH_REAL_PART) target/release/bench
 
 # Only the completion and picker figures (issue: node-name completion at scale).
 .PHONY: bench-complete

@@ -39,6 +39,7 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
             [CompletionResult]::new('compare', 'compare', [CompletionResultType]::ParameterValue, 'Compare node-shell and debug-node on this cluster, node and namespace')
             [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Find and delete the node-debug pods that toolbox and other tools left behind')
             [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'Print RBAC and admission policies that bound node access, for kubectl apply -f -')
+            [CompletionResult]::new('cp', 'cp', [CompletionResultType]::ParameterValue, 'Copy files and directories between a node and this machine, sha256-checked')
             [CompletionResult]::new('sessions', 'sessions', [CompletionResultType]::ParameterValue, 'Find, read and replay recorded sessions')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the effective settings and where each value came from')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -58,10 +59,10 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
             [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'How long the pod may live; it stops by itself after this [default: 1h]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the pod to start [default: 2m]')
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why you need the node; recorded on the pod for the audit trail')
-            [CompletionResult]::new('--persist', '--persist', [CompletionResultType]::ParameterName, 'Keep the pod for your next session on this node with the same image and flags, until it has been idle this long (never past --ttl); 0 ends it after this session')
             [CompletionResult]::new('--image-pull-secret', '--image-pull-secret', [CompletionResultType]::ParameterName, 'A Secret to pull the image with (repeatable)')
             [CompletionResult]::new('--image-pull-policy', '--image-pull-policy', [CompletionResultType]::ParameterName, 'When to pull the image')
             [CompletionResult]::new('--priority-class', '--priority-class', [CompletionResultType]::ParameterName, 'The pod''s PriorityClass, e.g. system-node-critical for a node at its pod limit')
+            [CompletionResult]::new('--persist', '--persist', [CompletionResultType]::ParameterName, 'Keep the pod for your next session on this node with the same image and flags, until it has been idle this long (never past --ttl); 0 ends it after this session')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
@@ -109,10 +110,10 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
             [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'How long the pod may live; it stops by itself after this [default: 1h]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the pod to start [default: 2m]')
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why you need the node; recorded on the pod for the audit trail')
-            [CompletionResult]::new('--persist', '--persist', [CompletionResultType]::ParameterName, 'Keep the pod for your next session on this node with the same image and flags, until it has been idle this long (never past --ttl); 0 ends it after this session')
             [CompletionResult]::new('--image-pull-secret', '--image-pull-secret', [CompletionResultType]::ParameterName, 'A Secret to pull the image with (repeatable)')
             [CompletionResult]::new('--image-pull-policy', '--image-pull-policy', [CompletionResultType]::ParameterName, 'When to pull the image')
             [CompletionResult]::new('--priority-class', '--priority-class', [CompletionResultType]::ParameterName, 'The pod''s PriorityClass, e.g. system-node-critical for a node at its pod limit')
+            [CompletionResult]::new('--persist', '--persist', [CompletionResultType]::ParameterName, 'Keep the pod for your next session on this node with the same image and flags, until it has been idle this long (never past --ttl); 0 ends it after this session')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
@@ -207,6 +208,33 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)')
             [CompletionResult]::new('--require-recording', '--require-recording', [CompletionResultType]::ParameterName, 'Require every session in the namespace to be recorded: exec only through the recorder, no attach, and node-access pods that carry it (refuses kubectl debug node/, kubectl-node-shell and toolbox --no-record there)')
             [CompletionResult]::new('--audit-policy', '--audit-policy', [CompletionResultType]::ParameterName, 'Print only the API server''s audit Policy for node sessions')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'toolbox;cp' {
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The pod''s image; it needs sleep [default: the image setting, toolbox''s node-tools]')
+            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'How long the pod may live; it stops by itself after this [default: 1h]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the pod to start [default: 2m]')
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why you need the node; recorded on the pod for the audit trail')
+            [CompletionResult]::new('--image-pull-secret', '--image-pull-secret', [CompletionResultType]::ParameterName, 'A Secret to pull the image with (repeatable)')
+            [CompletionResult]::new('--image-pull-policy', '--image-pull-policy', [CompletionResultType]::ParameterName, 'When to pull the image')
+            [CompletionResult]::new('--priority-class', '--priority-class', [CompletionResultType]::ParameterName, 'The pod''s PriorityClass, e.g. system-node-critical for a node at its pod limit')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Username to impersonate for the operation')
+            [CompletionResult]::new('--as-group', '--as-group', [CompletionResultType]::ParameterName, 'Group to impersonate for the operation (repeatable)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Overwrite files and merge into directories that exist')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Overwrite files and merge into directories that exist')
+            [CompletionResult]::new('-T', '-T ', [CompletionResultType]::ParameterName, 'DEST is the name to write, never a directory to copy into')
+            [CompletionResult]::new('--no-target-directory', '--no-target-directory', [CompletionResultType]::ParameterName, 'DEST is the name to write, never a directory to copy into')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -374,6 +402,7 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
             [CompletionResult]::new('compare', 'compare', [CompletionResultType]::ParameterValue, 'Compare node-shell and debug-node on this cluster, node and namespace')
             [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Find and delete the node-debug pods that toolbox and other tools left behind')
             [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'Print RBAC and admission policies that bound node access, for kubectl apply -f -')
+            [CompletionResult]::new('cp', 'cp', [CompletionResultType]::ParameterValue, 'Copy files and directories between a node and this machine, sha256-checked')
             [CompletionResult]::new('sessions', 'sessions', [CompletionResultType]::ParameterValue, 'Find, read and replay recorded sessions')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the effective settings and where each value came from')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -394,6 +423,9 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
             break
         }
         'toolbox;help;policy' {
+            break
+        }
+        'toolbox;help;cp' {
             break
         }
         'toolbox;help;sessions' {

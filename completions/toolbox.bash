@@ -28,6 +28,9 @@ _toolbox() {
             toolbox,config)
                 cmd="toolbox__subcmd__config"
                 ;;
+            toolbox,cp)
+                cmd="toolbox__subcmd__cp"
+                ;;
             toolbox,debug-node)
                 cmd="toolbox__subcmd__debug__subcmd__node"
                 ;;
@@ -57,6 +60,9 @@ _toolbox() {
                 ;;
             toolbox__subcmd__help,config)
                 cmd="toolbox__subcmd__help__subcmd__config"
+                ;;
+            toolbox__subcmd__help,cp)
+                cmd="toolbox__subcmd__help__subcmd__cp"
                 ;;
             toolbox__subcmd__help,debug-node)
                 cmd="toolbox__subcmd__help__subcmd__debug__subcmd__node"
@@ -116,7 +122,7 @@ _toolbox() {
 
     case "${cmd}" in
         toolbox)
-            opts="-n -v -h -V --kubeconfig --context --namespace --as --as-group --config --verbose --help --version node-shell debug-node compare cleanup policy sessions config completion version help"
+            opts="-n -v -h -V --kubeconfig --context --namespace --as --as-group --config --verbose --help --version node-shell debug-node compare cleanup policy cp sessions config completion version help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -377,8 +383,78 @@ _toolbox() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        toolbox__subcmd__cp)
+            opts="-f -T -n -v -h -V --force --no-target-directory --image --ttl --timeout --reason --image-pull-secret --image-pull-policy --priority-class --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image-pull-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image-pull-policy)
+                    COMPREPLY=($(compgen -W "Always IfNotPresent Never" -- "${cur}"))
+                    return 0
+                    ;;
+                --priority-class)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         toolbox__subcmd__debug__subcmd__node)
-            opts="-l -b -o -c -q -n -v -h -V --selector --all --fanout --gather --output --include-not-ready --include-cordoned --os --command-timeout --image --profile --env --container --quiet --custom --chroot --ttl --timeout --reason --keep --persist --image-pull-secret --image-pull-policy --priority-class --no-record --record-input --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
+            opts="-l -b -o -c -q -n -v -h -V --selector --all --fanout --gather --output --include-not-ready --include-cordoned --os --command-timeout --image --profile --env --container --quiet --custom --chroot --ttl --timeout --reason --image-pull-secret --image-pull-policy --priority-class --keep --persist --no-record --record-input --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -448,10 +524,6 @@ _toolbox() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --persist)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --image-pull-secret)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -461,6 +533,10 @@ _toolbox() {
                     return 0
                     ;;
                 --priority-class)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --persist)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -500,7 +576,7 @@ _toolbox() {
             return 0
             ;;
         toolbox__subcmd__help)
-            opts="node-shell debug-node compare cleanup policy sessions config completion version help"
+            opts="node-shell debug-node compare cleanup policy cp sessions config completion version help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -556,6 +632,20 @@ _toolbox() {
             return 0
             ;;
         toolbox__subcmd__help__subcmd__config)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolbox__subcmd__help__subcmd__cp)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -696,7 +786,7 @@ _toolbox() {
             return 0
             ;;
         toolbox__subcmd__node__subcmd__shell)
-            opts="-l -b -o -x -n -v -h -V --selector --all --fanout --gather --output --include-not-ready --include-cordoned --os --command-timeout --image --no-mount --no-uts --no-ipc --no-net --no-pid --host-mount --ttl --timeout --reason --keep --persist --image-pull-secret --image-pull-policy --priority-class --no-record --record-input --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
+            opts="-l -b -o -x -n -v -h -V --selector --all --fanout --gather --output --include-not-ready --include-cordoned --os --command-timeout --image --no-mount --no-uts --no-ipc --no-net --no-pid --host-mount --ttl --timeout --reason --image-pull-secret --image-pull-policy --priority-class --keep --persist --no-record --record-input --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -746,10 +836,6 @@ _toolbox() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --persist)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --image-pull-secret)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -759,6 +845,10 @@ _toolbox() {
                     return 0
                     ;;
                 --priority-class)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --persist)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -38,6 +38,7 @@ complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "debug-node" -d 'Deb
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "compare" -d 'Compare node-shell and debug-node on this cluster, node and namespace'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "cleanup" -d 'Find and delete the node-debug pods that toolbox and other tools left behind'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "policy" -d 'Print RBAC and admission policies that bound node access, for kubectl apply -f -'
+complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "cp" -d 'Copy files and directories between a node and this machine, sha256-checked'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "sessions" -d 'Find, read and replay recorded sessions'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "config" -d 'Show the effective settings and where each value came from'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "completion" -d 'Print a shell completion script'
@@ -55,12 +56,12 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l image -d 
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l ttl -d 'How long the pod may live; it stops by itself after this [default: 1h]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l timeout -d 'How long to wait for the pod to start [default: 2m]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l reason -d 'Why you need the node; recorded on the pod for the audit trail' -r
-complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l persist -d 'Keep the pod for your next session on this node with the same image and flags, until it has been idle this long (never past --ttl); 0 ends it after this session' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l image-pull-secret -d 'A Secret to pull the image with (repeatable)' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l image-pull-policy -d 'When to pull the image' -r -f -a "Always\t''
 IfNotPresent\t''
 Never\t''"
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l priority-class -d 'The pod\'s PriorityClass, e.g. system-node-critical for a node at its pod limit' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l persist -d 'Keep the pod for your next session on this node with the same image and flags, until it has been idle this long (never past --ttl); 0 ends it after this session' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l kubeconfig -d 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)' -r -F
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l context -d 'The kubeconfig context to use' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -s n -l namespace -d 'The namespace toolbox creates its pods in' -r
@@ -104,12 +105,12 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l custom -d
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l ttl -d 'How long the pod may live; it stops by itself after this [default: 1h]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l timeout -d 'How long to wait for the pod to start [default: 2m]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l reason -d 'Why you need the node; recorded on the pod for the audit trail' -r
-complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l persist -d 'Keep the pod for your next session on this node with the same image and flags, until it has been idle this long (never past --ttl); 0 ends it after this session' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l image-pull-secret -d 'A Secret to pull the image with (repeatable)' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l image-pull-policy -d 'When to pull the image' -r -f -a "Always\t''
 IfNotPresent\t''
 Never\t''"
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l priority-class -d 'The pod\'s PriorityClass, e.g. system-node-critical for a node at its pod limit' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l persist -d 'Keep the pod for your next session on this node with the same image and flags, until it has been idle this long (never past --ttl); 0 ends it after this session' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l kubeconfig -d 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)' -r -F
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l context -d 'The kubeconfig context to use' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s n -l namespace -d 'The namespace toolbox creates its pods in' -r
@@ -191,6 +192,26 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -l audit-policy 
 complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
 complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -s h -l help -d 'Print help'
 complete -c toolbox -n "__fish_toolbox_using_subcommand policy" -s V -l version -d 'Print version'
+complete -c toolbox -n "__fish_toolbox_using_subcommand cp" -l image -d 'The pod\'s image; it needs sleep [default: the image setting, toolbox\'s node-tools]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand cp" -l ttl -d 'How long the pod may live; it stops by itself after this [default: 1h]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand cp" -l timeout -d 'How long to wait for the pod to start [default: 2m]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand cp" -l reason -d 'Why you need the node; recorded on the pod for the audit trail' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand cp" -l image-pull-secret -d 'A Secret to pull the image with (repeatable)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand cp" -l image-pull-policy -d 'When to pull the image' -r -f -a "Always\t''
+IfNotPresent\t''
+Never\t''"
+complete -c toolbox -n "__fish_toolbox_using_subcommand cp" -l priority-class -d 'The pod\'s PriorityClass, e.g. system-node-critical for a node at its pod limit' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand cp" -l kubeconfig -d 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand cp" -l context -d 'The kubeconfig context to use' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand cp" -s n -l namespace -d 'The namespace toolbox creates its pods in' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand cp" -l as -d 'Username to impersonate for the operation' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand cp" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand cp" -l config -d 'toolbox\'s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand cp" -s f -l force -d 'Overwrite files and merge into directories that exist'
+complete -c toolbox -n "__fish_toolbox_using_subcommand cp" -s T -l no-target-directory -d 'DEST is the name to write, never a directory to copy into'
+complete -c toolbox -n "__fish_toolbox_using_subcommand cp" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
+complete -c toolbox -n "__fish_toolbox_using_subcommand cp" -s h -l help -d 'Print help'
+complete -c toolbox -n "__fish_toolbox_using_subcommand cp" -s V -l version -d 'Print version'
 complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and not __fish_seen_subcommand_from list get play help" -l kubeconfig -d 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)' -r -F
 complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and not __fish_seen_subcommand_from list get play help" -l context -d 'The kubeconfig context to use' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and not __fish_seen_subcommand_from list get play help" -s n -l namespace -d 'The namespace toolbox creates its pods in' -r
@@ -280,16 +301,17 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand version" -l config -d 't
 complete -c toolbox -n "__fish_toolbox_using_subcommand version" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
 complete -c toolbox -n "__fish_toolbox_using_subcommand version" -s h -l help -d 'Print help'
 complete -c toolbox -n "__fish_toolbox_using_subcommand version" -s V -l version -d 'Print version'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "node-shell" -d 'Open a root shell on a node (nsenter into the host\'s namespaces)'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "debug-node" -d 'Debug a node with kubectl\'s debug-node pod, deleted when the session ends'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "compare" -d 'Compare node-shell and debug-node on this cluster, node and namespace'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "cleanup" -d 'Find and delete the node-debug pods that toolbox and other tools left behind'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "policy" -d 'Print RBAC and admission policies that bound node access, for kubectl apply -f -'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "sessions" -d 'Find, read and replay recorded sessions'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "config" -d 'Show the effective settings and where each value came from'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "completion" -d 'Print a shell completion script'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "version" -d 'Show the version of toolbox and of the cluster\'s API server'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy cp sessions config completion version help" -f -a "node-shell" -d 'Open a root shell on a node (nsenter into the host\'s namespaces)'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy cp sessions config completion version help" -f -a "debug-node" -d 'Debug a node with kubectl\'s debug-node pod, deleted when the session ends'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy cp sessions config completion version help" -f -a "compare" -d 'Compare node-shell and debug-node on this cluster, node and namespace'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy cp sessions config completion version help" -f -a "cleanup" -d 'Find and delete the node-debug pods that toolbox and other tools left behind'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy cp sessions config completion version help" -f -a "policy" -d 'Print RBAC and admission policies that bound node access, for kubectl apply -f -'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy cp sessions config completion version help" -f -a "cp" -d 'Copy files and directories between a node and this machine, sha256-checked'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy cp sessions config completion version help" -f -a "sessions" -d 'Find, read and replay recorded sessions'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy cp sessions config completion version help" -f -a "config" -d 'Show the effective settings and where each value came from'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy cp sessions config completion version help" -f -a "completion" -d 'Print a shell completion script'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy cp sessions config completion version help" -f -a "version" -d 'Show the version of toolbox and of the cluster\'s API server'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy cp sessions config completion version help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c toolbox -n "__fish_toolbox_using_subcommand help; and __fish_seen_subcommand_from sessions" -f -a "list" -d 'List recorded sessions: live ones, and with NODE those kept on the node'
 complete -c toolbox -n "__fish_toolbox_using_subcommand help; and __fish_seen_subcommand_from sessions" -f -a "get" -d 'Print one session\'s recording: asciicast, JSON, or plain text for grep'
 complete -c toolbox -n "__fish_toolbox_using_subcommand help; and __fish_seen_subcommand_from sessions" -f -a "play" -d 'Replay one session in the terminal, with its timing'

@@ -7,7 +7,9 @@
 //!
 //! Scenario 1b runs on a cluster with a real node instead (`make bench-real`,
 //! `BENCH_ONLY=real`), each command on a pseudo-terminal; it rewrites only its
-//! own marked section of the document, which a full run carries over.
+//! own marked section of the document, which a full run carries over. Its
+//! part 1d (toolbox cp against kubectl cp) runs alone with `BENCH_ONLY=cp`
+//! on any cluster with a real node, and rewrites its own part.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -609,8 +611,137 @@ async fn real_node_section(
         }
     }
     out.push_str(&recording_section(env_dir, real, admin, &env, rounds).await);
+    out.push_str(&copy_section(env_dir, real, admin, &env, rounds).await);
     let _ = writeln!(out, "\n{REAL_END}\n");
     out
+}
+
+/// Around scenario 1d inside the real node's section: `BENCH_ONLY=cp`
+/// rewrites what lies between them alone.
+const COPY_BEGIN: &str = "<!-- cp: begin -->";
+const COPY_END: &str = "<!-- cp: end -->";
+/// The file scenario 1d copies: 100 MB that do not compress, on this
+/// machine and so on the node, which shares its /var/tmp.
+const COPY_FILE: &str = "/var/tmp/toolbox-bench-cp-100MB.bin";
+const COPY_BYTES: usize = 100_000_000;
+
+/// Writes [`COPY_FILE`] unless it is there at its size already.
+fn write_copy_file() {
+    if std::fs::metadata(COPY_FILE).is_ok_and(|m| m.len() == COPY_BYTES as u64) {
+        return;
+    }
+    let mut bytes = vec![0u8; COPY_BYTES];
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for chunk in bytes.chunks_mut(8) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
+    }
+    std::fs::write(COPY_FILE, bytes).expect("writing the copy benchmark's file");
+}
+
+/// Scenario 1d: `toolbox cp` of 100 MB each way against `kubectl cp`
+/// through a `kubectl debug node/N` pod and its /host, each whole (the
+/// pod's creation, the copy, its deletion), the size checked on every run.
+/// Returns the section between its markers.
+async fn copy_section(
+    env_dir: &ClusterEnv,
+    real: &RealNode,
+    admin: &Client,
+    env: &BTreeMap<String, String>,
+    rounds: usize,
+) -> String {
+    let node = &real.name;
+    let image = &real.image;
+    let mut env = env.clone();
+    env.insert("TOOLBOX_CONFIG".into(), real.settings.display().to_string());
+    let pods: Api<Pod> = Api::namespaced(admin.clone(), NAMESPACE);
+    let runtime = tokio::runtime::Handle::current();
+    let between = || {
+        runtime.block_on(clear_namespace(&pods));
+        wait_until_node_is_idle(&env_dir.kubectl, &env_dir.kubeconfig, node, 0);
+    };
+    write_copy_file();
+    let debug_pod = format!(
+        "out=$(\"$K\" debug node/{node} -n {NAMESPACE} --profile sysadmin --image {image} --image-pull-policy Never -- sleep 3600 2>&1); \
+         p=$(echo \"$out\" | sed -n 's/^Creating debugging pod \\([^ ]*\\) .*/\\1/p'); \
+         \"$K\" wait -n {NAMESPACE} --for=condition=Ready \"pod/$p\" --timeout=60s >/dev/null"
+    );
+    let delete_pod = format!(
+        "\"$K\" delete pod -n {NAMESPACE} \"$p\" --grace-period=0 --force --wait=false >/dev/null 2>&1"
+    );
+    let size_is = |path: &str| format!("test \"$(stat -c %s {path})\" = {COPY_BYTES}");
+    let up = "/var/tmp/toolbox-bench-cp-up-$$-$RANDOM";
+    let cases = vec![
+        Case {
+            label: format!("`toolbox cp {node}:FILE DIR/` (from the node)"),
+            script: format!(
+                "set -e; d=$(mktemp -d); \"$TB\" cp {node}:{COPY_FILE} \"$d/\"; {}; rm -rf \"$d\"",
+                size_is("\"$d/toolbox-bench-cp-100MB.bin\"")
+            ),
+        },
+        Case {
+            label: "`kubectl debug node/N` + wait + `kubectl cp POD:/host/FILE DIR/f` + delete (from the node)".into(),
+            script: format!(
+                "set -e; d=$(mktemp -d); {debug_pod}; \"$K\" cp -n {NAMESPACE} -c debugger \"$p:/host{COPY_FILE}\" \"$d/f\" >/dev/null 2>&1; {}; {delete_pod}; rm -rf \"$d\"",
+                size_is("\"$d/f\"")
+            ),
+        },
+        Case {
+            label: format!("`toolbox cp FILE {node}:PATH` (to the node)"),
+            script: format!(
+                "set -e; n={up}; \"$TB\" cp {COPY_FILE} {node}:\"$n\"; {}; rm -f \"$n\"",
+                size_is("\"$n\"")
+            ),
+        },
+        Case {
+            label: "`kubectl debug node/N` + wait + `kubectl cp FILE POD:/host/PATH` + delete (to the node)".into(),
+            script: format!(
+                "set -e; n={up}; {debug_pod}; \"$K\" cp -n {NAMESPACE} -c debugger {COPY_FILE} \"$p:/host$n\" >/dev/null 2>&1; {}; {delete_pod}; rm -f \"$n\"",
+                size_is("\"$n\"")
+            ),
+        },
+    ];
+    eprintln!("bench: cp of 100 MB each way on the real node {node} ({rounds} rounds)");
+    let samples = tokio::task::block_in_place(|| measure(&cases, rounds, &env, true, between));
+    let mut out = format!("{COPY_BEGIN}\n## 1d. Copying 100 MB to and from the real node\n\n");
+    let _ = writeln!(
+        out,
+        "Measured {} on the cluster of {} (Kubernetes {}), whose node `{node}` is real. A file of {} MB that does not compress (random bytes), copied from the node into a new directory here and from here to a new path on the node, each run checking the copy's size. `toolbox cp` is whole: the pre-flight, its pod created and watched until it runs, the copy (every file's sha256 compared end to end, then renamed into place), the pod deleted. The kubectl rows are the steps a person takes for the same copy without toolbox, also whole: `kubectl debug node/{node} --profile sysadmin --image node-tools -- sleep 3600`, `kubectl wait` for Ready, `kubectl cp` through the node's root at /host (tar in the pod: node-tools has busybox's), `kubectl delete pod --wait=false`. {rounds} rounds after one warm-up each, alternating the four within each round, every run on a quiet node (the namespace cleared and the kubelet's running pods back at 0, untimed). Ratios against the first row; peak RSS is the largest process's.\n",
+        humantime::format_rfc3339_seconds(std::time::SystemTime::now()),
+        env_dir.dir.display(),
+        env_dir.version,
+        COPY_BYTES / 1_000_000,
+    );
+    out.push_str(&table(&cases, &samples, 0));
+    let ratio = |a: usize, b: usize| samples[a].median() / samples[b].median();
+    let verdict = |ratio: f64| {
+        let met = if ratio <= 0.8 { "met" } else { "not met" };
+        format!("{ratio:.2}× (target 0.8× or less: {met})")
+    };
+    let rss = samples[0].peak_rss_mib().max(samples[2].peak_rss_mib());
+    let _ = writeln!(
+        out,
+        "\nTargets: toolbox cp / kubectl cp, from the node {}, to the node {}; toolbox's peak RSS {rss:.1} MiB (target under 40 MiB: {}).\n\n{COPY_END}",
+        verdict(ratio(0, 1)),
+        verdict(ratio(2, 3)),
+        if rss < 40.0 { "met" } else { "not met" },
+    );
+    out
+}
+
+/// `doc` with the section between `begin` and `end` replaced by `section`,
+/// or `section` put before `before` (else at the end) when it has none.
+fn with_marked_section(doc: &str, begin: &str, end: &str, before: &str, section: &str) -> String {
+    let section = section.trim_end();
+    match marked_section(doc, begin, end) {
+        Some(old) => doc.replacen(old, section, 1),
+        None => match doc.find(before) {
+            Some(at) => format!("{}{section}\n\n{}", &doc[..at], &doc[at..]),
+            None => format!("{}\n\n{section}\n", doc.trim_end()),
+        },
+    }
 }
 
 /// The file scenario 1c's `cat` reads on the real node: 100 MB of text
@@ -895,6 +1026,22 @@ async fn main() {
     let doc_path = root.join("docs/benchmarks.md");
     let existing_doc = std::fs::read_to_string(&doc_path).unwrap_or_default();
     // 1b. Time to first output on a real node, when this cluster has one.
+    // 1d alone (BENCH_ONLY=cp), on a cluster with a real node: it rewrites
+    // only its own section of the document.
+    if only.as_deref() == Some("cp") {
+        let Some(real) = &env_dir.real_node else {
+            panic!(
+                "BENCH_ONLY=cp needs a cluster with a real node, and {} has none",
+                env_dir.dir.display()
+            );
+        };
+        let section = copy_section(env_dir, real, &admin, &env, rounds).await;
+        println!("{section}");
+        let doc = with_marked_section(&existing_doc, COPY_BEGIN, COPY_END, REAL_END, &section);
+        std::fs::write(&doc_path, doc).expect("writing docs/benchmarks.md");
+        eprintln!("bench: wrote scenario 1d into {}", doc_path.display());
+        return;
+    }
     let real_section = match &env_dir.real_node {
         Some(real) if wanted("real") => {
             Some(real_node_section(env_dir, real, &admin, &env, rounds).await)

@@ -37,6 +37,8 @@ mod recorder;
 mod recording;
 // Finding, reading and replaying them: toolbox sessions.
 mod sessions;
+// Files between the real node and this machine: toolbox cp.
+mod cp;
 
 // Faults: the link to the API server, the server itself, the node's daemons.
 mod apiserver_restart;

@@ -42,6 +42,7 @@ fn help_texts() {
     insta::assert_snapshot!("help_compare", help(&["compare"]));
     insta::assert_snapshot!("help_policy", help(&["policy"]));
     insta::assert_snapshot!("help_version", help(&["version"]));
+    insta::assert_snapshot!("help_cp", help(&["cp"]));
     insta::assert_snapshot!("help_sessions", help(&["sessions"]));
     insta::assert_snapshot!("help_sessions_list", help(&["sessions", "list"]));
     insta::assert_snapshot!("help_sessions_get", help(&["sessions", "get"]));

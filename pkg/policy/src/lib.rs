@@ -916,7 +916,7 @@ mod tests {
         let rule = |i: usize| validations[i]["expression"].as_str().unwrap();
         assert!(
             rule(1).contains(
-                "object.command[0] == '/toolbox/bin/toolbox-recorder' && object.command[1] in ['record', 'index', 'cat']"
+                "object.command[0] == '/toolbox/bin/toolbox-recorder' && object.command[1] in ['record', 'index', 'cat', 'send', 'receive']"
             ),
             "{}",
             rule(1)

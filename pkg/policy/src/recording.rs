@@ -43,9 +43,12 @@ pub const RECORDER_INSTALL_COMMAND: [&str; 3] = [
     "/toolbox/install/toolbox-recorder",
 ];
 /// The recorder's subcommands an exec may run: `record` runs a command and
-/// records it; `index` and `cat` read recordings (`toolbox sessions`).
-/// `install` is the init container's, never an exec's.
-pub const EXEC_SUBCOMMANDS: [&str; 3] = ["record", "index", "cat"];
+/// records it; `index` and `cat` read recordings (`toolbox sessions`);
+/// `send` and `receive` copy files off or onto the node (`toolbox cp`),
+/// each copy recorded with every file's size and sha256, and refused, as
+/// `record` is, where it cannot be recorded. `install` is the init
+/// container's, never an exec's.
+pub const EXEC_SUBCOMMANDS: [&str; 5] = ["record", "index", "cat", "send", "receive"];
 /// The downward-API environment a recorded container has, by which the
 /// recorder names the session's pod, namespace, node and user in the
 /// recording's header: (variable, field path).
@@ -274,7 +277,7 @@ pub fn recording_objects(
                                 path = lit(RECORDER_PATH),
                                 subcommands = cel_list(&subcommands),
                             ),
-                            "message": format!("{required} an exec here must run {RECORDER_PATH} record (or index or cat), which records the session on the node; {WAY_OUT}"),
+                            "message": format!("{required} an exec here must run {RECORDER_PATH} record (or index, cat, send or receive), which records the session on the node; {WAY_OUT}"),
                             "reason": "Forbidden",
                         },
                         {
@@ -522,7 +525,12 @@ mod tests {
                 .any(|v| v["name"] == RECORDER_VOLUME && v.get("emptyDir").is_some())
         );
         // The exec rule: the recorder, with a subcommand it lets through.
-        for exec in [reader_index_command(), reader_cat_command("n.1")] {
+        for exec in [
+            reader_index_command(),
+            reader_cat_command("n.1"),
+            toolbox_podtemplate::copy_send_command("n.1", &["/var/log/syslog".into()]),
+            toolbox_podtemplate::copy_receive_command("n.1", "/tmp/fix.sh", false, false),
+        ] {
             assert_eq!(exec[0], RECORDER_PATH);
             assert!(EXEC_SUBCOMMANDS.contains(&exec[1].as_str()), "{exec:?}");
         }

@@ -52,12 +52,13 @@ use crate::session::spinner::Spinner;
 /// file, with its size and sha256, in its annotations.
 #[derive(Debug, Args)]
 #[command(
+    override_usage = "toolbox cp [OPTIONS] SRC... DEST",
     after_help = "Examples:\n  toolbox cp node-1:/var/log/syslog .\n  toolbox cp node-1:/var/crash/ ./crash/\n  toolbox cp ./fix.sh node-1:/tmp/fix.sh\n  toolbox cp node-1:/etc/kubernetes/kubelet.conf - | less\n  tar cz ./bundle | toolbox cp - node-1:/tmp/bundle.tgz\n  toolbox cp -f ./kubelet-config.yaml node-1:/var/lib/kubelet/config.yaml --reason INC-1234"
 )]
 pub struct CpArgs {
     /// The sources, then the destination: NODE:PATH on one side, a local
     /// path or - on the other
-    #[arg(value_name = "SRC... DEST", required = true, num_args = 2..)]
+    #[arg(value_name = "PATH", required = true, num_args = 2..)]
     pub paths: Vec<String>,
 
     /// Overwrite files and merge into directories that exist

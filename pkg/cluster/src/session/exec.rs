@@ -10,7 +10,6 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Status as ExecStatus;
 use kube::api::AttachParams;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::piped::PipedIo;
 use super::pods::Pods;
 use crate::client::exec_stream::{self, ExecStream};
 use crate::error::{Action, ClusterError, Result, api_status, error_chain, innermost_cause};
@@ -18,6 +17,21 @@ use crate::terminal::{RawMode, terminal_size};
 
 /// A writer an exec's output is copied into.
 pub type BoxedWriter<'a> = Box<dyn tokio::io::AsyncWrite + Send + Unpin + 'a>;
+
+/// A reader an exec's stdin is copied from.
+pub type BoxedReader<'a> = Box<dyn tokio::io::AsyncRead + Send + Unpin + 'a>;
+
+/// What the program does once a piped session's command ended with status
+/// 0 and its output was all written, before the pod is deleted.
+pub type Settle<'a> = Box<dyn FnOnce() -> futures::future::BoxFuture<'a, ()> + Send + 'a>;
+
+/// A piped session's streams ([`super::piped`]).
+pub struct PipedIo<'a> {
+    pub stdin: BoxedReader<'a>,
+    pub stdout: BoxedWriter<'a>,
+    pub stderr: BoxedWriter<'a>,
+    pub settle: Settle<'a>,
+}
 
 /// Where an exec's streams go.
 pub enum ExecIo<'a> {

@@ -57,7 +57,7 @@ mod watch;
 
 pub use captured::run_captured;
 pub use delete::PodGuard;
-pub use exec::{BoxedWriter, ExecIo};
-pub use piped::{BoxedReader, PipedIo, Settle, annotate, run_piped};
+pub use exec::{BoxedReader, BoxedWriter, ExecIo, PipedIo, Settle};
+pub use piped::{annotate, run_piped};
 pub use single::run;
 pub use spec::{Progress, SessionOutcome, SessionSpec, Silent, WaitState};

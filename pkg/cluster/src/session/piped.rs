@@ -14,34 +14,18 @@
 
 use std::collections::BTreeMap;
 
-use futures::future::BoxFuture;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Patch, PatchParams};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::end::Disposal;
-use super::exec::{BoxedWriter, ExecIo, exit_status, lost_reason};
+use super::exec::{ExecIo, PipedIo, exit_status, lost_reason};
 use super::pods::Pods;
 use super::spec::{Progress, SessionOutcome, SessionSpec};
 use crate::client::context::ClusterContext;
 use crate::client::exec_stream::ExecStream;
 use crate::error::{Action, ClusterError, Result};
 use crate::signals::Signals;
-
-/// A reader an exec's stdin is copied from.
-pub type BoxedReader<'a> = Box<dyn tokio::io::AsyncRead + Send + Unpin + 'a>;
-
-/// What the program does once the command ended with status 0 and its
-/// output was all written, before the pod is deleted.
-pub type Settle<'a> = Box<dyn FnOnce() -> BoxFuture<'a, ()> + Send + 'a>;
-
-/// A piped session's streams.
-pub struct PipedIo<'a> {
-    pub stdin: BoxedReader<'a>,
-    pub stdout: BoxedWriter<'a>,
-    pub stderr: BoxedWriter<'a>,
-    pub settle: Settle<'a>,
-}
 
 /// How much one copy between the exec's pipes and the program's takes:
 /// the exec stream's own pipe size.
