@@ -236,7 +236,14 @@ async fn prepare(
         selector: None,
     };
     let (cluster, user, node) = connect_to_node(app, &target, NodeUse::Session).await?;
-    let node = node.metadata.name.unwrap_or_default();
+    let node = toolbox_cluster::TargetNode::from(&node);
+    if node.os == toolbox_podtemplate::NodeOs::Windows {
+        return Err(usage(format!(
+            "{} is a Windows node: toolbox cp copies with the recorder, which runs on Linux nodes only",
+            node.name
+        )));
+    }
+    let node = node.name;
     let options = PodOptions::resolve_pod(&args.pod, &app.settings);
     let plan = CopyPlan {
         image: args.image.clone(),
