@@ -611,7 +611,7 @@ async fn real_node_section(
         }
     }
     out.push_str(&recording_section(env_dir, real, admin, &env, rounds).await);
-    out.push_str(&copy_section(env_dir, real, admin, &env, rounds).await);
+    out.push_str(&copy_section(env_dir, real, admin, &env, rounds, true).await);
     let _ = writeln!(out, "\n{REAL_END}\n");
     out
 }
@@ -644,13 +644,17 @@ fn write_copy_file() {
 /// Scenario 1d: `toolbox cp` of 100 MB each way against `kubectl cp`
 /// through a `kubectl debug node/N` pod and its /host, each whole (the
 /// pod's creation, the copy, its deletion), the size checked on every run.
-/// Returns the section between its markers.
+/// Returns the section between its markers. With `node_of_its_own` (the
+/// cluster is the benchmark's) every run waits for a node that runs no pod
+/// at all; on a cluster others use (`BENCH_ONLY=cp`) only for this
+/// namespace's pods to be gone.
 async fn copy_section(
     env_dir: &ClusterEnv,
     real: &RealNode,
     admin: &Client,
     env: &BTreeMap<String, String>,
     rounds: usize,
+    node_of_its_own: bool,
 ) -> String {
     let node = &real.name;
     let image = &real.image;
@@ -660,7 +664,9 @@ async fn copy_section(
     let runtime = tokio::runtime::Handle::current();
     let between = || {
         runtime.block_on(clear_namespace(&pods));
-        wait_until_node_is_idle(&env_dir.kubectl, &env_dir.kubeconfig, node, 0);
+        if node_of_its_own {
+            wait_until_node_is_idle(&env_dir.kubectl, &env_dir.kubeconfig, node, 0);
+        }
     };
     write_copy_file();
     let debug_pod = format!(
@@ -708,11 +714,21 @@ async fn copy_section(
     let mut out = format!("{COPY_BEGIN}\n## 1d. Copying 100 MB to and from the real node\n\n");
     let _ = writeln!(
         out,
-        "Measured {} on the cluster of {} (Kubernetes {}), whose node `{node}` is real. A file of {} MB that does not compress (random bytes), copied from the node into a new directory here and from here to a new path on the node, each run checking the copy's size. `toolbox cp` is whole: the pre-flight, its pod created and watched until it runs, the copy (every file's sha256 compared end to end, then renamed into place), the pod deleted. The kubectl rows are the steps a person takes for the same copy without toolbox, also whole: `kubectl debug node/{node} --profile sysadmin --image node-tools -- sleep 3600`, `kubectl wait` for Ready, `kubectl cp` through the node's root at /host (tar in the pod: node-tools has busybox's), `kubectl delete pod --wait=false`. {rounds} rounds after one warm-up each, alternating the four within each round, every run on a quiet node (the namespace cleared and the kubelet's running pods back at 0, untimed). Ratios against the first row; peak RSS is the largest process's.\n",
+        "Measured {} on the cluster in `target/{}` (Kubernetes {}), whose node `{node}` is real; machine: {}. A file of {} MB that does not compress (random bytes), copied from the node into a new directory here and from here to a new path on the node, each run checking the copy's size. `toolbox cp` is whole: the pre-flight, its pod created and watched until it runs, the copy (every file's sha256 compared end to end, then renamed into place), the pod deleted. The kubectl rows are the steps a person takes for the same copy without toolbox, also whole: `kubectl debug node/{node} --profile sysadmin --image node-tools -- sleep 3600`, `kubectl wait` for Ready, `kubectl cp` through the node's root at /host (tar in the pod: node-tools has busybox's), `kubectl delete pod --wait=false`. {rounds} rounds after one warm-up each, alternating the four within each round, {}. Ratios against the first row; peak RSS is the largest process's.\n",
         humantime::format_rfc3339_seconds(std::time::SystemTime::now()),
-        env_dir.dir.display(),
+        env_dir
+            .dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         env_dir.version,
+        machine(),
         COPY_BYTES / 1_000_000,
+        if node_of_its_own {
+            "every run on a quiet node (the namespace cleared and the kubelet's running pods back at 0, untimed)"
+        } else {
+            "each run after the namespace was cleared (untimed), on a cluster that other tests were using at the same time (`BENCH_ONLY=cp`), so its times carry their load on both sides alike"
+        },
     );
     out.push_str(&table(&cases, &samples, 0));
     let ratio = |a: usize, b: usize| samples[a].median() / samples[b].median();
@@ -1035,7 +1051,7 @@ async fn main() {
                 env_dir.dir.display()
             );
         };
-        let section = copy_section(env_dir, real, &admin, &env, rounds).await;
+        let section = copy_section(env_dir, real, &admin, &env, rounds, false).await;
         println!("{section}");
         let doc = with_marked_section(&existing_doc, COPY_BEGIN, COPY_END, REAL_END, &section);
         std::fs::write(&doc_path, doc).expect("writing docs/benchmarks.md");
