@@ -890,6 +890,11 @@ fn with_real_section(doc: &str, section: &str, notes: &str) -> String {
             None => format!("{doc}\n{section}\n"),
         },
     };
+    with_notes(&mut doc, notes)
+}
+
+/// `doc` with the notes copied from docs/benchmarks-notes.md refreshed.
+fn with_notes(doc: &mut String, notes: &str) -> String {
     let notes_at = doc
         .find(NOTES_BEGIN)
         .or_else(|| notes.lines().next().and_then(|first| doc.find(first)));
@@ -1053,8 +1058,11 @@ async fn main() {
         };
         let section = copy_section(env_dir, real, &admin, &env, rounds, false).await;
         println!("{section}");
-        let doc = with_marked_section(&existing_doc, COPY_BEGIN, COPY_END, REAL_END, &section);
-        std::fs::write(&doc_path, doc).expect("writing docs/benchmarks.md");
+        let notes =
+            std::fs::read_to_string(root.join("docs/benchmarks-notes.md")).unwrap_or_default();
+        let mut doc = with_marked_section(&existing_doc, COPY_BEGIN, COPY_END, REAL_END, &section);
+        std::fs::write(&doc_path, with_notes(&mut doc, &notes))
+            .expect("writing docs/benchmarks.md");
         eprintln!("bench: wrote scenario 1d into {}", doc_path.display());
         return;
     }
@@ -1930,6 +1938,23 @@ mod tests {
             marked_section(&second, REAL_BEGIN, REAL_END),
             Some(section("2 ms").trim_end())
         );
+    }
+
+    #[test]
+    fn the_copy_section_goes_inside_the_real_node_s_then_replaces_itself() {
+        let doc = format!("# B\n\n{REAL_BEGIN}\n## 1b\n\n{REAL_END}\n\n## 2. x\n");
+        let section = |t: &str| format!("{COPY_BEGIN}\n## 1d\n\n{t}\n\n{COPY_END}\n");
+        let first = with_marked_section(&doc, COPY_BEGIN, COPY_END, REAL_END, &section("1 s"));
+        assert!(
+            first.find("1 s").unwrap() < first.find(REAL_END).unwrap(),
+            "{first}"
+        );
+        let second = with_marked_section(&first, COPY_BEGIN, COPY_END, REAL_END, &section("2 s"));
+        assert!(
+            second.contains("2 s") && !second.contains("1 s"),
+            "{second}"
+        );
+        assert_eq!(second.matches(COPY_BEGIN).count(), 1);
     }
 
     #[test]
