@@ -711,6 +711,7 @@ async fn copy_section(
     ];
     eprintln!("bench: cp of 100 MB each way on the real node {node} ({rounds} rounds)");
     let samples = tokio::task::block_in_place(|| measure(&cases, rounds, &env, true, between));
+    let _ = std::fs::remove_file(COPY_FILE);
     let mut out = format!("{COPY_BEGIN}\n## 1d. Copying 100 MB to and from the real node\n\n");
     let _ = writeln!(
         out,
