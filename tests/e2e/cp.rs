@@ -797,3 +797,37 @@ async fn a_member_copies_where_recording_is_required() {
     ns.delete_yaml(&yaml);
     ns.finish().await;
 }
+
+/// On a terminal, a copy of more than a few MB draws its progress (bytes,
+/// rate, ETA) on stderr, and ends with one line naming the node's record.
+#[tokio::test]
+async fn on_a_terminal_a_big_copy_shows_its_progress() {
+    let ns = TestNs::new("cp-progress").await;
+    let node_dir = NodeDir::new(&ns);
+    random_file(&node_dir.0.join("big"), 100 << 20);
+    let here = tempfile::tempdir().unwrap();
+    let mut cmd = ns.toolbox_process_on_real_node();
+    cmd.args(["cp", &node_dir.on_node("big")]).arg(here.path());
+    let screen = tokio::task::spawn_blocking(move || {
+        use expectrl::Expect;
+        let mut session = harness::spawn_on_pty(cmd, Duration::from_secs(60));
+        let drawn = session.expect(expectrl::Regex("ETA [0-9]+s")).map(|_| ());
+        let end = session.expect(expectrl::Regex("Copied 1 files, 104857600 bytes, each sha256 checked; the node's recording is real-0001\\.[0-9TZ]+-[0-9a-f]{8}"));
+        let status = harness::wait_for_pty_end(&mut session);
+        (drawn, end.map(|_| ()), status)
+    })
+    .await
+    .unwrap();
+    let (drawn, end, status) = screen;
+    assert!(drawn.is_ok(), "no progress bar drawn: {drawn:?}");
+    assert!(end.is_ok(), "no closing line: {end:?}");
+    assert!(
+        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
+        "{status:?}"
+    );
+    assert_eq!(
+        fs::metadata(here.path().join("big")).unwrap().len(),
+        100 << 20
+    );
+    ns.finish().await;
+}
