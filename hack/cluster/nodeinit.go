@@ -150,8 +150,20 @@ func (n *realNode) setUpFileSystem() error {
 	return os.MkdirAll("/run/lock", 0o1777)
 }
 
+// logPath is where the cluster keeps a node daemon's log. It outlives the
+// node: down removes the node's files, never the logs.
 func (n *realNode) logPath(name string) string {
 	return filepath.Join(n.Logs, n.Name+"-"+name+".log")
+}
+
+// nodeLogPath is the same file as a file of the node's /var/log, seen from
+// the machine (the node's /var/log is a bind mount of var-log): where a
+// node's daemons without a journal log, and where the kubelet's node log
+// query finds them (/var/log/kubelet.log for the query `kubelet`). It is a
+// hard link, not a symlink: the kubelet opens it inside /var/log and
+// refuses a link out of there.
+func (n *realNode) nodeLogPath(name string) string {
+	return filepath.Join(n.Dir, "var-log", name+".log")
 }
 
 // startLogged starts a node process with its output in the cluster's logs
@@ -161,6 +173,10 @@ func (n *realNode) startLogged(name, binary string, args ...string) (int, error)
 	log, err := os.OpenFile(n.logPath(name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return 0, err
+	}
+	if err := os.Link(n.logPath(name), n.nodeLogPath(name)); err != nil && !errors.Is(err, os.ErrExist) {
+		_ = log.Close()
+		return 0, fmt.Errorf("linking %s into the node's /var/log: %w", name, err)
 	}
 	defer log.Close()
 	cmd := exec.Command(binary, args...)
