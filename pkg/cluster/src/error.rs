@@ -182,6 +182,11 @@ pub enum ClusterError {
     #[error("exec in pod {pod} failed: {message}")]
     ExecFailed { pod: String, message: String },
 
+    /// A captured exec whose writer refused more output: the stream was
+    /// ended there, and the command with it (its output closed).
+    #[error("the output of the command in pod {pod} was cut off by its reader: {reason}")]
+    OutputClosed { pod: String, reason: String },
+
     #[error(
         "lost the connection to the API server during the session with pod {namespace}/{pod}: {reason}"
     )]
@@ -285,6 +290,7 @@ impl ClusterError {
             | PodFailed { .. }
             | StartTimeout { .. } => ErrorKind::PodStart,
             ExecFailed { .. } | WatchFailed { .. } | Terminal(_) => ErrorKind::Connection,
+            OutputClosed { .. } => ErrorKind::Failed,
             ConnectionLost { .. } => ErrorKind::SessionLost,
             Interrupted { .. } => ErrorKind::Interrupted,
             SelectorRefused { .. } => ErrorKind::Usage,

@@ -12,6 +12,8 @@
 //!   create, with toolbox's labels, annotations and TTL holder.
 //! - [`reader_pod`]: `toolbox sessions`' short-lived pod that reads a node's recordings,
 //!   in the recorded shape and nothing more.
+//! - [`dump_pod`]: `toolbox dump`'s privileged pod in the node's PID namespace, whose
+//!   execs ([`dump_item_command`]) each read one item of the bundle, cut on the node.
 //!
 //! Both pods run a *holder* process that exits on its own after the TTL; interactive
 //! sessions are `exec`s into the holder container ([`node_shell_exec_command`],
@@ -19,6 +21,7 @@
 
 mod common;
 mod debug_node;
+mod dump;
 mod node_shell;
 mod persist;
 mod reader;
@@ -29,6 +32,10 @@ pub use common::{Audit, PodCommon, fit_lifetime, node_label_value, pod_name, ttl
 pub use debug_node::{
     DebugNodeRequest, Profile, TemplateError, UnknownProfileError, debug_node_exec_command,
     debug_node_pod, parse_custom_container,
+};
+pub use dump::{
+    DUMP_CONTAINER, DUMP_ITEMS_ANNOTATION, DUMP_POD_PREFIX, DUMP_SUBCOMMAND, DumpRequest, ItemNote,
+    NOTE_PREFIX, NodeRead, ProcessFlag, dump_item_command, dump_pod,
 };
 pub use node_shell::{
     HostNamespaces, NODE_SHELL_CONTAINER, NodeOs, NodeShellRequest, node_shell_exec_command,

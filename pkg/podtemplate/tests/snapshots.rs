@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{Container, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use toolbox_podtemplate::{
-    Audit, DebugNodeRequest, HostNamespaces, NodeOs, NodeShellRequest, PodCommon, Profile,
-    ReaderRequest, Recording, debug_node_pod, node_shell_pod, parse_custom_container, reader_pod,
+    Audit, DebugNodeRequest, DumpRequest, HostNamespaces, NodeOs, NodeShellRequest, PodCommon,
+    Profile, ReaderRequest, Recording, debug_node_pod, dump_pod, node_shell_pod,
+    parse_custom_container, reader_pod,
 };
 
 fn common(subcommand: &str, command: &[&str]) -> PodCommon {
@@ -356,4 +357,18 @@ fn sessions_reader_in_the_recorder_image() {
             recorder_image: "ghcr.io/toolbox-dev/node-tools:v0.1.0".to_owned(),
         },
     }));
+}
+
+#[test]
+fn dump_pod_reads_the_node_privileged_in_its_pid_namespace() {
+    let common = common("dump", &["--all", "-l", "pool=gpu", "--since", "1h"]);
+    let req = DumpRequest {
+        common,
+        items: vec![
+            "kubelet.log: service kubelet".to_owned(),
+            "kubelet-config.yaml: file /var/lib/kubelet/config.yaml (or the kubelet's --config)"
+                .to_owned(),
+        ],
+    };
+    insta::assert_yaml_snapshot!(dump_pod(&req));
 }

@@ -27,7 +27,10 @@
 //!   found and claimed through [`persist`];
 //! - [`fanout`]: many nodes at once, with one watch and batched deletions;
 //! - [`captured`]: one session whose output the program reads (`toolbox
-//!   sessions`' reader pod), [`run_captured`].
+//!   sessions`' reader pod), [`run_captured`];
+//! - [`held`]: one pod that runs several commands one after another, each
+//!   captured, and a writer that refuses output ends its command (`toolbox
+//!   dump`'s items), [`run_held`].
 //!
 //! [`access`] checks beforehand that the identity may open sessions at all.
 //! Every phase works through `Pods` ([`pods`]): the cluster context and the Api of
@@ -41,6 +44,7 @@ mod delete;
 mod end;
 mod exec;
 pub mod fanout;
+mod held;
 pub(crate) mod lifetime;
 mod persist;
 mod pods;
@@ -54,5 +58,6 @@ mod watch;
 pub use captured::run_captured;
 pub use delete::PodGuard;
 pub use exec::{BoxedWriter, ExecIo};
+pub use held::{PodExecs, run_held};
 pub use single::run;
 pub use spec::{Progress, SessionOutcome, SessionSpec, Silent, WaitState};
