@@ -4,6 +4,8 @@
 //! them:
 //!
 //! ```text
+//!   dump/       toolbox dump: a bundle from many nodes (spec, caps, redaction, index)
+//!        |
 //!   inspect/    compare's questions to the cluster     leftovers   cleanup's finding and deleting
 //!   recordings/ toolbox sessions: live logs, a node's files (reader pod)
 //!        \                                                 |
@@ -22,6 +24,7 @@
 //! the whole project.
 
 pub mod client;
+pub mod dump;
 pub mod error;
 pub mod input;
 pub mod inspect;

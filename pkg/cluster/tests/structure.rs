@@ -18,6 +18,7 @@ const WINGS: &[&[&str]] = &[
     &["nodes"],
     &["session"],
     &["inspect", "leftovers", "recordings"],
+    &["dump"],
 ];
 
 #[test]
