@@ -55,6 +55,9 @@ pub enum Command {
     /// Print RBAC and admission policies that bound node access, for kubectl apply -f -
     Policy(commands::policy::PolicyArgs),
 
+    /// Collect a diagnostic bundle from many nodes: logs, dmesg, runtime, disk, config
+    Dump(commands::dump::DumpArgs),
+
     /// Find, read and replay recorded sessions
     Sessions(commands::sessions::SessionsArgs),
 

@@ -98,6 +98,7 @@ async fn run(cli: Cli) -> Result<ExitStatus, AppError> {
         Command::Compare(args) => commands::compare::run(args, &app).await,
         Command::Cleanup(args) => commands::cleanup::run(args, &app).await,
         Command::Policy(args) => commands::policy::run(args, &app).await,
+        Command::Dump(args) => commands::dump::run(args, &app).await,
         Command::Sessions(args) => commands::sessions::run(args, &app).await,
         Command::Config(args) => commands::config::run(args, &app).await,
         Command::Completion(args) => commands::completion::run(args, &app).await,

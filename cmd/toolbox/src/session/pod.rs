@@ -20,10 +20,10 @@ use k8s_openapi::api::core::v1::{Container, Pod, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use toolbox_cluster::{SessionSpec, TargetNode};
 use toolbox_podtemplate::{
-    Audit, DEBUG_NODE_SUBCOMMAND, DebugNodeRequest, HostNamespaces, NODE_SHELL_SUBCOMMAND, NodeOs,
+    Audit, DEBUG_NODE_SUBCOMMAND, DUMP_CONTAINER, DUMP_SUBCOMMAND, DebugNodeRequest, DumpRequest, HostNamespaces, NODE_SHELL_SUBCOMMAND, NodeOs,
     NodeShellRequest, PodCommon, Profile, READER_CONTAINER, ReaderRequest, Recording,
     SESSIONS_SUBCOMMAND, TemplateError, debug_node_exec_command, debug_node_pod,
-    node_shell_exec_command, node_shell_pod, reader_pod, recorded_exec_command, session_id,
+    dump_pod, node_shell_exec_command, node_shell_pod, reader_pod, recorded_exec_command, session_id,
 };
 
 use super::args::SessionArgs;
@@ -209,6 +209,44 @@ pub fn reader_session(
         start_timeout: settings.start_timeout(),
         keep: false,
         what: "sessions reader".to_string(),
+        persist: None,
+        early_exec: false,
+    }
+}
+
+/// `toolbox dump`'s pod on `node`, in `image`, from `options` (never
+/// recorded: see pkg/podtemplate's dump module), reading `items`
+/// (`NAME: SOURCE` each, for its annotation). `audit_line` is what the
+/// audit annotation records after `dump`.
+pub fn dump_session(
+    options: &PodOptions,
+    image: &str,
+    node: &str,
+    namespace: &str,
+    user: String,
+    audit_line: Vec<String>,
+    items: Vec<String>,
+    start_timeout: Duration,
+) -> SessionSpec {
+    let common = PodCommon {
+        recording: None,
+        ..options.pod_common(
+            node,
+            namespace,
+            image.to_string(),
+            user,
+            DUMP_SUBCOMMAND,
+            audit_line,
+        )
+    };
+    SessionSpec {
+        pod: dump_pod(&DumpRequest { common, items }),
+        container: DUMP_CONTAINER.to_string(),
+        command: Vec::new(),
+        tty: false,
+        start_timeout,
+        keep: false,
+        what: "dump".to_string(),
         persist: None,
         early_exec: false,
     }

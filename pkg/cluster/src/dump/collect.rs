@@ -42,6 +42,8 @@ pub(super) struct NodeRun<'a> {
     pub(super) progress: &'a dyn DumpProgress,
     /// Cancelled by a signal: no more nodes, and no more items.
     pub(super) stop: &'a CancellationToken,
+    /// How long one item's read may take.
+    pub(super) command_timeout: Option<std::time::Duration>,
     /// The node's pod, built by the caller.
     pub(super) pod_for: &'a (dyn Fn(&str) -> SessionSpec + Sync),
 }
@@ -277,21 +279,38 @@ impl NodeRun<'_> {
         // One byte more than there is room for: an item cut there is told
         // from one exactly that long.
         let command = dump_item_command(read, room + 1);
-        let result = execs
-            .run(&command, Box::new(&mut writer), Box::new(&mut stderr))
-            .await;
+        let limit = self.command_timeout.unwrap_or(std::time::Duration::MAX);
+        // Dropped at the timeout, the exec's stream ends the read on the node.
+        let result = tokio::time::timeout(
+            limit,
+            execs.run(&command, Box::new(&mut writer), Box::new(&mut stderr)),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(ClusterError::OutputClosed {
+                pod: execs.pod().to_string(),
+                reason: format!(
+                    "the read ran longer than --command-timeout {}",
+                    humantime::format_duration(limit)
+                ),
+            })
+        });
         let stderr = stderr.text();
+        let file = writer.path.clone();
         let mut entry = writer.finish(name, source);
         for line in stderr.lines() {
             match ItemNote::parse(line) {
                 Some(ItemNote::Path(path)) => entry.read_from = Some(path),
                 Some(ItemNote::Journal) => entry.read_from = Some("the journal".into()),
                 Some(ItemNote::LogFile { path, size }) => {
-                    entry.note = Some(format!(
-                        "no journal of the service: the newest bytes of its log file{}, to which --since does not apply",
-                        size.map(|s| format!(" ({s} bytes)")).unwrap_or_default()
-                    ));
-                    if size.is_some_and(|size| size > room) {
+                    let cut = size.is_some_and(|size| size > room);
+                    let of = size.map(|s| format!(" of {s} bytes")).unwrap_or_default();
+                    entry.note = Some(if cut {
+                        format!("no journal of the service: the newest {room} bytes of its log file{of}; --since does not apply to a log file")
+                    } else {
+                        format!("no journal of the service: its log file{of}, whole; --since does not apply to a log file")
+                    });
+                    if cut {
                         entry.truncated = true;
                         entry.cap = Some(cap);
                         entry.status = ItemStatus::Truncated;
@@ -314,7 +333,9 @@ impl NodeRun<'_> {
                 entry.error = Some(err.to_string());
             }
         }
-        entry.drop_empty_file();
+        if entry.drop_empty_file() {
+            let _ = std::fs::remove_file(file);
+        }
         entry
     }
 
@@ -422,13 +443,17 @@ impl ItemEntry {
         self
     }
 
-    /// A failed or missing item that wrote nothing keeps no empty file.
-    fn drop_empty_file(&mut self) {
-        if matches!(self.status, ItemStatus::Failed | ItemStatus::Missing) && self.size == Some(0) {
+    /// A failed or missing item that wrote nothing keeps no empty file:
+    /// whether its file is to go.
+    fn drop_empty_file(&mut self) -> bool {
+        let empty = matches!(self.status, ItemStatus::Failed | ItemStatus::Missing)
+            && self.size == Some(0);
+        if empty {
             self.path = None;
             self.size = None;
             self.sha256 = None;
         }
+        empty
     }
 }
 

@@ -51,6 +51,8 @@ pub struct DumpPlan<'a> {
     /// How many nodes are collected at once.
     pub fanout: usize,
     pub caps: Caps,
+    /// How long one item's read may take (`--command-timeout`).
+    pub command_timeout: Option<std::time::Duration>,
     /// A node's pod, with the image and flags the command resolved.
     pub pod_for: &'a (dyn Fn(&str) -> SessionSpec + Sync),
     /// How the run was asked for, and when it started (RFC 3339).
@@ -105,6 +107,7 @@ pub async fn run(
         since_epoch: plan.since_epoch,
         progress,
         stop: &stop,
+        command_timeout: plan.command_timeout,
         pod_for: plan.pod_for,
     };
     let mut entries: Vec<Option<NodeEntry>> = vec![None; plan.nodes.len()];

@@ -125,6 +125,24 @@ pub fn names_a_secret(name: &str) -> bool {
         "url",
         "uri",
         "endpoint",
+        "config",
+        "configuration",
+        "strategy",
+        "webhook",
+        "provider",
+        "plugin",
+        "cache",
+        "duration",
+        "period",
+        "timeout",
+        "interval",
+        "limit",
+        "audience",
+        "audiences",
+        "format",
+        "version",
+        "expiration",
+        "expirationseconds",
     ];
     if name == "key" || WHERE_OR_WHAT.iter().any(|suffix| name.ends_with(suffix)) {
         return false;
@@ -268,7 +286,7 @@ impl Redactor {
         let value_text = String::from_utf8_lossy(value);
         let value_text = value_text.split(" #").next().unwrap_or_default().trim();
         if !key_names_a_secret(&c[3])
-            || matches!(value_text, "" | "\"\"" | "''" | "~" | "null")
+            || matches!(value_text, "" | "\"\"" | "''" | "~" | "null" | "true" | "false")
             || value_text == REDACTED
             || value_text.starts_with('{')
             || value_text.starts_with('&')
@@ -306,6 +324,7 @@ impl Redactor {
                 let name = String::from_utf8_lossy(&c[2]);
                 names_a_secret(name.trim_start_matches('-'))
                     && !c[4].starts_with(b"-")
+                    && !matches!(&c[4], b"true" | b"false")
                     && !c[4].ends_with(REDACTED.as_bytes())
             },
             |c| [&c[1], &c[2], &c[3], REDACTED.as_bytes()].concat(),
@@ -443,12 +462,12 @@ mod tests {
     fn bearer_tokens_jwts_and_secret_flags_are_redacted_in_logs() {
         let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW0ifQ.c2lnbmF0dXJl";
         let log = format!(
-            "I1204 request: Authorization: Bearer abcdefgh12345678\nI1204 got {jwt} back\nargs: --token=t0ps3cret --token-file=/var/run/t --password hunter2 --v=2\n"
+            "I1204 request: Authorization: Bearer abcdefgh12345678\nI1204 got {jwt} back\nargs: --token=t0ps3cret --token-file=/var/run/t --password hunter2 --v=2 --auth-token=false\n"
         );
         let (out, counts) = redacted(&log);
         assert_eq!(
             out,
-            "I1204 request: Authorization: Bearer [REDACTED]\nI1204 got [REDACTED] back\nargs: --token=[REDACTED] --token-file=/var/run/t --password [REDACTED] --v=2\n"
+            "I1204 request: Authorization: Bearer [REDACTED]\nI1204 got [REDACTED] back\nargs: --token=[REDACTED] --token-file=/var/run/t --password [REDACTED] --v=2 --auth-token=false\n"
         );
         assert_eq!(
             counts,
@@ -514,6 +533,9 @@ mod tests {
             "name",
             "kubernetes.io/hostname",
             "serviceAccountKeyFile",
+            "configMapAndSecretChangeDetectionStrategy",
+            "authentication-token-webhook",
+            "image-credential-provider-config",
         ] {
             assert!(!names_a_secret(kept), "{kept}");
         }
