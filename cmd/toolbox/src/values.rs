@@ -156,7 +156,11 @@ mod tests {
         assert_eq!(parse_size("10B"), Ok(10));
         assert_eq!(parse_size("1k"), Ok(1000));
         assert!(parse_size("0").is_err());
-        assert!(parse_size("12 parsecs").unwrap_err().contains("unknown unit"));
+        assert!(
+            parse_size("12 parsecs")
+                .unwrap_err()
+                .contains("unknown unit")
+        );
         assert!(parse_size("MiB").is_err());
         assert!(parse_size("").is_err());
     }

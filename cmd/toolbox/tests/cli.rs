@@ -38,6 +38,7 @@ fn help_texts() {
     insta::assert_snapshot!("help_config", help(&["config"]));
     insta::assert_snapshot!("help_completion", help(&["completion"]));
     insta::assert_snapshot!("help_debug_node", help(&["debug-node"]));
+    insta::assert_snapshot!("help_dump", help(&["dump"]));
     insta::assert_snapshot!("help_cleanup", help(&["cleanup"]));
     insta::assert_snapshot!("help_compare", help(&["compare"]));
     insta::assert_snapshot!("help_policy", help(&["policy"]));

@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use clap::Args;
 use clap_complete::engine::ArgValueCompleter;
 use indicatif::{ProgressBar, ProgressStyle};
+use toolbox_cluster::ClusterError;
 use toolbox_cluster::dump::bundle::{Bundle, Destination};
 use toolbox_cluster::dump::caps::Caps;
 use toolbox_cluster::dump::index::{Index, ItemStatus, NodeEntry, NodeStatus, RunFacts};
@@ -18,14 +19,13 @@ use toolbox_cluster::dump::spec::Spec;
 use toolbox_cluster::dump::{self, DumpError, DumpPlan, DumpProgress};
 use toolbox_cluster::input::validation;
 use toolbox_cluster::nodes::nodeset::fold;
-use toolbox_cluster::ClusterError;
 use toolbox_podtemplate::{COMMAND_ANNOTATION, DUMP_ITEMS_ANNOTATION, REASON_ANNOTATION};
 
 use crate::app::App;
 use crate::exit::{AppError, ExitStatus, usage};
 use crate::session::args::{FanoutArgs, SessionArgs, TargetArgs};
 use crate::session::fanout::{DEFAULT_FANOUT, nothing_to_run_on};
-use crate::session::pod::{PodOptions, dump_session, random_suffix};
+use crate::session::pod::{DumpPodOptions, PodOptions, random_suffix};
 use crate::session::preflight::{NodeUse, preflight};
 use crate::settings::ANNOTATIONS_BUDGET;
 use crate::{complete, values};
@@ -203,25 +203,19 @@ pub async fn run(args: DumpArgs, app: &App) -> Result<ExitStatus, AppError> {
         eprintln!("note: skipping node {node} ({reason})");
     }
 
-    let options = PodOptions::resolve(&args.session(), &app.settings);
-    let image = args
-        .image
-        .clone()
-        .unwrap_or_else(|| app.settings.settings.image.clone());
-    let start_timeout = args.timeout.unwrap_or_else(|| app.settings.start_timeout());
-    let items = spec.lines();
-    let pod_for = |node: &str| {
-        dump_session(
-            &options,
-            &image,
-            node,
-            &cluster.namespace,
-            user.clone(),
-            audit_line.clone(),
-            items.clone(),
-            start_timeout,
-        )
+    let pods = DumpPodOptions {
+        pod: PodOptions::resolve(&args.session(), &app.settings),
+        image: args
+            .image
+            .clone()
+            .unwrap_or_else(|| app.settings.settings.image.clone()),
+        namespace: cluster.namespace.clone(),
+        user,
+        audit_line,
+        items: spec.lines(),
+        start_timeout: args.timeout.unwrap_or_else(|| app.settings.start_timeout()),
     };
+    let pod_for = |node: &str| pods.session(node);
     let since_time = now.checked_sub(args.since).unwrap_or(UNIX_EPOCH);
     let nodes: Vec<String> = targets.nodes.iter().map(|n| n.name.clone()).collect();
     let plan = DumpPlan {
@@ -279,7 +273,8 @@ fn read_spec(args: &DumpArgs) -> Result<Spec, AppError> {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| usage(format!("--spec {}: {e}", path.display())))?;
             let json = path.extension().is_some_and(|ext| ext == "json");
-            Spec::parse(&text, json).map_err(|e| usage(format!("--spec {}: {e}", path.display())))?
+            Spec::parse(&text, json)
+                .map_err(|e| usage(format!("--spec {}: {e}", path.display())))?
         }
     };
     Ok(if args.pod_logs {
@@ -351,15 +346,29 @@ fn summary(index: &Index) -> String {
         totals.redactions,
     );
     let mut groups: Vec<(String, Vec<String>, String)> = Vec::new();
-    for node in index.nodes.iter().filter(|n| n.status == NodeStatus::Failed) {
+    for node in index
+        .nodes
+        .iter()
+        .filter(|n| n.status == NodeStatus::Failed)
+    {
         let Some(error) = &node.error else { continue };
-        match groups.iter_mut().find(|(reason, _, _)| *reason == error.reason) {
+        match groups
+            .iter_mut()
+            .find(|(reason, _, _)| *reason == error.reason)
+        {
             Some((_, nodes, _)) => nodes.push(node.name.clone()),
-            None => groups.push((error.reason.clone(), vec![node.name.clone()], error.message.clone())),
+            None => groups.push((
+                error.reason.clone(),
+                vec![node.name.clone()],
+                error.message.clone(),
+            )),
         }
     }
     for (reason, nodes, message) in groups {
-        text.push_str(&format!("  could not be collected ({reason}): {}: {message}\n", fold(&nodes)));
+        text.push_str(&format!(
+            "  could not be collected ({reason}): {}: {message}\n",
+            fold(&nodes)
+        ));
     }
     for node in &index.nodes {
         for item in node.items.iter().filter(|i| i.status == ItemStatus::Failed) {
@@ -386,12 +395,19 @@ fn summary(index: &Index) -> String {
         text.push_str(&format!(
             "  cut or left out at {flag}: {}{}\n",
             shown.join(", "),
-            if more > 0 { format!(" and {more} more (index.json's capped)") } else { String::new() }
+            if more > 0 {
+                format!(" and {more} more (index.json's capped)")
+            } else {
+                String::new()
+            }
         ));
     }
     for node in &index.nodes {
         if let Some(left) = &node.pod_left {
-            text.push_str(&format!("warning: {}\n", crate::invocation::name_commands(left)));
+            text.push_str(&format!(
+                "warning: {}\n",
+                crate::invocation::name_commands(left)
+            ));
         }
     }
     text
@@ -505,22 +521,47 @@ mod tests {
             ],
         );
         let text = summary(&index);
-        assert!(text.starts_with("3 nodes: 1 collected, 2 could not be collected; 2 items, 1 truncated, 1 failed"), "{text}");
-        assert!(text.contains("  could not be collected (ErrImagePull): n-[2-3]: pod p could not start\n"), "{text}");
-        assert!(text.contains("  failed: n-1/dmesg.txt: exit 1: dmesg: denied\n"), "{text}");
-        assert!(text.contains("  cut or left out at --max-per-node: n-1/kubelet.log\n"), "{text}");
+        assert!(
+            text.starts_with(
+                "3 nodes: 1 collected, 2 could not be collected; 2 items, 1 truncated, 1 failed"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "  could not be collected (ErrImagePull): n-[2-3]: pod p could not start\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("  failed: n-1/dmesg.txt: exit 1: dmesg: denied\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  cut or left out at --max-per-node: n-1/kubelet.log\n"),
+            "{text}"
+        );
         assert_eq!(exit_status(&index), ExitStatus::NodesNotRun);
         let only_items = Index::new(
             "t".into(),
             facts.clone(),
             caps,
-            vec![node("n-1", NodeStatus::Collected, vec![ItemEntry {
-                error: Some("x".into()),
-                ..ItemEntry::new("a".into(), "s".into(), ItemStatus::Failed)
-            }])],
+            vec![node(
+                "n-1",
+                NodeStatus::Collected,
+                vec![ItemEntry {
+                    error: Some("x".into()),
+                    ..ItemEntry::new("a".into(), "s".into(), ItemStatus::Failed)
+                }],
+            )],
         );
         assert_eq!(exit_status(&only_items), ExitStatus::CommandsFailed);
-        let fine = Index::new("t".into(), facts, caps, vec![node("n-1", NodeStatus::Collected, vec![cut])]);
+        let fine = Index::new(
+            "t".into(),
+            facts,
+            caps,
+            vec![node("n-1", NodeStatus::Collected, vec![cut])],
+        );
         assert_eq!(exit_status(&fine), ExitStatus::Success);
         assert_eq!(human_bytes(1536), "1.5 KiB");
     }

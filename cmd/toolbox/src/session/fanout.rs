@@ -82,7 +82,10 @@ pub async fn run(
     })
     .await?;
     if targets.nodes.is_empty() {
-        return Err(nothing_to_run_on(target.selector.as_deref(), &targets.skipped));
+        return Err(nothing_to_run_on(
+            target.selector.as_deref(),
+            &targets.skipped,
+        ));
     }
 
     // A pod the template refuses (a bad --custom) is refused for every

@@ -20,10 +20,11 @@ use k8s_openapi::api::core::v1::{Container, Pod, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use toolbox_cluster::{SessionSpec, TargetNode};
 use toolbox_podtemplate::{
-    Audit, DEBUG_NODE_SUBCOMMAND, DUMP_CONTAINER, DUMP_SUBCOMMAND, DebugNodeRequest, DumpRequest, HostNamespaces, NODE_SHELL_SUBCOMMAND, NodeOs,
-    NodeShellRequest, PodCommon, Profile, READER_CONTAINER, ReaderRequest, Recording,
-    SESSIONS_SUBCOMMAND, TemplateError, debug_node_exec_command, debug_node_pod,
-    dump_pod, node_shell_exec_command, node_shell_pod, reader_pod, recorded_exec_command, session_id,
+    Audit, DEBUG_NODE_SUBCOMMAND, DUMP_CONTAINER, DUMP_SUBCOMMAND, DebugNodeRequest, DumpRequest,
+    HostNamespaces, NODE_SHELL_SUBCOMMAND, NodeOs, NodeShellRequest, PodCommon, Profile,
+    READER_CONTAINER, ReaderRequest, Recording, SESSIONS_SUBCOMMAND, TemplateError,
+    debug_node_exec_command, debug_node_pod, dump_pod, node_shell_exec_command, node_shell_pod,
+    reader_pod, recorded_exec_command, session_id,
 };
 
 use super::args::SessionArgs;
@@ -214,41 +215,49 @@ pub fn reader_session(
     }
 }
 
-/// `toolbox dump`'s pod on `node`, in `image`, from `options` (never
-/// recorded: see pkg/podtemplate's dump module), reading `items`
-/// (`NAME: SOURCE` each, for its annotation). `audit_line` is what the
-/// audit annotation records after `dump`.
-pub fn dump_session(
-    options: &PodOptions,
-    image: &str,
-    node: &str,
-    namespace: &str,
-    user: String,
-    audit_line: Vec<String>,
-    items: Vec<String>,
-    start_timeout: Duration,
-) -> SessionSpec {
-    let common = PodCommon {
-        recording: None,
-        ..options.pod_common(
-            node,
-            namespace,
-            image.to_string(),
-            user,
-            DUMP_SUBCOMMAND,
-            audit_line,
-        )
-    };
-    SessionSpec {
-        pod: dump_pod(&DumpRequest { common, items }),
-        container: DUMP_CONTAINER.to_string(),
-        command: Vec::new(),
-        tty: false,
-        start_timeout,
-        keep: false,
-        what: "dump".to_string(),
-        persist: None,
-        early_exec: false,
+/// All that `toolbox dump`'s pods are made of but the node: never
+/// recorded (see pkg/podtemplate's dump module).
+#[derive(Debug, Clone)]
+pub struct DumpPodOptions {
+    pub pod: PodOptions,
+    pub image: String,
+    pub namespace: String,
+    pub user: String,
+    /// What the audit annotation records after `dump`.
+    pub audit_line: Vec<String>,
+    /// What the pods read, `NAME: SOURCE` each, for their annotation.
+    pub items: Vec<String>,
+    pub start_timeout: Duration,
+}
+
+impl DumpPodOptions {
+    /// The session of `node`'s pod.
+    pub fn session(&self, node: &str) -> SessionSpec {
+        let common = PodCommon {
+            recording: None,
+            ..self.pod.pod_common(
+                node,
+                &self.namespace,
+                self.image.clone(),
+                self.user.clone(),
+                DUMP_SUBCOMMAND,
+                self.audit_line.clone(),
+            )
+        };
+        SessionSpec {
+            pod: dump_pod(&DumpRequest {
+                common,
+                items: self.items.clone(),
+            }),
+            container: DUMP_CONTAINER.to_string(),
+            command: Vec::new(),
+            tty: false,
+            start_timeout: self.start_timeout,
+            keep: false,
+            what: "dump".to_string(),
+            persist: None,
+            early_exec: false,
+        }
     }
 }
 

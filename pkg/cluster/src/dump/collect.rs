@@ -273,7 +273,7 @@ impl NodeRun<'_> {
         }
         let mut writer = match self.writer(node, name, budget) {
             Ok(writer) => writer,
-            Err(entry) => return entry.with(name, source),
+            Err(error) => return ItemEntry::failed(name, source, error),
         };
         let mut stderr = Limited::default();
         // One byte more than there is room for: an item cut there is told
@@ -306,9 +306,13 @@ impl NodeRun<'_> {
                     let cut = size.is_some_and(|size| size > room);
                     let of = size.map(|s| format!(" of {s} bytes")).unwrap_or_default();
                     entry.note = Some(if cut {
-                        format!("no journal of the service: the newest {room} bytes of its log file{of}; --since does not apply to a log file")
+                        format!(
+                            "no journal of the service: the newest {room} bytes of its log file{of}; --since does not apply to a log file"
+                        )
                     } else {
-                        format!("no journal of the service: its log file{of}, whole; --since does not apply to a log file")
+                        format!(
+                            "no journal of the service: its log file{of}, whole; --since does not apply to a log file"
+                        )
                     });
                     if cut {
                         entry.truncated = true;
@@ -363,7 +367,7 @@ impl NodeRun<'_> {
         };
         let mut writer = match self.writer(node, &item.name, budget) {
             Ok(writer) => writer,
-            Err(entry) => return entry.with(&item.name, source),
+            Err(error) => return ItemEntry::failed(&item.name, source, error),
         };
         // A cut is the writer's to tell, in its entry.
         let _ = writer.write_all(yaml.as_bytes()).await;
@@ -404,20 +408,19 @@ impl NodeRun<'_> {
         serde_yaml::to_string(&items).map_err(|e| e.to_string())
     }
 
+    /// The writer of item `name`'s file, or why there is none.
     fn writer<'b>(
         &'b self,
         node: &str,
         name: &str,
         budget: &'b NodeBudget<'b>,
-    ) -> Result<ItemWriter<'b>, ItemEntry> {
-        let (relative, path) = self.bundle.item_file(node, name).map_err(|err| ItemEntry {
-            error: Some(err.to_string()),
-            ..ItemEntry::new(String::new(), String::new(), ItemStatus::Failed)
-        })?;
-        let file = File::create_new(&path).map_err(|err| ItemEntry {
-            error: Some(format!("cannot write {}: {err}", path.display())),
-            ..ItemEntry::new(String::new(), String::new(), ItemStatus::Failed)
-        })?;
+    ) -> Result<ItemWriter<'b>, String> {
+        let (relative, path) = self
+            .bundle
+            .item_file(node, name)
+            .map_err(|err| err.to_string())?;
+        let file = File::create_new(&path)
+            .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
         Ok(ItemWriter {
             budget,
             progress: self.progress,
@@ -436,18 +439,19 @@ impl NodeRun<'_> {
 }
 
 impl ItemEntry {
-    /// An entry made before its name was known, named.
-    fn with(mut self, name: &str, source: String) -> ItemEntry {
-        self.name = name.to_string();
-        self.source = source;
-        self
+    /// An item whose file could not be written.
+    fn failed(name: &str, source: String, error: String) -> ItemEntry {
+        ItemEntry {
+            error: Some(error),
+            ..ItemEntry::new(name.to_string(), source, ItemStatus::Failed)
+        }
     }
 
     /// A failed or missing item that wrote nothing keeps no empty file:
     /// whether its file is to go.
     fn drop_empty_file(&mut self) -> bool {
-        let empty = matches!(self.status, ItemStatus::Failed | ItemStatus::Missing)
-            && self.size == Some(0);
+        let empty =
+            matches!(self.status, ItemStatus::Failed | ItemStatus::Missing) && self.size == Some(0);
         if empty {
             self.path = None;
             self.size = None;

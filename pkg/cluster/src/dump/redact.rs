@@ -286,7 +286,10 @@ impl Redactor {
         let value_text = String::from_utf8_lossy(value);
         let value_text = value_text.split(" #").next().unwrap_or_default().trim();
         if !key_names_a_secret(&c[3])
-            || matches!(value_text, "" | "\"\"" | "''" | "~" | "null" | "true" | "false")
+            || matches!(
+                value_text,
+                "" | "\"\"" | "''" | "~" | "null" | "true" | "false"
+            )
             || value_text == REDACTED
             || value_text.starts_with('{')
             || value_text.starts_with('&')

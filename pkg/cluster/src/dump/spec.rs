@@ -302,24 +302,24 @@ mod tests {
         assert_eq!(
             names,
             [
-                "kubelet.log",
-                "containerd.log",
-                "dmesg.txt",
-                "crictl-ps.txt",
-                "crictl-pods.txt",
+                "node.yaml",
+                "events.yaml",
                 "df.txt",
                 "free.txt",
                 "pressure-cpu.txt",
                 "pressure-memory.txt",
                 "pressure-io.txt",
                 "kubelet-config.yaml",
+                "crictl-ps.txt",
+                "crictl-pods.txt",
                 "var-log-pods.txt",
-                "node.yaml",
-                "events.yaml"
+                "dmesg.txt",
+                "kubelet.log",
+                "containerd.log"
             ]
         );
         assert_eq!(
-            spec.items[10].source,
+            spec.items[7].source,
             Source::File {
                 path: "/var/lib/kubelet/config.yaml".into(),
                 from_flag: Some(ProcessFlag {

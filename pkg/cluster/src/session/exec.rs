@@ -199,10 +199,9 @@ impl Pods<'_> {
                 let _ = tokio::join!(copy_stdout, copy_stderr);
                 return None;
             }
-            match futures::future::try_join(copy_stdout, copy_stderr).await {
-                Ok(_) => None,
-                Err(refused) => Some(refused),
-            }
+            futures::future::try_join(copy_stdout, copy_stderr)
+                .await
+                .err()
         };
         // The status resolves when the stream's task ends: with the command's
         // status, or with none when the connection failed. kube closes
