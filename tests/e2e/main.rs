@@ -14,6 +14,8 @@ mod cluster_hygiene;
 mod cleanup;
 mod compare;
 mod debug_node;
+// A diagnostic bundle from the real node and simulated ones at once.
+mod dump;
 mod fanout;
 mod node_shell;
 mod persist;
