@@ -573,3 +573,48 @@ async fn ctrl_c_deletes_every_pod_and_leaves_no_bundle() {
     std::fs::remove_dir_all(&dir).unwrap();
     ns.finish().await;
 }
+
+#[tokio::test]
+async fn an_item_that_fails_is_kept_and_named_and_the_run_exits_5() {
+    let mut ns = TestNs::new("dump-item-fails").await;
+    let name = ns.node("n01", NodeSpec::default()).await;
+    let dir = scratch(&ns);
+    let spec = dir.join("spec.yaml");
+    std::fs::write(
+        &spec,
+        "items:\n  - name: half.txt\n    command: [sh, -c, 'echo some; echo broke >&2; exit 3']\n  - name: nothing.txt\n    file: /no/such/file\n",
+    )
+    .unwrap();
+    let bundle = dir.join("bundle");
+    let out = ns
+        .toolbox()
+        .args(["dump", &name, "--spec", &spec.display().to_string()])
+        .arg("-o")
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(5), "an item failed: {stderr}");
+    assert!(
+        stderr.contains(&format!("  failed: {name}/half.txt: exit 3: broke\n")),
+        "{stderr}"
+    );
+    let index = read_index(&bundle);
+    let entry = node(&index, &name);
+    assert_eq!(entry["status"], "collected");
+    let half = item(entry, "half.txt");
+    assert_eq!(half["status"], "failed");
+    assert_eq!(half["exitCode"], 3);
+    assert_eq!(
+        std::fs::read_to_string(bundle.join(half["path"].as_str().unwrap())).unwrap(),
+        "some\n",
+        "what it wrote before it failed is kept"
+    );
+    // A file the node does not have is missing, not a failure, and leaves no file.
+    let nothing = item(entry, "nothing.txt");
+    assert_eq!(nothing["status"], "missing", "{nothing:#}");
+    assert!(nothing.get("path").is_none());
+    check_files_against_index(&bundle, &index);
+    std::fs::remove_dir_all(&dir).unwrap();
+    ns.finish().await;
+}

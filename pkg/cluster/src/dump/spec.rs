@@ -333,6 +333,24 @@ mod tests {
     }
 
     #[test]
+    fn docs_dump_md_lists_the_built_in_spec_in_its_order() {
+        let docs = include_str!("../../../../docs/dump.md");
+        let listed: Vec<&str> = docs
+            .lines()
+            .skip_while(|line| !line.starts_with("## What is collected"))
+            .take_while(|line| !line.starts_with("### "))
+            .filter_map(|line| line.strip_prefix("| `")?.split_once('`'))
+            .map(|(name, _)| name)
+            .collect();
+        let names: Vec<String> = Spec::default_spec()
+            .items
+            .into_iter()
+            .map(|item| item.name)
+            .collect();
+        assert_eq!(listed, names);
+    }
+
+    #[test]
     fn yaml_and_json_give_the_same_spec() {
         let yaml = "items:\n  - name: hosts\n    file: /etc/hosts\n  - name: ps.txt\n    command: [ps, aux]\n";
         let json = r#"{"items": [{"name": "hosts", "file": "/etc/hosts"}, {"name": "ps.txt", "command": ["ps", "aux"]}]}"#;
