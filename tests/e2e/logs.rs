@@ -283,43 +283,78 @@ async fn follow_polls_the_query_until_sigint() {
     ns.finish().await;
 }
 
-/// A setting of the real node's kubelet changed for as long as this lives:
-/// the kubelet restarted with it (node-init restarts it on SIGUSR1), and
+/// Settings of the real node's kubelet changed for as long as this lives:
+/// the kubelet restarted with them (node-init restarts it on SIGUSR1), and
 /// with the file as it was again, however the test ends.
+///
+/// The kubelet refuses to start with a configuration it finds invalid
+/// (`enableSystemLogQuery` without `enableSystemLogHandler`), and the node's
+/// init ends with it, taking the real node away: a change is checked
+/// against the rules the kubelet's validation has for these two settings
+/// before it is written.
 struct KubeletSetting {
     path: PathBuf,
     original: String,
 }
 
 impl KubeletSetting {
-    /// Replaces `from` with `to` in the kubelet's configuration, restarts
+    /// Replaces each `(from, to)` in the kubelet's configuration, restarts
     /// it, and waits until its log endpoint answers as `answers` says.
-    fn set(from: &str, to: &str, answers: impl Fn(&str) -> bool) -> KubeletSetting {
+    fn set(changes: &[(&str, &str)], answers: impl Fn(&str) -> bool) -> KubeletSetting {
         let path = cluster().dir.join("state/node/kubelet.yaml");
         let original = std::fs::read_to_string(&path).unwrap();
-        assert!(original.contains(from), "{} has {from}", path.display());
+        let mut changed = original.clone();
+        for (from, to) in changes {
+            assert!(changed.contains(from), "{} has {from}", path.display());
+            changed = changed.replace(from, to);
+        }
+        assert!(
+            !(changed.contains("enableSystemLogQuery: true")
+                && changed.contains("enableSystemLogHandler: false")),
+            "the kubelet refuses enableSystemLogQuery without enableSystemLogHandler"
+        );
         let setting = KubeletSetting {
             path,
             original: original.clone(),
         };
-        write_and_restart(&setting.path, &original.replace(from, to), answers);
+        if let Err(failure) = write_and_restart(&setting.path, &changed, answers) {
+            panic!("{failure}");
+        }
         setting
     }
 }
 
 impl Drop for KubeletSetting {
     fn drop(&mut self) {
-        write_and_restart(&self.path, &self.original, |answer| {
+        // A panic here, while a failed test unwinds, would abort the suite.
+        let restored = write_and_restart(&self.path, &self.original, |answer| {
             answer.contains("options present and query resolved to log files")
         });
+        if let Err(failure) = restored {
+            eprintln!("the real node's kubelet was not restored: {failure}");
+        }
     }
 }
 
-fn write_and_restart(path: &std::path::Path, text: &str, answers: impl Fn(&str) -> bool) {
+/// Writes the kubelet's configuration (whole, by a rename), restarts the
+/// kubelet, and waits until its log endpoint answers as `answers` says
+/// and the node is Ready.
+fn write_and_restart(
+    path: &std::path::Path,
+    text: &str,
+    answers: impl Fn(&str) -> bool,
+) -> Result<(), String> {
     let partial = path.with_extension("yaml.e2e");
-    std::fs::write(&partial, text).unwrap();
-    std::fs::rename(&partial, path).unwrap();
-    send_signal(node_init_pid(&cluster().dir), "USR1");
+    std::fs::write(&partial, text).map_err(|e| e.to_string())?;
+    std::fs::rename(&partial, path).map_err(|e| e.to_string())?;
+    let init = node_init_pid(&cluster().dir);
+    let signalled = StdCommand::new("kill")
+        .args(["-USR1", &init.to_string()])
+        .status()
+        .map_err(|e| e.to_string())?;
+    if !signalled.success() {
+        return Err(format!("the real node's init (pid {init}) is gone"));
+    }
     let env = cluster();
     let kubectl = |args: &[&str]| {
         StdCommand::new(&env.kubectl)
@@ -327,7 +362,6 @@ fn write_and_restart(path: &std::path::Path, text: &str, answers: impl Fn(&str) 
             .arg(&env.kubeconfig)
             .args(args)
             .output()
-            .unwrap()
     };
     let probe = format!(
         "/api/v1/nodes/{}/proxy/logs/?query=kubelet&tailLines=0",
@@ -335,22 +369,30 @@ fn write_and_restart(path: &std::path::Path, text: &str, answers: impl Fn(&str) 
     );
     let deadline = std::time::Instant::now() + Duration::from_secs(90);
     loop {
-        let out = kubectl(&["get", "--raw", &probe]);
+        let out = kubectl(&["get", "--raw", &probe]).map_err(|e| e.to_string())?;
         let ready = kubectl(&[
             "get",
             "node",
             &real_node().name,
             "-o",
             "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}",
-        ]);
+        ])
+        .map_err(|e| e.to_string())?;
         let answer = format!("{}{}", stdout_of(&out), stderr_of(&out));
         if answers(&answer) && stdout_of(&ready) == "True" {
-            return;
+            return Ok(());
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the restarted kubelet did not answer as expected: {answer}"
-        );
+        if !std::path::Path::new(&format!("/proc/{init}")).exists() {
+            return Err(format!(
+                "the real node's init (pid {init}) ended: its kubelet refused the configuration (see {})",
+                env.dir.join("state/logs/real-0001-kubelet.log").display()
+            ));
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!(
+                "the restarted kubelet did not answer as expected within 90s: {answer}"
+            ));
+        }
         std::thread::sleep(Duration::from_millis(250));
     }
 }
@@ -361,8 +403,7 @@ async fn with_the_query_off_a_short_lived_pod_reads_the_logs_and_says_why() {
     // and every session and log query on the node meets it off.
     let _whole = harness::whole_cluster();
     let query_off = KubeletSetting::set(
-        "enableSystemLogQuery: true",
-        "enableSystemLogQuery: false",
+        &[("enableSystemLogQuery: true", "enableSystemLogQuery: false")],
         |answer| answer.starts_with("<!doctype html>"),
     );
     let ns = TestNs::new("logs-off").await;
@@ -417,10 +458,16 @@ async fn with_the_query_off_a_short_lived_pod_reads_the_logs_and_says_why() {
     );
     drop(query_off);
 
-    // With the whole log handler off, even a FILE takes a pod.
+    // With the whole log handler off (and the query with it: the kubelet
+    // refuses the query without the handler), even a FILE takes a pod.
     let handler_off = KubeletSetting::set(
-        "enableSystemLogHandler: true",
-        "enableSystemLogHandler: false",
+        &[
+            (
+                "enableSystemLogHandler: true",
+                "enableSystemLogHandler: false",
+            ),
+            ("enableSystemLogQuery: true", "enableSystemLogQuery: false"),
+        ],
         |answer| answer.contains("logs endpoint is disabled"),
     );
     let out = logs(&ns, &[node, &file.path, "--tail", "1"]);
