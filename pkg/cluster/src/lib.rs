@@ -29,6 +29,7 @@ pub mod error;
 pub mod input;
 pub mod inspect;
 pub mod leftovers;
+pub mod nodelogs;
 pub mod nodes;
 pub mod recordings;
 pub mod session;

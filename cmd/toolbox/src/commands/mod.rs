@@ -12,6 +12,7 @@ pub mod completion;
 pub mod config;
 pub mod debug_node;
 pub mod dump;
+pub mod logs;
 pub mod node_shell;
 pub mod policy;
 pub mod sessions;

@@ -1,5 +1,6 @@
 //! One command on many nodes, for node-shell and debug-node, driven in
-//! this order by [`run`]:
+//! this order by [`run`] (`toolbox logs` drives its own run, with the same
+//! [`super::args::FanoutArgs::filter`], [`Printer`] and [`finish`]):
 //!
 //! 1. Check what can be checked before any request (a command is given,
 //!    no --persist or --keep, some nodes named or --all).
@@ -144,7 +145,7 @@ pub fn nothing_to_run_on(selector: Option<&str>, skipped: &[(String, String)]) -
 
 /// Prints what only the end can tell (gathered groups, the document, the
 /// summary) and turns the run into toolbox's exit status.
-fn finish(
+pub fn finish(
     printer: &Printer,
     nodes: &[String],
     skipped: &[(String, String)],
