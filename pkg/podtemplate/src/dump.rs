@@ -88,10 +88,6 @@ pub enum NodeRead {
     /// The regular files under a node directory, one path a line (each is
     /// then read as a [`NodeRead::File`]).
     Files { path: String },
-    /// A service's journal since a time (seconds since the epoch), where
-    /// the node's journal has the service; else its log file,
-    /// `/var/log/NAME.log` or `/var/log/NAME/NAME.log`, the newest part.
-    Service { name: String, since_epoch: u64 },
 }
 
 /// A process found by its name (`/proc/PID/comm`), and one of its flags.
@@ -106,14 +102,8 @@ pub struct ProcessFlag {
 /// [`NOTE_PREFIX`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ItemNote {
-    /// The file read, when it was chosen on the node (a flag's value, a
-    /// service's log file).
+    /// The file read, when it was chosen on the node (a flag's value).
     Path(String),
-    /// A service's log file was read rather than its journal: the newest
-    /// bytes of a file this large; `--since` does not apply to it.
-    LogFile { path: String, size: Option<u64> },
-    /// The service's journal was read.
-    Journal,
 }
 
 impl ItemNote {
@@ -123,14 +113,6 @@ impl ItemNote {
         let (word, value) = rest.split_once(' ').unwrap_or((rest, ""));
         match word {
             "path" => Some(ItemNote::Path(value.to_owned())),
-            "journal" => Some(ItemNote::Journal),
-            "logfile" => {
-                let (size, path) = value.split_once(' ')?;
-                Some(ItemNote::LogFile {
-                    path: path.to_owned(),
-                    size: size.parse().ok(),
-                })
-            }
             _ => None,
         }
     }
@@ -188,24 +170,6 @@ capped nsenter --target "$pid" --mount -- cat -- "$path""#
         NodeRead::Files { path } => (
             format!("capped {NSENTER} find \"$1\" -type f"),
             vec![path.clone()],
-        ),
-        NodeRead::Service { name, since_epoch } => (
-            format!(
-                r#"if [ -n "$({NSENTER} journalctl -u "$1" -q -n 1 --no-pager 2>/dev/null)" ]; then
-  echo "{NOTE_PREFIX}journal" >&2
-  capped {NSENTER} journalctl -u "$1" --since "@$2" --no-pager -q -o short-iso
-  exit
-fi
-for f in "/var/log/$1.log" "/var/log/$1/$1.log"; do
-  {NSENTER} test -f "$f" || continue
-  echo "{NOTE_PREFIX}logfile $({NSENTER} stat -c %s -- "$f" 2>/dev/null || echo -) $f" >&2
-  capped {NSENTER} tail -c "$((limit - 1))" -- "$f"
-  exit
-done
-echo "no journal of service $1, and no /var/log/$1.log or /var/log/$1/$1.log" >&2
-exit 127"#
-            ),
-            vec![name.clone(), since_epoch.to_string()],
         ),
     };
     let mut argv = vec![
@@ -284,20 +248,6 @@ mod tests {
         assert_eq!(
             ItemNote::parse("toolbox-dump: path /etc/kubelet.yaml"),
             Some(ItemNote::Path("/etc/kubelet.yaml".into()))
-        );
-        assert_eq!(
-            ItemNote::parse("toolbox-dump: logfile 2048 /var/log/kubelet.log"),
-            Some(ItemNote::LogFile {
-                path: "/var/log/kubelet.log".into(),
-                size: Some(2048)
-            })
-        );
-        assert_eq!(
-            ItemNote::parse("toolbox-dump: logfile - /var/log/x.log"),
-            Some(ItemNote::LogFile {
-                path: "/var/log/x.log".into(),
-                size: None
-            })
         );
         assert_eq!(ItemNote::parse("cat: /x: No such file"), None);
     }

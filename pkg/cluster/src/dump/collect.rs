@@ -51,28 +51,44 @@ pub(super) struct NodeRun<'a> {
 impl NodeRun<'_> {
     /// Collects `node`'s items within `budget`.
     pub(super) async fn node(&self, node: &str, budget: &NodeBudget<'_>) -> NodeEntry {
-        let (api_items, node_items): (Vec<&Item>, Vec<&Item>) = self
+        let by_pod: Vec<&Item> = self
             .spec
             .items
             .iter()
-            .partition(|item| !item.source.on_node());
+            .filter(|item| item.source.by_pod())
+            .collect();
+        // The API server's objects while the pod reads its items.
         let api = async {
             let mut entries = Vec::new();
-            for item in api_items {
-                entries.push((item.name.clone(), self.api_item(node, item, budget).await));
+            for item in &self.spec.items {
+                if let Source::Api(_) = item.source {
+                    entries.push(self.api_item(node, item, budget).await);
+                }
             }
             entries
         };
-        let (api, on_node) = tokio::join!(api, self.on_node(node, &node_items, budget));
-        let (mut entry, from_node) = on_node;
-        // In the spec's order.
-        let mut api = api.into_iter();
-        let mut from_node = from_node.into_iter();
+        let (api, (mut entry, from_pod)) = tokio::join!(api, self.on_node(node, &by_pod, budget));
+        // The services' logs after them (the node log query where the
+        // kubelet serves it, without the pod): large as they are, they come
+        // last, so that they cannot crowd the small items out of the cap.
+        let mut services = Vec::new();
         for item in &self.spec.items {
-            let next = if item.source.on_node() {
-                from_node.next()
-            } else {
-                api.next().map(|(_, entry)| vec![entry])
+            if let Source::Service(name) = &item.source {
+                services.push(if self.stop.is_cancelled() {
+                    not_read(item, "the run was interrupted")
+                } else {
+                    self.service_item(node, item, name, budget).await
+                });
+            }
+        }
+        // In the spec's order.
+        let (mut api, mut from_pod, mut services) =
+            (api.into_iter(), from_pod.into_iter(), services.into_iter());
+        for item in &self.spec.items {
+            let next = match item.source {
+                Source::Api(_) => api.next().map(|entry| vec![entry]),
+                Source::Service(_) => services.next().map(|entry| vec![entry]),
+                _ => from_pod.next(),
             };
             entry.items.extend(next.unwrap_or_default());
         }
@@ -169,12 +185,8 @@ impl NodeRun<'_> {
             },
             Source::Command(argv) => NodeRead::Command { argv: argv.clone() },
             Source::Listing(path) => NodeRead::Listing { path: path.clone() },
-            Source::Service(name) => NodeRead::Service {
-                name: name.clone(),
-                since_epoch: self.since_epoch,
-            },
             Source::Directory(dir) => return self.directory(execs, node, item, dir, budget).await,
-            Source::Api(_) => return Vec::new(),
+            Source::Service(_) | Source::Api(_) => return Vec::new(),
         };
         vec![
             self.read(execs, node, &item.name, source, &read, budget)
@@ -299,29 +311,8 @@ impl NodeRun<'_> {
         let file = writer.path.clone();
         let mut entry = writer.finish(name, source);
         for line in stderr.lines() {
-            match ItemNote::parse(line) {
-                Some(ItemNote::Path(path)) => entry.read_from = Some(path),
-                Some(ItemNote::Journal) => entry.read_from = Some("the journal".into()),
-                Some(ItemNote::LogFile { path, size }) => {
-                    let cut = size.is_some_and(|size| size > room);
-                    let of = size.map(|s| format!(" of {s} bytes")).unwrap_or_default();
-                    entry.note = Some(if cut {
-                        format!(
-                            "no journal of the service: the newest {room} bytes of its log file{of}; --since does not apply to a log file"
-                        )
-                    } else {
-                        format!(
-                            "no journal of the service: its log file{of}, whole; --since does not apply to a log file"
-                        )
-                    });
-                    if cut {
-                        entry.truncated = true;
-                        entry.cap = Some(cap);
-                        entry.status = ItemStatus::Truncated;
-                    }
-                    entry.read_from = Some(path);
-                }
-                None => {}
+            if let Some(ItemNote::Path(path)) = ItemNote::parse(line) {
+                entry.read_from = Some(path);
             }
         }
         match result {
@@ -409,7 +400,7 @@ impl NodeRun<'_> {
     }
 
     /// The writer of item `name`'s file, or why there is none.
-    fn writer<'b>(
+    pub(super) fn writer<'b>(
         &'b self,
         node: &str,
         name: &str,
@@ -440,7 +431,7 @@ impl NodeRun<'_> {
 
 impl ItemEntry {
     /// An item whose file could not be written.
-    fn failed(name: &str, source: String, error: String) -> ItemEntry {
+    pub(super) fn failed(name: &str, source: String, error: String) -> ItemEntry {
         ItemEntry {
             error: Some(error),
             ..ItemEntry::new(name.to_string(), source, ItemStatus::Failed)
@@ -449,7 +440,7 @@ impl ItemEntry {
 
     /// A failed or missing item that wrote nothing keeps no empty file:
     /// whether its file is to go.
-    fn drop_empty_file(&mut self) -> bool {
+    pub(super) fn drop_empty_file(&mut self) -> bool {
         let empty =
             matches!(self.status, ItemStatus::Failed | ItemStatus::Missing) && self.size == Some(0);
         if empty {
@@ -524,11 +515,11 @@ fn node_failure_reason(err: &ClusterError) -> String {
 ///
 /// The file is written with blocking calls: a local file's writes land in
 /// the page cache, and an async file would cost a thread hop per chunk.
-struct ItemWriter<'b> {
+pub(super) struct ItemWriter<'b> {
     budget: &'b NodeBudget<'b>,
     progress: &'b dyn DumpProgress,
     relative: String,
-    path: PathBuf,
+    pub(super) path: PathBuf,
     file: Option<BufWriter<File>>,
     hasher: Sha256,
     redactor: Redactor,
@@ -540,7 +531,8 @@ struct ItemWriter<'b> {
 }
 
 impl ItemWriter<'_> {
-    fn accept(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+    /// Takes `buf` as far as the caps let it: an error once they stop it.
+    pub(super) fn accept(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         if let Some(cap) = self.cut {
             return Err(cap_reached(cap));
         }
@@ -581,7 +573,7 @@ impl ItemWriter<'_> {
     }
 
     /// The last line redacted and written; the item's entry.
-    fn finish(mut self, name: &str, source: String) -> ItemEntry {
+    pub(super) fn finish(mut self, name: &str, source: String) -> ItemEntry {
         let mut out = Vec::new();
         self.redactor.finish(&mut out);
         self.emit(&out);

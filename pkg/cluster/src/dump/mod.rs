@@ -24,6 +24,7 @@ pub mod caps;
 mod collect;
 pub mod index;
 pub mod redact;
+mod service;
 pub mod spec;
 
 use std::path::PathBuf;

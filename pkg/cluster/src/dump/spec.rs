@@ -83,9 +83,10 @@ impl Source {
         }
     }
 
-    /// Read on the node, by the node's pod; else asked of the API server.
-    pub fn on_node(&self) -> bool {
-        !matches!(self, Source::Api(_))
+    /// Read by the node's dump pod; else asked of the API server, or read
+    /// as `toolbox logs` reads a service (the node log query first).
+    pub fn by_pod(&self) -> bool {
+        !matches!(self, Source::Api(_) | Source::Service(_))
     }
 }
 
@@ -165,9 +166,9 @@ impl Spec {
         self
     }
 
-    /// Whether any item is read on the node, so that a pod is needed.
+    /// Whether any item is read by the node's dump pod.
     pub fn needs_pod(&self) -> bool {
-        self.items.iter().any(|item| item.source.on_node())
+        self.items.iter().any(|item| item.source.by_pod())
     }
 
     /// `NAME: SOURCE` of every item, for the pod's annotation.
