@@ -269,7 +269,7 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
             [CompletionResult]::new('--spec', '--spec', [CompletionResultType]::ParameterName, 'What to collect, in YAML or JSON, instead of the built-in list (docs/dump.md)')
             [CompletionResult]::new('--max-per-node', '--max-per-node', [CompletionResultType]::ParameterName, 'The most read from one node; an item cut there is named in the index')
             [CompletionResult]::new('--max-total', '--max-total', [CompletionResultType]::ParameterName, 'The most read from all nodes together')
-            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The pods'' image; it needs sh, head, cat, tr and nsenter [default: the image setting]')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The pods'' image; it needs busybox''s applets and nsenter [default: the image setting]')
             [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'How long a node''s pod may live; it stops by itself after this [default: 1h]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for a node''s pod to start [default: 2m]')
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why you need the bundle; recorded on the pods for the audit trail')

@@ -259,7 +259,7 @@ set edit:completion:arg-completer[toolbox] = {|@words|
             cand --spec 'What to collect, in YAML or JSON, instead of the built-in list (docs/dump.md)'
             cand --max-per-node 'The most read from one node; an item cut there is named in the index'
             cand --max-total 'The most read from all nodes together'
-            cand --image 'The pods'' image; it needs sh, head, cat, tr and nsenter [default: the image setting]'
+            cand --image 'The pods'' image; it needs busybox''s applets and nsenter [default: the image setting]'
             cand --ttl 'How long a node''s pod may live; it stops by itself after this [default: 1h]'
             cand --timeout 'How long to wait for a node''s pod to start [default: 2m]'
             cand --reason 'Why you need the bundle; recorded on the pods for the audit trail'

@@ -236,7 +236,7 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l since -d 'The s
 complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l spec -d 'What to collect, in YAML or JSON, instead of the built-in list (docs/dump.md)' -r -F
 complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l max-per-node -d 'The most read from one node; an item cut there is named in the index' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l max-total -d 'The most read from all nodes together' -r
-complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l image -d 'The pods\' image; it needs sh, head, cat, tr and nsenter [default: the image setting]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l image -d 'The pods\' image; it needs busybox\'s applets and nsenter [default: the image setting]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l ttl -d 'How long a node\'s pod may live; it stops by itself after this [default: 1h]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l timeout -d 'How long to wait for a node\'s pod to start [default: 2m]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l reason -d 'Why you need the bundle; recorded on the pods for the audit trail' -r

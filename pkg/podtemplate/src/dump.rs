@@ -31,8 +31,10 @@ pub const NOTE_PREFIX: &str = "toolbox-dump: ";
 #[derive(Debug, Clone, PartialEq)]
 pub struct DumpRequest {
     /// The pod's common parts; `common.recording` is ignored (see the
-    /// module's documentation). `image` must have `sh`, `head`, `cat`,
-    /// `tr` and `nsenter`, as node-shell's image does.
+    /// module's documentation). `image` must have busybox's `sh`, `head`,
+    /// `cat` and `tr` and util-linux's `nsenter`, as toolbox's node-tools
+    /// has (and `tail`, `wc` and `grep` when the pod reads a service's log
+    /// for pkg/cluster's nodelogs wing).
     pub common: PodCommon,
     /// What the pod reads, `NAME: SOURCE` each, for its annotation.
     pub items: Vec<String>,

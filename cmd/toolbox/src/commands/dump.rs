@@ -89,7 +89,7 @@ pub struct DumpArgs {
     #[arg(long, value_name = "SIZE", default_value = DEFAULT_MAX_TOTAL, value_parser = values::parse_size)]
     pub max_total: u64,
 
-    /// The pods' image; it needs sh, head, cat, tr and nsenter [default: the image setting]
+    /// The pods' image; it needs busybox's applets and nsenter [default: the image setting]
     #[arg(long, value_name = "IMAGE", value_parser = values::parse_image)]
     pub image: Option<String>,
 

@@ -47,7 +47,7 @@ pub enum Source {
     Listing(String),
     /// Every regular file under a node directory, each an item of its own.
     Directory(String),
-    /// A service's journal since `--since` (or its log file).
+    /// A service's log since `--since`, read as `toolbox logs` reads it.
     Service(String),
     /// An object of the API server's.
     Api(ApiObject),
@@ -77,7 +77,7 @@ impl Source {
             Source::Command(argv) => format!("command {}", argv.join(" ")),
             Source::Listing(path) => format!("listing of {path}"),
             Source::Directory(path) => format!("files under {path}"),
-            Source::Service(name) => format!("service {name}'s journal or log file"),
+            Source::Service(name) => format!("service {name}'s log"),
             Source::Api(ApiObject::Node) => "api: the Node object".to_string(),
             Source::Api(ApiObject::Events) => "api: the node's Events".to_string(),
         }
