@@ -168,6 +168,15 @@ async fn the_real_node_and_twenty_simulated_ones_one_failing_make_one_bundle() {
     );
     assert_eq!(item(failed, "node.yaml")["status"], "collected");
     assert_eq!(item(failed, "dmesg.txt")["status"], "skipped");
+    let log = item(failed, "kubelet.log");
+    assert_eq!(log["status"], "skipped", "{log:#}");
+    assert!(
+        log["note"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("toolbox logs {bad} kubelet")),
+        "{log:#}"
+    );
     assert!(
         item(failed, "dmesg.txt")["note"]
             .as_str()

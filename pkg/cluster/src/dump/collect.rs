@@ -74,8 +74,15 @@ impl NodeRun<'_> {
         let mut services = Vec::new();
         for item in &self.spec.items {
             if let Source::Service(name) = &item.source {
+                // A node whose pod did not run would most likely keep the
+                // logs' own pod from running too, and wait as long again.
                 services.push(if self.stop.is_cancelled() {
                     not_read(item, "the run was interrupted")
+                } else if entry.status == NodeStatus::Failed {
+                    not_read(
+                        item,
+                        &format!("the node's pod did not run (toolbox logs {node} {name} reads it through the kubelet's node log query where it serves the node, without a pod)"),
+                    )
                 } else {
                     self.service_item(node, item, name, budget).await
                 });
