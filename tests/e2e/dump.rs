@@ -12,7 +12,7 @@ use std::process::{Command as StdCommand, Stdio};
 use std::time::Duration;
 
 use harness::{
-    NodeSpec, TestNs, random_suffix, real_node, send_signal, stderr_of, stdout_of,
+    NodeSpec, TestNs, random_suffix, real_node, send_signal, spawn_on_pty, stderr_of, stdout_of,
     wait_with_timeout,
 };
 use serde_json::Value;
@@ -639,6 +639,67 @@ async fn an_item_that_fails_is_kept_and_named_and_the_run_exits_5() {
     assert_eq!(nothing["status"], "missing", "{nothing:#}");
     assert!(nothing.get("path").is_none());
     check_files_against_index(&bundle, &index);
+    std::fs::remove_dir_all(&dir).unwrap();
+    ns.finish().await;
+}
+
+#[tokio::test]
+async fn a_terminal_shows_nodes_done_and_bytes_and_a_pipe_shows_nothing() {
+    use expectrl::{Eof, Expect};
+    let mut ns = TestNs::new("dump-progress").await;
+    for i in 1..=3 {
+        ns.node(&format!("n{i:02}"), NodeSpec::default()).await;
+    }
+    let dir = scratch(&ns);
+    let spec = dir.join("spec.yaml");
+    std::fs::write(
+        &spec,
+        "items:\n  - name: slow.txt\n    command: [sh, -c, 'echo hello; sleep 1']\n",
+    )
+    .unwrap();
+    let selector = format!("toolbox.test/e2e-namespace={}", ns.name);
+    let mut cmd = ns.toolbox_process();
+    cmd.args(["dump", "-l", &selector, "--fanout", "1"])
+        .args(["--spec", &spec.display().to_string()])
+        .arg("-o")
+        .arg(dir.join("on-a-terminal"));
+    let (status, screen) = tokio::task::spawn_blocking(move || {
+        let mut session = spawn_on_pty(cmd, Duration::from_secs(60));
+        let progress = session
+            .expect(expectrl::Regex(
+                r"dump: [0-2]/3 nodes done, [0-9.]+ [KM]?i?B read",
+            ))
+            .expect("a progress line while the run goes on");
+        let progress = String::from_utf8_lossy(progress.get(0).unwrap()).into_owned();
+        let rest = session.expect(Eof).expect("the run to end");
+        let screen = format!("{progress}{}", String::from_utf8_lossy(rest.as_bytes()));
+        (session.get_process().wait().expect("exit status"), screen)
+    })
+    .await
+    .unwrap();
+    assert!(
+        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
+        "{status:?}: {screen}"
+    );
+    assert!(screen.contains("3 nodes: 3 collected"), "{screen}");
+
+    let out = ns
+        .toolbox()
+        .args([
+            "dump",
+            "-l",
+            &selector,
+            "--spec",
+            &spec.display().to_string(),
+        ])
+        .arg("-o")
+        .arg(dir.join("into-a-pipe"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let stderr = stderr_of(&out);
+    assert!(!stderr.contains("nodes done"), "no progress line: {stderr}");
+    assert!(stderr.starts_with("3 nodes: 3 collected"), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
     ns.finish().await;
 }
