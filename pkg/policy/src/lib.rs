@@ -277,7 +277,7 @@ pub fn policy_objects(req: &PolicyRequest) -> Vec<Documented> {
                 ]
             }),
             rule_reasons: vec![
-                "pods: create the pod; get, list and watch it while it starts; delete it when the session ends; patch only for toolbox --persist, which records each reuse on the pod (the ValidatingAdmissionPolicy below keeps requested-by from being changed)",
+                "pods: create the pod (a session's, toolbox sessions' reader, toolbox logs' fallback); get, list and watch it while it starts; delete it when the session ends; patch only for toolbox --persist, which records each reuse on the pod (the ValidatingAdmissionPolicy below keeps requested-by from being changed)",
                 sessions_reason,
                 "pods/log: get: toolbox sessions reads a live session's recording from its pod's container log (the recorder writes it there); the node's kept recordings it reads with a reader pod, which the rules above allow",
             ],
@@ -294,7 +294,7 @@ pub fn policy_objects(req: &PolicyRequest) -> Vec<Documented> {
             rule_reasons: Vec::new(),
         },
         Documented {
-            why: "Reading nodes, cluster-wide: node access starts by naming a node.".to_string(),
+            why: "Reading nodes, cluster-wide: node access starts by naming a node. Not nodes/proxy, with which toolbox logs would read a node's logs without a pod: it reaches all of every kubelet's API (pods' logs, exec, metrics), so it is an admin's choice, not a default (docs/security.md).".to_string(),
             object: json!({
                 "apiVersion": "rbac.authorization.k8s.io/v1",
                 "kind": "ClusterRole",
