@@ -498,8 +498,10 @@ fn mutating_policy(req: &PolicyRequest, facts: &Value, in_namespace: &Value) -> 
 }
 
 /// The audit Policy that records node sessions: what was typed into them
-/// (RequestResponse for exec and attach) and who started which pod
-/// (Metadata for pods).
+/// (RequestResponse for exec and attach), who started which pod (Metadata
+/// for pods), and who asked which kubelet what through the API server's
+/// proxy (Metadata for nodes/proxy: `toolbox logs`' node log query, with
+/// its query in the request URI).
 pub fn audit_policy() -> Value {
     json!({
         "apiVersion": "audit.k8s.io/v1",
@@ -508,6 +510,7 @@ pub fn audit_policy() -> Value {
         "rules": [
             { "level": "RequestResponse", "resources": [{ "group": "", "resources": ["pods/exec", "pods/attach"] }] },
             { "level": "Metadata", "resources": [{ "group": "", "resources": ["pods"] }] },
+            { "level": "Metadata", "resources": [{ "group": "", "resources": ["nodes/proxy"] }] },
             { "level": "None" }
         ]
     })
