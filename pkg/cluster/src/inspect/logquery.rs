@@ -177,4 +177,16 @@ mod tests {
                 .contains("an admin grants you get on nodes/proxy")
         );
     }
+
+    #[test]
+    fn compare_s_json_names_the_state_and_its_fields_in_camel_case() {
+        let answers = LogQueryCheck {
+            on_node: query_on_node(UnitProbe::File),
+            for_you: true,
+        };
+        assert_eq!(
+            serde_json::to_value(&answers).unwrap(),
+            serde_json::json!({"forYou": true, "onNode": {"state": "answers", "kubeletLog": "file"}})
+        );
+    }
 }
