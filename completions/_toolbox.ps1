@@ -36,6 +36,7 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('node-shell', 'node-shell', [CompletionResultType]::ParameterValue, 'Open a root shell on a node (nsenter into the host''s namespaces)')
             [CompletionResult]::new('debug-node', 'debug-node', [CompletionResultType]::ParameterValue, 'Debug a node with kubectl''s debug-node pod, deleted when the session ends')
+            [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Read a node''s service journals and log files, without a root shell')
             [CompletionResult]::new('compare', 'compare', [CompletionResultType]::ParameterValue, 'Compare node-shell and debug-node on this cluster, node and namespace')
             [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Find and delete the node-debug pods that toolbox and other tools left behind')
             [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'Print RBAC and admission policies that bound node access, for kubectl apply -f -')
@@ -135,6 +136,49 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'toolbox;logs' {
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Nodes matching this label selector (with --all); every argument is then a log')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Nodes matching this label selector (with --all); every argument is then a log')
+            [CompletionResult]::new('--fanout', '--fanout', [CompletionResultType]::ParameterName, 'How many nodes run at once [default: 64]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Print one document with every node''s output and exit status at the end')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Print one document with every node''s output and exit status at the end')
+            [CompletionResult]::new('--os', '--os', [CompletionResultType]::ParameterName, 'Run only on nodes of this OS; any runs on every OS [default: linux]')
+            [CompletionResult]::new('--command-timeout', '--command-timeout', [CompletionResultType]::ParameterName, 'Give up on a node whose command runs longer than this')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only lines since then: a duration ago (1h, 30m) or a time (RFC 3339, or YYYY-MM-DD HH:MM:SS in UTC)')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only lines until then: a duration ago or a time, as --since')
+            [CompletionResult]::new('--tail', '--tail', [CompletionResultType]::ParameterName, 'Only the last N lines (at most 100000) [with -f: 10]')
+            [CompletionResult]::new('--grep', '--grep', [CompletionResultType]::ParameterName, 'Only lines that match this regular expression (RE2; case-insensitive when all lower-case, as journalctl''s)')
+            [CompletionResult]::new('--boot', '--boot', [CompletionResultType]::ParameterName, 'Only this boot''s journal: 0 the current, -1 the one before, ...')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Its image; it needs busybox''s sh, cat, tail and nsenter [default: the image setting, toolbox''s node-tools]')
+            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'How long it may live; it stops by itself after this [default: 1h]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for it to start [default: 2m]')
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why you need the logs; recorded on the pod for the audit trail')
+            [CompletionResult]::new('--image-pull-secret', '--image-pull-secret', [CompletionResultType]::ParameterName, 'A Secret to pull its image with (repeatable)')
+            [CompletionResult]::new('--image-pull-policy', '--image-pull-policy', [CompletionResultType]::ParameterName, 'When to pull its image')
+            [CompletionResult]::new('--priority-class', '--priority-class', [CompletionResultType]::ParameterName, 'Its PriorityClass')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'The namespace toolbox creates its pods in')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Username to impersonate for the operation')
+            [CompletionResult]::new('--as-group', '--as-group', [CompletionResultType]::ParameterName, 'Group to impersonate for the operation (repeatable)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every node (with -l, every matching node); every argument is then a log')
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'At the end, print identical outputs once, under the nodes that gave them')
+            [CompletionResult]::new('--gather', '--gather', [CompletionResultType]::ParameterName, 'At the end, print identical outputs once, under the nodes that gave them')
+            [CompletionResult]::new('--include-not-ready', '--include-not-ready', [CompletionResultType]::ParameterName, 'Run on NotReady nodes too, instead of skipping them')
+            [CompletionResult]::new('--include-cordoned', '--include-cordoned', [CompletionResultType]::ParameterName, 'Run on cordoned (unschedulable) nodes too, instead of skipping them')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Follow the log as it grows, until Ctrl-C (one log per node)')
+            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Follow the log as it grows, until Ctrl-C (one log per node)')
+            [CompletionResult]::new('--no-record', '--no-record', [CompletionResultType]::ParameterName, 'Do not record its session (where the namespace''s policy allows it)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More output on stderr: -v for details, -vv for debugging')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -371,6 +415,7 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
         'toolbox;help' {
             [CompletionResult]::new('node-shell', 'node-shell', [CompletionResultType]::ParameterValue, 'Open a root shell on a node (nsenter into the host''s namespaces)')
             [CompletionResult]::new('debug-node', 'debug-node', [CompletionResultType]::ParameterValue, 'Debug a node with kubectl''s debug-node pod, deleted when the session ends')
+            [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Read a node''s service journals and log files, without a root shell')
             [CompletionResult]::new('compare', 'compare', [CompletionResultType]::ParameterValue, 'Compare node-shell and debug-node on this cluster, node and namespace')
             [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Find and delete the node-debug pods that toolbox and other tools left behind')
             [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'Print RBAC and admission policies that bound node access, for kubectl apply -f -')
@@ -385,6 +430,9 @@ Register-ArgumentCompleter -Native -CommandName 'toolbox' -ScriptBlock {
             break
         }
         'toolbox;help;debug-node' {
+            break
+        }
+        'toolbox;help;logs' {
             break
         }
         'toolbox;help;compare' {

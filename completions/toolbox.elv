@@ -33,6 +33,7 @@ set edit:completion:arg-completer[toolbox] = {|@words|
             cand --version 'Print version'
             cand node-shell 'Open a root shell on a node (nsenter into the host''s namespaces)'
             cand debug-node 'Debug a node with kubectl''s debug-node pod, deleted when the session ends'
+            cand logs 'Read a node''s service journals and log files, without a root shell'
             cand compare 'Compare node-shell and debug-node on this cluster, node and namespace'
             cand cleanup 'Find and delete the node-debug pods that toolbox and other tools left behind'
             cand policy 'Print RBAC and admission policies that bound node access, for kubectl apply -f -'
@@ -130,6 +131,48 @@ set edit:completion:arg-completer[toolbox] = {|@words|
             cand --verbose 'More output on stderr: -v for details, -vv for debugging'
             cand -h 'Print help'
             cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'toolbox;logs'= {
+            cand -l 'Nodes matching this label selector (with --all); every argument is then a log'
+            cand --selector 'Nodes matching this label selector (with --all); every argument is then a log'
+            cand --fanout 'How many nodes run at once [default: 64]'
+            cand -o 'Print one document with every node''s output and exit status at the end'
+            cand --output 'Print one document with every node''s output and exit status at the end'
+            cand --os 'Run only on nodes of this OS; any runs on every OS [default: linux]'
+            cand --command-timeout 'Give up on a node whose command runs longer than this'
+            cand --since 'Only lines since then: a duration ago (1h, 30m) or a time (RFC 3339, or YYYY-MM-DD HH:MM:SS in UTC)'
+            cand --until 'Only lines until then: a duration ago or a time, as --since'
+            cand --tail 'Only the last N lines (at most 100000) [with -f: 10]'
+            cand --grep 'Only lines that match this regular expression (RE2; case-insensitive when all lower-case, as journalctl''s)'
+            cand --boot 'Only this boot''s journal: 0 the current, -1 the one before, ...'
+            cand --image 'Its image; it needs busybox''s sh, cat, tail and nsenter [default: the image setting, toolbox''s node-tools]'
+            cand --ttl 'How long it may live; it stops by itself after this [default: 1h]'
+            cand --timeout 'How long to wait for it to start [default: 2m]'
+            cand --reason 'Why you need the logs; recorded on the pod for the audit trail'
+            cand --image-pull-secret 'A Secret to pull its image with (repeatable)'
+            cand --image-pull-policy 'When to pull its image'
+            cand --priority-class 'Its PriorityClass'
+            cand --kubeconfig 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)'
+            cand --context 'The kubeconfig context to use'
+            cand -n 'The namespace toolbox creates its pods in'
+            cand --namespace 'The namespace toolbox creates its pods in'
+            cand --as 'Username to impersonate for the operation'
+            cand --as-group 'Group to impersonate for the operation (repeatable)'
+            cand --config 'toolbox''s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)'
+            cand --all 'Every node (with -l, every matching node); every argument is then a log'
+            cand -b 'At the end, print identical outputs once, under the nodes that gave them'
+            cand --gather 'At the end, print identical outputs once, under the nodes that gave them'
+            cand --include-not-ready 'Run on NotReady nodes too, instead of skipping them'
+            cand --include-cordoned 'Run on cordoned (unschedulable) nodes too, instead of skipping them'
+            cand -f 'Follow the log as it grows, until Ctrl-C (one log per node)'
+            cand --follow 'Follow the log as it grows, until Ctrl-C (one log per node)'
+            cand --no-record 'Do not record its session (where the namespace''s policy allows it)'
+            cand -v 'More output on stderr: -v for details, -vv for debugging'
+            cand --verbose 'More output on stderr: -v for details, -vv for debugging'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -350,6 +393,7 @@ set edit:completion:arg-completer[toolbox] = {|@words|
         &'toolbox;help'= {
             cand node-shell 'Open a root shell on a node (nsenter into the host''s namespaces)'
             cand debug-node 'Debug a node with kubectl''s debug-node pod, deleted when the session ends'
+            cand logs 'Read a node''s service journals and log files, without a root shell'
             cand compare 'Compare node-shell and debug-node on this cluster, node and namespace'
             cand cleanup 'Find and delete the node-debug pods that toolbox and other tools left behind'
             cand policy 'Print RBAC and admission policies that bound node access, for kubectl apply -f -'
@@ -362,6 +406,8 @@ set edit:completion:arg-completer[toolbox] = {|@words|
         &'toolbox;help;node-shell'= {
         }
         &'toolbox;help;debug-node'= {
+        }
+        &'toolbox;help;logs'= {
         }
         &'toolbox;help;compare'= {
         }

@@ -35,6 +35,7 @@ complete -c toolbox -n "__fish_toolbox_needs_command" -s h -l help -d 'Print hel
 complete -c toolbox -n "__fish_toolbox_needs_command" -s V -l version -d 'Print version'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "node-shell" -d 'Open a root shell on a node (nsenter into the host\'s namespaces)'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "debug-node" -d 'Debug a node with kubectl\'s debug-node pod, deleted when the session ends'
+complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "logs" -d 'Read a node\'s service journals and log files, without a root shell'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "compare" -d 'Compare node-shell and debug-node on this cluster, node and namespace'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "cleanup" -d 'Find and delete the node-debug pods that toolbox and other tools left behind'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "policy" -d 'Print RBAC and admission policies that bound node access, for kubectl apply -f -'
@@ -128,6 +129,43 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l record-in
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s h -l help -d 'Print help'
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s V -l version -d 'Print version'
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -s l -l selector -d 'Nodes matching this label selector (with --all); every argument is then a log' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l fanout -d 'How many nodes run at once [default: 64]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -s o -l output -d 'Print one document with every node\'s output and exit status at the end' -r -f -a "json\t''
+yaml\t''"
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l os -d 'Run only on nodes of this OS; any runs on every OS [default: linux]' -r -f -a "linux\t''
+windows\t''
+any\t''"
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l command-timeout -d 'Give up on a node whose command runs longer than this' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l since -d 'Only lines since then: a duration ago (1h, 30m) or a time (RFC 3339, or YYYY-MM-DD HH:MM:SS in UTC)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l until -d 'Only lines until then: a duration ago or a time, as --since' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l tail -d 'Only the last N lines (at most 100000) [with -f: 10]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l grep -d 'Only lines that match this regular expression (RE2; case-insensitive when all lower-case, as journalctl\'s)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l boot -d 'Only this boot\'s journal: 0 the current, -1 the one before, ...' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l image -d 'Its image; it needs busybox\'s sh, cat, tail and nsenter [default: the image setting, toolbox\'s node-tools]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l ttl -d 'How long it may live; it stops by itself after this [default: 1h]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l timeout -d 'How long to wait for it to start [default: 2m]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l reason -d 'Why you need the logs; recorded on the pod for the audit trail' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l image-pull-secret -d 'A Secret to pull its image with (repeatable)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l image-pull-policy -d 'When to pull its image' -r -f -a "Always\t''
+IfNotPresent\t''
+Never\t''"
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l priority-class -d 'Its PriorityClass' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l kubeconfig -d 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l context -d 'The kubeconfig context to use' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -s n -l namespace -d 'The namespace toolbox creates its pods in' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l as -d 'Username to impersonate for the operation' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l config -d 'toolbox\'s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l all -d 'Every node (with -l, every matching node); every argument is then a log'
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -s b -l gather -d 'At the end, print identical outputs once, under the nodes that gave them'
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l include-not-ready -d 'Run on NotReady nodes too, instead of skipping them'
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l include-cordoned -d 'Run on cordoned (unschedulable) nodes too, instead of skipping them'
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -s f -l follow -d 'Follow the log as it grows, until Ctrl-C (one log per node)'
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l no-record -d 'Do not record its session (where the namespace\'s policy allows it)'
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -s V -l version -d 'Print version'
 complete -c toolbox -n "__fish_toolbox_using_subcommand compare" -s l -l selector -d 'Choose among the nodes that match this label selector (the only match is used as is)' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand compare" -l image -d 'The image of both pods [default: the image and debug_image settings]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand compare" -l profile -d 'debug-node\'s profile [default: the debug_profile setting, general]' -r -f -a "legacy\t''
@@ -280,16 +318,17 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand version" -l config -d 't
 complete -c toolbox -n "__fish_toolbox_using_subcommand version" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
 complete -c toolbox -n "__fish_toolbox_using_subcommand version" -s h -l help -d 'Print help'
 complete -c toolbox -n "__fish_toolbox_using_subcommand version" -s V -l version -d 'Print version'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "node-shell" -d 'Open a root shell on a node (nsenter into the host\'s namespaces)'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "debug-node" -d 'Debug a node with kubectl\'s debug-node pod, deleted when the session ends'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "compare" -d 'Compare node-shell and debug-node on this cluster, node and namespace'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "cleanup" -d 'Find and delete the node-debug pods that toolbox and other tools left behind'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "policy" -d 'Print RBAC and admission policies that bound node access, for kubectl apply -f -'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "sessions" -d 'Find, read and replay recorded sessions'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "config" -d 'Show the effective settings and where each value came from'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "completion" -d 'Print a shell completion script'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "version" -d 'Show the version of toolbox and of the cluster\'s API server'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy sessions config completion version help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node logs compare cleanup policy sessions config completion version help" -f -a "node-shell" -d 'Open a root shell on a node (nsenter into the host\'s namespaces)'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node logs compare cleanup policy sessions config completion version help" -f -a "debug-node" -d 'Debug a node with kubectl\'s debug-node pod, deleted when the session ends'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node logs compare cleanup policy sessions config completion version help" -f -a "logs" -d 'Read a node\'s service journals and log files, without a root shell'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node logs compare cleanup policy sessions config completion version help" -f -a "compare" -d 'Compare node-shell and debug-node on this cluster, node and namespace'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node logs compare cleanup policy sessions config completion version help" -f -a "cleanup" -d 'Find and delete the node-debug pods that toolbox and other tools left behind'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node logs compare cleanup policy sessions config completion version help" -f -a "policy" -d 'Print RBAC and admission policies that bound node access, for kubectl apply -f -'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node logs compare cleanup policy sessions config completion version help" -f -a "sessions" -d 'Find, read and replay recorded sessions'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node logs compare cleanup policy sessions config completion version help" -f -a "config" -d 'Show the effective settings and where each value came from'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node logs compare cleanup policy sessions config completion version help" -f -a "completion" -d 'Print a shell completion script'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node logs compare cleanup policy sessions config completion version help" -f -a "version" -d 'Show the version of toolbox and of the cluster\'s API server'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node logs compare cleanup policy sessions config completion version help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c toolbox -n "__fish_toolbox_using_subcommand help; and __fish_seen_subcommand_from sessions" -f -a "list" -d 'List recorded sessions: live ones, and with NODE those kept on the node'
 complete -c toolbox -n "__fish_toolbox_using_subcommand help; and __fish_seen_subcommand_from sessions" -f -a "get" -d 'Print one session\'s recording: asciicast, JSON, or plain text for grep'
 complete -c toolbox -n "__fish_toolbox_using_subcommand help; and __fish_seen_subcommand_from sessions" -f -a "play" -d 'Replay one session in the terminal, with its timing'

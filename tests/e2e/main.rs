@@ -31,6 +31,8 @@ mod priority_and_fairness;
 mod real_node_lifecycle;
 mod real_node_limit;
 mod real_node_shell;
+// A node's journals and log files without a shell: toolbox logs.
+mod logs;
 // The session recorder in real pods: node-tools, and a plain image with the init container.
 mod recorder;
 // Sessions recorded by toolbox on the real node.

@@ -95,6 +95,7 @@ async fn run(cli: Cli) -> Result<ExitStatus, AppError> {
     match cli.command {
         Command::NodeShell(args) => commands::node_shell::run(args, &app).await,
         Command::DebugNode(args) => commands::debug_node::run(args, &app).await,
+        Command::Logs(args) => commands::logs::run(args, &app).await,
         Command::Compare(args) => commands::compare::run(args, &app).await,
         Command::Cleanup(args) => commands::cleanup::run(args, &app).await,
         Command::Policy(args) => commands::policy::run(args, &app).await,

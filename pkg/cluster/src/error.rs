@@ -218,6 +218,23 @@ pub enum ClusterError {
 
     #[error("reading the recordings of node {node} failed: {message}")]
     ReaderFailed { node: String, message: String },
+
+    /// The node log query answered, but not with the logs.
+    #[error("cannot read the logs of node {node} through the node log query: {message}")]
+    LogQueryFailed { node: String, message: String },
+
+    /// No node log query for the node, and no fallback pod for the user.
+    #[error(
+        "cannot read the logs of node {node} without a pod ({why}), nor with one: {refused}{}",
+        remedy.as_ref().map(|r| format!("; {r}")).unwrap_or_default()
+    )]
+    LogsNotAllowed {
+        node: String,
+        why: String,
+        remedy: Option<String>,
+        /// Why the pod may not be made: a [`ClusterError::SessionNotAllowed`].
+        refused: Box<ClusterError>,
+    },
 }
 
 fn suggestion_text(suggestions: &[String]) -> String {
@@ -279,6 +296,8 @@ impl ClusterError {
             | NoNodes { .. }
             | SessionNotFound { .. } => ErrorKind::NotFound,
             ReaderFailed { .. } => ErrorKind::Failed,
+            LogQueryFailed { .. } => ErrorKind::Connection,
+            LogsNotAllowed { .. } => ErrorKind::Access,
             NodeNotReady { .. }
             | PodSecurity { .. }
             | AdmissionRejected { .. }

@@ -7,6 +7,8 @@
 //!   inspect/    compare's questions to the cluster     leftovers   cleanup's finding and deleting
 //!   recordings/ toolbox sessions: live logs, a node's files (reader pod)
 //!        \                                                 |
+//!   nodelogs/   toolbox logs: the node log query, else a fallback pod
+//!        |
 //!   session/    the session lifecycle: create, start, exec, end; one session,
 //!        |      a reused --persist session, a fan-out run
 //!   nodes/      node lookup, node sets, a run's targets
@@ -26,6 +28,7 @@ pub mod error;
 pub mod input;
 pub mod inspect;
 pub mod leftovers;
+pub mod nodelogs;
 pub mod nodes;
 pub mod recordings;
 pub mod session;

@@ -17,6 +17,7 @@ const WINGS: &[&[&str]] = &[
     &["client"],
     &["nodes"],
     &["session"],
+    &["nodelogs"],
     &["inspect", "leftovers", "recordings"],
 ];
 

@@ -5,13 +5,15 @@
 //! request always yields the same pod. That is what makes the snapshot tests meaningful
 //! and what lets the CLI print the exact pod it is about to create.
 //!
-//! Three pod shapes are built here:
+//! Four pod shapes are built here:
 //! - [`node_shell_pod`]: a privileged holder pod whose sessions `nsenter` into the host
 //!   (or, on Windows, a HostProcess pod).
 //! - [`debug_node_pod`]: the pod `kubectl debug node/NAME --profile P [--custom F]` would
 //!   create, with toolbox's labels, annotations and TTL holder.
 //! - [`reader_pod`]: `toolbox sessions`' short-lived pod that reads a node's recordings,
 //!   in the recorded shape and nothing more.
+//! - [`node_logs_pod`]: `toolbox logs`' short-lived fallback pod that reads a node's
+//!   journals and log files when the kubelet's node log query cannot.
 //!
 //! Both pods run a *holder* process that exits on its own after the TTL; interactive
 //! sessions are `exec`s into the holder container ([`node_shell_exec_command`],
@@ -19,6 +21,7 @@
 
 mod common;
 mod debug_node;
+mod logs;
 mod node_shell;
 mod persist;
 mod reader;
@@ -29,6 +32,10 @@ pub use common::{Audit, PodCommon, fit_lifetime, node_label_value, pod_name, ttl
 pub use debug_node::{
     DebugNodeRequest, Profile, TemplateError, UnknownProfileError, debug_node_exec_command,
     debug_node_pod, parse_custom_container,
+};
+pub use logs::{
+    LOGS_CONTAINER, LOGS_POD_PREFIX, LOGS_SCRIPT, LOGS_SUBCOMMAND, LogsScriptArgs, NodeLogsRequest,
+    node_logs_exec_command, node_logs_pod,
 };
 pub use node_shell::{
     HostNamespaces, NODE_SHELL_CONTAINER, NodeOs, NodeShellRequest, node_shell_exec_command,

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{Container, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use toolbox_podtemplate::{
-    Audit, DebugNodeRequest, HostNamespaces, NodeOs, NodeShellRequest, PodCommon, Profile,
-    ReaderRequest, Recording, debug_node_pod, node_shell_pod, parse_custom_container, reader_pod,
+    Audit, DebugNodeRequest, HostNamespaces, NodeLogsRequest, NodeOs, NodeShellRequest, PodCommon,
+    Profile, ReaderRequest, Recording, debug_node_pod, node_logs_pod, node_shell_pod,
+    parse_custom_container, reader_pod,
 };
 
 fn common(subcommand: &str, command: &[&str]) -> PodCommon {
@@ -356,4 +357,18 @@ fn sessions_reader_in_the_recorder_image() {
             recorder_image: "ghcr.io/toolbox-dev/node-tools:v0.1.0".to_owned(),
         },
     }));
+}
+
+/// `toolbox logs`' fallback pod, recorded through the node's init as
+/// node-shell's pod is.
+#[test]
+fn node_logs_fallback() {
+    let mut common = common(
+        "logs",
+        &["ip-10-0-1-23.ec2.internal", "kubelet", "--since", "1h"],
+    );
+    common.recording = Some(Recording {
+        recorder_image: "ghcr.io/toolbox-dev/toolbox-recorder:v0.1.0".to_owned(),
+    });
+    insta::assert_yaml_snapshot!(node_logs_pod(&NodeLogsRequest { common }));
 }

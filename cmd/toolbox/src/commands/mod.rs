@@ -11,6 +11,7 @@ pub mod compare;
 pub mod completion;
 pub mod config;
 pub mod debug_node;
+pub mod logs;
 pub mod node_shell;
 pub mod policy;
 pub mod sessions;

@@ -1,5 +1,6 @@
 //! One command on many nodes, for node-shell and debug-node, driven in
-//! this order by [`run`]:
+//! this order by [`run`] (`toolbox logs` drives its own run, with the same
+//! [`target_filter`], [`Printer`] and [`finish`]):
 //!
 //! 1. Check what can be checked before any request (a command is given,
 //!    no --persist or --keep, some nodes named or --all).
@@ -74,15 +75,7 @@ pub async fn run(
 ) -> Result<ExitStatus, AppError> {
     let names = check(&inputs)?;
     let target = inputs.target;
-    let filter = TargetFilter {
-        include_not_ready: target.fanout.include_not_ready,
-        include_cordoned: target.fanout.include_cordoned,
-        os: match target.fanout.os.as_deref() {
-            Some("any") => None,
-            Some(os) => Some(os.to_string()),
-            None => Some("linux".into()),
-        },
-    };
+    let filter = target_filter(target);
     let (cluster, user, targets) = preflight(app, NodeUse::Session, async |cluster| {
         cluster
             .fanout_targets(&names, target.selector.as_deref(), &filter)
@@ -121,7 +114,21 @@ pub async fn run(
     finish(&printer, &node_names, &targets.skipped, report?)
 }
 
-fn nothing_to_run_on(target: &TargetArgs, skipped: &[(String, String)]) -> AppError {
+/// Which of the targeted nodes a run skips, as the fan-out flags say.
+pub fn target_filter(target: &TargetArgs) -> TargetFilter {
+    TargetFilter {
+        include_not_ready: target.fanout.include_not_ready,
+        include_cordoned: target.fanout.include_cordoned,
+        os: match target.fanout.os.as_deref() {
+            Some("any") => None,
+            Some(os) => Some(os.to_string()),
+            None => Some("linux".into()),
+        },
+    }
+}
+
+/// The error of a run left with no node: why each was skipped.
+pub fn nothing_to_run_on(target: &TargetArgs, skipped: &[(String, String)]) -> AppError {
     let what = match (&target.selector, skipped.is_empty()) {
         (Some(selector), true) => format!("no node matches -l {selector}"),
         (None, true) => "no node to run on".to_string(),
@@ -148,7 +155,7 @@ fn nothing_to_run_on(target: &TargetArgs, skipped: &[(String, String)]) -> AppEr
 
 /// Prints what only the end can tell (gathered groups, the document, the
 /// summary) and turns the run into toolbox's exit status.
-fn finish(
+pub fn finish(
     printer: &Printer,
     nodes: &[String],
     skipped: &[(String, String)],

@@ -20,10 +20,11 @@ use k8s_openapi::api::core::v1::{Container, Pod, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use toolbox_cluster::{SessionSpec, TargetNode};
 use toolbox_podtemplate::{
-    Audit, DEBUG_NODE_SUBCOMMAND, DebugNodeRequest, HostNamespaces, NODE_SHELL_SUBCOMMAND, NodeOs,
-    NodeShellRequest, PodCommon, Profile, READER_CONTAINER, ReaderRequest, Recording,
-    SESSIONS_SUBCOMMAND, TemplateError, debug_node_exec_command, debug_node_pod,
-    node_shell_exec_command, node_shell_pod, reader_pod, recorded_exec_command, session_id,
+    Audit, DEBUG_NODE_SUBCOMMAND, DebugNodeRequest, HostNamespaces, LOGS_CONTAINER,
+    LOGS_SUBCOMMAND, NODE_SHELL_SUBCOMMAND, NodeLogsRequest, NodeOs, NodeShellRequest, PodCommon,
+    Profile, READER_CONTAINER, ReaderRequest, Recording, SESSIONS_SUBCOMMAND, TemplateError,
+    debug_node_exec_command, debug_node_pod, node_logs_pod, node_shell_exec_command,
+    node_shell_pod, reader_pod, recorded_exec_command, session_id,
 };
 
 use super::args::SessionArgs;
@@ -211,6 +212,63 @@ pub fn reader_session(
         what: "sessions reader".to_string(),
         persist: None,
         early_exec: false,
+    }
+}
+
+/// All that `toolbox logs`' fallback pod is made of but its node and exec.
+#[derive(Debug, Clone)]
+pub struct NodeLogsOptions {
+    pub pod: PodOptions,
+    /// node-tools, or --image: busybox's applets and nsenter.
+    pub image: String,
+    /// What the audit annotation records after `logs`: the logs and flags.
+    pub audit_line: Vec<String>,
+}
+
+impl NodeLogsOptions {
+    /// The pod on `node` and what its session execs: `command` (the
+    /// script that reads the logs), through the recorder when the pod
+    /// records.
+    pub fn build(
+        &self,
+        node: &str,
+        namespace: &str,
+        user: String,
+        command: Vec<String>,
+    ) -> (Pod, Vec<String>) {
+        let common = self.pod.pod_common(
+            node,
+            namespace,
+            self.image.clone(),
+            user,
+            LOGS_SUBCOMMAND,
+            self.audit_line.clone(),
+        );
+        let argv = self.pod.session_command(&common, command).argv;
+        (node_logs_pod(&NodeLogsRequest { common }), argv)
+    }
+
+    /// The pod on `node` as one session, for pkg/cluster's captured driver.
+    pub fn session(
+        &self,
+        node: &str,
+        namespace: &str,
+        user: String,
+        command: Vec<String>,
+        start_timeout: Duration,
+    ) -> SessionSpec {
+        let (pod, command) = self.build(node, namespace, user, command);
+        SessionSpec {
+            pod,
+            container: LOGS_CONTAINER.to_string(),
+            command,
+            tty: false,
+            start_timeout,
+            keep: false,
+            what: "logs".to_string(),
+            persist: None,
+            early_exec: false,
+        }
     }
 }
 
