@@ -21,7 +21,9 @@ import (
 //
 // SIGUSR1 restarts the kubelet and SIGUSR2 restarts containerd, as an
 // operator's `systemctl restart` would: tests use them to break a session's
-// stream on the node side. Pods keep running across either restart.
+// stream on the node side, or to apply a changed kubelet.yaml. Pods keep
+// running across either restart. A daemon that exits after such a restart
+// (a configuration it refuses) is started by the next signal.
 func runNodeInit(args []string) error {
 	fs := flag.NewFlagSet("node-init", flag.ExitOnError)
 	configPath := fs.String("config", "", "the node's JSON configuration, written by up")
@@ -83,24 +85,42 @@ func runNodeInit(args []string) error {
 	}
 
 	restarting := map[string]bool{}
+	// Daemons started again by a signal: a test may have given them a
+	// configuration they refuse. One that then exits leaves the node up and
+	// waiting for the next signal (with the configuration put back), rather
+	// than ending the node under every other test.
+	restarted := map[string]bool{}
 	for sig := range signals {
 		switch sig {
 		case syscall.SIGUSR1, syscall.SIGUSR2:
 			name := map[os.Signal]string{syscall.SIGUSR1: "kubelet", syscall.SIGUSR2: "containerd"}[sig]
+			running := false
 			for pid, child := range children {
 				if child == name {
+					running = true
 					restarting[name] = true
 					_ = syscall.Kill(pid, syscall.SIGTERM)
+				}
+			}
+			if !running {
+				if err := start(name); err != nil {
+					stopChildren(children)
+					return err
 				}
 			}
 		case syscall.SIGCHLD:
 			for _, name := range reapChildren(children) {
 				if restarting[name] {
 					delete(restarting, name)
+					restarted[name] = true
 					if err := start(name); err != nil {
 						stopChildren(children)
 						return err
 					}
+					continue
+				}
+				if restarted[name] {
+					fmt.Fprintf(os.Stderr, "node-init: %s exited after a restart; waiting for the next signal to start it again (see %s)\n", name, node.logPath(name))
 					continue
 				}
 				// containerd or the kubelet died: the node is gone, and up or a test

@@ -252,6 +252,19 @@ async fn the_log_query_reads_a_node_s_logs_with_no_pod() {
     );
     assert!(!proxy_requests_with(&format!("logs/{}.log", file.unit)).is_empty());
     assert_eq!(pod_creations(&ns), 0, "no pod was created");
+
+    // compare says so too.
+    let out = ns
+        .toolbox_on_real_node()
+        .args(["compare", &real_node().name, "-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["checks"]["nodeLogQuery"],
+        serde_json::json!({"forYou": true, "onNode": {"state": "answers", "kubeletLog": "file"}})
+    );
     drop(file);
     ns.finish().await;
 }
@@ -426,6 +439,16 @@ async fn with_the_query_off_a_short_lived_pod_reads_the_logs_and_says_why() {
         assert!(stderr.contains(words), "{words:?} in {stderr}");
     }
     assert_eq!(pod_creations(&ns), 1, "one pod");
+    let out = ns
+        .toolbox_on_real_node()
+        .args(["compare", node, "-o", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["checks"]["nodeLogQuery"]["onNode"]["state"], "off",
+        "{report}"
+    );
     // The kubelet's own log, by the kubelet's heuristics in the pod.
     let out = logs(&ns, &[node, "--tail", "4"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
@@ -468,7 +491,11 @@ async fn with_the_query_off_a_short_lived_pod_reads_the_logs_and_says_why() {
             ),
             ("enableSystemLogQuery: true", "enableSystemLogQuery: false"),
         ],
-        |answer| answer.contains("logs endpoint is disabled"),
+        // The kubelet answers 405 ("logs endpoint is disabled."), which the
+        // API server passes on as its own MethodNotAllowed.
+        |answer| {
+            answer.contains("MethodNotAllowed") || answer.contains("logs endpoint is disabled")
+        },
     );
     let out = logs(&ns, &[node, &file.path, "--tail", "1"]);
     let stderr = stderr_of(&out);

@@ -9,6 +9,8 @@
 //!   inspect/    compare's questions to the cluster     leftovers   cleanup's finding and deleting
 //!   recordings/ toolbox sessions: live logs, a node's files (reader pod)
 //!        \                                                 |
+//!   nodelogs/   toolbox logs: the node log query, else a fallback pod
+//!        |
 //!   session/    the session lifecycle: create, start, exec, end; one session,
 //!        |      a reused --persist session, a fan-out run
 //!   nodes/      node lookup, node sets, a run's targets

@@ -26,5 +26,6 @@ mod query;
 mod request;
 mod run;
 
+pub use query::probe_unit;
 pub use request::{FOLLOW_TAIL, LogRequest, PodReason, Source, pod_line, query_line};
 pub use run::{LogsRun, PodFor, read_node_logs, run_logs};

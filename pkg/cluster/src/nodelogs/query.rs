@@ -109,11 +109,7 @@ impl Answer {
 /// The probe of a unit: the query with an option that asks for nothing
 /// (`tailLines=0`), so that the kubelet says whether the unit is in the
 /// journal or would be read from a file, or that it answers no query.
-pub(super) async fn probe_unit(
-    cluster: &ClusterContext,
-    node: &str,
-    unit: &str,
-) -> Result<UnitProbe> {
+pub async fn probe_unit(cluster: &ClusterContext, node: &str, unit: &str) -> Result<UnitProbe> {
     let options = QueryOptions {
         tail: Some(0),
         ..QueryOptions::default()
