@@ -34,8 +34,14 @@ _toolbox() {
             toolbox,debug-node)
                 cmd="toolbox__subcmd__debug__subcmd__node"
                 ;;
+            toolbox,dump)
+                cmd="toolbox__subcmd__dump"
+                ;;
             toolbox,help)
                 cmd="toolbox__subcmd__help"
+                ;;
+            toolbox,logs)
+                cmd="toolbox__subcmd__logs"
                 ;;
             toolbox,node-shell)
                 cmd="toolbox__subcmd__node__subcmd__shell"
@@ -67,8 +73,14 @@ _toolbox() {
             toolbox__subcmd__help,debug-node)
                 cmd="toolbox__subcmd__help__subcmd__debug__subcmd__node"
                 ;;
+            toolbox__subcmd__help,dump)
+                cmd="toolbox__subcmd__help__subcmd__dump"
+                ;;
             toolbox__subcmd__help,help)
                 cmd="toolbox__subcmd__help__subcmd__help"
+                ;;
+            toolbox__subcmd__help,logs)
+                cmd="toolbox__subcmd__help__subcmd__logs"
                 ;;
             toolbox__subcmd__help,node-shell)
                 cmd="toolbox__subcmd__help__subcmd__node__subcmd__shell"
@@ -122,7 +134,7 @@ _toolbox() {
 
     case "${cmd}" in
         toolbox)
-            opts="-n -v -h -V --kubeconfig --context --namespace --as --as-group --config --verbose --help --version node-shell debug-node compare cleanup policy cp sessions config completion version help"
+            opts="-n -v -h -V --kubeconfig --context --namespace --as --as-group --config --verbose --help --version node-shell debug-node logs compare cleanup policy cp dump sessions config completion version help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -454,7 +466,7 @@ _toolbox() {
             return 0
             ;;
         toolbox__subcmd__debug__subcmd__node)
-            opts="-l -b -o -c -q -n -v -h -V --selector --all --fanout --gather --output --include-not-ready --include-cordoned --os --command-timeout --image --profile --env --container --quiet --custom --chroot --ttl --timeout --reason --image-pull-secret --image-pull-policy --priority-class --keep --persist --no-record --record-input --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
+            opts="-l -b -o -c -q -n -v -h -V --selector --all --fanout --include-not-ready --include-cordoned --os --command-timeout --gather --output --image --profile --env --container --quiet --custom --chroot --ttl --timeout --reason --image-pull-secret --image-pull-policy --priority-class --keep --persist --no-record --record-input --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -472,20 +484,20 @@ _toolbox() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --output)
-                    COMPREPLY=($(compgen -W "json yaml" -- "${cur}"))
-                    return 0
-                    ;;
-                -o)
-                    COMPREPLY=($(compgen -W "json yaml" -- "${cur}"))
-                    return 0
-                    ;;
                 --os)
                     COMPREPLY=($(compgen -W "linux windows any" -- "${cur}"))
                     return 0
                     ;;
                 --command-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "json yaml" -- "${cur}"))
                     return 0
                     ;;
                 --image)
@@ -575,8 +587,122 @@ _toolbox() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        toolbox__subcmd__dump)
+            opts="-l -o -n -v -h -V --selector --all --output --since --spec --pod-logs --max-per-node --max-total --image --ttl --timeout --reason --image-pull-secret --image-pull-policy --priority-class --fanout --include-not-ready --include-cordoned --os --command-timeout --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --selector)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -l)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --spec)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-per-node)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-total)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image-pull-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image-pull-policy)
+                    COMPREPLY=($(compgen -W "Always IfNotPresent Never" -- "${cur}"))
+                    return 0
+                    ;;
+                --priority-class)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fanout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --os)
+                    COMPREPLY=($(compgen -W "linux windows any" -- "${cur}"))
+                    return 0
+                    ;;
+                --command-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         toolbox__subcmd__help)
-            opts="node-shell debug-node compare cleanup policy cp sessions config completion version help"
+            opts="node-shell debug-node logs compare cleanup policy cp dump sessions config completion version help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -673,7 +799,35 @@ _toolbox() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        toolbox__subcmd__help__subcmd__dump)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         toolbox__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolbox__subcmd__help__subcmd__logs)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -785,8 +939,8 @@ _toolbox() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        toolbox__subcmd__node__subcmd__shell)
-            opts="-l -b -o -x -n -v -h -V --selector --all --fanout --gather --output --include-not-ready --include-cordoned --os --command-timeout --image --no-mount --no-uts --no-ipc --no-net --no-pid --host-mount --ttl --timeout --reason --image-pull-secret --image-pull-policy --priority-class --keep --persist --no-record --record-input --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
+        toolbox__subcmd__logs)
+            opts="-l -b -o -f -n -v -h -V --selector --all --fanout --include-not-ready --include-cordoned --os --command-timeout --gather --output --since --until --tail --grep --boot --follow --image --ttl --timeout --reason --image-pull-secret --image-pull-policy --priority-class --no-record --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -804,6 +958,14 @@ _toolbox() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --os)
+                    COMPREPLY=($(compgen -W "linux windows any" -- "${cur}"))
+                    return 0
+                    ;;
+                --command-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "json yaml" -- "${cur}"))
                     return 0
@@ -812,12 +974,122 @@ _toolbox() {
                     COMPREPLY=($(compgen -W "json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tail)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --grep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --boot)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image-pull-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image-pull-policy)
+                    COMPREPLY=($(compgen -W "Always IfNotPresent Never" -- "${cur}"))
+                    return 0
+                    ;;
+                --priority-class)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolbox__subcmd__node__subcmd__shell)
+            opts="-l -b -o -x -n -v -h -V --selector --all --fanout --include-not-ready --include-cordoned --os --command-timeout --gather --output --image --no-mount --no-uts --no-ipc --no-net --no-pid --host-mount --ttl --timeout --reason --image-pull-secret --image-pull-policy --priority-class --keep --persist --no-record --record-input --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --selector)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -l)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fanout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --os)
                     COMPREPLY=($(compgen -W "linux windows any" -- "${cur}"))
                     return 0
                     ;;
                 --command-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "json yaml" -- "${cur}"))
                     return 0
                     ;;
                 --image)

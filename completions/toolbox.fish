@@ -35,10 +35,12 @@ complete -c toolbox -n "__fish_toolbox_needs_command" -s h -l help -d 'Print hel
 complete -c toolbox -n "__fish_toolbox_needs_command" -s V -l version -d 'Print version'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "node-shell" -d 'Open a root shell on a node (nsenter into the host\'s namespaces)'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "debug-node" -d 'Debug a node with kubectl\'s debug-node pod, deleted when the session ends'
+complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "logs" -d 'Read a node\'s service journals and log files, without a root shell'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "compare" -d 'Compare node-shell and debug-node on this cluster, node and namespace'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "cleanup" -d 'Find and delete the node-debug pods that toolbox and other tools left behind'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "policy" -d 'Print RBAC and admission policies that bound node access, for kubectl apply -f -'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "cp" -d 'Copy files and directories between a node and this machine, sha256-checked'
+complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "dump" -d 'Collect a diagnostic bundle from many nodes: logs, dmesg, runtime, disk, config'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "sessions" -d 'Find, read and replay recorded sessions'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "config" -d 'Show the effective settings and where each value came from'
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "completion" -d 'Print a shell completion script'
@@ -46,12 +48,12 @@ complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "version" -d 'Show t
 complete -c toolbox -n "__fish_toolbox_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -s l -l selector -d 'Nodes matching this label selector: with --all, every one; else choose among them (the only match is used as is)' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l fanout -d 'How many nodes run at once [default: 64]' -r
-complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -s o -l output -d 'Print one document with every node\'s output and exit status at the end' -r -f -a "json\t''
-yaml\t''"
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l os -d 'Run only on nodes of this OS; any runs on every OS [default: linux]' -r -f -a "linux\t''
 windows\t''
 any\t''"
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l command-timeout -d 'Give up on a node whose command runs longer than this' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -s o -l output -d 'Print one document with every node\'s output and exit status at the end' -r -f -a "json\t''
+yaml\t''"
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l image -d 'The image; it needs nsenter and sleep [default: the image setting, toolbox\'s node-tools]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l ttl -d 'How long the pod may live; it stops by itself after this [default: 1h]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l timeout -d 'How long to wait for the pod to start [default: 2m]' -r
@@ -69,9 +71,9 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l as -d 'Us
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l config -d 'toolbox\'s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)' -r -F
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l all -d 'Run COMMAND on every node (with -l, every matching node)'
-complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -s b -l gather -d 'At the end, print identical outputs once, under the nodes that gave them'
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l include-not-ready -d 'Run on NotReady nodes too, instead of skipping them'
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l include-cordoned -d 'Run on cordoned (unschedulable) nodes too, instead of skipping them'
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -s b -l gather -d 'At the end, print identical outputs once, under the nodes that gave them'
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l no-mount -d 'Do not enter the host\'s mount namespace'
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l no-uts -d 'Do not enter the host\'s UTS namespace (hostname)'
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l no-ipc -d 'Do not enter the host\'s IPC namespace, and do not share it with the pod'
@@ -86,12 +88,12 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -s h -l help
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -s V -l version -d 'Print version'
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s l -l selector -d 'Nodes matching this label selector: with --all, every one; else choose among them (the only match is used as is)' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l fanout -d 'How many nodes run at once [default: 64]' -r
-complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s o -l output -d 'Print one document with every node\'s output and exit status at the end' -r -f -a "json\t''
-yaml\t''"
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l os -d 'Run only on nodes of this OS; any runs on every OS [default: linux]' -r -f -a "linux\t''
 windows\t''
 any\t''"
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l command-timeout -d 'Give up on a node whose command runs longer than this' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s o -l output -d 'Print one document with every node\'s output and exit status at the end' -r -f -a "json\t''
+yaml\t''"
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l image -d 'The debug container\'s image [default: the debug_image setting, busybox]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l profile -d 'The privileges the debug container gets, as kubectl\'s debug profiles [default: the debug_profile setting, general]' -r -f -a "legacy\t''
 general\t''
@@ -118,9 +120,9 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l as -d 'Us
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l config -d 'toolbox\'s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)' -r -F
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l all -d 'Run COMMAND on every node (with -l, every matching node)'
-complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s b -l gather -d 'At the end, print identical outputs once, under the nodes that gave them'
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l include-not-ready -d 'Run on NotReady nodes too, instead of skipping them'
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l include-cordoned -d 'Run on cordoned (unschedulable) nodes too, instead of skipping them'
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s b -l gather -d 'At the end, print identical outputs once, under the nodes that gave them'
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s q -l quiet -d 'Do not print the "Creating debugging pod" line'
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l chroot -d 'Run the shell or COMMAND chrooted into the node\'s / (mounted at /host)'
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l keep -d 'Leave the pod running after the session, and print how to reach and remove it'
@@ -129,6 +131,43 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l record-in
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s h -l help -d 'Print help'
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s V -l version -d 'Print version'
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -s l -l selector -d 'Nodes matching this label selector (with --all); every argument is then a log' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l fanout -d 'How many nodes run at once [default: 64]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l os -d 'Run only on nodes of this OS; any runs on every OS [default: linux]' -r -f -a "linux\t''
+windows\t''
+any\t''"
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l command-timeout -d 'Give up on a node whose command runs longer than this' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -s o -l output -d 'Print one document with every node\'s output and exit status at the end' -r -f -a "json\t''
+yaml\t''"
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l since -d 'Only lines since then: a duration ago (1h, 30m) or a time (RFC 3339, or YYYY-MM-DD HH:MM:SS in UTC)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l until -d 'Only lines until then: a duration ago or a time, as --since' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l tail -d 'Only the last N lines (at most 100000) [with -f: 10]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l grep -d 'Only lines that match this regular expression (RE2; case-insensitive when all lower-case, as journalctl\'s)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l boot -d 'Only this boot\'s journal: 0 the current, -1 the one before, ...' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l image -d 'Its image; it needs busybox\'s sh, cat, tail and nsenter [default: the image setting, toolbox\'s node-tools]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l ttl -d 'How long it may live; it stops by itself after this [default: 1h]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l timeout -d 'How long to wait for it to start [default: 2m]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l reason -d 'Why you need the logs; recorded on the pod for the audit trail' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l image-pull-secret -d 'A Secret to pull its image with (repeatable)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l image-pull-policy -d 'When to pull its image' -r -f -a "Always\t''
+IfNotPresent\t''
+Never\t''"
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l priority-class -d 'Its PriorityClass' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l kubeconfig -d 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l context -d 'The kubeconfig context to use' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -s n -l namespace -d 'The namespace toolbox creates its pods in' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l as -d 'Username to impersonate for the operation' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l config -d 'toolbox\'s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l all -d 'Every node (with -l, every matching node); every argument is then a log'
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l include-not-ready -d 'Run on NotReady nodes too, instead of skipping them'
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l include-cordoned -d 'Run on cordoned (unschedulable) nodes too, instead of skipping them'
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -s b -l gather -d 'At the end, print identical outputs once, under the nodes that gave them'
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -s f -l follow -d 'Follow the log as it grows, until Ctrl-C (one log per node)'
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l no-record -d 'Do not record its session (where the namespace\'s policy allows it)'
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -s V -l version -d 'Print version'
 complete -c toolbox -n "__fish_toolbox_using_subcommand compare" -s l -l selector -d 'Choose among the nodes that match this label selector (the only match is used as is)' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand compare" -l image -d 'The image of both pods [default: the image and debug_image settings]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand compare" -l profile -d 'debug-node\'s profile [default: the debug_profile setting, general]' -r -f -a "legacy\t''
@@ -212,6 +251,39 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand cp" -s T -l no-target-di
 complete -c toolbox -n "__fish_toolbox_using_subcommand cp" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
 complete -c toolbox -n "__fish_toolbox_using_subcommand cp" -s h -l help -d 'Print help'
 complete -c toolbox -n "__fish_toolbox_using_subcommand cp" -s V -l version -d 'Print version'
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -s l -l selector -d 'Every node matching this label selector' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -s o -l output -d 'Where to write the bundle: a new directory, or FILE.tar.gz [default: a new toolbox-dump-TIMESTAMP directory here]' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l since -d 'The services\' logs from this long ago on, e.g. 30m or 24h' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l spec -d 'What to collect, in YAML or JSON, instead of the built-in list (docs/dump.md)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l max-per-node -d 'The most read from one node; an item cut there is named in the index' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l max-total -d 'The most read from all nodes together' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l image -d 'The pods\' image; it needs busybox\'s applets and nsenter [default: the image setting]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l ttl -d 'How long a node\'s pod may live; it stops by itself after this [default: 1h]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l timeout -d 'How long to wait for a node\'s pod to start [default: 2m]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l reason -d 'Why you need the bundle; recorded on the pods for the audit trail' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l image-pull-secret -d 'A Secret to pull the image with (repeatable)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l image-pull-policy -d 'When to pull the image' -r -f -a "Always\t''
+IfNotPresent\t''
+Never\t''"
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l priority-class -d 'The pods\' PriorityClass, e.g. system-node-critical for nodes at their pod limit' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l fanout -d 'How many nodes run at once [default: 64]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l os -d 'Run only on nodes of this OS; any runs on every OS [default: linux]' -r -f -a "linux\t''
+windows\t''
+any\t''"
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l command-timeout -d 'Give up on a node whose command runs longer than this' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l kubeconfig -d 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l context -d 'The kubeconfig context to use' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -s n -l namespace -d 'The namespace toolbox creates its pods in' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l as -d 'Username to impersonate for the operation' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l config -d 'toolbox\'s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)' -r -F
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l all -d 'Every node (with -l, every matching node)'
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l pod-logs -d 'Collect the contents of the pods\' logs under /var/log/pods, not only their listing'
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l include-not-ready -d 'Run on NotReady nodes too, instead of skipping them'
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l include-cordoned -d 'Run on cordoned (unschedulable) nodes too, instead of skipping them'
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -s h -l help -d 'Print help'
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -s V -l version -d 'Print version'
 complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and not __fish_seen_subcommand_from list get play help" -l kubeconfig -d 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)' -r -F
 complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and not __fish_seen_subcommand_from list get play help" -l context -d 'The kubeconfig context to use' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and not __fish_seen_subcommand_from list get play help" -s n -l namespace -d 'The namespace toolbox creates its pods in' -r
@@ -301,17 +373,19 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand version" -l config -d 't
 complete -c toolbox -n "__fish_toolbox_using_subcommand version" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
 complete -c toolbox -n "__fish_toolbox_using_subcommand version" -s h -l help -d 'Print help'
 complete -c toolbox -n "__fish_toolbox_using_subcommand version" -s V -l version -d 'Print version'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy cp sessions config completion version help" -f -a "node-shell" -d 'Open a root shell on a node (nsenter into the host\'s namespaces)'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy cp sessions config completion version help" -f -a "debug-node" -d 'Debug a node with kubectl\'s debug-node pod, deleted when the session ends'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy cp sessions config completion version help" -f -a "compare" -d 'Compare node-shell and debug-node on this cluster, node and namespace'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy cp sessions config completion version help" -f -a "cleanup" -d 'Find and delete the node-debug pods that toolbox and other tools left behind'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy cp sessions config completion version help" -f -a "policy" -d 'Print RBAC and admission policies that bound node access, for kubectl apply -f -'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy cp sessions config completion version help" -f -a "cp" -d 'Copy files and directories between a node and this machine, sha256-checked'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy cp sessions config completion version help" -f -a "sessions" -d 'Find, read and replay recorded sessions'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy cp sessions config completion version help" -f -a "config" -d 'Show the effective settings and where each value came from'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy cp sessions config completion version help" -f -a "completion" -d 'Print a shell completion script'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy cp sessions config completion version help" -f -a "version" -d 'Show the version of toolbox and of the cluster\'s API server'
-complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node compare cleanup policy cp sessions config completion version help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node logs compare cleanup policy cp dump sessions config completion version help" -f -a "node-shell" -d 'Open a root shell on a node (nsenter into the host\'s namespaces)'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node logs compare cleanup policy cp dump sessions config completion version help" -f -a "debug-node" -d 'Debug a node with kubectl\'s debug-node pod, deleted when the session ends'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node logs compare cleanup policy cp dump sessions config completion version help" -f -a "logs" -d 'Read a node\'s service journals and log files, without a root shell'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node logs compare cleanup policy cp dump sessions config completion version help" -f -a "compare" -d 'Compare node-shell and debug-node on this cluster, node and namespace'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node logs compare cleanup policy cp dump sessions config completion version help" -f -a "cleanup" -d 'Find and delete the node-debug pods that toolbox and other tools left behind'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node logs compare cleanup policy cp dump sessions config completion version help" -f -a "policy" -d 'Print RBAC and admission policies that bound node access, for kubectl apply -f -'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node logs compare cleanup policy cp dump sessions config completion version help" -f -a "cp" -d 'Copy files and directories between a node and this machine, sha256-checked'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node logs compare cleanup policy cp dump sessions config completion version help" -f -a "dump" -d 'Collect a diagnostic bundle from many nodes: logs, dmesg, runtime, disk, config'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node logs compare cleanup policy cp dump sessions config completion version help" -f -a "sessions" -d 'Find, read and replay recorded sessions'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node logs compare cleanup policy cp dump sessions config completion version help" -f -a "config" -d 'Show the effective settings and where each value came from'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node logs compare cleanup policy cp dump sessions config completion version help" -f -a "completion" -d 'Print a shell completion script'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node logs compare cleanup policy cp dump sessions config completion version help" -f -a "version" -d 'Show the version of toolbox and of the cluster\'s API server'
+complete -c toolbox -n "__fish_toolbox_using_subcommand help; and not __fish_seen_subcommand_from node-shell debug-node logs compare cleanup policy cp dump sessions config completion version help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c toolbox -n "__fish_toolbox_using_subcommand help; and __fish_seen_subcommand_from sessions" -f -a "list" -d 'List recorded sessions: live ones, and with NODE those kept on the node'
 complete -c toolbox -n "__fish_toolbox_using_subcommand help; and __fish_seen_subcommand_from sessions" -f -a "get" -d 'Print one session\'s recording: asciicast, JSON, or plain text for grep'
 complete -c toolbox -n "__fish_toolbox_using_subcommand help; and __fish_seen_subcommand_from sessions" -f -a "play" -d 'Replay one session in the terminal, with its timing'

@@ -21,7 +21,9 @@ import (
 //
 // SIGUSR1 restarts the kubelet and SIGUSR2 restarts containerd, as an
 // operator's `systemctl restart` would: tests use them to break a session's
-// stream on the node side. Pods keep running across either restart.
+// stream on the node side, or to apply a changed kubelet.yaml. Pods keep
+// running across either restart. A daemon that exits after such a restart
+// (a configuration it refuses) is started by the next signal.
 func runNodeInit(args []string) error {
 	fs := flag.NewFlagSet("node-init", flag.ExitOnError)
 	configPath := fs.String("config", "", "the node's JSON configuration, written by up")
@@ -83,24 +85,42 @@ func runNodeInit(args []string) error {
 	}
 
 	restarting := map[string]bool{}
+	// Daemons started again by a signal: a test may have given them a
+	// configuration they refuse. One that then exits leaves the node up and
+	// waiting for the next signal (with the configuration put back), rather
+	// than ending the node under every other test.
+	restarted := map[string]bool{}
 	for sig := range signals {
 		switch sig {
 		case syscall.SIGUSR1, syscall.SIGUSR2:
 			name := map[os.Signal]string{syscall.SIGUSR1: "kubelet", syscall.SIGUSR2: "containerd"}[sig]
+			running := false
 			for pid, child := range children {
 				if child == name {
+					running = true
 					restarting[name] = true
 					_ = syscall.Kill(pid, syscall.SIGTERM)
+				}
+			}
+			if !running {
+				if err := start(name); err != nil {
+					stopChildren(children)
+					return err
 				}
 			}
 		case syscall.SIGCHLD:
 			for _, name := range reapChildren(children) {
 				if restarting[name] {
 					delete(restarting, name)
+					restarted[name] = true
 					if err := start(name); err != nil {
 						stopChildren(children)
 						return err
 					}
+					continue
+				}
+				if restarted[name] {
+					fmt.Fprintf(os.Stderr, "node-init: %s exited after a restart; waiting for the next signal to start it again (see %s)\n", name, node.logPath(name))
 					continue
 				}
 				// containerd or the kubelet died: the node is gone, and up or a test
@@ -150,8 +170,20 @@ func (n *realNode) setUpFileSystem() error {
 	return os.MkdirAll("/run/lock", 0o1777)
 }
 
+// logPath is where the cluster keeps a node daemon's log. It outlives the
+// node: down removes the node's files, never the logs.
 func (n *realNode) logPath(name string) string {
 	return filepath.Join(n.Logs, n.Name+"-"+name+".log")
+}
+
+// nodeLogPath is the same file as a file of the node's /var/log, seen from
+// the machine (the node's /var/log is a bind mount of var-log): where a
+// node's daemons without a journal log, and where the kubelet's node log
+// query finds them (/var/log/kubelet.log for the query `kubelet`). It is a
+// hard link, not a symlink: the kubelet opens it inside /var/log and
+// refuses a link out of there.
+func (n *realNode) nodeLogPath(name string) string {
+	return filepath.Join(n.Dir, "var-log", name+".log")
 }
 
 // startLogged starts a node process with its output in the cluster's logs
@@ -161,6 +193,10 @@ func (n *realNode) startLogged(name, binary string, args ...string) (int, error)
 	log, err := os.OpenFile(n.logPath(name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return 0, err
+	}
+	if err := os.Link(n.logPath(name), n.nodeLogPath(name)); err != nil && !errors.Is(err, os.ErrExist) {
+		_ = log.Close()
+		return 0, fmt.Errorf("linking %s into the node's /var/log: %w", name, err)
 	}
 	defer log.Close()
 	cmd := exec.Command(binary, args...)

@@ -46,6 +46,9 @@ type realNode struct {
 	Kubeconfig  string   `json:"kubeconfig"`
 	CACert      string   `json:"caCert"`
 	MaxPods     int      `json:"maxPods"`
+	// Version is the node's Kubernetes release: the kubelet's settings
+	// depend on it (a feature gate that later releases lock or remove).
+	Version string `json:"version"`
 }
 
 // RealNodeName names the real node; simulated ones are node-NNNN.
@@ -83,7 +86,7 @@ func (c *cluster) prepareRealNode(certs *pki, busybox, recorder string) (*realNo
 		NodeIP: ip, KubeletPort: free[0],
 		CgroupRoot: cgroupRootName(c.dir), Bridge: bridgeName(c.dir),
 		Kubeconfig: filepath.Join(c.componentKubeconf, "kubelet"), CACert: certs.caCert,
-		MaxPods: realNodeMaxPods,
+		MaxPods: realNodeMaxPods, Version: c.version,
 	}
 	for _, d := range []string{"var-lib", "var-log", "cni", "sysctl", "volume-plugins", "opt", "images"} {
 		if err := os.MkdirAll(filepath.Join(node.Dir, d), 0o755); err != nil {
@@ -192,6 +195,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 func (n *realNode) kubeletConfig() string {
 	// failCgroupV1: this machine has cgroup v1 hierarchies only. The image GC
 	// thresholds keep the local images, which no registry could give back.
+	// enableSystemLogQuery: the kubelet answers the node log query (KEP-2258)
+	// that toolbox logs uses before any pod; tests turn it off for the
+	// fallback by rewriting this file and restarting the kubelet.
 	return fmt.Sprintf(`apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 address: %s
@@ -217,7 +223,19 @@ imageGCLowThresholdPercent: 99
 evictionHard: {memory.available: 100Mi, nodefs.available: 1%%, imagefs.available: 1%%, nodefs.inodesFree: 1%%}
 shutdownGracePeriod: 0s
 resolvConf: /etc/resolv.conf
-`, n.NodeIP, n.KubeletPort, n.CACert, n.CgroupRoot, n.MaxPods, filepath.Join(n.Dir, "volume-plugins"))
+enableSystemLogHandler: true
+enableSystemLogQuery: true
+%s`, n.NodeIP, n.KubeletPort, n.CACert, n.CgroupRoot, n.MaxPods, filepath.Join(n.Dir, "volume-plugins"), n.logQueryGate())
+}
+
+// logQueryGate turns on the NodeLogQuery gate where the release still has it
+// off by default (beta until 1.36, GA and locked on since, removed in 1.39).
+func (n *realNode) logQueryGate() string {
+	var major, minor int
+	if _, err := fmt.Sscanf(strings.TrimPrefix(n.Version, "v"), "%d.%d", &major, &minor); err == nil && major == 1 && minor < 36 {
+		return "featureGates: {NodeLogQuery: true}\n"
+	}
+	return ""
 }
 
 // cniConfig is a bridge of the node's own, with no address and no uplink: a

@@ -14,6 +14,8 @@ mod cluster_hygiene;
 mod cleanup;
 mod compare;
 mod debug_node;
+// A diagnostic bundle from the real node and simulated ones at once.
+mod dump;
 mod fanout;
 mod node_shell;
 mod persist;
@@ -31,6 +33,8 @@ mod priority_and_fairness;
 mod real_node_lifecycle;
 mod real_node_limit;
 mod real_node_shell;
+// A node's journals and log files without a shell: toolbox logs.
+mod logs;
 // The session recorder in real pods: node-tools, and a plain image with the init container.
 mod recorder;
 // Sessions recorded by toolbox on the real node.

@@ -29,11 +29,58 @@ pub fn assert_image_pull_failure(out: &std::process::Output, took: Duration) {
 /// printed its first line when [`start_session`] returns.
 pub struct SessionInProgress {
     child: std::process::Child,
-    stdout: std::process::ChildStdout,
+    /// Until [`SessionInProgress::wait_for_stdout`] reads it on a thread.
+    stdout: Option<std::process::ChildStdout>,
     /// stderr's lines as they come, once [`SessionInProgress::wait_for_stderr`]
     /// started reading them, and what was read so far.
     stderr_lines: Option<std::sync::mpsc::Receiver<String>>,
     stderr_read: String,
+    /// stdout's lines as they come, once [`SessionInProgress::wait_for_stdout`]
+    /// started reading them, and what was read so far.
+    stdout_lines: Option<std::sync::mpsc::Receiver<String>>,
+    stdout_read: String,
+}
+
+/// A thread that sends `from`'s lines as they come.
+fn line_reader(from: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(from).lines() {
+            let Ok(line) = line else { break };
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    receiver
+}
+
+/// Reads `lines` into `read` until one contains `needle`; panics after
+/// `timeout`, naming `stream` and what was read.
+fn wait_for_line(
+    lines: &std::sync::mpsc::Receiver<String>,
+    read: &mut String,
+    needle: &str,
+    timeout: Duration,
+    stream: &str,
+) -> String {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) => {
+                read.push_str(&line);
+                read.push('\n');
+                if line.contains(needle) {
+                    return line;
+                }
+            }
+            Err(_) => panic!(
+                "no line of {stream} with {needle:?} within {timeout:?}; {stream} so far:\n{read}"
+            ),
+        }
+    }
 }
 
 /// How soon a session must end once its link went silent
@@ -44,7 +91,8 @@ pub const SILENT_LINK_TARGET: Duration = Duration::from_secs(15);
 #[derive(Debug)]
 pub struct SessionEnd {
     pub status: std::process::ExitStatus,
-    /// What the command printed after its first line.
+    /// What the command printed after its first line (with what
+    /// [`SessionInProgress::wait_for_stdout`] read).
     pub rest: String,
     pub stderr: String,
 }
@@ -62,6 +110,8 @@ pub fn start_session(
     let mut first = vec![0u8; first_line.len() + 1];
     session
         .stdout
+        .as_mut()
+        .expect("stdout")
         .read_exact(&mut first)
         .expect("the command's first output");
     assert_eq!(String::from_utf8_lossy(&first), format!("{first_line}\n"));
@@ -77,12 +127,14 @@ pub fn spawn_session(mut cmd: StdCommand, stdin: std::process::Stdio) -> Session
         .stderr(Stdio::piped())
         .spawn()
         .expect("starting toolbox");
-    let stdout = child.stdout.take().expect("stdout");
+    let stdout = child.stdout.take();
     SessionInProgress {
         child,
         stdout,
         stderr_lines: None,
         stderr_read: String::new(),
+        stdout_lines: None,
+        stdout_read: String::new(),
     }
 }
 
@@ -92,37 +144,25 @@ impl SessionInProgress {
     /// it; panics after `timeout`. What it read stays part of
     /// [`SessionEnd::stderr`].
     pub fn wait_for_stderr(&mut self, needle: &str, timeout: Duration) -> String {
-        let lines = self.stderr_lines.get_or_insert_with(|| {
-            use std::io::BufRead;
-            let stderr = self.child.stderr.take().expect("stderr");
-            let (sender, receiver) = std::sync::mpsc::channel();
-            std::thread::spawn(move || {
-                for line in std::io::BufReader::new(stderr).lines() {
-                    let Ok(line) = line else { break };
-                    if sender.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-            receiver
-        });
-        let deadline = std::time::Instant::now() + timeout;
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.stderr_read.push_str(&line);
-                    self.stderr_read.push('\n');
-                    if line.contains(needle) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!(
-                    "no line of stderr with {needle:?} within {timeout:?}; stderr so far:\n{}",
-                    self.stderr_read
-                ),
-            }
-        }
+        let lines = self
+            .stderr_lines
+            .get_or_insert_with(|| line_reader(self.child.stderr.take().expect("stderr")));
+        wait_for_line(lines, &mut self.stderr_read, needle, timeout, "stderr")
+    }
+
+    /// Waits until a line of toolbox's stdout contains `needle` and returns
+    /// it; panics after `timeout`. What it read stays part of
+    /// [`SessionEnd::rest`].
+    pub fn wait_for_stdout(&mut self, needle: &str, timeout: Duration) -> String {
+        let lines = self
+            .stdout_lines
+            .get_or_insert_with(|| line_reader(self.stdout.take().expect("stdout")));
+        wait_for_line(lines, &mut self.stdout_read, needle, timeout, "stdout")
+    }
+
+    /// The PID of toolbox, for a signal.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Silences `proxy` under this session, waits at most
@@ -143,8 +183,21 @@ impl SessionInProgress {
     pub fn end(mut self, timeout: Duration) -> SessionEnd {
         use std::io::Read;
         let status = wait_with_timeout(&mut self.child, timeout);
-        let mut rest = String::new();
-        self.stdout.read_to_string(&mut rest).expect("stdout");
+        let mut rest = std::mem::take(&mut self.stdout_read);
+        match self.stdout_lines.take() {
+            // The reader ends at EOF, once toolbox has exited.
+            Some(lines) => {
+                for line in lines {
+                    rest.push_str(&line);
+                    rest.push('\n');
+                }
+            }
+            None => {
+                if let Some(mut out) = self.stdout.take() {
+                    out.read_to_string(&mut rest).expect("stdout");
+                }
+            }
+        }
         let mut stderr = std::mem::take(&mut self.stderr_read);
         match self.stderr_lines.take() {
             // The reader ends at EOF, once toolbox has exited.

@@ -46,6 +46,23 @@ pub enum Command {
     #[command(name = "debug-node")]
     DebugNode(commands::debug_node::DebugNodeArgs),
 
+    /// Read a node's service journals and log files, without a root shell
+    ///
+    /// The kubelet's node log query comes first: no pod, and only get on
+    /// nodes/proxy. Where the query cannot serve a node (it is off, or you may
+    /// not use it), a short-lived pod on the node reads the same logs, deleted
+    /// when done. One line on stderr says which way each node was read, and
+    /// why. The kubelet applies --since, --until, --tail, --grep and --boot to
+    /// a journal; to a log kept as a file (as on nodes without journald),
+    /// toolbox applies them itself.
+    ///
+    /// Arguments: the first is always a node; those after it are nodes while
+    /// they name nodes (or node sets, or node/NAME), then logs: a UNIT (the
+    /// kubelet by default; NAME.service for a unit that has a node's name) or a
+    /// FILE, an absolute path on the node. With --all -l SELECTOR, every
+    /// argument is a log.
+    Logs(commands::logs::LogsArgs),
+
     /// Compare node-shell and debug-node on this cluster, node and namespace
     Compare(commands::compare::CompareArgs),
 
@@ -57,6 +74,9 @@ pub enum Command {
 
     /// Copy files and directories between a node and this machine, sha256-checked
     Cp(commands::cp::CpArgs),
+
+    /// Collect a diagnostic bundle from many nodes: logs, dmesg, runtime, disk, config
+    Dump(commands::dump::DumpArgs),
 
     /// Find, read and replay recorded sessions
     Sessions(commands::sessions::SessionsArgs),

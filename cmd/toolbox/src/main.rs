@@ -95,10 +95,12 @@ async fn run(cli: Cli) -> Result<ExitStatus, AppError> {
     match cli.command {
         Command::NodeShell(args) => commands::node_shell::run(args, &app).await,
         Command::DebugNode(args) => commands::debug_node::run(args, &app).await,
+        Command::Logs(args) => commands::logs::run(args, &app).await,
         Command::Compare(args) => commands::compare::run(args, &app).await,
         Command::Cleanup(args) => commands::cleanup::run(args, &app).await,
         Command::Policy(args) => commands::policy::run(args, &app).await,
         Command::Cp(args) => commands::cp::run(args, &app).await,
+        Command::Dump(args) => commands::dump::run(args, &app).await,
         Command::Sessions(args) => commands::sessions::run(args, &app).await,
         Command::Config(args) => commands::config::run(args, &app).await,
         Command::Completion(args) => commands::completion::run(args, &app).await,

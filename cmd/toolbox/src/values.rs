@@ -38,6 +38,43 @@ fn at_least_a_second(text: &str) -> Result<Duration, String> {
     }
 }
 
+/// A size in bytes: a number, with a unit or not: `64MiB`, `1GiB`, `500k`
+/// (k, M, G, T are powers of 1000; Ki, Mi, Gi, Ti of 1024; a trailing B is
+/// optional), at least 1 byte.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    const HINT: &str = "a size such as 512KiB, 64MiB or 2G";
+    let trimmed = text.trim();
+    let digits = trimmed
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(digits);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not {HINT}"))?;
+    let unit = unit.trim();
+    let unit = unit
+        .strip_suffix(['B', 'b'])
+        .filter(|rest| !rest.is_empty() || unit.len() == 1)
+        .unwrap_or(unit);
+    let scale: u64 = match unit {
+        "" => 1,
+        "k" | "K" => 1_000,
+        "Ki" | "KI" | "ki" => 1 << 10,
+        "M" | "m" => 1_000_000,
+        "Mi" | "MI" | "mi" => 1 << 20,
+        "G" | "g" => 1_000_000_000,
+        "Gi" | "GI" | "gi" => 1 << 30,
+        "T" | "t" => 1_000_000_000_000,
+        "Ti" | "TI" | "ti" => 1 << 40,
+        _ => return Err(format!("{text:?}: unknown unit {unit:?}; {HINT}")),
+    };
+    let bytes = number * scale as f64;
+    if !bytes.is_finite() || bytes < 1.0 || bytes > u64::MAX as f64 {
+        return Err(format!("{text:?}: must be at least 1 byte; {HINT}"));
+    }
+    Ok(bytes as u64)
+}
+
 /// A label selector that the API server can parse.
 pub fn parse_selector(text: &str) -> Result<String, String> {
     selector::parse_label_selector(text)
@@ -107,5 +144,24 @@ mod tests {
         assert!(parse_group("").is_err());
         assert_eq!(parse_impersonated("").as_deref(), Ok(""));
         assert!(parse_impersonated("a\nb").is_err());
+    }
+
+    #[test]
+    fn sizes_take_decimal_and_binary_units() {
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("64Mi"), Ok(64 << 20));
+        assert_eq!(parse_size("2G"), Ok(2_000_000_000));
+        assert_eq!(parse_size("1.5KiB"), Ok(1536));
+        assert_eq!(parse_size("500"), Ok(500));
+        assert_eq!(parse_size("10B"), Ok(10));
+        assert_eq!(parse_size("1k"), Ok(1000));
+        assert!(parse_size("0").is_err());
+        assert!(
+            parse_size("12 parsecs")
+                .unwrap_err()
+                .contains("unknown unit")
+        );
+        assert!(parse_size("MiB").is_err());
+        assert!(parse_size("").is_err());
     }
 }

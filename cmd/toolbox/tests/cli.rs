@@ -38,8 +38,10 @@ fn help_texts() {
     insta::assert_snapshot!("help_config", help(&["config"]));
     insta::assert_snapshot!("help_completion", help(&["completion"]));
     insta::assert_snapshot!("help_debug_node", help(&["debug-node"]));
+    insta::assert_snapshot!("help_dump", help(&["dump"]));
     insta::assert_snapshot!("help_cleanup", help(&["cleanup"]));
     insta::assert_snapshot!("help_compare", help(&["compare"]));
+    insta::assert_snapshot!("help_logs", help(&["logs"]));
     insta::assert_snapshot!("help_policy", help(&["policy"]));
     insta::assert_snapshot!("help_version", help(&["version"]));
     insta::assert_snapshot!("help_cp", help(&["cp"]));
@@ -288,11 +290,12 @@ fn names_that_cannot_exist_are_usage_errors_on_every_command_before_any_request(
     };
     let setting = "error: setting namespace = \"UPPER_case\" (from env TOOLBOX_NAMESPACE) is invalid: a namespace is a lowercase RFC 1123 label (a-z, 0-9 and '-', starting and ending with a letter or digit; at most 63 characters)";
     type Case = (Vec<String>, Vec<(&'static str, &'static str)>, String);
-    let commands: [&[&str]; 4] = [
+    let commands: [&[&str]; 5] = [
         &["node-shell", "node-1", "--", "true"],
         &["debug-node", "node-1", "--", "true"],
         &["compare", "node-1"],
         &["cleanup", "-y"],
+        &["logs", "node-1"],
     ];
     for command in commands {
         let with_node = |arg: &str| -> Vec<String> {
@@ -740,5 +743,89 @@ fn output_into_a_closed_pipe_is_not_a_panic() {
         let err = stderr(&out);
         assert!(!err.contains("panicked"), "{args:?}: {err}");
         assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn logs_refuses_bad_flags_and_arguments_in_one_line_before_any_request() {
+    let kubeconfig = closed_port_kubeconfig("logs-usage");
+    let cases: [(&[&str], &str); 11] = [
+        (
+            &["--since", "soon"],
+            "error: invalid value 'soon' for '--since <TIME>': not a duration or a time",
+        ),
+        (
+            &["--until", "2026-13-01"],
+            "error: invalid value '2026-13-01' for '--until <TIME>'",
+        ),
+        (
+            &["--tail", "100001"],
+            "error: invalid value '100001' for '--tail <N>': must be a number of lines from 0 to 100000",
+        ),
+        (
+            &["--tail", "-1"],
+            "error: invalid value '-1' for '--tail <N>'",
+        ),
+        (
+            &["--boot", "1"],
+            "error: invalid value '1' for '--boot <N>': must be 0 (the current boot) or a negative offset",
+        ),
+        (
+            &["--grep", "a("],
+            "error: invalid value 'a(' for '--grep <REGEX>': unclosed group",
+        ),
+        (
+            &["-f", "--until", "1h"],
+            "error: -f follows new lines, which come after any --until",
+        ),
+        (&["--since", "1h", "--until", "2h"], "error: --since "),
+        (
+            &["kubelet.service", "containerd.service", "-f"],
+            "error: -f follows one log per node",
+        ),
+        (
+            &["/var/log/syslog", "--boot", "-1"],
+            "error: --boot applies to the journal; /var/log/syslog is a file",
+        ),
+        (
+            &["has space"],
+            "error: \"has space\" is neither a node, a unit",
+        ),
+    ];
+    for (args, start) in cases {
+        let out = toolbox()
+            .env("KUBECONFIG", &kubeconfig)
+            .args(["logs", "node-1"])
+            .args(args)
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.starts_with(start), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err}");
+    }
+    for (args, start) in [
+        (&["logs"][..], "error: no node given"),
+        (
+            &["logs", "/var/log/syslog"],
+            "error: the first argument is the node",
+        ),
+        (
+            &["logs", "--all", "node/x"],
+            "error: --all reads every node's logs",
+        ),
+        (
+            &["logs", "-l", "a=b", "kubelet"],
+            "error: -l SELECTOR takes --all here",
+        ),
+    ] {
+        let out = toolbox()
+            .env("KUBECONFIG", &kubeconfig)
+            .args(args)
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.starts_with(start), "{args:?}: {err}");
     }
 }

@@ -182,6 +182,11 @@ pub enum ClusterError {
     #[error("exec in pod {pod} failed: {message}")]
     ExecFailed { pod: String, message: String },
 
+    /// A captured exec whose writer refused more output: the stream was
+    /// ended there, and the command with it (its output closed).
+    #[error("the output of the command in pod {pod} was cut off by its reader: {reason}")]
+    OutputClosed { pod: String, reason: String },
+
     #[error(
         "lost the connection to the API server during the session with pod {namespace}/{pod}: {reason}"
     )]
@@ -222,6 +227,23 @@ pub enum ClusterError {
 
     #[error("reading the recordings of node {node} failed: {message}")]
     ReaderFailed { node: String, message: String },
+
+    /// The node log query answered, but not with the logs.
+    #[error("cannot read the logs of node {node} through the node log query: {message}")]
+    LogQueryFailed { node: String, message: String },
+
+    /// No node log query for the node, and no fallback pod for the user.
+    #[error(
+        "cannot read the logs of node {node} without a pod ({why}), nor with one: {refused}{}",
+        remedy.as_ref().map(|r| format!("; {r}")).unwrap_or_default()
+    )]
+    LogsNotAllowed {
+        node: String,
+        why: String,
+        remedy: Option<String>,
+        /// Why the pod may not be made: a [`ClusterError::SessionNotAllowed`].
+        refused: Box<ClusterError>,
+    },
 }
 
 fn suggestion_text(suggestions: &[String]) -> String {
@@ -283,12 +305,15 @@ impl ClusterError {
             | NoNodes { .. }
             | SessionNotFound { .. } => ErrorKind::NotFound,
             ReaderFailed { .. } | StreamFailed { .. } => ErrorKind::Failed,
+            LogQueryFailed { .. } => ErrorKind::Connection,
+            LogsNotAllowed { .. } => ErrorKind::Access,
             NodeNotReady { .. }
             | PodSecurity { .. }
             | AdmissionRejected { .. }
             | PodFailed { .. }
             | StartTimeout { .. } => ErrorKind::PodStart,
             ExecFailed { .. } | WatchFailed { .. } | Terminal(_) => ErrorKind::Connection,
+            OutputClosed { .. } => ErrorKind::Failed,
             ConnectionLost { .. } => ErrorKind::SessionLost,
             Interrupted { .. } => ErrorKind::Interrupted,
             SelectorRefused { .. } => ErrorKind::Usage,

@@ -4,9 +4,13 @@
 //! them:
 //!
 //! ```text
+//!   dump/       toolbox dump: a bundle from many nodes (spec, caps, redaction, index)
+//!        |
 //!   inspect/    compare's questions to the cluster     leftovers   cleanup's finding and deleting
 //!   recordings/ toolbox sessions: live logs, a node's files (reader pod)
 //!        \                                                 |
+//!   nodelogs/   toolbox logs: the node log query, else a fallback pod
+//!        |
 //!   session/    the session lifecycle: create, start, exec, end; one session,
 //!        |      a reused --persist session, a fan-out run
 //!   nodes/      node lookup, node sets, a run's targets
@@ -22,10 +26,12 @@
 //! the whole project.
 
 pub mod client;
+pub mod dump;
 pub mod error;
 pub mod input;
 pub mod inspect;
 pub mod leftovers;
+pub mod nodelogs;
 pub mod nodes;
 pub mod recordings;
 pub mod session;

@@ -17,7 +17,9 @@ const WINGS: &[&[&str]] = &[
     &["client"],
     &["nodes"],
     &["session"],
+    &["nodelogs"],
     &["inspect", "leftovers", "recordings"],
+    &["dump"],
 ];
 
 #[test]

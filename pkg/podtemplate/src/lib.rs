@@ -5,7 +5,7 @@
 //! request always yields the same pod. That is what makes the snapshot tests meaningful
 //! and what lets the CLI print the exact pod it is about to create.
 //!
-//! Three pod shapes are built here:
+//! Four pod shapes are built here:
 //! - [`node_shell_pod`]: a privileged holder pod whose sessions `nsenter` into the host
 //!   (or, on Windows, a HostProcess pod).
 //! - [`debug_node_pod`]: the pod `kubectl debug node/NAME --profile P [--custom F]` would
@@ -14,6 +14,10 @@
 //!   in the recorded shape and nothing more.
 //! - [`copy_pod`]: `toolbox cp`'s pod, node-shell's shape for one copy, whose exec is
 //!   the recorder's `send` or `receive`.
+//! - [`dump_pod`]: `toolbox dump`'s privileged pod in the node's PID namespace, whose
+//!   execs ([`dump_item_command`]) each read one item of the bundle, cut on the node.
+//! - [`node_logs_pod`]: `toolbox logs`' short-lived fallback pod that reads a node's
+//!   journals and log files when the kubelet's node log query cannot.
 //!
 //! Both pods run a *holder* process that exits on its own after the TTL; interactive
 //! sessions are `exec`s into the holder container ([`node_shell_exec_command`],
@@ -22,6 +26,8 @@
 mod common;
 mod copy;
 mod debug_node;
+mod dump;
+mod logs;
 mod node_shell;
 mod persist;
 mod reader;
@@ -37,6 +43,14 @@ pub use copy::{
 pub use debug_node::{
     DebugNodeRequest, Profile, TemplateError, UnknownProfileError, debug_node_exec_command,
     debug_node_pod, parse_custom_container,
+};
+pub use dump::{
+    DUMP_CONTAINER, DUMP_ITEMS_ANNOTATION, DUMP_POD_PREFIX, DUMP_SUBCOMMAND, DumpRequest, ItemNote,
+    NOTE_PREFIX, NodeRead, ProcessFlag, dump_item_command, dump_pod,
+};
+pub use logs::{
+    LOGS_CONTAINER, LOGS_POD_PREFIX, LOGS_SCRIPT, LOGS_SUBCOMMAND, LogsScriptArgs, NodeLogsRequest,
+    node_logs_exec_command, node_logs_pod,
 };
 pub use node_shell::{
     HostNamespaces, NODE_SHELL_CONTAINER, NodeOs, NodeShellRequest, node_shell_exec_command,

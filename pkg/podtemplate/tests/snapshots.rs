@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{Container, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use toolbox_podtemplate::{
-    Audit, CopyDirection, CopyRequest, DebugNodeRequest, HostNamespaces, NodeOs, NodeShellRequest,
-    PodCommon, Profile, ReaderRequest, Recording, copy_pod, debug_node_pod, node_shell_pod,
-    parse_custom_container, reader_pod,
+    Audit, CopyDirection, CopyRequest, DebugNodeRequest, DumpRequest, HostNamespaces,
+    NodeLogsRequest, NodeOs, NodeShellRequest, PodCommon, Profile, ReaderRequest, Recording,
+    copy_pod, debug_node_pod, dump_pod, node_logs_pod, node_shell_pod, parse_custom_container,
+    reader_pod,
 };
 
 fn common(subcommand: &str, command: &[&str]) -> PodCommon {
@@ -388,4 +389,32 @@ fn copy_to_the_node_in_another_image() {
             recorder_image: "ghcr.io/toolbox-dev/toolbox-recorder:v0.1.0".to_owned(),
         },
     }));
+}
+
+#[test]
+fn dump_pod_reads_the_node_privileged_in_its_pid_namespace() {
+    let common = common("dump", &["--all", "-l", "pool=gpu", "--since", "1h"]);
+    let req = DumpRequest {
+        common,
+        items: vec![
+            "kubelet.log: service kubelet".to_owned(),
+            "kubelet-config.yaml: file /var/lib/kubelet/config.yaml (or the kubelet's --config)"
+                .to_owned(),
+        ],
+    };
+    insta::assert_yaml_snapshot!(dump_pod(&req));
+}
+
+/// `toolbox logs`' fallback pod, recorded through the node's init as
+/// node-shell's pod is.
+#[test]
+fn node_logs_fallback() {
+    let mut common = common(
+        "logs",
+        &["ip-10-0-1-23.ec2.internal", "kubelet", "--since", "1h"],
+    );
+    common.recording = Some(Recording {
+        recorder_image: "ghcr.io/toolbox-dev/toolbox-recorder:v0.1.0".to_owned(),
+    });
+    insta::assert_yaml_snapshot!(node_logs_pod(&NodeLogsRequest { common }));
 }

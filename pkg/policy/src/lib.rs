@@ -277,7 +277,7 @@ pub fn policy_objects(req: &PolicyRequest) -> Vec<Documented> {
                 ]
             }),
             rule_reasons: vec![
-                "pods: create the pod; get, list and watch it while it starts; delete it when the session ends; patch only for toolbox --persist, which records each reuse on the pod (the ValidatingAdmissionPolicy below keeps requested-by from being changed)",
+                "pods: create the pod (a session's, toolbox sessions' reader, toolbox logs' fallback); get, list and watch it while it starts; delete it when the session ends; patch only for toolbox --persist, which records each reuse on the pod (the ValidatingAdmissionPolicy below keeps requested-by from being changed)",
                 sessions_reason,
                 "pods/log: get: toolbox sessions reads a live session's recording from its pod's container log (the recorder writes it there); the node's kept recordings it reads with a reader pod, which the rules above allow",
             ],
@@ -294,7 +294,7 @@ pub fn policy_objects(req: &PolicyRequest) -> Vec<Documented> {
             rule_reasons: Vec::new(),
         },
         Documented {
-            why: "Reading nodes, cluster-wide: node access starts by naming a node.".to_string(),
+            why: "Reading nodes, cluster-wide: node access starts by naming a node. Not nodes/proxy, with which toolbox logs would read a node's logs without a pod: it reaches all of every kubelet's API (pods' logs, exec, metrics), so it is an admin's choice, not a default (docs/security.md).".to_string(),
             object: json!({
                 "apiVersion": "rbac.authorization.k8s.io/v1",
                 "kind": "ClusterRole",
@@ -498,8 +498,10 @@ fn mutating_policy(req: &PolicyRequest, facts: &Value, in_namespace: &Value) -> 
 }
 
 /// The audit Policy that records node sessions: what was typed into them
-/// (RequestResponse for exec and attach) and who started which pod
-/// (Metadata for pods).
+/// (RequestResponse for exec and attach), who started which pod (Metadata
+/// for pods), and who asked which kubelet what through the API server's
+/// proxy (Metadata for nodes/proxy: `toolbox logs`' node log query, with
+/// its query in the request URI).
 pub fn audit_policy() -> Value {
     json!({
         "apiVersion": "audit.k8s.io/v1",
@@ -508,6 +510,7 @@ pub fn audit_policy() -> Value {
         "rules": [
             { "level": "RequestResponse", "resources": [{ "group": "", "resources": ["pods/exec", "pods/attach"] }] },
             { "level": "Metadata", "resources": [{ "group": "", "resources": ["pods"] }] },
+            { "level": "Metadata", "resources": [{ "group": "", "resources": ["nodes/proxy"] }] },
             { "level": "None" }
         ]
     })

@@ -13,6 +13,7 @@ use toolbox_cluster::inspect::comparison::{
     ComparisonRow, DebugSupport, Environment, PodPair, Recommendation, Situation, Verdict,
     comparison_rows, debug_support, environment, pod_access, recommend,
 };
+use toolbox_cluster::inspect::logquery::LogQueryCheck;
 use toolbox_cluster::inspect::recording::{self, RecordingCheck, Requirement};
 use toolbox_cluster::inspect::review::{Permission, PermissionCheck, PodSecurityLabels, one_line};
 use toolbox_cluster::{ClusterContext, Level, TargetNode};
@@ -30,8 +31,9 @@ use crate::session::preflight::{NodeUse, connect_to_node};
 /// side by side, and checks what this cluster allows: the server version,
 /// your permissions (access reviews), admission (a server-side dry run of
 /// each pod, so PodSecurity and webhooks give their verdict), the
-/// namespace's PodSecurity labels and the node's environment. Ends with a
-/// recommendation and the command to run. Creates nothing.
+/// namespace's PodSecurity labels, the node's environment, and whether the
+/// kubelet's node log query would let toolbox logs read it without a pod.
+/// Ends with a recommendation and the command to run. Creates nothing.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  toolbox compare node-1\n  toolbox compare node-1 -n team-a --profile baseline\n  toolbox compare node-1 --diff\n  toolbox compare -l kops.k8s.io/instancegroup=nodes -o json"
@@ -104,6 +106,8 @@ struct Checks {
     /// Whether sessions must be recorded here, and what that means for each
     /// approach.
     recording: RecordingCheck,
+    /// Whether `toolbox logs` reads this node's logs without a pod.
+    node_log_query: LogQueryCheck,
     environment: Environment,
 }
 
@@ -235,16 +239,18 @@ async fn live_checks(
     debug_pod: &Pod,
 ) -> Result<Checks, AppError> {
     let permissions = needed_permissions(&cluster.namespace);
-    let (version, reviews, labels, shell_dry_run, debug_dry_run, policies) = tokio::join!(
+    let node_name = node.metadata.name.clone().unwrap_or_default();
+    let (version, reviews, labels, shell_dry_run, debug_dry_run, policies, log_query) = tokio::join!(
         cluster.server_version(),
         cluster.check_permissions(&permissions),
         cluster.pod_security_labels(),
         cluster.dry_run_create(shell_pod),
         cluster.dry_run_create(debug_pod),
         cluster.bound_policies(),
+        cluster.log_query_check(&node_name),
     );
     // An old server was warned about when compare connected (connect_to_node).
-    let (version, reviews) = (version?, reviews?);
+    let (version, reviews, node_log_query) = (version?, reviews?, log_query?);
     let may_create = reviews
         .iter()
         .find(|c| c.permission == permissions[0])
@@ -298,6 +304,7 @@ async fn live_checks(
         },
         node_access_policy,
         recording,
+        node_log_query,
         environment: environment(node),
     })
 }
@@ -468,6 +475,7 @@ fn render(report: &Report) -> String {
         &describe_policy(&checks.node_access_policy),
     ]);
     live.add_row(["recording", &describe_recording(&checks.recording)]);
+    live.add_row(["node log query", &checks.node_log_query.describe()]);
     let env = &checks.environment;
     let kops = match &env.kops_instance_group {
         Some(group) => format!("kops instance group {group}"),

@@ -12,6 +12,8 @@ pub mod completion;
 pub mod config;
 pub mod cp;
 pub mod debug_node;
+pub mod dump;
+pub mod logs;
 pub mod node_shell;
 pub mod policy;
 pub mod sessions;

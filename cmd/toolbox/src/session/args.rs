@@ -149,15 +149,15 @@ pub struct TargetArgs {
 
     #[command(flatten)]
     pub fanout: FanoutArgs,
+
+    #[command(flatten)]
+    pub printed: RunOutputArgs,
 }
 
-/// How a command runs on many nodes.
+/// How a run's output is printed: node-shell's and debug-node's (dump
+/// writes a bundle instead).
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct FanoutArgs {
-    /// How many nodes run at once [default: 64]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000), help_heading = HEADING)]
-    pub fanout: Option<u16>,
-
+pub struct RunOutputArgs {
     /// At the end, print identical outputs once, under the nodes that gave them
     #[arg(short = 'b', long, help_heading = HEADING)]
     pub gather: bool,
@@ -165,6 +165,15 @@ pub struct FanoutArgs {
     /// Print one document with every node's output and exit status at the end
     #[arg(short = 'o', long, value_name = "FORMAT", value_parser = ["json", "yaml"], help_heading = HEADING)]
     pub output: Option<String>,
+}
+
+/// How a command runs on many nodes: how many at once, which of them, and
+/// for how long; node-shell's, debug-node's and dump's.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct FanoutArgs {
+    /// How many nodes run at once [default: 64]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000), help_heading = HEADING)]
+    pub fanout: Option<u16>,
 
     /// Run on NotReady nodes too, instead of skipping them
     #[arg(long, help_heading = HEADING)]
@@ -184,11 +193,23 @@ pub struct FanoutArgs {
 }
 
 impl FanoutArgs {
+    /// The nodes these flags keep: NotReady and cordoned ones only when
+    /// asked, and only Linux nodes unless `--os` says otherwise.
+    pub fn filter(&self) -> toolbox_cluster::nodes::TargetFilter {
+        toolbox_cluster::nodes::TargetFilter {
+            include_not_ready: self.include_not_ready,
+            include_cordoned: self.include_cordoned,
+            os: match self.os.as_deref() {
+                Some("any") => None,
+                Some(os) => Some(os.to_string()),
+                None => Some("linux".into()),
+            },
+        }
+    }
+
     /// Any of these flags asks for a run, even on one node.
     fn given(&self) -> bool {
         self.fanout.is_some()
-            || self.gather
-            || self.output.is_some()
             || self.include_not_ready
             || self.include_cordoned
             || self.os.is_some()
@@ -202,6 +223,8 @@ impl TargetArgs {
         self.nodes.len() > 1
             || self.all
             || self.fanout.given()
+            || self.printed.gather
+            || self.printed.output.is_some()
             || self.nodes.iter().any(|n| n.contains('['))
     }
 
@@ -262,7 +285,7 @@ mod tests {
         assert_eq!(set.node_names().unwrap(), ["a-1", "a-2", "a-3"]);
         let gathered = TargetArgs {
             nodes: vec!["a".into()],
-            fanout: FanoutArgs {
+            printed: RunOutputArgs {
                 gather: true,
                 ..Default::default()
             },

@@ -1,5 +1,6 @@
 //! One command on many nodes, for node-shell and debug-node, driven in
-//! this order by [`run`]:
+//! this order by [`run`] (`toolbox logs` drives its own run, with the same
+//! [`super::args::FanoutArgs::filter`], [`Printer`] and [`finish`]):
 //!
 //! 1. Check what can be checked before any request (a command is given,
 //!    no --persist or --keep, some nodes named or --all).
@@ -12,7 +13,6 @@
 
 use std::sync::Arc;
 
-use toolbox_cluster::nodes::TargetFilter;
 use toolbox_cluster::nodes::nodeset::fold;
 use toolbox_cluster::session::fanout::{self, FanoutReport, FanoutSpec, NodeOutcome, NodeSession};
 use toolbox_cluster::{ClusterContext, ClusterError, TargetNode};
@@ -74,15 +74,7 @@ pub async fn run(
 ) -> Result<ExitStatus, AppError> {
     let names = check(&inputs)?;
     let target = inputs.target;
-    let filter = TargetFilter {
-        include_not_ready: target.fanout.include_not_ready,
-        include_cordoned: target.fanout.include_cordoned,
-        os: match target.fanout.os.as_deref() {
-            Some("any") => None,
-            Some(os) => Some(os.to_string()),
-            None => Some("linux".into()),
-        },
-    };
+    let filter = target.fanout.filter();
     let (cluster, user, targets) = preflight(app, NodeUse::Session, async |cluster| {
         cluster
             .fanout_targets(&names, target.selector.as_deref(), &filter)
@@ -91,7 +83,10 @@ pub async fn run(
     })
     .await?;
     if targets.nodes.is_empty() {
-        return Err(nothing_to_run_on(target, &targets.skipped));
+        return Err(nothing_to_run_on(
+            target.selector.as_deref(),
+            &targets.skipped,
+        ));
     }
 
     // A pod the template refuses (a bad --custom) is refused for every
@@ -102,7 +97,7 @@ pub async fn run(
     let session_for_index =
         |i: usize| session_for(&cluster, &targets.nodes[i], &user).map_err(|err| err.to_string());
     let node_names: Vec<String> = targets.nodes.iter().map(|n| n.name.clone()).collect();
-    let mode = Mode::from(&target.fanout);
+    let mode = Mode::from(&target.printed);
     let printer = Arc::new(Printer::new(mode, node_names.len()));
     let spec = FanoutSpec {
         run_id: random_suffix(),
@@ -122,8 +117,10 @@ pub async fn run(
     finish(&printer, &node_names, &targets.skipped, report?)
 }
 
-fn nothing_to_run_on(target: &TargetArgs, skipped: &[(String, String)]) -> AppError {
-    let what = match (&target.selector, skipped.is_empty()) {
+/// Why no node was left to run on: none matched `selector`, or every one
+/// was skipped, by reason, with the flag that includes them.
+pub fn nothing_to_run_on(selector: Option<&str>, skipped: &[(String, String)]) -> AppError {
+    let what = match (selector, skipped.is_empty()) {
         (Some(selector), true) => format!("no node matches -l {selector}"),
         (None, true) => "no node to run on".to_string(),
         (selector, false) => {
@@ -149,7 +146,7 @@ fn nothing_to_run_on(target: &TargetArgs, skipped: &[(String, String)]) -> AppEr
 
 /// Prints what only the end can tell (gathered groups, the document, the
 /// summary) and turns the run into toolbox's exit status.
-fn finish(
+pub fn finish(
     printer: &Printer,
     nodes: &[String],
     skipped: &[(String, String)],
@@ -196,13 +193,9 @@ mod tests {
 
     #[test]
     fn nothing_to_run_on_says_why_and_how_to_include_the_skipped() {
-        let target = TargetArgs {
-            selector: Some("pool=gpu".into()),
-            all: true,
-            ..Default::default()
-        };
+        let target = Some("pool=gpu");
         assert_eq!(
-            nothing_to_run_on(&target, &[]).to_string(),
+            nothing_to_run_on(target, &[]).to_string(),
             "no node matches -l pool=gpu"
         );
         let skipped = vec![
@@ -211,7 +204,7 @@ mod tests {
             ("gpu-03".to_string(), "cordoned".to_string()),
         ];
         assert_eq!(
-            nothing_to_run_on(&target, &skipped).to_string(),
+            nothing_to_run_on(target, &skipped).to_string(),
             "all 3 nodes matching -l pool=gpu are skipped (NotReady: gpu-[01-02]; --include-not-ready runs on them; cordoned: gpu-03; --include-cordoned runs on them)"
         );
     }

@@ -1,6 +1,7 @@
-//! What node-shell and debug-node share, and compare with them: everything
-//! between a command's flags and pkg/cluster's session lifecycle. No
-//! subcommand lives here, and nothing here knows one.
+//! What node-shell and debug-node share, and compare and dump with them:
+//! everything between a command's flags and pkg/cluster's session
+//! lifecycle. No subcommand lives here, and nothing here knows one (dump
+//! takes the fan-out flags, the pre-flight and the pod options).
 //!
 //! A command uses the parts in this order:
 //!

@@ -23,10 +23,11 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use toolbox_cluster::{SessionSpec, TargetNode};
 use toolbox_podtemplate::{
     Audit, COPY_CONTAINER, COPY_SUBCOMMAND, CopyDirection, CopyRequest, DEBUG_NODE_SUBCOMMAND,
-    DebugNodeRequest, HostNamespaces, NODE_SHELL_SUBCOMMAND, NodeOs, NodeShellRequest, PodCommon,
+    DUMP_CONTAINER, DUMP_SUBCOMMAND, DebugNodeRequest, DumpRequest, HostNamespaces, LOGS_CONTAINER,
+    LOGS_SUBCOMMAND, NODE_SHELL_SUBCOMMAND, NodeLogsRequest, NodeOs, NodeShellRequest, PodCommon,
     Profile, READER_CONTAINER, ReaderRequest, Recording, SESSIONS_SUBCOMMAND, TemplateError,
-    copy_pod, debug_node_exec_command, debug_node_pod, node_shell_exec_command, node_shell_pod,
-    reader_pod, recorded_exec_command, session_id,
+    copy_pod, debug_node_exec_command, debug_node_pod, dump_pod, node_logs_pod,
+    node_shell_exec_command, node_shell_pod, reader_pod, recorded_exec_command, session_id,
 };
 
 use super::args::{PodArgs, SessionArgs};
@@ -287,6 +288,109 @@ pub fn copy_session(
             early_exec: false,
         },
         recording,
+    }
+}
+
+/// All that `toolbox dump`'s pods are made of but the node: never
+/// recorded (see pkg/podtemplate's dump module).
+#[derive(Debug, Clone)]
+pub struct DumpPodOptions {
+    pub pod: PodOptions,
+    pub image: String,
+    pub namespace: String,
+    pub user: String,
+    /// What the audit annotation records after `dump`.
+    pub audit_line: Vec<String>,
+    /// What the pods read, `NAME: SOURCE` each, for their annotation.
+    pub items: Vec<String>,
+    pub start_timeout: Duration,
+}
+
+impl DumpPodOptions {
+    /// The session of `node`'s pod.
+    pub fn session(&self, node: &str) -> SessionSpec {
+        let common = PodCommon {
+            recording: None,
+            ..self.pod.pod_common(
+                node,
+                &self.namespace,
+                self.image.clone(),
+                self.user.clone(),
+                DUMP_SUBCOMMAND,
+                self.audit_line.clone(),
+            )
+        };
+        SessionSpec {
+            pod: dump_pod(&DumpRequest {
+                common,
+                items: self.items.clone(),
+            }),
+            container: DUMP_CONTAINER.to_string(),
+            command: Vec::new(),
+            tty: false,
+            start_timeout: self.start_timeout,
+            keep: false,
+            what: "dump".to_string(),
+            persist: None,
+            early_exec: false,
+        }
+    }
+}
+
+/// All that `toolbox logs`' fallback pod is made of but its node and exec.
+#[derive(Debug, Clone)]
+pub struct NodeLogsOptions {
+    pub pod: PodOptions,
+    /// node-tools, or --image: busybox's applets and nsenter.
+    pub image: String,
+    /// What the audit annotation records after `logs`: the logs and flags.
+    pub audit_line: Vec<String>,
+}
+
+impl NodeLogsOptions {
+    /// The pod on `node` and what its session execs: `command` (the
+    /// script that reads the logs), through the recorder when the pod
+    /// records.
+    pub fn build(
+        &self,
+        node: &str,
+        namespace: &str,
+        user: String,
+        command: Vec<String>,
+    ) -> (Pod, Vec<String>) {
+        let common = self.pod.pod_common(
+            node,
+            namespace,
+            self.image.clone(),
+            user,
+            LOGS_SUBCOMMAND,
+            self.audit_line.clone(),
+        );
+        let argv = self.pod.session_command(&common, command).argv;
+        (node_logs_pod(&NodeLogsRequest { common }), argv)
+    }
+
+    /// The pod on `node` as one session, for pkg/cluster's captured driver.
+    pub fn session(
+        &self,
+        node: &str,
+        namespace: &str,
+        user: String,
+        command: Vec<String>,
+        start_timeout: Duration,
+    ) -> SessionSpec {
+        let (pod, command) = self.build(node, namespace, user, command);
+        SessionSpec {
+            pod,
+            container: LOGS_CONTAINER.to_string(),
+            command,
+            tty: false,
+            start_timeout,
+            keep: false,
+            what: "logs".to_string(),
+            persist: None,
+            early_exec: false,
+        }
     }
 }
 

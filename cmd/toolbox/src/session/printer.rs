@@ -14,7 +14,7 @@ use serde::Serialize;
 use toolbox_cluster::nodes::nodeset::{self, fold};
 use toolbox_cluster::session::fanout::{FanoutEvents, NodeOutcome, OutputStream};
 
-use super::args::FanoutArgs;
+use super::args::RunOutputArgs;
 use super::spinner::terminal_spinner;
 use super::summary::Summary;
 use crate::exit::AppError;
@@ -30,8 +30,8 @@ pub enum Mode {
     Document(String),
 }
 
-impl From<&FanoutArgs> for Mode {
-    fn from(args: &FanoutArgs) -> Mode {
+impl From<&RunOutputArgs> for Mode {
+    fn from(args: &RunOutputArgs) -> Mode {
         match (&args.output, args.gather) {
             (Some(format), _) => Mode::Document(format.clone()),
             (None, true) => Mode::Gather,

@@ -28,6 +28,15 @@ impl ClusterContext {
         }
     }
 
+    /// The node of that name, if there is one: whether a word names a node
+    /// (`toolbox logs`' arguments).
+    pub async fn find_node(&self, name: &str) -> Result<Option<Node>> {
+        let api: Api<Node> = Api::all(self.client.clone());
+        api.get_opt(name)
+            .await
+            .map_err(|e| self.request_error(Action::cluster("get", "nodes"), e))
+    }
+
     /// Every node's name, from a metadata-only list served from the API
     /// server's cache (resourceVersion=0): cheap even at 5,000 nodes.
     pub async fn node_names(&self) -> Result<Vec<String>> {

@@ -197,18 +197,31 @@ impl Pods<'_> {
             Some(writers) => writers,
             None => (Box::new(tokio::io::stdout()), Box::new(tokio::io::stderr())),
         };
+        // A captured writer that refuses more output (a reader at its size
+        // limit) ends the exec: the stream is dropped below, so that the
+        // command's output closes and it stops, rather than blocking with
+        // no one reading. This process's own stdout gone keeps the session.
+        let ends_on_refusal = !local;
         let copy_output = async {
             let copy_stdout = async {
-                if let Some(mut out) = remote_stdout {
-                    copy_flushing(&mut out, &mut local_stdout, first_output).await;
+                match remote_stdout {
+                    Some(mut out) => copy_flushing(&mut out, &mut local_stdout, first_output).await,
+                    None => Ok(()),
                 }
             };
             let copy_stderr = async {
-                if let Some(mut err) = remote_stderr {
-                    copy_flushing(&mut err, &mut local_stderr, first_output).await;
+                match remote_stderr {
+                    Some(mut err) => copy_flushing(&mut err, &mut local_stderr, first_output).await,
+                    None => Ok(()),
                 }
             };
-            tokio::join!(copy_stdout, copy_stderr);
+            if !ends_on_refusal {
+                let _ = tokio::join!(copy_stdout, copy_stderr);
+                return None;
+            }
+            futures::future::try_join(copy_stdout, copy_stderr)
+                .await
+                .err()
         };
         // The status resolves when the stream's task ends: with the command's
         // status, or with none when the connection failed. kube closes
@@ -220,20 +233,32 @@ impl Pods<'_> {
                 None => None,
             }
         };
-        let status = {
+        let (status, refused) = {
             tokio::pin!(copy_output, status);
             tokio::select! {
-                () = &mut copy_output => status.await,
+                refused = &mut copy_output => match refused {
+                    Some(refused) => (None, Some(refused)),
+                    None => (status.await, None),
+                },
                 status = &mut status => {
-                    match status {
+                    let refused = match status {
                         Some(_) => copy_output.await,
                         // What arrived before the failure is already buffered.
-                        None => { let _ = tokio::time::timeout(DRAIN_TIMEOUT, copy_output).await; }
-                    }
-                    status
+                        None => tokio::time::timeout(DRAIN_TIMEOUT, copy_output).await.ok().flatten(),
+                    };
+                    (status, refused)
                 }
             }
         };
+        if let Some(refused) = refused {
+            // Dropping the stream ends the connection, and with it the
+            // command's output.
+            drop(attached);
+            return Err(ClusterError::OutputClosed {
+                pod: pod.to_string(),
+                reason: refused.to_string(),
+            });
+        }
         let joined = attached.join().await;
         drop(_raw);
         match status {
@@ -316,23 +341,22 @@ pub(super) fn lost_reason(err: Option<&(dyn std::error::Error + 'static)>) -> St
 }
 
 /// Copies until EOF, flushing each chunk so that an interactive session
-/// shows output as it comes.
+/// shows output as it comes; the writer's error, when it refused a chunk.
 async fn copy_flushing(
     from: &mut (impl tokio::io::AsyncRead + Unpin),
     to: &mut (impl tokio::io::AsyncWrite + Unpin),
     first_output: Option<&std::sync::Once>,
-) {
+) -> std::io::Result<()> {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         match from.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => return Ok(()),
             Ok(n) => {
                 if let Some(first) = first_output {
                     first.call_once(|| crate::steps::step("first output"));
                 }
-                if to.write_all(&buf[..n]).await.is_err() || to.flush().await.is_err() {
-                    return;
-                }
+                to.write_all(&buf[..n]).await?;
+                to.flush().await?;
             }
         }
     }

@@ -30,7 +30,10 @@
 //!   sessions`' reader pod), [`run_captured`];
 //! - [`piped`]: one session whose stdin, stdout and stderr are all the
 //!   program's, settled before its pod is deleted (`toolbox cp`'s stream),
-//!   [`run_piped`].
+//!   [`run_piped`];
+//! - [`held`]: one pod that runs several commands one after another, each
+//!   captured, and a writer that refuses output ends its command (`toolbox
+//!   dump`'s items), [`run_held`].
 //!
 //! [`access`] checks beforehand that the identity may open sessions at all.
 //! Every phase works through `Pods` ([`pods`]): the cluster context and the Api of
@@ -44,6 +47,7 @@ mod delete;
 mod end;
 mod exec;
 pub mod fanout;
+mod held;
 pub(crate) mod lifetime;
 mod persist;
 mod piped;
@@ -58,6 +62,7 @@ mod watch;
 pub use captured::run_captured;
 pub use delete::PodGuard;
 pub use exec::{BoxedReader, BoxedWriter, ExecIo, PipedIo, Settle};
+pub use held::{PodExecs, run_held};
 pub use piped::{annotate, run_piped};
 pub use single::run;
 pub use spec::{Progress, SessionOutcome, SessionSpec, Silent, WaitState};

@@ -1,4 +1,5 @@
-//! A node's output, passed on to the run's events line by line.
+//! A node's output, passed on to the run's events line by line
+//! ([`LineSink`]), split by [`LineSplitter`].
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -10,41 +11,66 @@ use super::spec::{FanoutEvents, OutputStream};
 /// newlines cannot grow without bound.
 const MAX_LINE: usize = 64 * 1024;
 
-/// Passes a node's output on line by line; the last line, even without its
-/// newline, when the stream ends.
-pub(super) struct LineSink {
-    events: Arc<dyn FanoutEvents>,
-    node: String,
-    stream: OutputStream,
+/// Bytes in, whole lines out (without their newlines): a line longer than
+/// [`MAX_LINE`] comes out in pieces. Also what reads the node log query's
+/// answers (crate::nodelogs).
+#[derive(Debug, Default)]
+pub struct LineSplitter {
     pending: Vec<u8>,
 }
 
-impl LineSink {
-    pub(super) fn new(events: Arc<dyn FanoutEvents>, node: &str, stream: OutputStream) -> Self {
-        LineSink {
-            events,
-            node: node.to_string(),
-            stream,
-            pending: Vec::new(),
-        }
-    }
-
-    fn take(&mut self, mut bytes: &[u8]) {
+impl LineSplitter {
+    /// Takes `bytes`; `line` gets each line they complete.
+    pub fn feed(&mut self, mut bytes: &[u8], line: &mut impl FnMut(&[u8])) {
         while let Some(at) = bytes.iter().position(|&b| b == b'\n') {
             if self.pending.is_empty() {
-                self.events.line(&self.node, self.stream, &bytes[..at]);
+                line(&bytes[..at]);
             } else {
                 self.pending.extend_from_slice(&bytes[..at]);
-                self.events.line(&self.node, self.stream, &self.pending);
+                line(&self.pending);
                 self.pending.clear();
             }
             bytes = &bytes[at + 1..];
         }
         self.pending.extend_from_slice(bytes);
         if self.pending.len() >= MAX_LINE {
-            self.events.line(&self.node, self.stream, &self.pending);
+            line(&self.pending);
             self.pending.clear();
         }
+    }
+
+    /// The end of the bytes: a last line without its newline comes out.
+    pub fn finish(&mut self, line: &mut impl FnMut(&[u8])) {
+        if !self.pending.is_empty() {
+            line(&self.pending);
+            self.pending.clear();
+        }
+    }
+}
+
+/// Passes a node's output on line by line; the last line, even without its
+/// newline, when the stream ends.
+pub struct LineSink {
+    events: Arc<dyn FanoutEvents>,
+    node: String,
+    stream: OutputStream,
+    lines: LineSplitter,
+}
+
+impl LineSink {
+    pub fn new(events: Arc<dyn FanoutEvents>, node: &str, stream: OutputStream) -> Self {
+        LineSink {
+            events,
+            node: node.to_string(),
+            stream,
+            lines: LineSplitter::default(),
+        }
+    }
+
+    fn take(&mut self, bytes: &[u8]) {
+        let (events, node, stream) = (&self.events, &self.node, self.stream);
+        self.lines
+            .feed(bytes, &mut |line| events.line(node, stream, line));
     }
 }
 
@@ -69,9 +95,9 @@ impl tokio::io::AsyncWrite for LineSink {
 
 impl Drop for LineSink {
     fn drop(&mut self) {
-        if !self.pending.is_empty() {
-            self.events.line(&self.node, self.stream, &self.pending);
-        }
+        let (events, node, stream) = (&self.events, &self.node, self.stream);
+        self.lines
+            .finish(&mut |line| events.line(node, stream, line));
     }
 }
 

@@ -8,7 +8,9 @@
 //!
 //! - [`spec`]: what a run is asked to do, its events and its report.
 //! - [`run()`]: the driver, with each node's part of it (in `run.rs`).
-//! - `lines`: a node's output passed on line by line.
+//! - `lines`: a node's output passed on line by line (also the writers of
+//!   a captured session whose output is judged line by line: `toolbox
+//!   logs`' fallback pod).
 //! - `deletions`: finished pods deleted in batches, the run's deletion at
 //!   its end, and the guard that deletes the run's pods on every exit path.
 //!
@@ -19,8 +21,9 @@ mod lines;
 mod run;
 pub mod spec;
 
+pub use lines::{LineSink, LineSplitter};
 pub use run::run;
 pub use spec::{
-    FanoutEvents, FanoutReport, FanoutSpec, LeftRun, NodeOutcome, NodeSession, OutputStream,
-    RUN_LABEL, SLOT_LABEL,
+    FanoutEvents, FanoutReport, FanoutSpec, INTERRUPTED, LeftRun, NOT_STARTED, NodeOutcome,
+    NodeSession, OutputStream, RUN_LABEL, SLOT_LABEL,
 };

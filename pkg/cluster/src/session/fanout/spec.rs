@@ -28,9 +28,9 @@ pub enum OutputStream {
 }
 
 /// The reason of a node the run never started, having stopped first.
-pub(super) const NOT_STARTED: &str = "not started";
+pub const NOT_STARTED: &str = "not started";
 /// The reason of a node whose command the run stopped while it ran.
-pub(super) const INTERRUPTED: &str = "interrupted";
+pub const INTERRUPTED: &str = "interrupted";
 
 /// How one node's part of a run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
