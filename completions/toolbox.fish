@@ -145,14 +145,14 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l tail -d 'Only t
 complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l grep -d 'Only lines that match this regular expression (RE2; case-insensitive when all lower-case, as journalctl\'s)' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l boot -d 'Only this boot\'s journal: 0 the current, -1 the one before, ...' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l image -d 'Its image; it needs busybox\'s sh, cat, tail and nsenter [default: the image setting, toolbox\'s node-tools]' -r
-complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l ttl -d 'How long it may live; it stops by itself after this [default: 1h]' -r
-complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l timeout -d 'How long to wait for it to start [default: 2m]' -r
-complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l reason -d 'Why you need the logs; recorded on the pod for the audit trail' -r
-complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l image-pull-secret -d 'A Secret to pull its image with (repeatable)' -r
-complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l image-pull-policy -d 'When to pull its image' -r -f -a "Always\t''
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l ttl -d 'How long the pod may live; it stops by itself after this [default: 1h]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l timeout -d 'How long to wait for the pod to start [default: 2m]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l reason -d 'Why you need the node; recorded on the pod for the audit trail' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l image-pull-secret -d 'A Secret to pull the image with (repeatable)' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l image-pull-policy -d 'When to pull the image' -r -f -a "Always\t''
 IfNotPresent\t''
 Never\t''"
-complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l priority-class -d 'Its PriorityClass' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l priority-class -d 'The pod\'s PriorityClass, e.g. system-node-critical for a node at its pod limit' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l kubeconfig -d 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)' -r -F
 complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -l context -d 'The kubeconfig context to use' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand logs" -s n -l namespace -d 'The namespace toolbox creates its pods in' -r
@@ -258,14 +258,14 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l spec -d 'What t
 complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l max-per-node -d 'The most read from one node; an item cut there is named in the index' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l max-total -d 'The most read from all nodes together' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l image -d 'The pods\' image; it needs busybox\'s applets and nsenter [default: the image setting]' -r
-complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l ttl -d 'How long a node\'s pod may live; it stops by itself after this [default: 1h]' -r
-complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l timeout -d 'How long to wait for a node\'s pod to start [default: 2m]' -r
-complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l reason -d 'Why you need the bundle; recorded on the pods for the audit trail' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l ttl -d 'How long the pod may live; it stops by itself after this [default: 1h]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l timeout -d 'How long to wait for the pod to start [default: 2m]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l reason -d 'Why you need the node; recorded on the pod for the audit trail' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l image-pull-secret -d 'A Secret to pull the image with (repeatable)' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l image-pull-policy -d 'When to pull the image' -r -f -a "Always\t''
 IfNotPresent\t''
 Never\t''"
-complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l priority-class -d 'The pods\' PriorityClass, e.g. system-node-critical for nodes at their pod limit' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l priority-class -d 'The pod\'s PriorityClass, e.g. system-node-critical for a node at its pod limit' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l fanout -d 'How many nodes run at once [default: 64]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand dump" -l os -d 'Run only on nodes of this OS; any runs on every OS [default: linux]' -r -f -a "linux\t''
 windows\t''

@@ -93,29 +93,8 @@ pub struct DumpArgs {
     #[arg(long, value_name = "IMAGE", value_parser = values::parse_image)]
     pub image: Option<String>,
 
-    /// How long a node's pod may live; it stops by itself after this [default: 1h]
-    #[arg(long, value_name = "DURATION", value_parser = values::parse_ttl)]
-    pub ttl: Option<Duration>,
-
-    /// How long to wait for a node's pod to start [default: 2m]
-    #[arg(long, value_name = "DURATION", value_parser = values::parse_duration)]
-    pub timeout: Option<Duration>,
-
-    /// Why you need the bundle; recorded on the pods for the audit trail
-    #[arg(long, value_name = "TEXT")]
-    pub reason: Option<String>,
-
-    /// A Secret to pull the image with (repeatable)
-    #[arg(long = "image-pull-secret", value_name = "SECRET", value_parser = values::parse_object_name)]
-    pub image_pull_secrets: Vec<String>,
-
-    /// When to pull the image
-    #[arg(long, value_name = "POLICY", value_parser = ["Always", "IfNotPresent", "Never"])]
-    pub image_pull_policy: Option<String>,
-
-    /// The pods' PriorityClass, e.g. system-node-critical for nodes at their pod limit
-    #[arg(long, value_name = "NAME", value_parser = values::parse_object_name)]
-    pub priority_class: Option<String>,
+    #[command(flatten)]
+    pub pod: PodArgs,
 
     #[command(flatten)]
     pub fanout: FanoutArgs,
@@ -126,14 +105,7 @@ impl DumpArgs {
     /// kept, persisting or recorded.
     fn session(&self) -> SessionArgs {
         SessionArgs {
-            pod: PodArgs {
-                ttl: self.ttl,
-                timeout: self.timeout,
-                reason: self.reason.clone(),
-                image_pull_secrets: self.image_pull_secrets.clone(),
-                image_pull_policy: self.image_pull_policy.clone(),
-                priority_class: self.priority_class.clone(),
-            },
+            pod: self.pod.clone(),
             keep: false,
             persist: None,
             no_record: true,
@@ -215,7 +187,10 @@ pub async fn run(args: DumpArgs, app: &App) -> Result<ExitStatus, AppError> {
         user,
         audit_line,
         items: spec.lines(),
-        start_timeout: args.timeout.unwrap_or_else(|| app.settings.start_timeout()),
+        start_timeout: args
+            .pod
+            .timeout
+            .unwrap_or_else(|| app.settings.start_timeout()),
     };
     let pod_for = |node: &str| pods.session(node);
     let since_time = now.checked_sub(args.since).unwrap_or(UNIX_EPOCH);
@@ -295,7 +270,7 @@ fn check_annotations(
     spec: &Spec,
 ) -> Result<(), AppError> {
     let mut annotations = app.settings.settings.annotations.clone();
-    if let Some(reason) = &args.reason {
+    if let Some(reason) = &args.pod.reason {
         annotations.insert(REASON_ANNOTATION.into(), reason.clone());
     }
     let command: Vec<&str> = std::iter::once("dump")

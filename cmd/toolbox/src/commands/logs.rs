@@ -79,40 +79,20 @@ pub struct LogsArgs {
 
 const POD_HEADING: &str = "The fallback pod (when the node log query cannot serve a node)";
 
-/// The flags of the fallback pod: those of a session that apply to a pod
-/// that runs one fixed command.
+/// The flags of the fallback pod: the pod flags every toolbox pod takes,
+/// its image, and whether its session is recorded.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = POD_HEADING)]
 pub struct FallbackPodArgs {
     /// Its image; it needs busybox's sh, cat, tail and nsenter [default: the image setting, toolbox's node-tools]
-    #[arg(long, value_name = "IMAGE", value_parser = values::parse_image, help_heading = POD_HEADING)]
+    #[arg(long, value_name = "IMAGE", value_parser = values::parse_image)]
     pub image: Option<String>,
 
-    /// How long it may live; it stops by itself after this [default: 1h]
-    #[arg(long, value_name = "DURATION", value_parser = values::parse_ttl, help_heading = POD_HEADING)]
-    pub ttl: Option<Duration>,
-
-    /// How long to wait for it to start [default: 2m]
-    #[arg(long, value_name = "DURATION", value_parser = values::parse_duration, help_heading = POD_HEADING)]
-    pub timeout: Option<Duration>,
-
-    /// Why you need the logs; recorded on the pod for the audit trail
-    #[arg(long, value_name = "TEXT", help_heading = POD_HEADING)]
-    pub reason: Option<String>,
-
-    /// A Secret to pull its image with (repeatable)
-    #[arg(long = "image-pull-secret", value_name = "SECRET", value_parser = values::parse_object_name, help_heading = POD_HEADING)]
-    pub image_pull_secrets: Vec<String>,
-
-    /// When to pull its image
-    #[arg(long, value_name = "POLICY", value_parser = ["Always", "IfNotPresent", "Never"], help_heading = POD_HEADING)]
-    pub image_pull_policy: Option<String>,
-
-    /// Its PriorityClass
-    #[arg(long, value_name = "NAME", value_parser = values::parse_object_name, help_heading = POD_HEADING)]
-    pub priority_class: Option<String>,
+    #[command(flatten)]
+    pub pod: PodArgs,
 
     /// Do not record its session (where the namespace's policy allows it)
-    #[arg(long, help_heading = POD_HEADING)]
+    #[arg(long)]
     pub no_record: bool,
 }
 
@@ -120,14 +100,7 @@ impl FallbackPodArgs {
     /// As a session's flags, for the pod options every toolbox pod takes.
     fn session(&self) -> SessionArgs {
         SessionArgs {
-            pod: PodArgs {
-                ttl: self.ttl,
-                timeout: self.timeout,
-                reason: self.reason.clone(),
-                image_pull_secrets: self.image_pull_secrets.clone(),
-                image_pull_policy: self.image_pull_policy.clone(),
-                priority_class: self.priority_class.clone(),
-            },
+            pod: self.pod.clone(),
             keep: false,
             persist: None,
             no_record: self.no_record,
@@ -463,6 +436,7 @@ pub async fn run(args: LogsArgs, app: &App) -> Result<ExitStatus, AppError> {
         audit_line: audit_line(&request),
     };
     let start_timeout = args
+        .pod
         .pod
         .timeout
         .unwrap_or_else(|| app.settings.start_timeout());
