@@ -288,6 +288,41 @@ pub(crate) fn holder_pod_spec(common: &PodCommon, container: Container) -> PodSp
     }
 }
 
+/// A holder pod privileged in the node's PID namespace, with nothing else
+/// of the node's (no host network, no volume): the shape of the pods that
+/// reach the node's files through its init (`/proc/1/root`, `nsenter
+/// --target 1`) for one fixed job, as cp, logs' fallback and dump do. Its
+/// one container is `container_name`; the caller adds its annotations.
+pub(crate) fn host_pid_holder_pod(
+    common: &PodCommon,
+    container_name: &str,
+    name_prefix: &str,
+    subcommand: &str,
+) -> Pod {
+    let container = Container {
+        name: container_name.to_owned(),
+        image: Some(common.image.clone()),
+        image_pull_policy: common.image_pull_policy.clone(),
+        resources: common.resources.clone(),
+        command: Some(linux_holder_command(common.ttl_seconds)),
+        // setns or nsenter into PID 1's mount namespace takes CAP_SYS_ADMIN,
+        // and the node's files, dmesg and the runtime's socket root's reach.
+        security_context: Some(SecurityContext {
+            privileged: Some(true),
+            ..SecurityContext::default()
+        }),
+        ..Container::default()
+    };
+    let mut spec = holder_pod_spec(common, container);
+    spec.host_pid = Some(true);
+    let name = pod_name(name_prefix, &common.node_name, &common.name_suffix);
+    Pod {
+        metadata: pod_metadata(common, name, subcommand),
+        spec: Some(spec),
+        status: None,
+    }
+}
+
 /// A container's securityContext that takes nothing beyond its user: no
 /// privilege escalation, no capability, a read-only root, RuntimeDefault
 /// seccomp. PodSecurity's restricted level asks for all of it.

@@ -14,11 +14,11 @@
 //! and before the pod is deleted, each file with its size and sha256
 //! ([`COPY_FILES_ANNOTATION`]).
 
-use k8s_openapi::api::core::v1::{Container, Pod, SecurityContext};
+use k8s_openapi::api::core::v1::Pod;
 
-use crate::common::{holder_pod_spec, linux_holder_command, pod_metadata};
+use crate::common::host_pid_holder_pod;
 use crate::recording::{NodeFile, equip};
-use crate::{PodCommon, RECORDER_PATH, Recording, pod_name};
+use crate::{PodCommon, RECORDER_PATH, Recording};
 
 /// Pod-name prefix of cp's pods.
 pub const COPY_POD_PREFIX: &str = "toolbox-cp";
@@ -67,26 +67,13 @@ pub struct CopyRequest {
 
 /// Builds the copy's pod.
 pub fn copy_pod(req: &CopyRequest) -> Pod {
-    let common = &req.common;
-    let container = Container {
-        name: COPY_CONTAINER.to_owned(),
-        image: Some(common.image.clone()),
-        image_pull_policy: common.image_pull_policy.clone(),
-        resources: common.resources.clone(),
-        command: Some(linux_holder_command(common.ttl_seconds)),
-        // setns into the node's mount namespace takes CAP_SYS_ADMIN, and
-        // the node's files root's reach: node-shell's privilege.
-        security_context: Some(SecurityContext {
-            privileged: Some(true),
-            ..SecurityContext::default()
-        }),
-        ..Container::default()
-    };
-    let mut spec = holder_pod_spec(common, container);
-    spec.host_pid = Some(true);
-    let name = pod_name(COPY_POD_PREFIX, &common.node_name, &common.name_suffix);
-    let mut metadata = pod_metadata(common, name, COPY_SUBCOMMAND);
-    let annotations = metadata.annotations.get_or_insert_default();
+    let mut pod = host_pid_holder_pod(
+        &req.common,
+        COPY_CONTAINER,
+        COPY_POD_PREFIX,
+        COPY_SUBCOMMAND,
+    );
+    let annotations = pod.metadata.annotations.get_or_insert_default();
     annotations.insert(
         COPY_DIRECTION_ANNOTATION.to_owned(),
         req.direction.word().to_owned(),
@@ -95,11 +82,6 @@ pub fn copy_pod(req: &CopyRequest) -> Pod {
         COPY_PATHS_ANNOTATION.to_owned(),
         serde_json::to_string(&req.node_paths).unwrap_or_default(),
     );
-    let mut pod = Pod {
-        metadata,
-        spec: Some(spec),
-        status: None,
-    };
     equip(&mut pod, &req.recording, NodeFile::ThroughHostPid);
     pod
 }

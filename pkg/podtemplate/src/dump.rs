@@ -9,10 +9,10 @@
 //! what they read, secrets the bundle redacts included, into the
 //! container's log and the node's sessions directory.
 
-use k8s_openapi::api::core::v1::{Container, Pod, SecurityContext};
+use k8s_openapi::api::core::v1::Pod;
 
-use crate::common::{holder_pod_spec, linux_holder_command, pod_metadata};
-use crate::{PodCommon, pod_name};
+use crate::PodCommon;
+use crate::common::host_pid_holder_pod;
 
 /// Pod-name prefix of dump pods.
 pub const DUMP_POD_PREFIX: &str = "toolbox-dump";
@@ -45,33 +45,18 @@ pub struct DumpRequest {
 /// (`dmesg`, the runtime's socket, root's files), and nothing else of the
 /// node's: no host network, no volume.
 pub fn dump_pod(req: &DumpRequest) -> Pod {
-    let common = &req.common;
-    let container = Container {
-        name: DUMP_CONTAINER.to_owned(),
-        image: Some(common.image.clone()),
-        image_pull_policy: common.image_pull_policy.clone(),
-        resources: common.resources.clone(),
-        command: Some(linux_holder_command(common.ttl_seconds)),
-        security_context: Some(SecurityContext {
-            privileged: Some(true),
-            ..SecurityContext::default()
-        }),
-        ..Container::default()
-    };
-    let mut spec = holder_pod_spec(common, container);
-    spec.host_pid = Some(true);
-    let name = pod_name(DUMP_POD_PREFIX, &common.node_name, &common.name_suffix);
-    let mut metadata = pod_metadata(common, name, DUMP_SUBCOMMAND);
+    let mut pod = host_pid_holder_pod(
+        &req.common,
+        DUMP_CONTAINER,
+        DUMP_POD_PREFIX,
+        DUMP_SUBCOMMAND,
+    );
     let items = serde_json::Value::from(req.items.clone()).to_string();
-    metadata
+    pod.metadata
         .annotations
         .get_or_insert_default()
         .insert(DUMP_ITEMS_ANNOTATION.to_owned(), items);
-    Pod {
-        metadata,
-        spec: Some(spec),
-        status: None,
-    }
+    pod
 }
 
 /// What one exec of a dump pod reads on the node.

@@ -27,11 +27,11 @@
 //! (filtered by toolbox). A log it cannot read is one line on stderr, and
 //! the script exits 1 after the others.
 
-use k8s_openapi::api::core::v1::{Container, Pod, SecurityContext};
+use k8s_openapi::api::core::v1::Pod;
 
-use crate::common::{holder_pod_spec, linux_holder_command, pod_metadata};
+use crate::PodCommon;
+use crate::common::host_pid_holder_pod;
 use crate::recording::{NodeFile, equip};
-use crate::{PodCommon, pod_name};
 
 /// Pod-name prefix of the fallback pods of `toolbox logs`.
 pub const LOGS_POD_PREFIX: &str = "toolbox-logs";
@@ -54,28 +54,7 @@ pub struct NodeLogsRequest {
 /// says so, through the node's init as node-shell's pod is.
 pub fn node_logs_pod(req: &NodeLogsRequest) -> Pod {
     let common = &req.common;
-    let container = Container {
-        name: LOGS_CONTAINER.to_owned(),
-        image: Some(common.image.clone()),
-        image_pull_policy: common.image_pull_policy.clone(),
-        resources: common.resources.clone(),
-        command: Some(linux_holder_command(common.ttl_seconds)),
-        // nsenter into PID 1's mount namespace, and reading /proc/1/root,
-        // take every capability PID 1 has.
-        security_context: Some(SecurityContext {
-            privileged: Some(true),
-            ..SecurityContext::default()
-        }),
-        ..Container::default()
-    };
-    let mut spec = holder_pod_spec(common, container);
-    spec.host_pid = Some(true);
-    let name = pod_name(LOGS_POD_PREFIX, &common.node_name, &common.name_suffix);
-    let mut pod = Pod {
-        metadata: pod_metadata(common, name, LOGS_SUBCOMMAND),
-        spec: Some(spec),
-        status: None,
-    };
+    let mut pod = host_pid_holder_pod(common, LOGS_CONTAINER, LOGS_POD_PREFIX, LOGS_SUBCOMMAND);
     if let Some(recording) = &common.recording {
         equip(&mut pod, recording, NodeFile::ThroughHostPid);
     }
