@@ -60,6 +60,10 @@ const PROOFS: &[(&str, &str)] = &[
         "node_shell.rs::signals_during_a_session_delete_the_pod",
     ),
     (
+        "141",
+        "real_node_shell.rs::a_session_whose_reader_goes_ends_quietly_and_deletes_its_pod",
+    ),
+    (
         "143",
         "node_shell.rs::signals_during_a_session_delete_the_pod",
     ),

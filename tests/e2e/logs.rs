@@ -296,6 +296,27 @@ async fn follow_polls_the_query_until_sigint() {
     ns.finish().await;
 }
 
+#[tokio::test]
+async fn a_followed_log_ends_quietly_when_its_reader_goes() {
+    // `toolbox logs -f | head -3`: once head has its lines and exits, the
+    // next line toolbox writes finds no reader (SIGPIPE), and it stops.
+    let ns = TestNs::new("logs-pipe").await;
+    let file = NodeLogFile::new(&ns, "line 1\nline 2\nline 3\n");
+    let mut toolbox = ns.toolbox_process_on_real_node();
+    toolbox.args(["logs", &real_node().name, &file.path, "-f"]);
+    let session = spawn_session(toolbox, std::process::Stdio::null());
+    let end = session.end_by_closing_stdout(
+        "line 3",
+        || file.append("line 4\n"),
+        Duration::from_secs(60),
+    );
+    assert_eq!(end.status.code(), Some(141), "{}", end.stderr);
+    assert!(!end.stderr.contains("error"), "no error line: {}", end.stderr);
+    assert_eq!(end.rest, "line 1\nline 2\nline 3\n");
+    drop(file);
+    ns.finish().await;
+}
+
 /// Settings of the real node's kubelet changed for as long as this lives:
 /// the kubelet restarted with them (node-init restarts it on SIGUSR1), and
 /// with the file as it was again, however the test ends.

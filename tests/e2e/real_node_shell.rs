@@ -705,3 +705,30 @@ async fn restricted_with_a_root_image_is_refused_by_the_kubelet_in_one_line() {
     );
     ns.finish().await;
 }
+
+#[tokio::test]
+async fn a_session_whose_reader_goes_ends_quietly_and_deletes_its_pod() {
+    // `toolbox node-shell NODE -- CMD | head -1` with a command that never
+    // ends by itself: once head has its line and exits, toolbox's next
+    // write finds no reader (SIGPIPE), and the session ends, pod deleted.
+    let ns = TestNs::new("real-pipe").await;
+    let mut toolbox = ns.toolbox_process_on_real_node();
+    toolbox.args([
+        "node-shell",
+        &real_node().name,
+        "--",
+        "sh",
+        "-c",
+        "i=0; while :; do i=$((i+1)); echo line $i; sleep 0.2; done",
+    ]);
+    let session = harness::spawn_session(toolbox, std::process::Stdio::null());
+    let end = session.end_by_closing_stdout("line 1", || (), Duration::from_secs(60));
+    assert_eq!(end.status.code(), Some(141), "{}", end.stderr);
+    assert!(!end.stderr.contains("error"), "no error line: {}", end.stderr);
+    assert_eq!(end.rest, "line 1\n");
+    assert!(
+        ns.toolbox_pods().await.is_empty(),
+        "the pod is deleted when the reader goes"
+    );
+    ns.finish().await;
+}

@@ -180,6 +180,42 @@ impl SessionInProgress {
         self.end(Duration::from_secs(60))
     }
 
+    /// Reads toolbox's stdout until a line contains `needle`, then closes
+    /// it, as `| head` does once it has what it wants; `after` runs once it
+    /// is closed (more output for toolbox to find no reader for), and the
+    /// session's end is waited for as [`SessionInProgress::end`] does.
+    pub fn end_by_closing_stdout(
+        mut self,
+        needle: &str,
+        after: impl FnOnce(),
+        timeout: Duration,
+    ) -> SessionEnd {
+        use std::io::BufRead;
+        let stdout = self.stdout.take().expect("stdout, not read before");
+        let needle = needle.to_string();
+        let (found, seen) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut read = String::new();
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                read.push_str(&line);
+                read.push('\n');
+                if line.contains(&needle) {
+                    break;
+                }
+            }
+            // The reader is dropped here: the pipe's read end closes.
+            let _ = found.send(read);
+        });
+        let read = seen
+            .recv_timeout(timeout)
+            .unwrap_or_else(|_| panic!("no line of stdout within {timeout:?}"));
+        after();
+        let mut end = self.end(timeout);
+        end.rest = read + &end.rest;
+        end
+    }
+
     pub fn end(mut self, timeout: Duration) -> SessionEnd {
         use std::io::Read;
         let status = wait_with_timeout(&mut self.child, timeout);

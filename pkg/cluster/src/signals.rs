@@ -1,5 +1,10 @@
 //! The signals that end a session early. Once installed they no longer kill
 //! the process, so that the pod can be deleted first.
+//!
+//! SIGPIPE is one of them: the reader of toolbox's output has gone (`|
+//! head`, `| grep -m1`). Rust ignores it, so a write would only fail and a
+//! session or a followed log would go on for no one; caught, it ends the
+//! session as the others do, quietly, with the pod deleted.
 
 use std::fmt;
 
@@ -9,6 +14,8 @@ pub enum Signal {
     Interrupt,
     Terminate,
     Hangup,
+    /// The reader of stdout (or stderr) has gone.
+    Pipe,
 }
 
 impl Signal {
@@ -17,6 +24,7 @@ impl Signal {
         match self {
             Signal::Hangup => 129,
             Signal::Interrupt => 130,
+            Signal::Pipe => 141,
             Signal::Terminate => 143,
         }
     }
@@ -28,14 +36,16 @@ impl fmt::Display for Signal {
             Signal::Interrupt => "SIGINT",
             Signal::Terminate => "SIGTERM",
             Signal::Hangup => "SIGHUP",
+            Signal::Pipe => "SIGPIPE",
         })
     }
 }
 
-/// SIGINT, SIGTERM and SIGHUP, caught for as long as this value lives.
+/// SIGINT, SIGTERM, SIGHUP and SIGPIPE, caught for as long as this value
+/// lives.
 pub struct Signals {
     #[cfg(unix)]
-    streams: [(Signal, tokio::signal::unix::Signal); 3],
+    streams: [(Signal, tokio::signal::unix::Signal); 4],
 }
 
 impl Signals {
@@ -48,6 +58,7 @@ impl Signals {
                     (Signal::Interrupt, signal(SignalKind::interrupt())?),
                     (Signal::Terminate, signal(SignalKind::terminate())?),
                     (Signal::Hangup, signal(SignalKind::hangup())?),
+                    (Signal::Pipe, signal(SignalKind::pipe())?),
                 ],
             })
         }
@@ -61,11 +72,12 @@ impl Signals {
     pub async fn recv(&mut self) -> Signal {
         #[cfg(unix)]
         {
-            let [(a, sa), (b, sb), (c, sc)] = &mut self.streams;
+            let [(a, sa), (b, sb), (c, sc), (d, sd)] = &mut self.streams;
             tokio::select! {
                 _ = sa.recv() => *a,
                 _ = sb.recv() => *b,
                 _ = sc.recv() => *c,
+                _ = sd.recv() => *d,
             }
         }
         #[cfg(not(unix))]
