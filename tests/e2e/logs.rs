@@ -311,7 +311,11 @@ async fn a_followed_log_ends_quietly_when_its_reader_goes() {
         Duration::from_secs(60),
     );
     assert_eq!(end.status.code(), Some(141), "{}", end.stderr);
-    assert!(!end.stderr.contains("error"), "no error line: {}", end.stderr);
+    assert!(
+        !end.stderr.contains("error"),
+        "no error line: {}",
+        end.stderr
+    );
     assert_eq!(end.rest, "line 1\nline 2\nline 3\n");
     drop(file);
     ns.finish().await;

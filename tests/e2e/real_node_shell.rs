@@ -724,7 +724,11 @@ async fn a_session_whose_reader_goes_ends_quietly_and_deletes_its_pod() {
     let session = harness::spawn_session(toolbox, std::process::Stdio::null());
     let end = session.end_by_closing_stdout("line 1", || (), Duration::from_secs(60));
     assert_eq!(end.status.code(), Some(141), "{}", end.stderr);
-    assert!(!end.stderr.contains("error"), "no error line: {}", end.stderr);
+    assert!(
+        !end.stderr.contains("error"),
+        "no error line: {}",
+        end.stderr
+    );
     assert_eq!(end.rest, "line 1\n");
     assert!(
         ns.toolbox_pods().await.is_empty(),
