@@ -1,10 +1,12 @@
 //! The signals that end a session early. Once installed they no longer kill
 //! the process, so that the pod can be deleted first.
 //!
-//! SIGPIPE is one of them: the reader of toolbox's output has gone (`|
+//! SIGPIPE is one of them when the reader of toolbox's output has gone (`|
 //! head`, `| grep -m1`). Rust ignores it, so a write would only fail and a
 //! session or a followed log would go on for no one; caught, it ends the
-//! session as the others do, quietly, with the pod deleted.
+//! session as the others do, quietly, with the pod deleted. A SIGPIPE from
+//! a connection the other end closed (a write to a cut link's socket) is
+//! not toolbox's to stop for: that connection's own error tells it.
 
 use std::fmt;
 
@@ -73,11 +75,15 @@ impl Signals {
         #[cfg(unix)]
         {
             let [(a, sa), (b, sb), (c, sc), (d, sd)] = &mut self.streams;
-            tokio::select! {
-                _ = sa.recv() => *a,
-                _ = sb.recv() => *b,
-                _ = sc.recv() => *c,
-                _ = sd.recv() => *d,
+            loop {
+                tokio::select! {
+                    _ = sa.recv() => return *a,
+                    _ = sb.recv() => return *b,
+                    _ = sc.recv() => return *c,
+                    _ = sd.recv() => if output_reader_gone() {
+                        return *d;
+                    },
+                }
             }
         }
         #[cfg(not(unix))]
@@ -92,4 +98,24 @@ impl Signals {
         use futures::FutureExt;
         self.recv().now_or_never()
     }
+}
+
+/// Whether stdout or stderr is a pipe (or socket) whose reader has gone:
+/// poll(2) says so with POLLERR or POLLHUP, and a terminal or a file never.
+#[cfg(unix)]
+fn output_reader_gone() -> bool {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
+    let mut fds = [
+        PollFd::new(&stdout, PollFlags::OUT),
+        PollFd::new(&stderr, PollFlags::OUT),
+    ];
+    let now = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    poll(&mut fds, Some(&now)).is_ok()
+        && fds
+            .iter()
+            .any(|fd| fd.revents().intersects(PollFlags::ERR | PollFlags::HUP))
 }
