@@ -362,7 +362,10 @@ async fn a_tree_goes_to_the_node_and_back_whole_and_each_file_is_on_the_record()
 }
 
 /// Runs `cmd` to its end while reading its peak resident memory (VmHWM)
-/// from /proc; returns the output and the peak in KiB.
+/// from /proc; returns the output and the peak in KiB. VmHWM is a mark that
+/// only rises, read every 20 ms, not an event waited for; wait4's
+/// `ru_maxrss` would be exact but is not toolbox's own: Linux keeps in it
+/// the test process's RSS from before the exec (std spawns with vfork).
 fn run_measuring_peak(mut cmd: Command) -> (std::process::Output, u64) {
     let child = cmd
         .stdout(Stdio::piped())
@@ -481,27 +484,66 @@ fn random_file(path: &Path, size: usize) {
     fs::write(path, bytes).unwrap();
 }
 
-/// The staging directory under `dir`, once it holds at least `bytes`.
+/// Waits until the staging directory under `dir` holds at least `bytes`:
+/// inotify tells of each staging directory made in `dir` and of each write
+/// into one, and the size is counted again then, up to `timeout`.
 fn wait_for_staged_bytes(dir: &Path, bytes: u64, timeout: Duration) {
+    use std::os::unix::ffi::OsStrExt;
     let deadline = Instant::now() + timeout;
+    // SAFETY: plain syscalls on a descriptor this function owns and closes.
+    let inotify = unsafe { libc::inotify_init1(libc::IN_CLOEXEC) };
+    assert!(inotify >= 0, "inotify: {}", std::io::Error::last_os_error());
+    let watch = |path: &Path| {
+        let path = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+        // SAFETY: as above; path is a NUL-terminated string that outlives the call.
+        unsafe {
+            libc::inotify_add_watch(inotify, path.as_ptr(), libc::IN_CREATE | libc::IN_MODIFY)
+        };
+    };
+    watch(dir);
+    let mut watched = std::collections::BTreeSet::new();
     loop {
-        let staged: u64 = fs::read_dir(dir)
+        let staging: Vec<PathBuf> = fs::read_dir(dir)
             .into_iter()
             .flatten()
             .flatten()
             .filter(|e| e.file_name().to_string_lossy().starts_with(".toolbox-cp-"))
-            .flat_map(|e| fs::read_dir(e.path()).into_iter().flatten().flatten())
+            .map(|e| e.path())
+            .collect();
+        for path in &staging {
+            // Watched before it is counted: a write after the count wakes us.
+            if watched.insert(path.clone()) {
+                watch(path);
+            }
+        }
+        let staged: u64 = staging
+            .iter()
+            .flat_map(|path| fs::read_dir(path).into_iter().flatten().flatten())
             .map(|e| e.metadata().map(|m| m.blocks() * 512).unwrap_or(0))
             .sum();
         if staged >= bytes {
+            // SAFETY: the descriptor is ours, closed once.
+            unsafe { libc::close(inotify) };
             return;
         }
+        let left = deadline.saturating_duration_since(Instant::now());
         assert!(
-            Instant::now() < deadline,
+            !left.is_zero(),
             "no {bytes} bytes staged in {} within {timeout:?}",
             dir.display()
         );
-        std::thread::sleep(Duration::from_millis(20));
+        let mut ready = libc::pollfd {
+            fd: inotify,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let mut events = [0u8; 4096];
+        // SAFETY: one pollfd, and a read into a buffer of its own length.
+        unsafe {
+            if libc::poll(&mut ready, 1, left.as_millis().min(i32::MAX as u128) as i32) > 0 {
+                libc::read(inotify, events.as_mut_ptr().cast(), events.len());
+            }
+        }
     }
 }
 

@@ -386,13 +386,6 @@ fn write_and_restart(
     std::fs::write(&partial, text).map_err(|e| e.to_string())?;
     std::fs::rename(&partial, path).map_err(|e| e.to_string())?;
     let init = node_init_pid(&cluster().dir);
-    let signalled = StdCommand::new("kill")
-        .args(["-USR1", &init.to_string()])
-        .status()
-        .map_err(|e| e.to_string())?;
-    if !signalled.success() {
-        return Err(format!("the real node's init (pid {init}) is gone"));
-    }
     let env = cluster();
     let kubectl = |args: &[&str]| {
         StdCommand::new(&env.kubectl)
@@ -401,12 +394,25 @@ fn write_and_restart(
             .args(args)
             .output()
     };
+    // The kubelet renews its node's Lease as it starts and every 10 s after:
+    // each renewal is the moment to ask it again. Watched before the
+    // restart, so that the first renewal is not missed.
+    let renewals = LeaseRenewals::watch(&real_node().name);
+    let signalled = StdCommand::new("kill")
+        .args(["-USR1", &init.to_string()])
+        .status()
+        .map_err(|e| e.to_string())?;
+    if !signalled.success() {
+        return Err(format!("the real node's init (pid {init}) is gone"));
+    }
     let probe = format!(
         "/api/v1/nodes/{}/proxy/logs/?query=kubelet&tailLines=0",
         real_node().name
     );
     let deadline = std::time::Instant::now() + Duration::from_secs(90);
     loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let renewed = renewals.next(left);
         let out = kubectl(&["get", "--raw", &probe]).map_err(|e| e.to_string())?;
         let ready = kubectl(&[
             "get",
@@ -426,12 +432,58 @@ fn write_and_restart(
                 env.dir.join("state/logs/real-0001-kubelet.log").display()
             ));
         }
-        if std::time::Instant::now() > deadline {
+        if !renewed {
             return Err(format!(
                 "the restarted kubelet did not answer as expected within 90s: {answer}"
             ));
         }
-        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// `kubectl get lease --watch` on a node's Lease: a line for each change.
+struct LeaseRenewals {
+    watch: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl LeaseRenewals {
+    fn watch(node: &str) -> LeaseRenewals {
+        use std::io::BufRead;
+        let env = cluster();
+        let mut watch = StdCommand::new(&env.kubectl)
+            .arg("--kubeconfig")
+            .arg(&env.kubeconfig)
+            .args(["get", "lease", "-n", "kube-node-lease", node, "--watch"])
+            .args(["-o", "jsonpath={.spec.renewTime}{\"\\n\"}"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("kubectl get lease --watch");
+        let stdout = watch.stdout.take().unwrap();
+        let (send, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        LeaseRenewals { watch, lines }
+    }
+
+    /// Waits at most `timeout` for the next change; whether one came.
+    fn next(&self, timeout: Duration) -> bool {
+        self.lines.recv_timeout(timeout).is_ok()
+    }
+}
+
+impl Drop for LeaseRenewals {
+    fn drop(&mut self) {
+        let _ = self.watch.kill();
+        let _ = self.watch.wait();
     }
 }
 

@@ -25,6 +25,7 @@ use super::redact::{Counts, Redactor};
 use super::spec::{ApiObject, Item, Source, Spec};
 use crate::client::context::ClusterContext;
 use crate::error::{Action, ClusterError};
+use crate::session::fanout::not_run_reason;
 use crate::session::{PodExecs, SessionSpec, Silent, run_held};
 
 /// What a directory item's file list may take, beside the caps: a path a
@@ -161,7 +162,7 @@ impl NodeRun<'_> {
                 if let Some(left) = err.left_pod() {
                     entry.pod_left = Some(left.to_string());
                 }
-                let reason = node_failure_reason(err.cause());
+                let reason = not_run_reason(err.cause());
                 let message = err.to_string();
                 let why = format!("the node's pod did not run: {message}");
                 entry.status = NodeStatus::Failed;
@@ -495,24 +496,6 @@ fn error_line(code: i32, stderr: &str) -> String {
     match said {
         Some(line) => format!("exit {code}: {line}"),
         None => format!("exit {code}"),
-    }
-}
-
-/// A short reason for a node whose pod did not run, to group nodes by.
-fn node_failure_reason(err: &ClusterError) -> String {
-    match err {
-        ClusterError::PodFailed { reason, .. } => reason.clone(),
-        ClusterError::StartTimeout { .. } => "start timeout".into(),
-        ClusterError::AdmissionRejected { .. } => "refused by admission".into(),
-        ClusterError::PodSecurity { .. } => "PodSecurity".into(),
-        ClusterError::Forbidden { .. } | ClusterError::Unauthorized { .. } => {
-            "permission denied".into()
-        }
-        ClusterError::ConnectionLost { .. } => "connection lost".into(),
-        ClusterError::Unreachable { .. } => "API server unreachable".into(),
-        ClusterError::Interrupted { .. } => "interrupted".into(),
-        ClusterError::ExecFailed { .. } => "exec failed".into(),
-        _ => "API error".into(),
     }
 }
 

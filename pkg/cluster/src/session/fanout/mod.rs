@@ -22,7 +22,7 @@ mod run;
 pub mod spec;
 
 pub use lines::{LineSink, LineSplitter};
-pub use run::run;
+pub use run::{not_run_reason, run};
 pub use spec::{
     FanoutEvents, FanoutReport, FanoutSpec, INTERRUPTED, LeftRun, NOT_STARTED, NodeOutcome,
     NodeSession, OutputStream, RUN_LABEL, SLOT_LABEL,

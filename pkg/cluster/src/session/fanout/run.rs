@@ -314,7 +314,16 @@ fn concerns_every_node(err: &ClusterError) -> bool {
 /// A node that could not run the command: the error in words, and a short
 /// reason that groups nodes which failed alike.
 fn not_run(err: &ClusterError) -> NodeOutcome {
-    let reason = match err {
+    NodeOutcome::NotRun {
+        reason: not_run_reason(err),
+        message: err.to_string(),
+    }
+}
+
+/// The short reason that groups the nodes whose pod or exec failed alike,
+/// in a run's summary and in dump's index.
+pub fn not_run_reason(err: &ClusterError) -> String {
+    match err {
         ClusterError::PodFailed { reason, .. } => reason.clone(),
         ClusterError::StartTimeout { .. } => "start timeout".into(),
         ClusterError::AdmissionRejected { .. } => "refused by admission".into(),
@@ -329,10 +338,6 @@ fn not_run(err: &ClusterError) -> NodeOutcome {
         ClusterError::WatchFailed { .. } => "watch lost".into(),
         ClusterError::Interrupted { .. } => INTERRUPTED.into(),
         _ => "API error".into(),
-    };
-    NodeOutcome::NotRun {
-        reason,
-        message: err.to_string(),
     }
 }
 
