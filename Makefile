@@ -312,11 +312,14 @@ doc-deps:
 # All but older_server, which needs a 1.31 control plane (minutes to build on
 # a fresh machine): make test-oldest runs it, with e2e-older-server.
 .PHONY: e2e-test
+# No backtraces: a failed test's panic message (file, line, what was
+# wrong) then ends its output, where a CI log that keeps only the tail of
+# a long run still shows it.
 e2e-test: kube-bin build
 	@$(MAKE) --no-print-directory cluster-down CLUSTER_DIR=$(TEST_CLUSTER_DIR)
 	@trap '$(MAKE) --no-print-directory cluster-down CLUSTER_DIR=$(TEST_CLUSTER_DIR)' EXIT; \
 	$(MAKE) --no-print-directory cluster-up CLUSTER_DIR=$(TEST_CLUSTER_DIR) NODES=3 >/dev/null; \
-	TOOLBOX_E2E_CLUSTER=$(CURDIR)/$(TEST_CLUSTER_DIR) \
+	TOOLBOX_E2E_CLUSTER=$(CURDIR)/$(TEST_CLUSTER_DIR) RUST_BACKTRACE=0 \
 		$(CARGO) test --locked -p toolbox-e2e --no-fail-fast -- --test-threads=4 --skip older_server::
 
 # The e2e test of toolbox's warning on a server older than the supported

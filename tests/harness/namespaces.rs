@@ -449,11 +449,34 @@ impl TestNs {
     /// Ends the test: asserts that no toolbox pod was left behind, then
     /// removes the namespace and the nodes the test created.
     pub async fn finish(self) {
+        // Each with what made it and how far it got, since a CI log keeps
+        // this line and little else of a failed test.
         let left: Vec<String> = self
             .toolbox_pods()
             .await
-            .into_iter()
-            .filter_map(|p| p.metadata.name)
+            .iter()
+            .map(|p| {
+                let labels = p.metadata.labels.clone().unwrap_or_default();
+                format!(
+                    "{} ({}, created {}, phase {}, deleting since {})",
+                    p.metadata.name.as_deref().unwrap_or_default(),
+                    labels
+                        .get("toolbox.dev/subcommand")
+                        .map_or("no subcommand", String::as_str),
+                    p.metadata
+                        .creation_timestamp
+                        .as_ref()
+                        .map_or_else(String::new, |t| t.0.to_string()),
+                    p.status
+                        .as_ref()
+                        .and_then(|s| s.phase.as_deref())
+                        .unwrap_or("unknown"),
+                    p.metadata
+                        .deletion_timestamp
+                        .as_ref()
+                        .map_or_else(|| "never".to_string(), |t| t.0.to_string()),
+                )
+            })
             .collect();
         assert!(
             left.is_empty(),

@@ -1,4 +1,4 @@
-//! The command line: six subcommands, parsed strictly (an unknown flag or a
+//! The command line: seven subcommands, parsed strictly (an unknown flag or a
 //! missing value is an error, exit 2), since toolbox and an admission policy
 //! both build and check these exact words. No flag changes where a recording
 //! goes.
@@ -11,6 +11,9 @@ use std::fmt;
 pub enum Command {
     /// Run `argv` and record it as session `id`.
     Record(RecordArgs),
+    /// Run `argv` as the container's process, its output going to the
+    /// termination message, recorded as session `id` unless `unrecorded`.
+    Run(RunArgs),
     /// One JSON line per recording in the sessions directory.
     Index,
     /// The bytes of one recording.
@@ -30,6 +33,15 @@ pub struct RecordArgs {
     pub id: String,
     /// Record what is typed too (`"i"` events).
     pub input: bool,
+    /// The command and its arguments; never empty.
+    pub argv: Vec<OsString>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunArgs {
+    pub id: String,
+    /// Only the termination message: no recording (toolbox's --no-record).
+    pub unrecorded: bool,
     /// The command and its arguments; never empty.
     pub argv: Vec<OsString>,
 }
@@ -66,6 +78,7 @@ impl std::error::Error for UsageError {}
 
 pub const USAGE: &str = "\
 usage: toolbox-recorder record --id ID [--input] -- CMD [ARG...]
+       toolbox-recorder run --id ID [--unrecorded] -- CMD [ARG...]
        toolbox-recorder index
        toolbox-recorder cat ID
        toolbox-recorder send --id ID -- PATH...
@@ -77,11 +90,22 @@ usage: toolbox-recorder record --id ID [--input] -- CMD [ARG...]
 pub fn parse(args: &[OsString]) -> Result<Command, UsageError> {
     let Some((sub, rest)) = args.split_first() else {
         return Err(UsageError(
-            "a subcommand is needed: record, index, cat, send, receive or install".into(),
+            "a subcommand is needed: record, run, index, cat, send, receive or install".into(),
         ));
     };
     match sub.to_str() {
-        Some("record") => parse_record(rest).map(Command::Record),
+        Some("record") => {
+            let (id, input, argv) = parse_command("record", "--input", rest)?;
+            Ok(Command::Record(RecordArgs { id, input, argv }))
+        }
+        Some("run") => {
+            let (id, unrecorded, argv) = parse_command("run", "--unrecorded", rest)?;
+            Ok(Command::Run(RunArgs {
+                id,
+                unrecorded,
+                argv,
+            }))
+        }
         Some("index") => {
             no_more("index", rest)?;
             Ok(Command::Index)
@@ -122,54 +146,57 @@ pub fn parse(args: &[OsString]) -> Result<Command, UsageError> {
         }),
         Some("-h" | "--help" | "help") => Ok(Command::Help),
         _ => Err(UsageError(format!(
-            "unknown subcommand {:?}: use record, index, cat, send, receive or install",
+            "unknown subcommand {:?}: use record, run, index, cat, send, receive or install",
             sub.to_string_lossy()
         ))),
     }
 }
 
-fn parse_record(args: &[OsString]) -> Result<RecordArgs, UsageError> {
+/// `--id ID`, the one boolean `flag` of `sub`, then `-- CMD [ARG...]`:
+/// `record`'s and `run`'s command lines.
+fn parse_command(
+    sub: &str,
+    flag: &str,
+    args: &[OsString],
+) -> Result<(String, bool, Vec<OsString>), UsageError> {
     let mut id = None;
-    let mut input = false;
+    let mut given = false;
     let mut rest = args.iter();
     loop {
         let Some(arg) = rest.next() else {
-            return Err(UsageError(
-                "record: `-- CMD [ARG...]` is needed after the flags".into(),
-            ));
+            return Err(UsageError(format!(
+                "{sub}: `-- CMD [ARG...]` is needed after the flags"
+            )));
         };
         match arg.to_str() {
             Some("--") => break,
-            Some("--input") if !input => input = true,
+            Some(word) if word == flag && !given => given = true,
             Some("--id") if id.is_none() => {
                 let value = rest
                     .next()
-                    .ok_or_else(|| UsageError("record: --id needs a value".into()))?;
+                    .ok_or_else(|| UsageError(format!("{sub}: --id needs a value")))?;
                 id = Some(value.to_str().map(str::to_owned).ok_or_else(|| {
-                    UsageError("record: the session id is not valid UTF-8".into())
+                    UsageError(format!("{sub}: the session id is not valid UTF-8"))
                 })?);
             }
-            Some("--input" | "--id") => {
-                return Err(UsageError(format!(
-                    "record: {} is given twice",
-                    arg.to_string_lossy()
-                )));
+            Some(word) if word == flag || word == "--id" => {
+                return Err(UsageError(format!("{sub}: {word} is given twice")));
             }
             _ => {
                 return Err(UsageError(format!(
-                    "record: unknown argument {:?} (flags are --id ID and --input, then -- CMD)",
+                    "{sub}: unknown argument {:?} (flags are --id ID and {flag}, then -- CMD)",
                     arg.to_string_lossy()
                 )));
             }
         }
     }
-    let id = id.ok_or_else(|| UsageError("record: --id ID is needed".into()))?;
+    let id = id.ok_or_else(|| UsageError(format!("{sub}: --id ID is needed")))?;
     validate_id(&id)?;
     let argv: Vec<OsString> = rest.cloned().collect();
     if argv.is_empty() {
-        return Err(UsageError("record: a command is needed after --".into()));
+        return Err(UsageError(format!("{sub}: a command is needed after --")));
     }
-    Ok(RecordArgs { id, input, argv })
+    Ok((id, given, argv))
 }
 
 /// `--id ID`, the boolean `flags` (which were given, in their order), then

@@ -2,7 +2,7 @@
 //! exec and the command, so that neither a modified client nor a killed one
 //! can skip, trim or forge the recording (docs/recorder.md).
 //!
-//! `main.rs` parses the command line with [`cli`] and calls one of the six
+//! `main.rs` parses the command line with [`cli`] and calls one of the seven
 //! subcommands with the sinks fixed in the binary ([`PROC_ROOT`],
 //! [`SESSIONS_DIR`]); tests call the same functions with temporary ones.
 //!
@@ -15,6 +15,9 @@
 //!    it to both sinks at once.
 //! 3. The exit marker closes the recording, and the command's status becomes
 //!    the recorder's ([`child`]).
+//!
+//! [`run`] is the same recorder as a stream-less fleet run's container
+//! process: the output also goes to the termination message.
 //!
 //! [`transfer`] is toolbox cp's node end (`send`, `receive`), recorded the
 //! same way, with the stream in pkg/transfer.
@@ -31,6 +34,7 @@ pub mod install;
 pub mod pipe;
 pub mod record;
 pub mod retention;
+pub mod run;
 pub mod sinks;
 pub mod sys;
 pub mod transfer;

@@ -1,5 +1,5 @@
 //! `toolbox-recorder`: the command line over the library, with the sinks
-//! fixed. Exit codes: the recorded command's status for `record` (126/127
+//! fixed. Exit codes: the recorded command's status for `record` and `run` (126/127
 //! when it could not start or could not be recorded), 126 for a `send` or
 //! `receive` that could not be recorded, 1 for a failed `index`, `cat`,
 //! `send`, `receive` or `install`, 2 for a command line it refuses.
@@ -12,7 +12,7 @@ use toolbox_recorder::cli::{self, Command};
 use toolbox_recorder::index::{self, CatError, IndexError};
 use toolbox_recorder::record::{self, SinkPaths};
 use toolbox_recorder::transfer::{self, Root};
-use toolbox_recorder::{PROC_ROOT, SESSIONS_DIR, install, sinks, sys};
+use toolbox_recorder::{PROC_ROOT, SESSIONS_DIR, install, run, sinks, sys};
 
 fn main() -> ExitCode {
     let args: Vec<_> = std::env::args_os().skip(1).collect();
@@ -38,6 +38,11 @@ fn main() -> ExitCode {
         Command::Record(args) => {
             ExitCode::from(record::record(&args, &SinkPaths::fixed()).clamp(0, 255) as u8)
         }
+        Command::Run(args) => exit(run::run(
+            &args,
+            &SinkPaths::fixed(),
+            Path::new(run::MESSAGE_PATH),
+        )),
         Command::Index => {
             let sessions = sessions();
             let sessions = sessions.as_path();

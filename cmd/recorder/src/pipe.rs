@@ -16,6 +16,8 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
 
+use toolbox_recording::message;
+
 use crate::CHUNK;
 use crate::cast::Utf8Carry;
 use crate::child::{self, SpawnFailure};
@@ -24,9 +26,20 @@ use crate::sys::{self, SignalPipe};
 
 /// One of the command's output streams and where it is copied to.
 struct Stream {
+    which: message::Stream,
     from: Option<OwnedFd>,
-    to: RawFd,
+    /// The recorder's own stream it is copied to, if any.
+    to: Option<RawFd>,
     carry: Utf8Carry,
+}
+
+/// Whether the command's output is also copied to the recorder's own
+/// stdout and stderr: yes for a session's exec, no where the recorder's
+/// stdout is the container log that the recording itself goes to (`run`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Passthrough {
+    Yes,
+    No,
 }
 
 /// Runs `argv` on pipes and relays until it ends.
@@ -34,7 +47,9 @@ pub fn run(
     argv: &[OsString],
     recorder: &mut Recorder,
     signals: &SignalPipe,
+    passthrough: Passthrough,
 ) -> Result<i32, SpawnFailure> {
+    let to = |fd| (passthrough == Passthrough::Yes).then_some(fd);
     let program = argv[0].to_string_lossy().into_owned();
     let input = recorder.records_input();
     let mut command = Command::new(&argv[0]);
@@ -53,13 +68,15 @@ pub fn run(
         .map_err(|e| child::spawn_failure(&program, &e))?;
     let mut streams = [
         Stream {
+            which: message::Stream::Stdout,
             from: child.stdout.take().map(OwnedFd::from),
-            to: 1,
+            to: to(1),
             carry: Utf8Carry::default(),
         },
         Stream {
+            which: message::Stream::Stderr,
             from: child.stderr.take().map(OwnedFd::from),
-            to: 2,
+            to: to(2),
             carry: Utf8Carry::default(),
         },
     ];
@@ -74,7 +91,9 @@ pub fn run(
     // Both ends of each copy hold 1 MiB: the command writes on while the
     // recorder writes the sinks, and each read takes a big chunk.
     for stream in &streams {
-        sys::grow_pipe(stream.to);
+        if let Some(to) = stream.to {
+            sys::grow_pipe(to);
+        }
         if let Some(from) = &stream.from {
             sys::grow_pipe(from.as_raw_fd());
         }
@@ -192,8 +211,10 @@ impl Relay {
         match sys::read(from.as_raw_fd(), &mut self.buf) {
             Ok(0) => stream.from = None,
             Ok(n) => {
-                recorder.output(&mut stream.carry, &self.buf[..n]);
-                if sys::write_all(stream.to, &self.buf[..n]).is_err() {
+                recorder.output(stream.which, &mut stream.carry, &self.buf[..n]);
+                if let Some(to) = stream.to
+                    && sys::write_all(to, &self.buf[..n]).is_err()
+                {
                     self.outer_gone = true;
                 }
             }

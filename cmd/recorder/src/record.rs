@@ -7,8 +7,11 @@
 //! the terminal's size is read (so a resize in between is not lost).
 
 use std::ffi::OsString;
+use std::fs::File;
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use toolbox_recording::message::{Stream, Transcript};
 
 use crate::cast::{Encoder, Header, Identity, Utf8Carry};
 use crate::child::SpawnFailure;
@@ -84,14 +87,14 @@ pub fn record(args: &RecordArgs, paths: &SinkPaths) -> i32 {
     let outcome = if tty {
         tty::run(&args.argv, &mut recorder, &signals, size)
     } else {
-        pipe::run(&args.argv, &mut recorder, &signals)
+        pipe::run(&args.argv, &mut recorder, &signals, pipe::Passthrough::Yes)
     };
     let status = match outcome {
         Ok(status) => status,
         Err(SpawnFailure { status, message }) => {
             eprintln!("{message}");
             let line = if tty { "\r\n" } else { "\n" };
-            recorder.event("o", &format!("{message}{line}"));
+            recorder.say(&format!("{message}{line}"));
             status
         }
     };
@@ -114,6 +117,13 @@ pub(crate) fn open_sinks(id: &str, paths: &SinkPaths) -> Result<Sinks, i32> {
             return Err(126);
         }
     };
+    open_sinks_with_log(id, paths, log)
+}
+
+/// Both sinks of session `id`, the container log being `log`: the holder's
+/// stdout ([`open_sinks`]), or the recorder's own when it is the
+/// container's process (`run`).
+pub(crate) fn open_sinks_with_log(id: &str, paths: &SinkPaths, log: File) -> Result<Sinks, i32> {
     let file = match sinks::sessions_dir(
         &paths.proc_root,
         &paths.sessions_dir,
@@ -193,6 +203,8 @@ pub struct Recorder {
     encoder: Encoder,
     start: Instant,
     input: bool,
+    /// The output kept for a termination message (`run`), by stream.
+    transcript: Option<Transcript>,
 }
 
 impl Recorder {
@@ -202,7 +214,29 @@ impl Recorder {
             encoder: Encoder::new(session),
             start: Instant::now(),
             input,
+            transcript: None,
         }
+    }
+
+    /// The same, also keeping the output, stream by stream, for
+    /// [`Recorder::transcript`].
+    pub fn keeping_output(mut self) -> Recorder {
+        self.transcript = Some(Transcript::default());
+        self
+    }
+
+    /// The output kept, when [`Recorder::keeping_output`].
+    pub fn transcript(&self) -> Option<&Transcript> {
+        self.transcript.as_ref()
+    }
+
+    /// A line the recorder itself says about the command (it could not
+    /// start): recorded as output, and kept as the command's stderr.
+    pub(crate) fn say(&mut self, line: &str) {
+        if let Some(transcript) = &mut self.transcript {
+            transcript.push(Stream::Stderr, line.as_bytes());
+        }
+        self.event("o", line);
     }
 
     pub(crate) fn header(&mut self, header: &Header) {
@@ -220,8 +254,11 @@ impl Recorder {
         self.input
     }
 
-    /// Output of the command, as read from one of its streams.
-    pub fn output(&mut self, carry: &mut Utf8Carry, bytes: &[u8]) {
+    /// Output of the command, as read from `stream`.
+    pub fn output(&mut self, stream: Stream, carry: &mut Utf8Carry, bytes: &[u8]) {
+        if let Some(transcript) = &mut self.transcript {
+            transcript.push(stream, bytes);
+        }
         let text = carry.decode(bytes);
         if !text.is_empty() {
             self.event("o", &text);

@@ -193,6 +193,14 @@ impl Sinks {
         }
     }
 
+    /// No sink: an unrecorded `run`, whose recorder only keeps the output.
+    pub fn none() -> Sinks {
+        Sinks {
+            log: None,
+            file: None,
+        }
+    }
+
     /// Writes one event to both sinks. A sink that fails (a full disk, a log
     /// pipe gone) is reported once on stderr and dropped; the session goes
     /// on with the other, as stopping it would lose the rest of what is done.

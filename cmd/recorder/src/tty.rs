@@ -26,6 +26,7 @@ use crate::cast::Utf8Carry;
 use crate::child::{self, SpawnFailure};
 use crate::record::Recorder;
 use crate::sys::{self, RawMode, SignalPipe};
+use toolbox_recording::message::Stream;
 
 const STDIN: RawFd = 0;
 const STDOUT: RawFd = 1;
@@ -220,7 +221,7 @@ impl Relay {
             }
         }
         if filled > 0 {
-            recorder.output(&mut self.output, &self.buf[..filled]);
+            recorder.output(Stream::Stdout, &mut self.output, &self.buf[..filled]);
             if !self.outer_gone && sys::write_all(STDOUT, &self.buf[..filled]).is_err() {
                 self.outer_gone = true;
             }

@@ -1,7 +1,9 @@
 //! The recorder's `record` against real processes, on a PTY and on pipes:
 //! the output passes through unchanged, the recording holds the same output
 //! in order, resizes and exit statuses are right, and a recorder killed
-//! mid-session leaves whole lines only.
+//! mid-session leaves whole lines only. And its `run`, as a stream-less
+//! run's container process: the output in the termination message, stream
+//! by stream and in order, recorded or passed through, however it ends.
 //!
 //! The recorder reads its fd 0 to choose a mode, so it must run in a process
 //! of its own. This test binary is that process too (it has its own main,
@@ -24,11 +26,13 @@ use expectrl::{Eof, Expect};
 use serde_json::Value;
 use toolbox_recorder::cli::{self, Command as Sub};
 use toolbox_recorder::record::{SinkPaths, record};
-use toolbox_recorder::{index, sys};
+use toolbox_recorder::{index, run, sys};
+use toolbox_recording::message::{self, Output, Stream};
 
 const HELPER: &str = "TOOLBOX_RECORDER_TEST_HELPER";
 const PROC: &str = "TOOLBOX_RECORDER_TEST_PROC";
 const SESSIONS: &str = "TOOLBOX_RECORDER_TEST_SESSIONS";
+const MESSAGE: &str = "TOOLBOX_RECORDER_TEST_MESSAGE";
 const ID: &str = "node.20261203T000000Z-00000000";
 
 fn main() {
@@ -72,6 +76,26 @@ fn main() {
         ),
         ("no_log_means_no_command", no_log_means_no_command),
         ("no_file_means_the_log_only", no_file_means_the_log_only),
+        (
+            "run_passes_output_through_unrecorded_and_keeps_it_in_order_in_the_message",
+            run_passes_output_through_unrecorded_and_keeps_it_in_order_in_the_message,
+        ),
+        (
+            "run_records_to_its_own_stdout_and_the_file",
+            run_records_to_its_own_stdout_and_the_file,
+        ),
+        (
+            "run_of_a_command_that_cannot_start_says_why_in_the_message",
+            run_of_a_command_that_cannot_start_says_why_in_the_message,
+        ),
+        (
+            "run_ended_by_sigterm_keeps_what_was_written",
+            run_ended_by_sigterm_keeps_what_was_written,
+        ),
+        (
+            "run_of_a_long_output_gives_its_size_and_the_log_has_it_all",
+            run_of_a_long_output_gives_its_size_and_the_log_has_it_all,
+        ),
     ];
     let mut failed = Vec::new();
     let selected: Vec<_> = tests
@@ -96,16 +120,20 @@ fn main() {
 /// The recorder, as main runs it but with the test's sinks.
 fn helper() -> ! {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
-    let Ok(Sub::Record(args)) = cli::parse(&args) else {
-        std::process::exit(2);
-    };
     let paths = SinkPaths {
         proc_root: std::env::var_os(PROC).unwrap().into(),
         sessions_dir: std::env::var_os(SESSIONS).unwrap().into(),
         // A temporary directory, not a volume.
         sessions_mounted: false,
     };
-    std::process::exit(record(&args, &paths));
+    match cli::parse(&args) {
+        Ok(Sub::Record(args)) => std::process::exit(record(&args, &paths)),
+        Ok(Sub::Run(args)) => {
+            let message = PathBuf::from(std::env::var_os(MESSAGE).unwrap());
+            std::process::exit(run::run(&args, &paths, &message))
+        }
+        _ => std::process::exit(2),
+    }
 }
 
 /// A fake /proc and sessions directory for one test.
@@ -150,6 +178,31 @@ impl Sinks {
             .env("TOOLBOX_SESSION_NODE", "node")
             .env("TOOLBOX_SESSION_USER", "dev");
         command
+    }
+
+    /// `run` with these sinks, its message going to [`Sinks::message`].
+    fn run_command(&self, extra: &[&str], argv: &[&str]) -> Command {
+        let command = self.command(extra, argv);
+        // The same flags, under the other subcommand.
+        let args: Vec<OsString> = command.get_args().skip(1).map(OsString::from).collect();
+        let mut run = Command::new(command.get_program());
+        run.arg("run").args(args);
+        for (key, value) in command.get_envs() {
+            if let Some(value) = value {
+                run.env(key, value);
+            }
+        }
+        run.env(MESSAGE, self.message_path());
+        run
+    }
+
+    fn message_path(&self) -> PathBuf {
+        self.root.join("termination-log")
+    }
+
+    /// The termination message, decoded.
+    fn message(&self) -> Output {
+        message::decode(&fs::read_to_string(self.message_path()).unwrap()).unwrap()
     }
 
     fn file(&self) -> PathBuf {
@@ -613,4 +666,139 @@ fn a_terminal_without_a_size_starts_at_80x24_and_is_restored_at_the_end() {
         0,
         "the terminal started cooked"
     );
+}
+
+fn run_passes_output_through_unrecorded_and_keeps_it_in_order_in_the_message() {
+    let sinks = Sinks::new("run-pipes");
+    // As in the pipes test, each write waits for the test to have read the
+    // one before, so the order across the streams is known.
+    let script = "printf 'out1\\n'; read x; printf 'err1\\n' >&2; read x; printf 'out2 \\303'; printf '\\251\\n'; exit 3";
+    let mut child = sinks
+        .run_command(&["--unrecorded"], &["sh", "-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let mut line = [0; 5];
+    stdout.read_exact(&mut line).unwrap();
+    assert_eq!(&line, b"out1\n");
+    stdin.write_all(b"\n").unwrap();
+    stderr.read_exact(&mut line).unwrap();
+    assert_eq!(&line, b"err1\n");
+    stdin.write_all(b"\n").unwrap();
+    let mut rest = Vec::new();
+    stdout.read_to_end(&mut rest).unwrap();
+    assert_eq!(rest, "out2 é\n".as_bytes());
+    assert_eq!(child.wait().unwrap().code(), Some(3));
+    assert_eq!(
+        sinks.message(),
+        Output::Whole(vec![
+            (Stream::Stdout, b"out1\n".to_vec()),
+            (Stream::Stderr, b"err1\n".to_vec()),
+            (Stream::Stdout, "out2 é\n".as_bytes().to_vec()),
+        ])
+    );
+    // Unrecorded: no file, and nothing but the output in the log.
+    assert!(!sinks.file().exists());
+    assert_eq!(fs::read(sinks.root.join("container.log")).unwrap(), b"");
+}
+
+fn run_records_to_its_own_stdout_and_the_file() {
+    let sinks = Sinks::new("run-recorded");
+    // The recorder is the container's process: its stdout is the log.
+    let log = fs::File::create(sinks.root.join("own-stdout.log")).unwrap();
+    let out = sinks
+        .run_command(&[], &["sh", "-c", "echo hello; echo oops >&2; exit 4"])
+        .stdout(log)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert_eq!(out.stderr, b"", "nothing but the recording is written");
+    let Output::Whole(chunks) = sinks.message() else {
+        panic!("too long")
+    };
+    let text: Vec<u8> = chunks.iter().flat_map(|(_, b)| b.clone()).collect();
+    assert_eq!(text, b"hello\noops\n");
+    assert!(chunks.contains(&(Stream::Stderr, b"oops\n".to_vec())));
+    let file = sinks.file_lines();
+    assert_eq!(file[0]["toolbox"]["session"], ID);
+    assert_eq!(joined(&file, "o").len(), "hello\noops\n".len());
+    assert_eq!(file.last().unwrap()[2], "exit 4");
+    // The log is the recording, not the raw output; the holder's is untouched.
+    let own: Vec<Value> = parse_lines(&fs::read(sinks.root.join("own-stdout.log")).unwrap())
+        .into_iter()
+        .map(|line| line["cast"].clone())
+        .collect();
+    assert_eq!(rejoin_log(&own), file);
+    assert_eq!(fs::read(sinks.root.join("container.log")).unwrap(), b"");
+}
+
+fn run_of_a_command_that_cannot_start_says_why_in_the_message() {
+    let sinks = Sinks::new("run-cannot-start");
+    let out = sinks
+        .run_command(&["--unrecorded"], &["/no/such/command"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(127));
+    let Output::Whole(chunks) = sinks.message() else {
+        panic!("too long")
+    };
+    let [(Stream::Stderr, said)] = &chunks[..] else {
+        panic!("{chunks:?}")
+    };
+    let said = String::from_utf8_lossy(said);
+    assert!(
+        said.contains("/no/such/command") && said.ends_with('\n'),
+        "{said}"
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stderr), said);
+}
+
+fn run_ended_by_sigterm_keeps_what_was_written() {
+    let sinks = Sinks::new("run-sigterm");
+    let mut child = sinks
+        .run_command(
+            &["--unrecorded"],
+            &["sh", "-c", "echo started; exec sleep 100"],
+        )
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = [0; 8];
+    child.stdout.take().unwrap().read_exact(&mut line).unwrap();
+    assert_eq!(&line, b"started\n");
+    // What the kubelet sends when the pod's lifetime runs out.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    assert_eq!(child.wait().unwrap().code(), Some(128 + libc::SIGTERM));
+    assert_eq!(
+        sinks.message(),
+        Output::Whole(vec![(Stream::Stdout, b"started\n".to_vec())])
+    );
+}
+
+fn run_of_a_long_output_gives_its_size_and_the_log_has_it_all() {
+    let sinks = Sinks::new("run-long");
+    let log = fs::File::create(sinks.root.join("own-stdout.log")).unwrap();
+    let out = sinks
+        .run_command(&[], &["sh", "-c", "seq 1 20000"])
+        .stdout(log)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let expected: String = (1..=20000).map(|n| format!("{n}\n")).collect();
+    assert_eq!(
+        sinks.message(),
+        Output::TooLong {
+            total: expected.len() as u64
+        }
+    );
+    let own: Vec<Value> = parse_lines(&fs::read(sinks.root.join("own-stdout.log")).unwrap())
+        .into_iter()
+        .map(|line| line["cast"].clone())
+        .collect();
+    assert_eq!(joined(&rejoin_log(&own), "o"), expected);
 }

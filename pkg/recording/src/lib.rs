@@ -17,11 +17,14 @@
 //! 5. [`play`]: when each output event of a replay is due, at a speed and
 //!    with idle gaps capped.
 //!
-//! [`id`] checks a session id and names the node it ran on.
+//! [`id`] checks a session id and names the node it ran on; [`message`]
+//! is a stream-less run's output in its termination message, written by
+//! the recorder's `run` and read by toolbox.
 
 pub mod cast;
 pub mod id;
 pub mod log;
+pub mod message;
 pub mod play;
 pub mod summary;
 pub mod text;
