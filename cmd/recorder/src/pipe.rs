@@ -33,12 +33,19 @@ struct Stream {
     carry: Utf8Carry,
 }
 
-/// Whether the command's output is also copied to the recorder's own
-/// stdout and stderr: yes for a session's exec, no where the recorder's
-/// stdout is the container log that the recording itself goes to (`run`).
+/// Where the command's output is also copied to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Passthrough {
-    Yes,
+    /// Stdout to the recorder's stdout, stderr to its stderr: a session's
+    /// exec, whose client reads the two streams.
+    Separate,
+    /// Both to the recorder's stdout, in the order they were read: an
+    /// unrecorded `run`, whose stdout is the container log. The runtime
+    /// reads a container's two streams apart, and would not keep their
+    /// order in the log.
+    Merged,
+    /// Nowhere: a recorded `run`, whose stdout is the container log that
+    /// the recording goes to.
     No,
 }
 
@@ -49,7 +56,11 @@ pub fn run(
     signals: &SignalPipe,
     passthrough: Passthrough,
 ) -> Result<i32, SpawnFailure> {
-    let to = |fd| (passthrough == Passthrough::Yes).then_some(fd);
+    let to = |fd| match passthrough {
+        Passthrough::Separate => Some(fd),
+        Passthrough::Merged => Some(1),
+        Passthrough::No => None,
+    };
     let program = argv[0].to_string_lossy().into_owned();
     let input = recorder.records_input();
     let mut command = Command::new(&argv[0]);

@@ -87,7 +87,12 @@ pub fn record(args: &RecordArgs, paths: &SinkPaths) -> i32 {
     let outcome = if tty {
         tty::run(&args.argv, &mut recorder, &signals, size)
     } else {
-        pipe::run(&args.argv, &mut recorder, &signals, pipe::Passthrough::Yes)
+        pipe::run(
+            &args.argv,
+            &mut recorder,
+            &signals,
+            pipe::Passthrough::Separate,
+        )
     };
     let status = match outcome {
         Ok(status) => status,

@@ -8,7 +8,8 @@
 //!   process, so there is no holder to find) and the node's file. The
 //!   output is not copied to stdout as well: that is the recording's.
 //! - `--unrecorded`: no recording; the output is copied to the recorder's
-//!   stdout and stderr, the container log, as the command wrote it.
+//!   stdout, the container log, both streams in the order they were read
+//!   (the runtime reads stdout and stderr apart, and would not keep it).
 //!
 //! Either way the log holds the whole output, for toolbox to read when it
 //! is longer than a message ([`toolbox_recording::message`]). The message
@@ -64,7 +65,7 @@ pub fn run(args: &RunArgs, paths: &SinkPaths, message_path: &Path) -> i32 {
         recorder.header(&header(&args.id, &args.argv, false, false, DEFAULT_SIZE));
     }
     let passthrough = if args.unrecorded {
-        Passthrough::Yes
+        Passthrough::Merged
     } else {
         Passthrough::No
     };

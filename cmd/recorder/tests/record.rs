@@ -687,12 +687,15 @@ fn run_passes_output_through_unrecorded_and_keeps_it_in_order_in_the_message() {
     stdout.read_exact(&mut line).unwrap();
     assert_eq!(&line, b"out1\n");
     stdin.write_all(b"\n").unwrap();
-    stderr.read_exact(&mut line).unwrap();
+    // Both streams go to stdout, the container log, in order.
+    stdout.read_exact(&mut line).unwrap();
     assert_eq!(&line, b"err1\n");
     stdin.write_all(b"\n").unwrap();
     let mut rest = Vec::new();
     stdout.read_to_end(&mut rest).unwrap();
     assert_eq!(rest, "out2 é\n".as_bytes());
+    stderr.read_to_end(&mut rest).unwrap();
+    assert_eq!(rest, "out2 é\n".as_bytes(), "nothing on stderr");
     assert_eq!(child.wait().unwrap().code(), Some(3));
     assert_eq!(
         sinks.message(),
@@ -755,7 +758,11 @@ fn run_of_a_command_that_cannot_start_says_why_in_the_message() {
         said.contains("/no/such/command") && said.ends_with('\n'),
         "{said}"
     );
-    assert_eq!(String::from_utf8_lossy(&out.stderr), said);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        said,
+        "said on stderr too"
+    );
 }
 
 fn run_ended_by_sigterm_keeps_what_was_written() {

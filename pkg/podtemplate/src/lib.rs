@@ -21,7 +21,9 @@
 //!
 //! Both pods run a *holder* process that exits on its own after the TTL; interactive
 //! sessions are `exec`s into the holder container ([`node_shell_exec_command`],
-//! [`debug_node_exec_command`]).
+//! [`debug_node_exec_command`]). [`streamless_pod`] turns either into a stream-less
+//! run's pod, whose container runs the command itself and reports it in its
+//! termination message.
 
 mod common;
 mod copy;
@@ -33,6 +35,7 @@ mod persist;
 mod reader;
 mod recording;
 mod strategic_merge;
+mod streamless;
 
 pub use common::{Audit, PodCommon, fit_lifetime, node_label_value, pod_name, ttl_is_default};
 pub use copy::{
@@ -68,6 +71,10 @@ pub use reader::{
 pub use recording::{
     RECORDED_LABEL, RECORDER_CONTAINER, RECORDER_PATH, RECORDER_VOLUME, Recording,
     SESSIONS_HOST_PATH, SESSIONS_MOUNT_PATH, SESSIONS_VOLUME, recorded_exec_command, session_id,
+};
+
+pub use streamless::{
+    OUTPUT_ANNOTATION, OUTPUT_IN_MESSAGE, RUN_SUBCOMMAND, StreamlessRun, streamless_pod,
 };
 
 /// Standard Kubernetes label naming the tool that manages an object.

@@ -79,23 +79,11 @@ pub(crate) fn equip(pod: &mut Pod, recording: &Recording, node_file: NodeFile) {
         .labels
         .get_or_insert_default()
         .insert(RECORDED_LABEL.to_owned(), "true".to_owned());
+    carry_recorder(pod, &recording.recorder_image);
     let Some(spec) = pod.spec.as_mut() else {
         return;
     };
-    let carried = spec
-        .containers
-        .first()
-        .is_some_and(|main| main.image.as_deref() == Some(recording.recorder_image.as_str()));
     let mut mounts = Vec::new();
-    if !carried {
-        install_from_recorder_image(spec, recording);
-        mounts.push(VolumeMount {
-            name: RECORDER_VOLUME.to_owned(),
-            mount_path: RECORDER_DIR.to_owned(),
-            read_only: Some(true),
-            ..VolumeMount::default()
-        });
-    }
     if node_file == NodeFile::Written {
         spec.volumes.get_or_insert_default().push(Volume {
             name: SESSIONS_VOLUME.to_owned(),
@@ -119,13 +107,45 @@ pub(crate) fn equip(pod: &mut Pod, recording: &Recording, node_file: NodeFile) {
     }
 }
 
+/// Puts the recorder at [`RECORDER_PATH`] in `pod`'s main container: it is
+/// there already when that container's image is `recorder_image`;
+/// otherwise an init container of that image copies it into an emptyDir.
+pub(crate) fn carry_recorder(pod: &mut Pod, recorder_image: &str) {
+    let Some(spec) = pod.spec.as_mut() else {
+        return;
+    };
+    let carried = spec
+        .containers
+        .first()
+        .is_some_and(|main| main.image.as_deref() == Some(recorder_image));
+    let installed = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .any(|c| c.name == RECORDER_CONTAINER);
+    if carried || installed {
+        return;
+    }
+    install_from_recorder_image(spec, recorder_image);
+    if let Some(main) = spec.containers.first_mut() {
+        main.volume_mounts
+            .get_or_insert_default()
+            .push(VolumeMount {
+                name: RECORDER_VOLUME.to_owned(),
+                mount_path: RECORDER_DIR.to_owned(),
+                read_only: Some(true),
+                ..VolumeMount::default()
+            });
+    }
+}
+
 /// The emptyDir and the init container that copies the recorder into it.
 /// It pulls the recorder image if it is not there (`Never` where the main
 /// container pulls nothing, as on a node without a registry); the session's
 /// `--image-pull-policy Always` is for the session's image, not for a
 /// release-tagged recorder. It takes the main container's resources (a
 /// namespace's quota counts every container).
-fn install_from_recorder_image(spec: &mut PodSpec, recording: &Recording) {
+fn install_from_recorder_image(spec: &mut PodSpec, recorder_image: &str) {
     let main = spec.containers.first();
     let pull_policy = Some(
         match main.and_then(|main| main.image_pull_policy.as_deref()) {
@@ -142,7 +162,7 @@ fn install_from_recorder_image(spec: &mut PodSpec, recording: &Recording) {
     });
     let installer = Container {
         name: RECORDER_CONTAINER.to_owned(),
-        image: Some(recording.recorder_image.clone()),
+        image: Some(recorder_image.to_owned()),
         image_pull_policy: pull_policy,
         resources,
         command: Some(

@@ -100,8 +100,11 @@ fn interactive(c: &str) -> String {
 }
 
 /// CEL: whether container `c` only holds the pod open, as toolbox's holder
-/// does (`sleep SECONDS`): no arguments, no hooks, no probe that runs a
-/// command. Anything else would run on the node beside the recorder.
+/// does (`sleep SECONDS`), or runs its command through the recorder (a
+/// stream-less run's `toolbox-recorder run --id ID -- CMD`, recorded: the
+/// unrecorded form has `--unrecorded` where this wants `--`): no
+/// arguments, no hooks, no probe that runs a command. Anything else would
+/// run on the node beside the recorder.
 fn only_holds(c: &str) -> String {
     let no_exec_probe = |probe: &str| format!("!(has({c}.{probe}) && has({c}.{probe}.exec))");
     let seconds = |at: usize| format!("{c}.command[{at}].matches('^[0-9]+$')");
@@ -119,8 +122,12 @@ fn only_holds(c: &str) -> String {
         script = lit(IDLE_HOLDER),
         name = lit(IDLE_HOLDER_NAME),
     );
+    let runs_recorded = format!(
+        "(size({c}.command) >= 6 && {c}.command[0] == {path} && {c}.command[1] == 'run' && {c}.command[2] == '--id' && {c}.command[4] == '--')",
+        path = lit(RECORDER_PATH),
+    );
     format!(
-        "has({c}.command) && ({sleeps} || {idles}) && (!has({c}.args) || size({c}.args) == 0) && !has({c}.lifecycle) && {} && {} && {}",
+        "has({c}.command) && ({sleeps} || {idles} || {runs_recorded}) && (!has({c}.args) || size({c}.args) == 0) && !has({c}.lifecycle) && {} && {} && {}",
         no_exec_probe("livenessProbe"),
         no_exec_probe("readinessProbe"),
         no_exec_probe("startupProbe"),
@@ -295,7 +302,7 @@ pub fn recording_objects(
                                 every("containers", &only_holds("c")),
                                 every("initContainers", &is_installer("c", image)),
                             ),
-                            "message": format!("{required} a node-access pod's containers may only hold the pod open (command sleep SECONDS, or toolbox --persist's idle holder; no args, hooks or exec probes) and its only init container is {RECORDER_INIT_CONTAINER}, since anything else would run on the node unrecorded; {WAY_OUT}"),
+                            "message": format!("{required} a node-access pod's containers may only hold the pod open (command sleep SECONDS, or toolbox --persist's idle holder) or run their command through the recorder (toolbox-recorder run --id ID -- CMD; no args, hooks or exec probes) and its only init container is {RECORDER_INIT_CONTAINER}, since anything else would run on the node unrecorded; {WAY_OUT}"),
                             "reason": "Forbidden",
                         },
                         {

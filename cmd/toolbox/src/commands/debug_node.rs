@@ -5,14 +5,14 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use k8s_openapi::api::core::v1::Container;
-use toolbox_cluster::session::fanout::NodeSession;
+
 use toolbox_cluster::{SessionSpec, terminal::stdin_is_terminal};
 use toolbox_podtemplate::{Profile, parse_custom_container};
 
 use crate::app::App;
 use crate::exit::{AppError, ExitStatus, usage};
 use crate::session::args::{SessionArgs, TargetArgs, profile_parser};
-use crate::session::fanout::{self, RunInputs};
+use crate::session::fanout::{self, NodePod, RunInputs};
 use crate::session::pod::{DEBUG_CONTAINER, DebugNodeOptions, PodOptions, custom_error};
 use crate::session::preflight::{NodeUse, connect_to_node};
 use crate::session::single;
@@ -93,10 +93,10 @@ pub async fn run(args: DebugNodeArgs, app: &App) -> Result<ExitStatus, AppError>
         };
         return fanout::run(app, inputs, |cluster, node, user| {
             let (request, pod) = options.build(&node.name, &cluster.namespace, user.to_string())?;
-            Ok(NodeSession {
+            Ok(NodePod {
                 pod,
                 container: options.container.clone(),
-                command: options.exec_command(&request).argv,
+                command: options.exec_command(&request),
             })
         })
         .await;

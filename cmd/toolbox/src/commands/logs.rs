@@ -12,7 +12,9 @@ use clap_complete::engine::ArgValueCompleter;
 use k8s_openapi::jiff::Timestamp;
 use toolbox_cluster::nodelogs::lines::{MAX_TAIL, TimeArg, grep_regex};
 use toolbox_cluster::nodelogs::{LogRequest, LogsRun, Source, read_node_logs, run_logs};
-use toolbox_cluster::session::fanout::{FanoutEvents, NodeOutcome, NodeSession, OutputStream};
+use toolbox_cluster::session::fanout::{
+    FanoutEvents, NodeOutcome, NodeSession, NodeWork, OutputStream,
+};
 use toolbox_cluster::{ClusterContext, parse_node_arg};
 
 use crate::app::App;
@@ -515,7 +517,7 @@ async fn many(
         Ok(NodeSession {
             pod,
             container: toolbox_podtemplate::LOGS_CONTAINER.to_string(),
-            command,
+            work: NodeWork::Exec(command),
         })
     };
     let run = LogsRun {

@@ -2,14 +2,14 @@
 
 use clap::Args;
 use toolbox_cluster::TargetNode;
-use toolbox_cluster::session::fanout::NodeSession;
+
 use toolbox_cluster::{SessionSpec, terminal::stdin_is_terminal};
 use toolbox_podtemplate::{HostNamespaces, NODE_SHELL_CONTAINER, NodeOs};
 
 use crate::app::App;
 use crate::exit::{AppError, ExitStatus, usage};
 use crate::session::args::{SessionArgs, TargetArgs};
-use crate::session::fanout::{self, RunInputs};
+use crate::session::fanout::{self, NodePod, RunInputs};
 use crate::session::pod::{NodeShellOptions, PodOptions};
 use crate::session::preflight::{NodeUse, connect_to_node};
 use crate::session::single;
@@ -79,10 +79,10 @@ pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError>
                 eprintln!("{line}");
             }
             let (request, pod) = options.build(node, &cluster.namespace, user.to_string());
-            Ok(NodeSession {
+            Ok(NodePod {
                 pod,
                 container: NODE_SHELL_CONTAINER.to_string(),
-                command: options.exec_command(&request).argv,
+                command: options.exec_command(&request),
             })
         })
         .await;

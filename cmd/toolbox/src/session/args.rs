@@ -165,6 +165,21 @@ pub struct RunOutputArgs {
     /// Print one document with every node's output and exit status at the end
     #[arg(short = 'o', long, value_name = "FORMAT", value_parser = ["json", "yaml"], help_heading = HEADING)]
     pub output: Option<String>,
+    /// Run the command as each pod's own process and read its output from
+    /// the pod's status: no stream per node (the default with --gather and -o)
+    #[arg(long, conflicts_with = "stream", help_heading = HEADING)]
+    pub no_stream: bool,
+    /// Stream each node's output through an exec, even with --gather or -o
+    #[arg(long, help_heading = HEADING)]
+    pub stream: bool,
+}
+
+impl RunOutputArgs {
+    /// Whether the run is stream-less: asked for, or the output is gathered
+    /// for the end anyway, where no one watches lines arrive.
+    pub fn streamless(&self) -> bool {
+        self.no_stream || (!self.stream && (self.gather || self.output.is_some()))
+    }
 }
 
 /// How a command runs on many nodes: how many at once, which of them, and
@@ -225,6 +240,8 @@ impl TargetArgs {
             || self.fanout.given()
             || self.printed.gather
             || self.printed.output.is_some()
+            || self.printed.no_stream
+            || self.printed.stream
             || self.nodes.iter().any(|n| n.contains('['))
     }
 
@@ -297,5 +314,20 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(repeated.node_names().unwrap(), ["a", "b"]);
+    }
+
+    #[test]
+    fn gathered_output_is_stream_less_unless_streaming_is_asked_for() {
+        let printed = |gather, output: Option<&str>, no_stream, stream| RunOutputArgs {
+            gather,
+            output: output.map(str::to_owned),
+            no_stream,
+            stream,
+        };
+        assert!(!printed(false, None, false, false).streamless());
+        assert!(printed(true, None, false, false).streamless());
+        assert!(printed(false, Some("json"), false, false).streamless());
+        assert!(printed(false, None, true, false).streamless());
+        assert!(!printed(true, Some("json"), false, true).streamless());
     }
 }

@@ -13,12 +13,16 @@
 
 use std::sync::Arc;
 
+use k8s_openapi::api::core::v1::Pod;
 use toolbox_cluster::nodes::nodeset::fold;
-use toolbox_cluster::session::fanout::{self, FanoutReport, FanoutSpec, NodeOutcome, NodeSession};
+use toolbox_cluster::session::fanout::{
+    self, FanoutReport, FanoutSpec, NodeOutcome, NodeSession, NodeWork,
+};
 use toolbox_cluster::{ClusterContext, ClusterError, TargetNode};
+use toolbox_podtemplate::{StreamlessRun, streamless_pod};
 
 use super::args::{SessionArgs, TargetArgs};
-use super::pod::random_suffix;
+use super::pod::{SessionCommand, new_session_id, random_suffix};
 use super::preflight::{NodeUse, preflight};
 use super::printer::{Mode, Printer, print_document, print_gathered};
 use super::summary::{Summary, include_hint, skipped_groups};
@@ -36,6 +40,67 @@ pub struct RunInputs<'a> {
     pub command: &'a [String],
     /// "node-shell", "debug-node --profile sysadmin".
     pub what: String,
+}
+
+/// One node's pod and the command a session would exec in it: the run
+/// execs it, or makes it the pod's own process (stream-less).
+pub struct NodePod {
+    pub pod: Pod,
+    pub container: String,
+    pub command: SessionCommand,
+}
+
+/// How the nodes of a run get their command.
+struct RunShape<'a> {
+    streamless: bool,
+    /// Where the recorder comes from for a stream-less pod that does not
+    /// record and whose image lacks it.
+    recorder_image: &'a str,
+}
+
+impl RunShape<'_> {
+    /// The node's session: stream-less when the run is, except on Windows
+    /// nodes, whose HostProcess pods cannot run the Linux recorder and are
+    /// exec'd into as in a streamed run.
+    fn session(&self, node: NodePod) -> NodeSession {
+        let NodePod {
+            pod,
+            container,
+            command,
+        } = node;
+        if !self.streamless || runs_windows(&pod) {
+            return NodeSession {
+                pod,
+                container,
+                work: NodeWork::Exec(command.argv),
+            };
+        }
+        let node_name = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.node_name.clone())
+            .unwrap_or_default();
+        let run = StreamlessRun {
+            session_id: command
+                .recording
+                .clone()
+                .unwrap_or_else(|| new_session_id(&node_name)),
+            recorded: command.recording.is_some(),
+            recorder_image: self.recorder_image.to_string(),
+        };
+        NodeSession {
+            pod: streamless_pod(pod, &command.command, &run),
+            container,
+            work: NodeWork::OwnProcess,
+        }
+    }
+}
+
+fn runs_windows(pod: &Pod) -> bool {
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.os.as_ref())
+        .is_some_and(|os| os.name == "windows")
 }
 
 /// Checks what can be checked before any request, and returns the nodes
@@ -66,11 +131,12 @@ fn check(inputs: &RunInputs<'_>) -> Result<Vec<String>, AppError> {
 
 /// Runs the command on every targeted node and prints it all.
 /// `session_for` builds a node's pod and command, as the single-node
-/// command would.
+/// command would; the run execs the command or, stream-less, makes it the
+/// pod's own process.
 pub async fn run(
     app: &App,
     inputs: RunInputs<'_>,
-    session_for: impl Fn(&ClusterContext, &TargetNode, &str) -> Result<NodeSession, AppError> + Sync,
+    session_for: impl Fn(&ClusterContext, &TargetNode, &str) -> Result<NodePod, AppError> + Sync,
 ) -> Result<ExitStatus, AppError> {
     let names = check(&inputs)?;
     let target = inputs.target;
@@ -94,8 +160,15 @@ pub async fn run(
     session_for(&cluster, &targets.nodes[0], &user)?;
     // Each node's pod is built when its turn comes, so that memory follows
     // the fan-out width rather than the node count.
-    let session_for_index =
-        |i: usize| session_for(&cluster, &targets.nodes[i], &user).map_err(|err| err.to_string());
+    let shape = RunShape {
+        streamless: target.printed.streamless(),
+        recorder_image: &app.settings.settings.recorder_image,
+    };
+    let session_for_index = |i: usize| {
+        session_for(&cluster, &targets.nodes[i], &user)
+            .map(|node| shape.session(node))
+            .map_err(|err| err.to_string())
+    };
     let node_names: Vec<String> = targets.nodes.iter().map(|n| n.name.clone()).collect();
     let mode = Mode::from(&target.printed);
     let printer = Arc::new(Printer::new(mode, node_names.len()));

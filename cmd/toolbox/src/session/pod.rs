@@ -65,6 +65,8 @@ pub struct SessionCommand {
     pub argv: Vec<String>,
     /// `None` when the session is not recorded.
     pub recording: Option<String>,
+    /// The command itself, as `argv` runs it through the recorder or not.
+    pub command: Vec<String>,
 }
 
 impl PodOptions {
@@ -126,14 +128,16 @@ impl PodOptions {
     fn session_command(&self, common: &PodCommon, command: Vec<String>) -> SessionCommand {
         let Some(_) = &common.recording else {
             return SessionCommand {
-                argv: command,
+                argv: command.clone(),
                 recording: None,
+                command,
             };
         };
         let id = new_session_id(&common.node_name);
         SessionCommand {
-            argv: recorded_exec_command(&id, self.record_input, command),
+            argv: recorded_exec_command(&id, self.record_input, command.clone()),
             recording: Some(id),
+            command,
         }
     }
 
@@ -466,8 +470,9 @@ impl NodeShellOptions {
             // The pod of a Windows node cannot run the Linux recorder: see
             // [`unrecorded_windows_line`].
             NodeOs::Windows => SessionCommand {
-                argv: command,
+                argv: command.clone(),
                 recording: None,
+                command,
             },
             NodeOs::Linux | NodeOs::Bottlerocket => {
                 self.pod.session_command(&request.common, command)
@@ -598,7 +603,7 @@ fn resources(r: &crate::settings::ResourceSettings) -> Option<ResourceRequiremen
 }
 
 /// A new session's id on `node`: the node, the UTC time now, random bits.
-fn new_session_id(node: &str) -> String {
+pub fn new_session_id(node: &str) -> String {
     let now = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let compact: String = now.chars().filter(|c| !matches!(c, '-' | ':')).collect();
     session_id(node, &compact, random_bits() as u32)

@@ -59,6 +59,9 @@ pub struct Printer {
     groups: Mutex<HashMap<Output, Vec<String>>>,
     /// Every node's output (`-o`).
     outputs: Mutex<HashMap<String, Output>>,
+    /// Remarks on how a node's output came back (`-o`; the other modes
+    /// print them as they come).
+    remarks: Mutex<HashMap<String, Vec<String>>>,
 }
 
 #[derive(Debug, Default)]
@@ -83,6 +86,7 @@ impl Printer {
             running: Mutex::default(),
             groups: Mutex::default(),
             outputs: Mutex::default(),
+            remarks: Mutex::default(),
         };
         printer.show_progress(
             &printer
@@ -132,6 +136,22 @@ impl Printer {
 impl FanoutEvents for Printer {
     fn note(&self, line: &str) {
         self.write(OutputStream::Stderr, format!("{line}\n").as_bytes());
+    }
+
+    fn remark(&self, node: &str, remark: &str) {
+        match self.mode {
+            Mode::Document(_) => self
+                .remarks
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .entry(node.to_string())
+                .or_default()
+                .push(remark.to_string()),
+            Mode::Stream | Mode::Gather => self.write(
+                OutputStream::Stderr,
+                format!("{node}: toolbox: {remark}\n").as_bytes(),
+            ),
+        }
     }
 
     fn created(&self, _: &str) {
@@ -258,6 +278,9 @@ struct NodeDocument<'a> {
     stdout: String,
     stderr: String,
     error: Option<&'a str>,
+    /// How the output came back, when that changes what it shows.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    remarks: Vec<String>,
 }
 
 pub fn print_document(
@@ -270,6 +293,12 @@ pub fn print_document(
     let mut outputs = std::mem::take(
         &mut *printer
             .outputs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner),
+    );
+    let mut remarks = std::mem::take(
+        &mut *printer
+            .remarks
             .lock()
             .unwrap_or_else(PoisonError::into_inner),
     );
@@ -289,6 +318,7 @@ pub fn print_document(
                     stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
                     stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
                     error,
+                    remarks: remarks.remove(node).unwrap_or_default(),
                 }
             })
             .collect(),

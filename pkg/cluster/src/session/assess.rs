@@ -15,6 +15,7 @@ pub(super) enum Assessment {
 }
 
 /// Why a pod cannot start: the kubelet's reason, and its message.
+#[derive(Debug)]
 pub(super) struct Failure {
     pub(super) reason: String,
     pub(super) message: Option<String>,

@@ -240,7 +240,7 @@ impl Pods<'_> {
 
     /// A start failure, completed with the newest Warning Event's message
     /// when the pod status alone does not say enough.
-    async fn start_failure(&self, pod: &str, failure: Failure) -> ClusterError {
+    pub(super) async fn start_failure(&self, pod: &str, failure: Failure) -> ClusterError {
         let mut message = failure.message;
         if message.is_none() {
             let events: Api<Event> =

@@ -14,7 +14,7 @@ use super::deletions::{BatchDeleter, RunGuard, delete_run};
 use super::lines::LineSink;
 use super::spec::{
     FanoutEvents, FanoutReport, FanoutSpec, INTERRUPTED, LeftRun, NOT_STARTED, NodeOutcome,
-    NodeSession, OutputStream, RUN_LABEL, SLOT_LABEL,
+    NodeSession, NodeWork, OutputStream, RUN_LABEL, SLOT_LABEL,
 };
 use crate::client::context::ClusterContext;
 use crate::error::{ClusterError, Result};
@@ -122,13 +122,13 @@ pub async fn run(
 }
 
 /// What the nodes of one run share.
-struct Run<'a> {
-    pods: &'a Pods<'a>,
-    spec: &'a FanoutSpec<'a>,
+pub(super) struct Run<'a> {
+    pub(super) pods: &'a Pods<'a>,
+    pub(super) spec: &'a FanoutSpec<'a>,
     watch: &'a PodWatch,
-    events: Arc<dyn FanoutEvents>,
+    pub(super) events: Arc<dyn FanoutEvents>,
     /// Cancelled by a signal or by an error that concerns every node.
-    stop: CancellationToken,
+    pub(super) stop: CancellationToken,
     stop_reason: Mutex<Option<String>>,
     aborted: Mutex<Option<ClusterError>>,
     deletions: BatchDeleter,
@@ -146,7 +146,7 @@ impl Run<'_> {
         self.stop.cancel();
     }
 
-    fn stopped(&self) -> NodeOutcome {
+    pub(super) fn stopped(&self) -> NodeOutcome {
         let reason = self
             .stop_reason
             .lock()
@@ -169,7 +169,7 @@ impl Run<'_> {
         let NodeSession {
             mut pod,
             container,
-            command,
+            work,
         } = match (self.spec.session_for)(i) {
             Ok(session) => session,
             Err(message) => {
@@ -230,9 +230,13 @@ impl Run<'_> {
             self.events.note(&line);
         }
         self.events.created(node);
-        let outcome = self
-            .start_and_run(node, &created, updates, container, command)
-            .await;
+        let outcome = match work {
+            NodeWork::Exec(command) => {
+                self.start_and_run(node, &created, updates, container, command)
+                    .await
+            }
+            NodeWork::OwnProcess => self.own_process(node, &created, updates, &container).await,
+        };
         self.watch.unsubscribe(&name);
         self.deletions.delete(i, name);
         outcome
@@ -313,7 +317,7 @@ fn concerns_every_node(err: &ClusterError) -> bool {
 
 /// A node that could not run the command: the error in words, and a short
 /// reason that groups nodes which failed alike.
-fn not_run(err: &ClusterError) -> NodeOutcome {
+pub(super) fn not_run(err: &ClusterError) -> NodeOutcome {
     NodeOutcome::NotRun {
         reason: not_run_reason(err),
         message: err.to_string(),

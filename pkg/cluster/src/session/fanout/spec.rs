@@ -18,8 +18,22 @@ pub const SLOT_LABEL: &str = "toolbox.dev/slot";
 pub struct NodeSession {
     pub pod: Pod,
     pub container: String,
-    pub command: Vec<String>,
+    pub work: NodeWork,
 }
+
+/// How a node's command runs in its pod.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeWork {
+    /// Exec'd into the pod's holder, its output streamed back.
+    Exec(Vec<String>),
+    /// The container's own process (podtemplate's `streamless_pod`), its
+    /// exit code and output reported in the pod's status: no stream.
+    OwnProcess,
+}
+
+/// A remark on how a node's output came back, for the node's result: the
+/// output was longer than a termination message holds.
+pub const OUTPUT_FROM_LOG: &str = "output read from the container log";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum OutputStream {
@@ -61,6 +75,9 @@ pub trait FanoutEvents: Send + Sync {
     /// One line of the node's output, without its newline.
     fn line(&self, node: &str, stream: OutputStream, line: &[u8]);
     fn finished(&self, node: &str, outcome: &NodeOutcome);
+    /// A remark on the node's result, before it finishes: how its output
+    /// came back when that changes what it shows.
+    fn remark(&self, _node: &str, _remark: &str) {}
     /// A line about the whole run, once, before its output.
     fn note(&self, _line: &str) {}
 }
