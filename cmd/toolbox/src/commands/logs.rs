@@ -398,6 +398,7 @@ pub async fn run(args: LogsArgs, app: &App) -> Result<ExitStatus, AppError> {
         all: args.all,
         fanout: args.fanout.clone(),
         printed: args.printed.clone(),
+        streaming: Default::default(),
     };
     let filter = target.fanout.filter();
     let (cluster, user, (target, request, targets)) =

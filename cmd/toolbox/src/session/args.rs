@@ -152,6 +152,8 @@ pub struct TargetArgs {
 
     #[command(flatten)]
     pub printed: RunOutputArgs,
+    #[command(flatten)]
+    pub streaming: StreamArgs,
 }
 
 /// How a run's output is printed: node-shell's and debug-node's (dump
@@ -165,6 +167,11 @@ pub struct RunOutputArgs {
     /// Print one document with every node's output and exit status at the end
     #[arg(short = 'o', long, value_name = "FORMAT", value_parser = ["json", "yaml"], help_heading = HEADING)]
     pub output: Option<String>,
+}
+
+/// How a node-shell or debug-node run gets each node's output.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct StreamArgs {
     /// Run the command as each pod's own process and read its output from
     /// the pod's status: no stream per node (the default with --gather and -o)
     #[arg(long, conflicts_with = "stream", help_heading = HEADING)]
@@ -172,14 +179,6 @@ pub struct RunOutputArgs {
     /// Stream each node's output through an exec, even with --gather or -o
     #[arg(long, help_heading = HEADING)]
     pub stream: bool,
-}
-
-impl RunOutputArgs {
-    /// Whether the run is stream-less: asked for, or the output is gathered
-    /// for the end anyway, where no one watches lines arrive.
-    pub fn streamless(&self) -> bool {
-        self.no_stream || (!self.stream && (self.gather || self.output.is_some()))
-    }
 }
 
 /// How a command runs on many nodes: how many at once, which of them, and
@@ -240,9 +239,16 @@ impl TargetArgs {
             || self.fanout.given()
             || self.printed.gather
             || self.printed.output.is_some()
-            || self.printed.no_stream
-            || self.printed.stream
+            || self.streaming.no_stream
+            || self.streaming.stream
             || self.nodes.iter().any(|n| n.contains('['))
+    }
+
+    /// Whether the run is stream-less: asked for, or the output is gathered
+    /// for the end anyway, where no one watches lines arrive.
+    pub fn streamless(&self) -> bool {
+        let gathered = self.printed.gather || self.printed.output.is_some();
+        self.streaming.no_stream || (!self.streaming.stream && gathered)
     }
 
     /// The one node a session targets, as the picker and compare take it.
@@ -318,11 +324,13 @@ mod tests {
 
     #[test]
     fn gathered_output_is_stream_less_unless_streaming_is_asked_for() {
-        let printed = |gather, output: Option<&str>, no_stream, stream| RunOutputArgs {
-            gather,
-            output: output.map(str::to_owned),
-            no_stream,
-            stream,
+        let printed = |gather, output: Option<&str>, no_stream, stream| TargetArgs {
+            printed: RunOutputArgs {
+                gather,
+                output: output.map(str::to_owned),
+            },
+            streaming: StreamArgs { no_stream, stream },
+            ..TargetArgs::default()
         };
         assert!(!printed(false, None, false, false).streamless());
         assert!(printed(true, None, false, false).streamless());

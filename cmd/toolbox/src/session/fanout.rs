@@ -161,7 +161,7 @@ pub async fn run(
     // Each node's pod is built when its turn comes, so that memory follows
     // the fan-out width rather than the node count.
     let shape = RunShape {
-        streamless: target.printed.streamless(),
+        streamless: target.streamless(),
         recorder_image: &app.settings.settings.recorder_image,
     };
     let session_for_index = |i: usize| {
