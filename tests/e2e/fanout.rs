@@ -151,6 +151,9 @@ async fn gather_folds_identical_outputs_and_the_odd_node_stands_out() {
             &set,
             &real.name,
             "--gather",
+            // The exec path, whose commands the simulated nodes run (the
+            // stream-less one is tests/e2e/streamless.rs').
+            "--stream",
             "--",
             "uname",
             "-n",
@@ -186,7 +189,7 @@ async fn gather_folds_identical_outputs_and_the_odd_node_stands_out() {
     // reads an empty one and goes on.
     let out = ns
         .toolbox_on_real_node()
-        .args(["node-shell", &set, &real.name, "--gather", "--"])
+        .args(["node-shell", &set, &real.name, "--gather", "--stream", "--"])
         .args(["sh", "-c", "cat; echo read-nothing"])
         .write_stdin("typed\n")
         .timeout(Duration::from_secs(60))
@@ -213,7 +216,9 @@ async fn json_gives_every_nodes_output_and_status_and_failures_exit_5() {
         "echo out; echo err >&2; test \"$(uname -n)\" = {}",
         real.name
     );
-    let mut args: Vec<String> = ["node-shell", "-o", "json"].map(String::from).to_vec();
+    let mut args: Vec<String> = ["node-shell", "-o", "json", "--stream"]
+        .map(String::from)
+        .to_vec();
     args.extend(simulated.iter().cloned());
     args.push(real.name.clone());
     args.extend(["--", "sh", "-c", &check].map(String::from));

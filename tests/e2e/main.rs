@@ -43,6 +43,8 @@ mod recording;
 mod sessions;
 // Files between the real node and this machine: toolbox cp.
 mod cp;
+// Fleet runs with no stream: the output in each pod's status.
+mod streamless;
 
 // Faults: the link to the API server, the server itself, the node's daemons.
 mod apiserver_restart;
