@@ -466,7 +466,7 @@ _toolbox() {
             return 0
             ;;
         toolbox__subcmd__debug__subcmd__node)
-            opts="-l -b -o -c -q -n -v -h -V --selector --all --fanout --include-not-ready --include-cordoned --os --command-timeout --gather --output --no-stream --stream --image --profile --env --container --quiet --custom --chroot --ttl --timeout --reason --image-pull-secret --image-pull-policy --priority-class --keep --persist --no-record --record-input --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
+            opts="-l -b -o -c -q -n -v -h -V --selector --all --fanout --include-not-ready --include-cordoned --os --command-timeout --no-back-off --gather --output --no-stream --stream --image --profile --env --container --quiet --custom --chroot --ttl --timeout --reason --image-pull-secret --image-pull-policy --priority-class --keep --persist --no-record --record-input --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -588,7 +588,7 @@ _toolbox() {
             return 0
             ;;
         toolbox__subcmd__dump)
-            opts="-l -o -n -v -h -V --selector --all --output --since --spec --pod-logs --max-per-node --max-total --image --ttl --timeout --reason --image-pull-secret --image-pull-policy --priority-class --fanout --include-not-ready --include-cordoned --os --command-timeout --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
+            opts="-l -o -n -v -h -V --selector --all --output --since --spec --pod-logs --max-per-node --max-total --image --ttl --timeout --reason --image-pull-secret --image-pull-policy --priority-class --fanout --include-not-ready --include-cordoned --os --command-timeout --no-back-off --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -940,7 +940,7 @@ _toolbox() {
             return 0
             ;;
         toolbox__subcmd__logs)
-            opts="-l -b -o -f -n -v -h -V --selector --all --fanout --include-not-ready --include-cordoned --os --command-timeout --gather --output --since --until --tail --grep --boot --follow --image --ttl --timeout --reason --image-pull-secret --image-pull-policy --priority-class --no-record --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
+            opts="-l -b -o -f -n -v -h -V --selector --all --fanout --include-not-ready --include-cordoned --os --command-timeout --no-back-off --gather --output --since --until --tail --grep --boot --follow --image --ttl --timeout --reason --image-pull-secret --image-pull-policy --priority-class --no-record --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1058,7 +1058,7 @@ _toolbox() {
             return 0
             ;;
         toolbox__subcmd__node__subcmd__shell)
-            opts="-l -b -o -x -n -v -h -V --selector --all --fanout --include-not-ready --include-cordoned --os --command-timeout --gather --output --no-stream --stream --image --no-mount --no-uts --no-ipc --no-net --no-pid --host-mount --ttl --timeout --reason --image-pull-secret --image-pull-policy --priority-class --keep --persist --no-record --record-input --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
+            opts="-l -b -o -x -n -v -h -V --selector --all --fanout --include-not-ready --include-cordoned --os --command-timeout --no-back-off --gather --output --no-stream --stream --image --no-mount --no-uts --no-ipc --no-net --no-pid --host-mount --ttl --timeout --reason --image-pull-secret --image-pull-policy --priority-class --keep --persist --no-record --record-input --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

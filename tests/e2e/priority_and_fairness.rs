@@ -237,3 +237,107 @@ async fn a_user_held_to_the_fewest_seats_still_fans_out_runs_a_session_and_clean
     }
     ns.finish().await;
 }
+
+/// A run of this many simulated nodes, stream-less, under the level.
+const PACED_NODES: usize = 200;
+
+/// Runs `--no-stream -- true` on the test's nodes as the throttled user,
+/// with `extra` flags; returns the level's rejections during the run.
+fn paced_run(ns: &TestNs, throttled: &Throttled, level_label: &str, extra: &[&str]) -> f64 {
+    let before = rejected(ns, level_label);
+    let selector = format!("toolbox.test/e2e-namespace={}", ns.name);
+    let started = std::time::Instant::now();
+    let out = ns
+        .toolbox()
+        .args(["node-shell", "--all", "-l", &selector])
+        .args(["--as", &throttled.user, "-o", "json"])
+        .args(extra)
+        .args(["--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{extra:?}: {}", stderr_of(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["summary"]["succeeded"], PACED_NODES, "{extra:?}: {doc}");
+    let refused = rejected(ns, level_label) - before;
+    eprintln!("{extra:?}: {refused} rejected, {:.1?}", started.elapsed());
+    refused
+}
+
+#[tokio::test]
+async fn a_run_that_backs_off_is_refused_less_than_one_at_fixed_width_and_every_node_is_ok() {
+    let _whole = harness::whole_cluster();
+    let mut ns = TestNs::new("apf-back-off").await;
+    for i in 1..=PACED_NODES {
+        ns.node(&format!("n{i:03}"), NodeSpec::default()).await;
+    }
+    let throttled = Throttled::new(&ns).await;
+    let test = std::panic::AssertUnwindSafe(async {
+        let level_label = format!("priority_level=\"{}\"", throttled.level);
+        harness::wait_until(
+            std::time::Duration::from_secs(30),
+            "the API server to configure the priority level",
+            || async {
+                metric(
+                    &ns,
+                    "apiserver_flowcontrol_nominal_limit_seats",
+                    &level_label,
+                )
+                .is_some()
+            },
+        )
+        .await;
+        // The default width, and the run's pace against none: the same run
+        // at a width that never changes.
+        let fixed = paced_run(&ns, &throttled, &level_label, &["--no-back-off"]);
+        let paced = paced_run(&ns, &throttled, &level_label, &[]);
+
+        // On a terminal, the progress line says that the server pushes back.
+        let selector = format!("toolbox.test/e2e-namespace={}", ns.name);
+        let mut cmd = ns.toolbox_process();
+        cmd.args(["node-shell", "--all", "-l", &selector]).args([
+            "--as",
+            &throttled.user,
+            "--no-stream",
+            "--",
+            "true",
+        ]);
+        let (status, screen) = tokio::task::spawn_blocking(move || {
+            use expectrl::{Eof, Expect};
+            let mut session = harness::spawn_on_pty(cmd, std::time::Duration::from_secs(120));
+            let pushed = session
+                .expect(expectrl::Regex(
+                    r"the API server is pushing back: \d+ of 64 at once",
+                ))
+                .map(|found| String::from_utf8_lossy(found.get(0).unwrap()).into_owned())
+                .unwrap_or_default();
+            let rest = session.expect(Eof).expect("the run to end");
+            let screen = format!("{pushed}{}", String::from_utf8_lossy(rest.as_bytes()));
+            (session.get_process().wait().expect("exit status"), screen)
+        })
+        .await
+        .unwrap();
+        assert!(
+            matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
+            "{status:?}: {screen}"
+        );
+        assert!(screen.contains("pushing back"), "{screen}");
+        assert!(
+            screen.contains(&format!("{PACED_NODES} nodes: {PACED_NODES} succeeded")),
+            "{screen}"
+        );
+        eprintln!("rejected with 429: {fixed} at fixed width, {paced} backing off");
+        assert!(fixed > 0.0, "the level did not bind");
+        assert!(
+            paced < fixed,
+            "backing off was refused {paced} times, the fixed width {fixed}"
+        );
+        assert!(ns.toolbox_pods().await.is_empty(), "nothing is left");
+    })
+    .catch_unwind()
+    .await;
+    throttled.remove().await;
+    if let Err(panic) = test {
+        std::panic::resume_unwind(panic);
+    }
+    ns.finish().await;
+}

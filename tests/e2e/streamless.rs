@@ -98,7 +98,11 @@ async fn the_real_node_and_simulated_ones_report_output_and_exit_codes_with_no_e
             .count()
     };
     assert_eq!(count("create", ""), 4, "{requests:?}");
-    assert_eq!(count("create", "exec") + count("get", "exec"), 0, "{requests:?}");
+    assert_eq!(
+        count("create", "exec") + count("get", "exec"),
+        0,
+        "{requests:?}"
+    );
     assert_eq!(count("watch", ""), 1, "{requests:?}");
     assert_eq!(count("get", "log"), 0, "{requests:?}");
 
@@ -160,14 +164,22 @@ async fn a_command_that_cannot_start_and_one_stopped_at_its_lifetime() {
     let real = real_node();
     let out = ns
         .toolbox_on_real_node()
-        .args(["node-shell", &real.name, "--no-stream", "--", "/no/such/tool"])
+        .args([
+            "node-shell",
+            &real.name,
+            "--no-stream",
+            "--",
+            "/no/such/tool",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
     let err = stderr_of(&out);
     assert!(
-        err.contains(&format!("{}: nsenter: failed to execute /no/such/tool", real.name))
-            && err.contains("exit 127"),
+        err.contains(&format!(
+            "{}: nsenter: failed to execute /no/such/tool",
+            real.name
+        )) && err.contains("exit 127"),
         "{err}"
     );
 

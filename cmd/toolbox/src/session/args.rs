@@ -204,6 +204,10 @@ pub struct FanoutArgs {
     /// Give up on a node whose command runs longer than this
     #[arg(long, value_name = "DURATION", value_parser = values::parse_duration, help_heading = HEADING)]
     pub command_timeout: Option<Duration>,
+    /// Keep --fanout's width even while the API server pushes back: only to
+    /// compare with the default, which sends fewer at once (docs/fan-out.md)
+    #[arg(long, hide = true)]
+    pub no_back_off: bool,
 }
 
 impl FanoutArgs {

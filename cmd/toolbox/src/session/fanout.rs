@@ -184,6 +184,7 @@ pub async fn run(
             .unwrap_or_else(|| app.settings.start_timeout()),
         command_timeout: target.fanout.command_timeout,
         what: inputs.what.clone(),
+        back_off: !target.fanout.no_back_off,
     };
     let report = fanout::run(&cluster, spec, printer.clone()).await;
     printer.finish_progress();

@@ -12,7 +12,7 @@ use std::sync::{Mutex, PoisonError};
 use indicatif::ProgressBar;
 use serde::Serialize;
 use toolbox_cluster::nodes::nodeset::{self, fold};
-use toolbox_cluster::session::fanout::{FanoutEvents, NodeOutcome, OutputStream};
+use toolbox_cluster::session::fanout::{FanoutEvents, NodeOutcome, OutputStream, PaceChange};
 
 use super::args::RunOutputArgs;
 use super::spinner::terminal_spinner;
@@ -71,6 +71,9 @@ struct Counts {
     running: usize,
     done: usize,
     failed: usize,
+    /// While the API server pushes back: how many creates at once, of the
+    /// run's width.
+    paced: Option<PaceChange>,
 }
 
 impl Printer {
@@ -99,8 +102,14 @@ impl Printer {
 
     fn show_progress(&self, counts: &Counts) {
         if let Some(bar) = &self.progress {
+            let pushed_back = counts
+                .paced
+                .map(|PaceChange { width, max }| {
+                    format!("; the API server is pushing back: {width} of {max} at once")
+                })
+                .unwrap_or_default();
             bar.set_message(format!(
-                "{}/{} started, {} running, {} done, {} failed",
+                "{}/{} started, {} running, {} done, {} failed{pushed_back}",
                 counts.started, counts.total, counts.running, counts.done, counts.failed
             ));
         }
@@ -152,6 +161,10 @@ impl FanoutEvents for Printer {
                 format!("{node}: toolbox: {remark}\n").as_bytes(),
             ),
         }
+    }
+
+    fn paced(&self, change: PaceChange) {
+        self.count(|c| c.paced = (change.width < change.max).then_some(change));
     }
 
     fn created(&self, _: &str) {

@@ -327,6 +327,19 @@ impl ClientSource {
         }))
     }
 
+    /// The client for requests and watches without kube's retry of 429,
+    /// 503 and 504: for a fan-out run's creates, which its pace sends again
+    /// itself, fewer at once (session::fanout's `pace`), where kube would
+    /// retry every refused one at once, at full width.
+    pub fn paced_client(&self, link: &Arc<transport::Link>) -> kube::Result<Client> {
+        let link = link.clone();
+        self.client(Arc::new(move |config| {
+            let mut config = config.clone();
+            config.default_retry = false;
+            Ok(transport::api_client_builder(&config, &link)?.build())
+        }))
+    }
+
     /// The client for exec streams ([`transport::exec_client_builder`]).
     pub fn exec_client(&self, link: &Arc<transport::Link>) -> kube::Result<Client> {
         let link = link.clone();

@@ -67,6 +67,12 @@ pub struct Link {
     /// Milliseconds after `started` when a new connection last got no
     /// answer within [`CONNECT_TIMEOUT`]; 0 for never.
     unanswered_ms: AtomicU64,
+    /// How many answers were the server pushing back (a 429, or a 503 with
+    /// Retry-After), retried ones included: API Priority and Fairness
+    /// refusing what the server cannot take now.
+    pushbacks: AtomicU64,
+    /// The last push-back's Retry-After, in seconds; 0 for none.
+    retry_after_s: AtomicU64,
 }
 
 impl Default for Link {
@@ -76,6 +82,8 @@ impl Default for Link {
             last_heard_ms: AtomicU64::new(0),
             pinged: AtomicBool::new(false),
             unanswered_ms: AtomicU64::new(0),
+            pushbacks: AtomicU64::new(0),
+            retry_after_s: AtomicU64::new(0),
         }
     }
 }
@@ -104,6 +112,28 @@ impl Link {
         unanswered != 0
             && unanswered > self.last_heard_ms.load(Ordering::Relaxed)
             && self.now_ms() < unanswered + CONNECT_TIMEOUT.as_millis() as u64
+    }
+
+    /// Notes an answer that is the server pushing back.
+    fn pushed_back(&self, retry_after: Option<Duration>) {
+        self.retry_after_s.store(
+            retry_after.map_or(0, |after| after.as_secs()),
+            Ordering::Relaxed,
+        );
+        self.pushbacks.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many answers so far were the server pushing back.
+    pub fn pushbacks(&self) -> u64 {
+        self.pushbacks.load(Ordering::Relaxed)
+    }
+
+    /// The Retry-After of the last push-back, if it had one.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self.retry_after_s.load(Ordering::Relaxed) {
+            0 => None,
+            seconds => Some(Duration::from_secs(seconds)),
+        }
     }
 
     /// How long the server has said nothing, where pings would have made
@@ -215,9 +245,13 @@ fn builder(config: &Config, protocols: Protocols, link: &Arc<Link>) -> kube::Res
         .layer(tower::retry::RetryLayer::new(ResendOnEarlyReset::default()))
         .map_err(BoxError::from)
         .service(hyper)
+        // Below the retry layers: every answer is seen, a retried one too.
         .map_response(move |response| {
             if response.version() == http::Version::HTTP_2 {
                 pinged.pinged.store(true, Ordering::Relaxed);
+            }
+            if let Some(retry_after) = push_back(&response) {
+                pinged.pushed_back(retry_after);
             }
             response.map(|body| {
                 Box::new(http_body_util::BodyExt::map_err(body, BoxError::from)) as Box<DynBody>
@@ -228,6 +262,22 @@ fn builder(config: &Config, protocols: Protocols, link: &Arc<Link>) -> kube::Res
         service,
         config.default_namespace.clone(),
     ))
+}
+
+/// Whether `response` is the server pushing back, and its Retry-After:
+/// a 429, or a 503 that says when to come back (a 503 without one is a
+/// server in trouble, not one asking for less).
+fn push_back<B>(response: &http::Response<B>) -> Option<Option<Duration>> {
+    let retry_after = response
+        .headers()
+        .get(http::header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok()?.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    match response.status() {
+        http::StatusCode::TOO_MANY_REQUESTS => Some(retry_after),
+        http::StatusCode::SERVICE_UNAVAILABLE if retry_after.is_some() => Some(retry_after),
+        _ => None,
+    }
 }
 
 /// Sends a request once more when HTTP/2 reset its stream with NO_ERROR
@@ -510,6 +560,34 @@ pub fn silence_reason(silent_for: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_429_or_a_503_with_retry_after_is_push_back() {
+        let answer = |status: u16, retry_after: Option<&str>| {
+            let mut builder = http::Response::builder().status(status);
+            if let Some(after) = retry_after {
+                builder = builder.header("Retry-After", after);
+            }
+            builder.body(()).unwrap()
+        };
+        assert_eq!(
+            push_back(&answer(429, Some("3"))),
+            Some(Some(Duration::from_secs(3)))
+        );
+        assert_eq!(push_back(&answer(429, None)), Some(None));
+        assert_eq!(
+            push_back(&answer(503, Some("1"))),
+            Some(Some(Duration::from_secs(1)))
+        );
+        assert_eq!(push_back(&answer(503, None)), None);
+        assert_eq!(push_back(&answer(200, Some("1"))), None);
+        let link = Link::default();
+        link.pushed_back(Some(Duration::from_secs(2)));
+        assert_eq!(
+            (link.pushbacks(), link.retry_after()),
+            (1, Some(Duration::from_secs(2)))
+        );
+    }
 
     #[tokio::test]
     async fn connections_send_small_writes_at_once() {

@@ -236,6 +236,7 @@ pub async fn run_logs(
             start_timeout: run.start_timeout,
             command_timeout: run.command_timeout,
             what: "logs".to_string(),
+            back_off: true,
         };
         Some(fanout::run(cluster, spec, lines.clone()).await)
     };

@@ -21,4 +21,12 @@ impl<'a> Pods<'a> {
             api: Api::namespaced(cluster.client.clone(), &cluster.namespace),
         }
     }
+
+    /// The same pods through `client`, a client of the same cluster.
+    pub(crate) fn through(cluster: &'a ClusterContext, client: kube::Client) -> Pods<'a> {
+        Pods {
+            cluster,
+            api: Api::namespaced(client, &cluster.namespace),
+        }
+    }
 }

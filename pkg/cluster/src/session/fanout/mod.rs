@@ -13,15 +13,18 @@
 //!   logs`' fallback pod).
 //! - `deletions`: finished pods deleted in batches, the run's deletion at
 //!   its end, and the guard that deletes the run's pods on every exit path.
+//! - `pace`: how many creates are in flight at once, fewer while the API
+//!   server pushes back (429, 503 with Retry-After).
 //! - `streamless`: a node whose command is its container's own process,
 //!   followed through the run's watch to its terminated state, its output
 //!   read from the termination message (or, when longer, the log).
 //!
-//! run uses lines, deletions, streamless and spec; streamless uses run's
+//! run uses lines, deletions, pace, streamless and spec; streamless uses run's
 //! shared state and lines; lines and deletions use spec only.
 
 mod deletions;
 mod lines;
+mod pace;
 mod run;
 pub mod spec;
 mod streamless;
@@ -30,5 +33,5 @@ pub use lines::{LineSink, LineSplitter};
 pub use run::{not_run_reason, run};
 pub use spec::{
     FanoutEvents, FanoutReport, FanoutSpec, INTERRUPTED, LeftRun, NOT_STARTED, NodeOutcome,
-    NodeSession, NodeWork, OUTPUT_FROM_LOG, OutputStream, RUN_LABEL, SLOT_LABEL,
+    NodeSession, NodeWork, OUTPUT_FROM_LOG, OutputStream, PaceChange, RUN_LABEL, SLOT_LABEL,
 };

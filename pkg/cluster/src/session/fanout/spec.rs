@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Pod;
 
+pub use super::pace::PaceChange;
 use crate::error::ClusterError;
 use crate::signals::Signal;
 
@@ -80,6 +81,9 @@ pub trait FanoutEvents: Send + Sync {
     fn remark(&self, _node: &str, _remark: &str) {}
     /// A line about the whole run, once, before its output.
     fn note(&self, _line: &str) {}
+    /// The run sends this many creates at once now, of its width: fewer
+    /// while the API server pushes back.
+    fn paced(&self, _change: PaceChange) {}
 }
 
 /// One command on many nodes.
@@ -96,6 +100,9 @@ pub struct FanoutSpec<'a> {
     pub command_timeout: Option<Duration>,
     /// What the pods are for, in messages: "node-shell".
     pub what: String,
+    /// Whether the run sends fewer creates at once while the API server
+    /// pushes back (the default); false keeps `fanout` whatever it says.
+    pub back_off: bool,
 }
 
 /// How a run ended.
