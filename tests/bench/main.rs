@@ -1323,12 +1323,18 @@ async fn main() {
         }
     }
 
+    let mut fanout_only = None;
     if wanted("fanout") {
         // 6. Fan-out: one command on many nodes.
         if !doc.ends_with("\n\n") {
             doc.push('\n');
         }
-        doc.push_str(&fanout_section(&admin, &env, &env_dir.audit_log).await);
+        let section = fanout_section(&admin, &env, &env_dir.audit_log, &env_dir.dir).await;
+        doc.push_str(&section);
+        // Alone (BENCH_ONLY=fanout), it rewrites its own section only.
+        if only.as_deref() == Some("fanout") {
+            fanout_only = Some(section);
+        }
     }
 
     let notes = std::fs::read_to_string(root.join("docs/benchmarks-notes.md")).unwrap_or_default();
@@ -1343,7 +1349,30 @@ async fn main() {
         std::fs::write(&doc_path, with_real_section(&existing_doc, section, &notes))
             .expect("writing docs/benchmarks.md");
         eprintln!("bench: wrote scenario 1b into {}", doc_path.display());
+    } else if let Some(section) = &fanout_only {
+        std::fs::write(&doc_path, with_fanout_section(&existing_doc, section))
+            .expect("writing docs/benchmarks.md");
+        eprintln!("bench: wrote scenario 6 into {}", doc_path.display());
     }
+}
+
+/// The heading that starts scenario 6's section.
+const FANOUT_HEADING: &str = "## 6. Fan-out";
+
+/// `existing` with scenario 6's section replaced by `section`: from its
+/// heading to the next heading or the notes. Unchanged when it has none.
+fn with_fanout_section(existing: &str, section: &str) -> String {
+    let Some(start) = existing.find(FANOUT_HEADING) else {
+        return existing.to_string();
+    };
+    let rest = &existing[start + FANOUT_HEADING.len()..];
+    let end = [rest.find("\n## "), rest.find(NOTES_BEGIN)]
+        .into_iter()
+        .flatten()
+        .min()
+        .map_or(existing.len(), |at| start + FANOUT_HEADING.len() + at);
+    let end = if existing[end..].starts_with('\n') { end + 1 } else { end };
+    format!("{}{section}{}", &existing[..start], &existing[end..])
 }
 
 /// Creates `count` toolbox-labelled pods, as sessions killed with -9 would leave.
@@ -1381,6 +1410,78 @@ const FANOUT_BASELINE_PARALLEL: usize = 32;
 const FANOUT_TARGET_SECONDS: f64 = 60.0;
 const FANOUT_TARGET_RSS_MIB: f64 = 150.0;
 const FANOUT_TARGET_RATIO: f64 = 0.1;
+/// Issue 27's targets for stream-less runs: 5,000 nodes within the first
+/// time, 15,000 within the second, at most this many requests per node,
+/// and the API server's CPU per node at most this fraction of a streamed
+/// run's on as many nodes.
+const STREAMLESS_TARGET_5000_SECONDS: f64 = 30.0;
+const STREAMLESS_TARGET_15000_SECONDS: f64 = 100.0;
+const STREAMLESS_TARGET_REQUESTS: f64 = 1.1;
+const STREAMLESS_TARGET_APISERVER_RATIO: f64 = 0.5;
+/// Streamed runs go up to this many nodes; beyond, only stream-less ones.
+const STREAMED_MAX: usize = 5000;
+
+/// How a scenario 6 run gets each node's output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FanoutMode {
+    /// `true` exec'd in each pod, its output streamed back (the default
+    /// when output is printed as it comes).
+    Streamed,
+    /// `--no-stream`: `true` is each pod's own process, its exit code read
+    /// from the pod's status.
+    Streamless,
+}
+
+impl FanoutMode {
+    fn flag(self) -> &'static str {
+        match self {
+            FanoutMode::Streamed => "",
+            FanoutMode::Streamless => " --no-stream",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            FanoutMode::Streamed => "streamed",
+            FanoutMode::Streamless => "stream-less",
+        }
+    }
+}
+
+/// The control plane's processes, named as in the cluster's `state/pids`,
+/// and the CPU seconds each has used so far (user and system).
+fn control_plane_cpu(cluster_dir: &Path) -> BTreeMap<String, f64> {
+    // SAFETY: sysconf has no preconditions.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    std::fs::read_to_string(cluster_dir.join("state/pids"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| {
+            let (name, pid) = line.split_once(' ')?;
+            let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).ok()?;
+            // Fields after the command's closing parenthesis: utime is the
+            // 12th, stime the 13th.
+            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+            let used: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+            Some((name.to_string(), used / ticks))
+        })
+        .collect()
+}
+
+/// What each process used between two readings, in milliseconds per node.
+fn cpu_per_node(
+    before: &BTreeMap<String, f64>,
+    after: &BTreeMap<String, f64>,
+    nodes: usize,
+) -> BTreeMap<String, f64> {
+    after
+        .iter()
+        .map(|(name, used)| {
+            let spent = used - before.get(name).copied().unwrap_or(0.0);
+            (name.clone(), spent * 1000.0 / nodes as f64)
+        })
+        .collect()
+}
 
 /// `a` against `b` in natural order: runs of digits compare as numbers, so
 /// that node-9 comes before node-10.
@@ -1555,10 +1656,13 @@ async fn toolbox_pods_left(pods: &Api<Pod>) -> usize {
     left
 }
 
-/// One subset's figures in scenario 6.
+/// One subset's figures in scenario 6, in one mode.
 struct FanoutRow {
     size: FanoutSize,
+    mode: FanoutMode,
     toolbox: Sample,
+    /// Each control-plane process's CPU per node in the requests' run, ms.
+    cpu: BTreeMap<String, f64>,
     requests: BTreeMap<String, usize>,
     /// The most toolbox pods found right after any of its runs.
     pods_left: usize,
@@ -1573,6 +1677,7 @@ async fn fanout_section(
     admin: &Client,
     env: &BTreeMap<String, String>,
     audit_log: &Path,
+    cluster_dir: &Path,
 ) -> String {
     let rounds: usize = std::env::var("BENCH_FANOUT_ROUNDS")
         .ok()
@@ -1631,10 +1736,11 @@ async fn fanout_section(
         ),
     )
     .expect("writing the baseline's per-node script");
-    let toolbox_script = |size: &FanoutSize| {
+    let toolbox_script = |size: &FanoutSize, mode: FanoutMode| {
         format!(
-            "\"$TB\" node-shell --all -l '{}' -- true >/dev/null",
-            size.selector
+            "\"$TB\" node-shell --all -l '{}'{} -- true >/dev/null",
+            size.selector,
+            mode.flag()
         )
     };
     let baseline_script = |size: &FanoutSize| {
@@ -1644,11 +1750,11 @@ async fn fanout_section(
             per_node.display()
         )
     };
-    let run_toolbox = |size: &FanoutSize| {
-        tokio::task::block_in_place(|| run_once(&toolbox_script(size), env)).unwrap_or_else(|e| {
+    let run_toolbox = |size: &FanoutSize, mode: FanoutMode| {
+        tokio::task::block_in_place(|| run_once(&toolbox_script(size, mode), env)).unwrap_or_else(|e| {
             panic!(
-                "`toolbox node-shell --all -l {} -- true` on {} nodes did not exit 0 ({e}); 5 means some commands failed, 6 that some nodes could not run",
-                size.selector, size.nodes
+                "`toolbox node-shell --all -l {}{} -- true` on {} nodes did not exit 0 ({e}); 5 means some commands failed, 6 that some nodes could not run",
+                size.selector, mode.flag(), size.nodes
             )
         })
     };
@@ -1656,7 +1762,8 @@ async fn fanout_section(
     // Unmeasured: toolbox once on the smallest subset, and the per-node
     // script once on one node (kubectl's discovery cache).
     eprintln!("bench: fan-out warm-up on {} nodes", sizes[0].nodes);
-    run_toolbox(&sizes[0]);
+    run_toolbox(&sizes[0], FanoutMode::Streamed);
+    run_toolbox(&sizes[0], FanoutMode::Streamless);
     let _ = tokio::task::block_in_place(|| {
         run_once(
             &format!("bash '{}' {}", per_node.display(), simulated[0].0),
@@ -1668,35 +1775,58 @@ async fn fanout_section(
     // toolbox on every subset first, then the baselines: a baseline leaves
     // the cluster busier (thousands of kubectl requests and pods in etcd's
     // history), and toolbox's runs should not pay for it.
+    // On each subset, both modes, alternating within each round; streamed
+    // runs only up to STREAMED_MAX nodes.
     let mut rows = Vec::new();
     for size in &sizes {
+        let modes: Vec<FanoutMode> = if size.nodes <= STREAMED_MAX {
+            vec![FanoutMode::Streamed, FanoutMode::Streamless]
+        } else {
+            vec![FanoutMode::Streamless]
+        };
         eprintln!(
             "bench: fan-out on {} nodes (-l {}), {rounds} rounds",
             size.nodes, size.selector
         );
-        let mut toolbox = Sample::default();
-        let mut pods_left = 0;
+        let mut samples = vec![(Sample::default(), 0usize); modes.len()];
         for _ in 0..rounds {
-            let (seconds, rss) = run_toolbox(size);
-            eprintln!("bench:   toolbox {} ({} MiB)", ms(seconds), rss / 1024);
-            toolbox.seconds.push(seconds);
-            toolbox.peak_rss_kib.push(rss);
-            pods_left = pods_left.max(toolbox_pods_left(&pods).await);
+            for (mode, (toolbox, pods_left)) in modes.iter().zip(samples.iter_mut()) {
+                let (seconds, rss) = run_toolbox(size, *mode);
+                eprintln!(
+                    "bench:   toolbox {} {} ({} MiB)",
+                    mode.name(),
+                    ms(seconds),
+                    rss / 1024
+                );
+                toolbox.seconds.push(seconds);
+                toolbox.peak_rss_kib.push(rss);
+                *pods_left = (*pods_left).max(toolbox_pods_left(&pods).await);
+            }
         }
-        // One more run, for its requests.
-        let script = toolbox_script(size);
-        let requests = tokio::task::block_in_place(|| count_requests(&script, env, audit_log));
-        pods_left = pods_left.max(toolbox_pods_left(&pods).await);
-        rows.push(FanoutRow {
-            size: size.clone(),
-            toolbox,
-            requests,
-            pods_left,
-            baseline: None,
-        });
+        for (mode, (toolbox, mut pods_left)) in modes.into_iter().zip(samples) {
+            // One more run, for its requests and the control plane's CPU.
+            let script = toolbox_script(size, mode);
+            let before = control_plane_cpu(cluster_dir);
+            let requests =
+                tokio::task::block_in_place(|| count_requests(&script, env, audit_log));
+            let cpu = cpu_per_node(&before, &control_plane_cpu(cluster_dir), size.nodes);
+            pods_left = pods_left.max(toolbox_pods_left(&pods).await);
+            rows.push(FanoutRow {
+                size: size.clone(),
+                mode,
+                toolbox,
+                cpu,
+                requests,
+                pods_left,
+                baseline: None,
+            });
+        }
     }
     for row in &mut rows {
-        if row.size.all || row.size.nodes > FANOUT_BASELINE_MAX {
+        if row.size.all
+            || row.size.nodes > FANOUT_BASELINE_MAX
+            || row.mode != FanoutMode::Streamed
+        {
             continue;
         }
         let result = tokio::task::block_in_place(|| run_once(&baseline_script(&row.size), env))
@@ -1753,7 +1883,8 @@ fn fanout_text(rows: &[FanoutRow], rounds: usize) -> String {
     let mut out = String::from("## 6. Fan-out: one command on many nodes\n\n");
     let _ = writeln!(
         out,
-        "`toolbox node-shell --all -l SELECTOR -- true` runs `true` on every node the selector matches: a privileged pod per node, labelled with the run's id, at most 64 at a time (the default `--fanout`); one watch follows the whole run; `true` is exec'd in each pod; finished pods are deleted in batches. The subsets are {subsets}. toolbox's wall time is {}, after one unmeasured run on the smallest subset, with its output sent to /dev/null; its peak RSS is the largest of those runs; its requests per node are all the requests of one more run (counted in the audit log) divided by the node count; pods left are toolbox's pods (`app.kubernetes.io/managed-by=toolbox`) still in the namespace right after a run, the most after any run. Every timed run exited 0 (the bench stops otherwise): every node ran `true`.\n",
+        "`toolbox node-shell --all -l SELECTOR -- true` runs `true` on every node the selector matches: a privileged pod per node, labelled with the run's id, at most 64 at a time (the default `--fanout`, and fewer while the API server pushes back); one watch follows the whole run; finished pods are deleted in batches. Two modes, alternating within each round: **streamed**, where `true` is exec'd in each pod and its output streamed back (the default when output is printed as it comes), and **stream-less** (`--no-stream`, the default with `--gather` and `-o`), where `true` is each pod's own process and its exit code and output come back in the pod's status, through the run's watch. Streamed runs go up to {} nodes. The subsets are {subsets}. toolbox's wall time is {}, after one unmeasured run of each mode on the smallest subset, with its output sent to /dev/null; its peak RSS is the largest of those runs; its requests per node are all the requests of one more run (counted in the audit log) divided by the node count, and the control plane's CPU per node is what each of its processes used during that run (user and system time from /proc, divided by the node count: kwok and node-agent are the simulated nodes' kubelets, the others the control plane proper); pods left are toolbox's pods (`app.kubernetes.io/managed-by=toolbox`) still in the namespace right after a run, the most after any run. Every timed run exited 0 (the bench stops otherwise): every node ran `true`.\n",
+        thousands(STREAMED_MAX),
         if rounds > 1 {
             format!("the median of {rounds} runs (min – max in brackets)")
         } else {
@@ -1762,11 +1893,11 @@ fn fanout_text(rows: &[FanoutRow], rounds: usize) -> String {
     );
     let _ = writeln!(
         out,
-        "The baseline is what one does without toolbox: `kubectl get nodes -o name -l SELECTOR | xargs -P {FANOUT_BASELINE_PARALLEL} -I{{}} node-shell.sh {{}}`, where node-shell.sh does kubectl-node-shell's steps for its node: `kubectl run` with `--overrides` of its privileged pod, which sleeps; `kubectl wait --for=condition=Ready`; `kubectl exec` of `nsenter … -- true`; `kubectl delete --grace-period=0 --force --wait=false`. It runs once on each subset of up to {} nodes, after toolbox has run on every subset (after one unmeasured run of node-shell.sh on one node); on more it would take many minutes, so its time there is extrapolated linearly from the largest run. After each baseline run the namespace is emptied, untimed, so that the next run starts clean.\n",
+        "The baseline is what one does without toolbox: `kubectl get nodes -o name -l SELECTOR | xargs -P {FANOUT_BASELINE_PARALLEL} -I{{}} node-shell.sh {{}}`, where node-shell.sh does kubectl-node-shell's steps for its node: `kubectl run` with `--overrides` of its privileged pod, which sleeps; `kubectl wait --for=condition=Ready`; `kubectl exec` of `nsenter … -- true`; `kubectl delete --grace-period=0 --force --wait=false`. It runs once on each subset of up to {} nodes, after toolbox has run on every subset (after one unmeasured run of node-shell.sh on one node); on more it would take many minutes, so its time there is extrapolated linearly from the largest run. After each baseline run the namespace is emptied, untimed, so that the next run starts clean. toolbox / baseline is the streamed run's.\n",
         thousands(FANOUT_BASELINE_MAX)
     );
     out.push_str(&format!(
-        "| nodes | toolbox wall | peak RSS | requests per node | pods left | `xargs -P {FANOUT_BASELINE_PARALLEL}` kubectl baseline | toolbox / baseline |\n|---|---|---|---|---|---|---|\n"
+        "| nodes | mode | toolbox wall | peak RSS | requests per node | control plane CPU per node | pods left | `xargs -P {FANOUT_BASELINE_PARALLEL}` kubectl baseline | toolbox / baseline |\n|---|---|---|---|---|---|---|---|---|\n"
     ));
     // The largest subset the baseline ran on, for the extrapolation.
     let reference = rows
@@ -1790,10 +1921,10 @@ fn fanout_text(rows: &[FanoutRow], rounds: usize) -> String {
             ms(toolbox)
         };
         let total: usize = row.requests.values().sum();
-        let (baseline, ratio) = match (&row.baseline, reference) {
-            (Some(Ok(seconds)), _) => (ms(*seconds), times(toolbox / seconds)),
-            (Some(Err(e)), _) => (format!("failed: {}", e.replace('|', "/")), String::new()),
-            (None, Some((ref_nodes, ref_seconds))) => {
+        let (baseline, ratio) = match (&row.baseline, reference, row.mode) {
+            (Some(Ok(seconds)), _, _) => (ms(*seconds), times(toolbox / seconds)),
+            (Some(Err(e)), _, _) => (format!("failed: {}", e.replace('|', "/")), String::new()),
+            (None, Some((ref_nodes, ref_seconds)), FanoutMode::Streamed) => {
                 let expected = ref_seconds * n as f64 / ref_nodes as f64;
                 (
                     format!(
@@ -1803,38 +1934,97 @@ fn fanout_text(rows: &[FanoutRow], rounds: usize) -> String {
                     format!("about {}", times(toolbox / expected)),
                 )
             }
-            (None, None) => ("not run".into(), String::new()),
+            _ => (String::new(), String::new()),
         };
         let _ = writeln!(
             out,
-            "| {}{} | {wall} | {:.1} MiB | {:.1} | {} | {baseline} | {ratio} |",
+            "| {}{} | {} | {wall} | {:.1} MiB | {:.2} | {} | {} | {baseline} | {ratio} |",
             thousands(n),
             if row.size.all { " (all)" } else { "" },
+            row.mode.name(),
             row.toolbox.peak_rss_mib(),
             total as f64 / n as f64,
+            cpu_words(&row.cpu),
             row.pods_left
         );
     }
 
     let verdict = |met: bool| if met { "**met**" } else { "**not met**" };
+    let streamed = |row: &&FanoutRow| row.mode == FanoutMode::Streamed;
+    let streamless = |row: &&FanoutRow| row.mode == FanoutMode::Streamless;
     let mut targets = Vec::new();
-    match rows.iter().find(|r| r.size.all) {
+    match rows.iter().filter(streamed).find(|r| r.size.all) {
         Some(all) => targets.push(format!(
-            "every node ({}) in {FANOUT_TARGET_SECONDS:.0} s or less: {} ({})",
+            "every node ({}) streamed in {FANOUT_TARGET_SECONDS:.0} s or less: {} ({})",
             thousands(all.size.nodes),
             verdict(all.toolbox.median() <= FANOUT_TARGET_SECONDS),
             ms(all.toolbox.median())
         )),
         None => targets.push(format!(
-            "every node in {FANOUT_TARGET_SECONDS:.0} s or less: not measured (BENCH_FANOUT_SIZES has no `all`)"
+            "every node streamed in {FANOUT_TARGET_SECONDS:.0} s or less: not measured here (the cluster has more than {} nodes, or BENCH_FANOUT_SIZES has no `all`)",
+            thousands(STREAMED_MAX)
         )),
     }
+    for (nodes, limit) in [
+        (5000, STREAMLESS_TARGET_5000_SECONDS),
+        (15000, STREAMLESS_TARGET_15000_SECONDS),
+    ] {
+        targets.push(
+            match rows.iter().filter(streamless).find(|r| r.size.nodes == nodes) {
+                Some(row) => format!(
+                    "{} nodes stream-less in {limit:.0} s or less: {} ({})",
+                    thousands(nodes),
+                    verdict(row.toolbox.median() <= limit),
+                    ms(row.toolbox.median())
+                ),
+                None => format!(
+                    "{} nodes stream-less in {limit:.0} s or less: not measured (no subset of {} nodes)",
+                    thousands(nodes),
+                    thousands(nodes)
+                ),
+            },
+        );
+    }
+    let most_requests = rows
+        .iter()
+        .filter(streamless)
+        .map(|r| r.requests.values().sum::<usize>() as f64 / r.size.nodes as f64)
+        .fold(0.0, f64::max);
+    targets.push(format!(
+        "{STREAMLESS_TARGET_REQUESTS} requests per node or fewer stream-less: {} ({most_requests:.2} at most)",
+        verdict(most_requests <= STREAMLESS_TARGET_REQUESTS)
+    ));
+    let both = rows
+        .iter()
+        .filter(streamless)
+        .filter_map(|quiet| {
+            let loud = rows
+                .iter()
+                .find(|r| r.mode == FanoutMode::Streamed && r.size == quiet.size)?;
+            let cost = |r: &FanoutRow| r.cpu.get("kube-apiserver").copied().unwrap_or(0.0);
+            Some((quiet.size.nodes, cost(quiet) / cost(loud).max(f64::MIN_POSITIVE)))
+        })
+        .max_by_key(|&(nodes, _)| nodes);
+    targets.push(match both {
+        Some((nodes, ratio)) => format!(
+            "the API server's CPU per node stream-less {STREAMLESS_TARGET_APISERVER_RATIO}× or less of streamed, at {} nodes: {} ({})",
+            thousands(nodes),
+            verdict(ratio <= STREAMLESS_TARGET_APISERVER_RATIO),
+            times(ratio)
+        ),
+        None => format!(
+            "the API server's CPU per node stream-less {STREAMLESS_TARGET_APISERVER_RATIO}× or less of streamed: not measured"
+        ),
+    });
+    let largest = rows.iter().map(|r| r.size.nodes).max().unwrap_or(0);
     let rss = rows
         .iter()
+        .filter(|r| r.size.nodes == largest)
         .map(|r| r.toolbox.peak_rss_mib())
         .fold(0.0, f64::max);
     targets.push(format!(
-        "peak RSS {FANOUT_TARGET_RSS_MIB:.0} MiB or less: {} ({rss:.1} MiB at most)",
+        "peak RSS {FANOUT_TARGET_RSS_MIB:.0} MiB or less at {} nodes: {} ({rss:.1} MiB)",
+        thousands(largest),
         verdict(rss <= FANOUT_TARGET_RSS_MIB)
     ));
     let left: usize = rows.iter().map(|r| r.pods_left).max().unwrap_or(0);
@@ -1847,14 +2037,14 @@ fn fanout_text(rows: &[FanoutRow], rounds: usize) -> String {
             String::new()
         }
     ));
-    let both = rows
+    let against_baseline = rows
         .iter()
         .filter_map(|r| match &r.baseline {
             Some(Ok(seconds)) => Some((r.size.nodes, r.toolbox.median() / seconds)),
             _ => None,
         })
         .max_by_key(|&(nodes, _)| nodes);
-    targets.push(match both {
+    targets.push(match against_baseline {
         Some((nodes, ratio)) => format!(
             "{FANOUT_TARGET_RATIO}× or less of the baseline's time at {} nodes, the most where both ran: {} ({})",
             thousands(nodes),
@@ -1867,7 +2057,10 @@ fn fanout_text(rows: &[FanoutRow], rounds: usize) -> String {
     });
     let _ = writeln!(out, "\nTargets: {}.\n", targets.join("; "));
 
-    if let Some(largest) = rows.last() {
+    for mode in [FanoutMode::Streamed, FanoutMode::Streamless] {
+        let Some(largest) = rows.iter().filter(|r| r.mode == mode).last() else {
+            continue;
+        };
         let total: usize = largest.requests.values().sum();
         let detail: Vec<String> = largest
             .requests
@@ -1876,12 +2069,37 @@ fn fanout_text(rows: &[FanoutRow], rounds: usize) -> String {
             .collect();
         let _ = writeln!(
             out,
-            "Requests of one run on {} nodes, by verb and resource: **{total}** — {}\n",
+            "Requests of one {} run on {} nodes, by verb and resource: **{total}** — {}\n",
+            mode.name(),
             thousands(largest.size.nodes),
             detail.join(", ")
         );
     }
     out
+}
+
+/// The control plane's CPU per node, by process: "apiserver 4.1 ms, …".
+fn cpu_words(cpu: &BTreeMap<String, f64>) -> String {
+    fn short(name: &str) -> &str {
+        match name {
+            "kube-apiserver" => "apiserver",
+            "kube-controller-manager" => "controller-manager",
+            "kube-scheduler" => "scheduler",
+            other => other,
+        }
+    }
+    let mut parts: Vec<(String, f64)> = cpu
+        .iter()
+        .filter(|(name, _)| name.as_str() != "node-init")
+        .map(|(name, ms)| (short(name).to_string(), *ms))
+        .collect();
+    parts.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let total: f64 = parts.iter().map(|(_, ms)| ms).sum();
+    let listed: Vec<String> = parts
+        .iter()
+        .map(|(name, ms)| format!("{name} {ms:.2}"))
+        .collect();
+    format!("{total:.1} ms: {}", listed.join(", "))
 }
 
 #[cfg(test)]
@@ -1919,6 +2137,21 @@ mod tests {
             ..TtySample::default()
         };
         assert!(first_output_targets(&[row(&[0.2]), failed]).contains("not measured"));
+    }
+
+    #[test]
+    fn the_fanout_section_replaces_its_own_and_nothing_else() {
+        let doc = format!(
+            "# B\n\n## 5. Start\n\nfive\n\n{FANOUT_HEADING}: old\n\nold rows\n\n{NOTES_BEGIN}\nnotes\n"
+        );
+        let new = with_fanout_section(&doc, &format!("{FANOUT_HEADING}: new\n\nnew rows\n\n"));
+        assert_eq!(
+            new,
+            format!(
+                "# B\n\n## 5. Start\n\nfive\n\n{FANOUT_HEADING}: new\n\nnew rows\n\n{NOTES_BEGIN}\nnotes\n"
+            )
+        );
+        assert_eq!(with_fanout_section("# B\n", "x"), "# B\n");
     }
 
     #[test]
