@@ -28,10 +28,17 @@ impl Throttled {
     /// queueing nothing. Seats are ceil(server seats * share / all shares):
     /// 7 of the local server's 1500, where the built-in levels' shares sum
     /// to 245. One seat can be had beside a second, unused level of a large
-    /// share that lends all its seats, but then the server's Retry-After
-    /// grows to 32 s and a fan-out of 50 does not finish within two
-    /// minutes: that needs the run to back off as a fleet (issue 27).
+    /// share that lends all its seats ([`Throttled::with_seats`]); the
+    /// server's Retry-After then grows to 32 s, and only a run that backs
+    /// off as a fleet finishes.
     async fn new(ns: &TestNs) -> Throttled {
+        Throttled::with_seats(ns, false).await
+    }
+
+    /// As [`Throttled::new`]; `one_seat` adds a second level, unused, of a
+    /// large share that lends all its seats: the throttled level's share of
+    /// the server's seats is then ceil(1500 × 1 / 1746) = 1.
+    async fn with_seats(ns: &TestNs, one_seat: bool) -> Throttled {
         let suffix = random_suffix();
         let throttled = Throttled {
             user: format!("throttled-{suffix}"),
@@ -52,6 +59,21 @@ impl Throttled {
             .create(&PostParams::default(), &level)
             .await
             .expect("creating the priority level");
+        if one_seat {
+            let lender: PriorityLevelConfiguration = serde_json::from_value(json!({
+                "metadata": { "name": format!("{}-lender", throttled.level) },
+                "spec": { "type": "Limited", "limited": {
+                    "nominalConcurrencyShares": 1500,
+                    "lendablePercent": 100,
+                    "limitResponse": { "type": "Reject" },
+                }},
+            }))
+            .unwrap();
+            Api::<PriorityLevelConfiguration>::all(ns.admin.clone())
+                .create(&PostParams::default(), &lender)
+                .await
+                .expect("creating the lending priority level");
+        }
         let schema: FlowSchema = serde_json::from_value(json!({
             "metadata": { "name": throttled.level },
             "spec": {
@@ -92,9 +114,11 @@ impl Throttled {
         let _ = Api::<FlowSchema>::all(self.admin.clone())
             .delete(&self.level, &params)
             .await;
-        let _ = Api::<PriorityLevelConfiguration>::all(self.admin.clone())
-            .delete(&self.level, &params)
-            .await;
+        for level in [self.level.clone(), format!("{}-lender", self.level)] {
+            let _ = Api::<PriorityLevelConfiguration>::all(self.admin.clone())
+                .delete(&level, &params)
+                .await;
+        }
         let _ = Api::<ClusterRoleBinding>::all(self.admin.clone())
             .delete(&self.level, &params)
             .await;
@@ -341,3 +365,57 @@ async fn a_run_that_backs_off_is_refused_less_than_one_at_fixed_width_and_every_
     }
     ns.finish().await;
 }
+
+#[tokio::test]
+async fn a_user_held_to_one_seat_still_runs_a_fleet_to_the_end() {
+    let _whole = harness::whole_cluster();
+    let mut ns = TestNs::new("apf-one-seat").await;
+    for i in 1..=ONE_SEAT_NODES {
+        ns.node(&format!("n{i:02}"), NodeSpec::default()).await;
+    }
+    let throttled = Throttled::with_seats(&ns, true).await;
+    let test = std::panic::AssertUnwindSafe(async {
+        let level_label = format!("priority_level=\"{}\"", throttled.level);
+        harness::wait_until(
+            std::time::Duration::from_secs(30),
+            "the API server to give the level one seat",
+            || async {
+                metric(
+                    &ns,
+                    "apiserver_flowcontrol_nominal_limit_seats",
+                    &level_label,
+                ) == Some(1.0)
+            },
+        )
+        .await;
+        let before = rejected(&ns, &level_label);
+        let selector = format!("toolbox.test/e2e-namespace={}", ns.name);
+        let started = std::time::Instant::now();
+        let out = ns
+            .toolbox()
+            .args(["node-shell", "--all", "-l", &selector])
+            .args(["--as", &throttled.user, "-o", "json", "--", "true"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(doc["summary"]["succeeded"], ONE_SEAT_NODES, "{doc}");
+        let refused = rejected(&ns, &level_label) - before;
+        eprintln!(
+            "one seat: {refused} rejected with 429, {:.1?}",
+            started.elapsed()
+        );
+        assert!(refused > 0.0, "the level did not bind");
+        assert!(ns.toolbox_pods().await.is_empty(), "nothing is left");
+    })
+    .catch_unwind()
+    .await;
+    throttled.remove().await;
+    if let Err(panic) = test {
+        std::panic::resume_unwind(panic);
+    }
+    ns.finish().await;
+}
+
+/// issue 23's measured case: a 60-node run under one seat.
+const ONE_SEAT_NODES: usize = 60;
