@@ -439,6 +439,27 @@ pub fn not_run_reason(err: &ClusterError) -> String {
 mod tests {
     use super::*;
 
+    fn answered(code: u16) -> ClusterError {
+        ClusterError::Api {
+            action: "cannot create pods".into(),
+            source: kube::Error::Api(Box::new(kube::core::Status {
+                code,
+                message: "m".into(),
+                ..Default::default()
+            })),
+        }
+    }
+
+    #[test]
+    fn a_refusal_for_now_is_sent_again_and_a_taken_name_is_looked_at() {
+        assert!(pushed_back(&answered(429)));
+        assert!(pushed_back(&answered(503)));
+        assert!(!pushed_back(&answered(500)));
+        assert!(!pushed_back(&ClusterError::NamespaceNotFound { name: "n".into() }));
+        assert!(already_exists(&answered(409)));
+        assert!(!already_exists(&answered(429)));
+    }
+
     #[test]
     fn errors_that_concern_every_node_stop_the_run_and_others_do_not() {
         let refused = ClusterError::PodSecurity {
