@@ -26,7 +26,7 @@ pub struct GlobalArgs {
     )]
     pub kubeconfig: Option<PathBuf>,
 
-    /// The kubeconfig context to use
+    /// The kubeconfig context to use; fan-out runs, cleanup and sessions list take several
     #[arg(
         long,
         global = true,
@@ -34,7 +34,7 @@ pub struct GlobalArgs {
         help_heading = "Global options",
         add = ArgValueCompleter::new(complete::contexts)
     )]
-    pub context: Option<String>,
+    pub context: Vec<String>,
 
     /// The namespace toolbox creates its pods in
     #[arg(
@@ -82,6 +82,21 @@ pub struct GlobalArgs {
     pub verbose: u8,
 }
 
+impl GlobalArgs {
+    /// The one `--context`, if given; given several times, a usage error
+    /// for a command that runs on one cluster.
+    pub fn single_context(&self) -> Result<Option<&str>, AppError> {
+        match self.context.as_slice() {
+            [] => Ok(None),
+            [context] => Ok(Some(context)),
+            several => Err(usage(format!(
+                "--context is given {} times, and this command runs on one cluster; several contexts are for node-shell and debug-node on many nodes, cleanup and sessions list",
+                several.len()
+            ))),
+        }
+    }
+}
+
 /// What every subcommand gets: the global flags and the loaded settings.
 pub struct App {
     pub global: GlobalArgs,
@@ -101,7 +116,7 @@ impl App {
         command_line: fn() -> clap::Command,
         env: &BTreeMap<String, String>,
     ) -> Result<App, AppError> {
-        if let Some(context) = &global.context {
+        for context in &global.context {
             validate_context_name(context)?;
         }
         if let Some(namespace) = &global.namespace {
@@ -128,11 +143,24 @@ impl App {
     }
 
     /// Connects to the cluster: the namespace is -n, else the configured
-    /// one, else the context's.
+    /// one, else the context's. Several `--context` are for the commands
+    /// that run on many clusters, which connect to each with
+    /// [`App::connect_to`]; anywhere else they are a usage error.
     pub async fn connect(&self) -> Result<ClusterContext, AppError> {
+        let context = self.global.single_context()?.map(str::to_string);
+        self.connect_with(context).await
+    }
+
+    /// Connects to the cluster of this kubeconfig context, as
+    /// [`App::connect`] does to the one `--context` names.
+    pub async fn connect_to(&self, context: &str) -> Result<ClusterContext, AppError> {
+        self.connect_with(Some(context.to_string())).await
+    }
+
+    async fn connect_with(&self, context: Option<String>) -> Result<ClusterContext, AppError> {
         let options = ConnectOptions {
             kubeconfig: self.global.kubeconfig.clone(),
-            context: self.global.context.clone(),
+            context,
             namespace: self.settings.settings.namespace.clone(),
             as_user: self.global.as_user.clone(),
             as_groups: self.global.as_groups.clone(),

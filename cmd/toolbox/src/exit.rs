@@ -68,6 +68,13 @@ pub enum AppError {
     Cancelled,
     #[error(transparent)]
     Other(#[from] anyhow::Error),
+    /// What ended one cluster of a command on several, named by its
+    /// context; its exit code is the error's own.
+    #[error("{context}: {error}")]
+    InContext {
+        context: String,
+        error: Box<AppError>,
+    },
 }
 
 pub const USAGE: u8 = 2;
@@ -92,6 +99,7 @@ impl AppError {
             },
             AppError::Other(_) => 1,
             AppError::Cancelled => 130,
+            AppError::InContext { error, .. } => error.exit_code(),
         }
     }
 
@@ -100,6 +108,7 @@ impl AppError {
         match self {
             AppError::Cancelled => true,
             AppError::Cluster(err) => matches!(err.cause(), ClusterError::Interrupted { .. }),
+            AppError::InContext { error, .. } => error.is_interruption(),
             _ => false,
         }
     }
@@ -109,6 +118,7 @@ impl AppError {
     pub fn left_pod(&self) -> Option<&toolbox_cluster::LeftPod> {
         match self {
             AppError::Cluster(err) => err.left_pod(),
+            AppError::InContext { error, .. } => error.left_pod(),
             _ => None,
         }
     }

@@ -10,6 +10,7 @@ mod app;
 mod cli;
 mod commands;
 mod complete;
+mod contexts;
 mod exit;
 mod invocation;
 mod picker;

@@ -181,7 +181,7 @@ pub async fn run(args: CompareArgs, app: &App) -> Result<ExitStatus, AppError> {
         namespace: &namespace,
         profile,
         image: args.image.as_deref(),
-        context: app.global.context.as_deref(),
+        context: app.global.single_context()?,
         node_os_windows: NodeOs::detect(os_label, os_image) == NodeOs::Windows,
         node_shell: &checks.admission.node_shell,
         debug_node: &checks.admission.debug_node,

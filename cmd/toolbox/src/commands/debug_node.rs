@@ -10,6 +10,7 @@ use toolbox_cluster::{SessionSpec, terminal::stdin_is_terminal};
 use toolbox_podtemplate::{Profile, parse_custom_container};
 
 use crate::app::App;
+use crate::contexts::ContextArgs;
 use crate::exit::{AppError, ExitStatus, usage};
 use crate::session::args::{SessionArgs, TargetArgs, profile_parser};
 use crate::session::fanout::{self, NodePod, RunInputs};
@@ -32,6 +33,9 @@ use crate::values;
 pub struct DebugNodeArgs {
     #[command(flatten)]
     pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub contexts: ContextArgs,
 
     /// The command to run instead of a login shell
     #[arg(last = true, value_name = "COMMAND")]
@@ -84,11 +88,12 @@ pub async fn run(args: DebugNodeArgs, app: &App) -> Result<ExitStatus, AppError>
         eprintln!("warning: {warning}");
     }
 
-    if args.target.is_run() {
+    if args.target.is_run() || args.contexts.several(app) {
         let inputs = RunInputs {
             target: &args.target,
             session: &args.session,
             command: &args.command,
+            contexts: &args.contexts,
             what: format!("debug-node --profile {profile}"),
         };
         return fanout::run(app, inputs, |cluster, node, user| {

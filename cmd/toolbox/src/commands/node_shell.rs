@@ -7,6 +7,7 @@ use toolbox_cluster::{SessionSpec, terminal::stdin_is_terminal};
 use toolbox_podtemplate::{HostNamespaces, NODE_SHELL_CONTAINER, NodeOs};
 
 use crate::app::App;
+use crate::contexts::ContextArgs;
 use crate::exit::{AppError, ExitStatus, usage};
 use crate::session::args::{SessionArgs, TargetArgs};
 use crate::session::fanout::{self, NodePod, RunInputs};
@@ -27,6 +28,9 @@ use crate::values;
 pub struct NodeShellArgs {
     #[command(flatten)]
     pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub contexts: ContextArgs,
 
     /// The command to run instead of a login shell
     #[arg(last = true, value_name = "COMMAND")]
@@ -67,11 +71,12 @@ pub struct NodeShellArgs {
 pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError> {
     args.session.check(app, &args.command)?;
     let options = pod_options(&args, app);
-    if args.target.is_run() {
+    if args.target.is_run() || args.contexts.several(app) {
         let inputs = RunInputs {
             target: &args.target,
             session: &args.session,
             command: &args.command,
+            contexts: &args.contexts,
             what: "node-shell".to_string(),
         };
         return fanout::run(app, inputs, |cluster, node, user| {

@@ -27,6 +27,7 @@ use super::preflight::{NodeUse, preflight};
 use super::printer::{Mode, Printer, print_document, print_gathered};
 use super::summary::{Summary, include_hint, skipped_groups};
 use crate::app::App;
+use crate::contexts::{ContextArgs, selected_contexts};
 use crate::exit::{AppError, ExitStatus, usage};
 
 /// How many nodes run at once by default: see "Fan-out width" in
@@ -40,6 +41,8 @@ pub struct RunInputs<'a> {
     pub command: &'a [String],
     /// "node-shell", "debug-node --profile sysadmin".
     pub what: String,
+    /// Several clusters, when these flags name them ([`super::clusters`]).
+    pub contexts: &'a ContextArgs,
 }
 
 /// One node's pod and the command a session would exec in it: the run
@@ -105,7 +108,7 @@ fn runs_windows(pod: &Pod) -> bool {
 
 /// Checks what can be checked before any request, and returns the nodes
 /// named (none for `--all`).
-fn check(inputs: &RunInputs<'_>) -> Result<Vec<String>, AppError> {
+pub(super) fn check(inputs: &RunInputs<'_>) -> Result<Vec<String>, AppError> {
     if inputs.command.is_empty() {
         return Err(usage(
             "a command is required on several nodes (there is no shell on many nodes at once): add -- COMMAND",
@@ -138,6 +141,9 @@ pub async fn run(
     inputs: RunInputs<'_>,
     session_for: impl Fn(&ClusterContext, &TargetNode, &str) -> Result<NodePod, AppError> + Sync,
 ) -> Result<ExitStatus, AppError> {
+    if let Some(contexts) = selected_contexts(app, inputs.contexts)? {
+        return super::clusters::run(app, inputs, contexts, session_for).await;
+    }
     let names = check(&inputs)?;
     let target = inputs.target;
     let filter = target.fanout.filter();

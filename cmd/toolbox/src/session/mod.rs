@@ -22,6 +22,7 @@
 //! uses none of them.
 
 pub mod args;
+pub mod clusters;
 pub mod fanout;
 pub mod pod;
 pub mod preflight;

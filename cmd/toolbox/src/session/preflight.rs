@@ -68,6 +68,16 @@ pub async fn preflight<T>(
     find_targets: impl AsyncFnOnce(&ClusterContext) -> Result<T, AppError>,
 ) -> Result<(ClusterContext, String, T), AppError> {
     let cluster = app.connect().await?;
+    preflight_connected(cluster, node_use, find_targets).await
+}
+
+/// [`preflight`] on a cluster already connected to: each cluster of a run
+/// on many ([`super::clusters`]) connects to its own context first.
+pub async fn preflight_connected<T>(
+    cluster: ClusterContext,
+    node_use: NodeUse,
+    find_targets: impl AsyncFnOnce(&ClusterContext) -> Result<T, AppError>,
+) -> Result<(ClusterContext, String, T), AppError> {
     toolbox_cluster::steps::step("connected");
     let version_check = cluster.start_version_check();
     let found = tokio::try_join!(

@@ -121,6 +121,21 @@ impl Printer {
         self.show_progress(&counts);
     }
 
+    /// The stdout and stderr kept for `node` (`-o`), taken out of the
+    /// printer, for a document printed elsewhere.
+    pub fn take_output(&self, node: &str) -> (String, String) {
+        let output = self
+            .outputs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(node)
+            .unwrap_or_default();
+        (
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
     pub fn finish_progress(&self) {
         if let Some(bar) = &self.progress {
             bar.finish_and_clear();
