@@ -26,7 +26,9 @@ pub struct GlobalArgs {
     )]
     pub kubeconfig: Option<PathBuf>,
 
-    /// The kubeconfig context to use; fan-out runs, cleanup and sessions list take several
+    // Repeatable where a command runs on several clusters (crate::contexts);
+    // the help stays kubectl's.
+    /// The kubeconfig context to use
     #[arg(
         long,
         global = true,

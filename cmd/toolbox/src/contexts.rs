@@ -16,7 +16,8 @@ const HEADING: &str = "Many clusters";
 /// is a global flag beside them.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ContextArgs {
-    /// Every kubeconfig context whose name matches this glob (*, ?, [a-z]), each its own cluster
+    /// Every kubeconfig context whose name matches this glob (*, ?, [a-z]), each its own
+    /// cluster; or repeat --context NAME
     #[arg(long, value_name = "GLOB", value_parser = parse_glob, conflicts_with_all = ["context", "all_contexts"], help_heading = HEADING)]
     pub contexts: Option<String>,
 

@@ -20,10 +20,11 @@ use toolbox_cluster::nodes::human_age;
 use toolbox_cluster::signals::Signals;
 use toolbox_cluster::terminal::SavedMode;
 use toolbox_cluster::{
-    ClusterError, Deletion, Leftover, LeftoverFilter, Signal, Tool, parse_node_arg,
+    ClusterContext, ClusterError, Deletion, Leftover, LeftoverFilter, Signal, Tool, parse_node_arg,
 };
 
 use crate::app::App;
+use crate::contexts::{ContextArgs, selected_contexts};
 use crate::exit::{AppError, ExitStatus, usage};
 use crate::{complete, picker};
 
@@ -71,6 +72,37 @@ pub struct CleanupArgs {
     /// Output format: a table, or what was found and done as JSON or YAML
     #[arg(short = 'o', long, value_name = "FORMAT", value_parser = ["table", "json", "yaml"], default_value = "table")]
     pub output: String,
+
+    #[command(flatten)]
+    pub contexts: ContextArgs,
+}
+
+/// A pod found, with its cluster's context when cleanup looks in several.
+#[derive(Debug, Clone)]
+struct Found {
+    context: Option<String>,
+    leftover: Leftover,
+}
+
+impl Found {
+    /// `CONTEXT: ` before a line about the pod, when there are several.
+    fn prefix(&self) -> String {
+        self.context
+            .as_ref()
+            .map(|context| format!("{context}: "))
+            .unwrap_or_default()
+    }
+}
+
+/// How many contexts list at once: see [`crate::session::clusters`]'s
+/// pre-flights, which are as light.
+const CONTEXTS_AT_ONCE: usize = 8;
+
+/// A context cleanup could not look in, and why, for -o json|yaml.
+#[derive(Debug, Serialize)]
+struct ContextFailure {
+    context: String,
+    error: String,
 }
 
 fn tool_parser() -> impl TypedValueParser<Value = Tool> {
@@ -112,6 +144,8 @@ impl From<Deletion> for Outcome {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct PodReport {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    context: Option<String>,
     namespace: String,
     name: String,
     node: String,
@@ -134,18 +168,23 @@ struct Report {
     deleted: usize,
     failed: usize,
     pods: Vec<PodReport>,
+    /// Contexts that could not be looked in (only with several).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    failed_contexts: Vec<ContextFailure>,
 }
 
 impl Report {
-    fn new(pods: Vec<(Leftover, Outcome)>, now: Timestamp) -> Report {
+    fn new(pods: Vec<(Found, Outcome)>, now: Timestamp) -> Report {
         let count = |wanted: fn(&Outcome) -> bool| pods.iter().filter(|(_, o)| wanted(o)).count();
         Report {
             found: pods.len(),
             deleted: count(|o| matches!(o, Outcome::Deleted | Outcome::AlreadyGone)),
             failed: count(|o| matches!(o, Outcome::Failed { .. })),
+            failed_contexts: Vec::new(),
             pods: pods
                 .into_iter()
-                .map(|(leftover, outcome)| PodReport {
+                .map(|(Found { context, leftover }, outcome)| PodReport {
+                    context,
                     created: leftover.created.map(|t| t.to_string()),
                     age: leftover.created.map(|t| human_age(now, t)),
                     namespace: leftover.namespace,
@@ -162,6 +201,17 @@ impl Report {
         }
     }
 
+    fn with_failures(mut self, failures: &[(String, AppError)]) -> Report {
+        self.failed_contexts = failures
+            .iter()
+            .map(|(context, error)| ContextFailure {
+                context: context.clone(),
+                error: error.to_string(),
+            })
+            .collect();
+        self
+    }
+
     fn print(&self, format: &str) -> Result<(), AppError> {
         out!("{}", crate::output::document(self, format)?);
         Ok(())
@@ -171,7 +221,7 @@ impl Report {
 pub async fn run(args: CleanupArgs, app: &App) -> Result<ExitStatus, AppError> {
     let table_output = args.output == "table";
     let node = args.node.as_deref().map(parse_node_arg).transpose()?;
-    let cluster = app.connect().await?;
+    let contexts = selected_contexts(app, &args.contexts)?;
     // -n narrows only when given on the command line: the namespace setting
     // (and TOOLBOX_NAMESPACE) says where toolbox creates its pods, while
     // leftovers are wherever other tools put theirs.
@@ -188,10 +238,35 @@ pub async fn run(args: CleanupArgs, app: &App) -> Result<ExitStatus, AppError> {
         finished: args.finished,
     };
     let now = Timestamp::now();
-    let version_check = cluster.start_version_check();
-    let found = cluster.find_leftovers(&filter, now).await;
-    version_check.warn().await;
-    let found = found?;
+    let several = contexts.is_some();
+    let (clusters, found, failures) = match contexts {
+        None => {
+            let (cluster, found) = find_in(app, None, &filter, now).await?;
+            let found = found
+                .into_iter()
+                .map(|leftover| Found {
+                    context: None,
+                    leftover,
+                })
+                .collect();
+            (vec![(None, cluster)], found, Vec::new())
+        }
+        Some(contexts) => find_in_each(app, contexts, &filter, now).await?,
+    };
+    // A context that could not be looked in fails alone; cleanup goes on
+    // with the others, and ends with 1 (docs/cleanup.md).
+    let failed_status = |status: ExitStatus| {
+        if failures.is_empty() {
+            status
+        } else {
+            ExitStatus::Failure
+        }
+    };
+    let in_contexts = if several {
+        format!(" of {} contexts", clusters.len() + failures.len())
+    } else {
+        String::new()
+    };
 
     if found.is_empty() {
         if table_output {
@@ -199,17 +274,19 @@ pub async fn run(args: CleanupArgs, app: &App) -> Result<ExitStatus, AppError> {
                 Some(ns) => format!("in namespace {ns}"),
                 None => "in any namespace".to_string(),
             };
-            eprintln!("No node-debug pods found {scope}.");
+            eprintln!("No node-debug pods found {scope}{in_contexts}.");
         } else {
-            Report::new(Vec::new(), now).print(&args.output)?;
+            Report::new(Vec::new(), now)
+                .with_failures(&failures)
+                .print(&args.output)?;
         }
-        return Ok(ExitStatus::Success);
+        return Ok(failed_status(ExitStatus::Success));
     }
     if table_output {
         outln!("{}", render_table(&found, now, true));
     }
     let count = found.len();
-    let every = |outcome: Outcome| -> Vec<(Leftover, Outcome)> {
+    let every = |outcome: Outcome| -> Vec<(Found, Outcome)> {
         found
             .iter()
             .cloned()
@@ -221,9 +298,11 @@ pub async fn run(args: CleanupArgs, app: &App) -> Result<ExitStatus, AppError> {
         if table_output {
             eprintln!("Dry run: {} would be deleted.", pods(count));
         } else {
-            Report::new(every(Outcome::DryRun), now).print(&args.output)?;
+            Report::new(every(Outcome::DryRun), now)
+                .with_failures(&failures)
+                .print(&args.output)?;
         }
-        return Ok(ExitStatus::Success);
+        return Ok(failed_status(ExitStatus::Success));
     }
     // Ctrl-C at the prompt raises SIGINT (see confirm), which would kill
     // toolbox with the cursor hidden. Caught, a signal ends cleanup with its
@@ -248,7 +327,9 @@ pub async fn run(args: CleanupArgs, app: &App) -> Result<ExitStatus, AppError> {
         }
     } else {
         if !table_output {
-            Report::new(every(Outcome::Unconfirmed), now).print(&args.output)?;
+            Report::new(every(Outcome::Unconfirmed), now)
+                .with_failures(&failures)
+                .print(&args.output)?;
         }
         return Err(usage(format!(
             "refusing to delete {} without a terminal to confirm; add -y",
@@ -259,13 +340,15 @@ pub async fn run(args: CleanupArgs, app: &App) -> Result<ExitStatus, AppError> {
         if table_output {
             eprintln!("Nothing selected; nothing deleted.");
         } else {
-            Report::new(every(Outcome::NotSelected), now).print(&args.output)?;
+            Report::new(every(Outcome::NotSelected), now)
+                .with_failures(&failures)
+                .print(&args.output)?;
         }
-        return Ok(ExitStatus::Success);
+        return Ok(failed_status(ExitStatus::Success));
     }
 
     let chosen_count = chosen.len();
-    let (mut results, interrupted) = delete(&cluster, chosen, table_output, &mut signals).await;
+    let (mut results, interrupted) = delete(&clusters, chosen, table_output, &mut signals).await;
     if let Some(signal) = interrupted {
         let done = results
             .iter()
@@ -293,14 +376,93 @@ pub async fn run(args: CleanupArgs, app: &App) -> Result<ExitStatus, AppError> {
             ),
         }
     } else {
-        results.sort_by(|(a, _), (b, _)| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-        Report::new(results, now).print(&args.output)?;
+        results.sort_by(|(a, _), (b, _)| {
+            let key = |f: &Found| {
+                (
+                    f.context.clone(),
+                    f.leftover.namespace.clone(),
+                    f.leftover.name.clone(),
+                )
+            };
+            key(a).cmp(&key(b))
+        });
+        Report::new(results, now)
+            .with_failures(&failures)
+            .print(&args.output)?;
     }
-    Ok(if failed > 0 {
+    Ok(failed_status(if failed > 0 {
         ExitStatus::Failure
     } else {
         ExitStatus::Success
-    })
+    }))
+}
+
+/// One cluster's connection and its leftovers: the one `--context` names
+/// (or the current one), or `context`.
+async fn find_in(
+    app: &App,
+    context: Option<&str>,
+    filter: &LeftoverFilter,
+    now: Timestamp,
+) -> Result<(ClusterContext, Vec<Leftover>), AppError> {
+    let cluster = match context {
+        Some(context) => app.connect_to(context).await?,
+        None => app.connect().await?,
+    };
+    let version_check = cluster.start_version_check();
+    let found = cluster.find_leftovers(filter, now).await;
+    version_check.warn().await;
+    Ok((cluster, found?))
+}
+
+/// The clusters cleanup looks in, each with its context.
+type Clusters = Vec<(Option<String>, ClusterContext)>;
+
+/// [`find_in`] on every context, a few at a time: the clusters that
+/// answered, what was found in them (in the order of the contexts), and the
+/// contexts that could not be looked in, each told on stderr.
+/// When none answered, the first one's error is cleanup's.
+async fn find_in_each(
+    app: &App,
+    contexts: Vec<String>,
+    filter: &LeftoverFilter,
+    now: Timestamp,
+) -> Result<(Clusters, Vec<Found>, Vec<(String, AppError)>), AppError> {
+    let answers: Vec<(String, Result<_, AppError>)> =
+        futures::stream::iter(contexts.into_iter().map(|context| async move {
+            let answer = find_in(app, Some(&context), filter, now).await;
+            (context, answer)
+        }))
+        .buffered(CONTEXTS_AT_ONCE)
+        .collect()
+        .await;
+    let (mut clusters, mut found, mut failures) = (Vec::new(), Vec::new(), Vec::new());
+    for (context, answer) in answers {
+        match answer {
+            Ok((cluster, leftovers)) => {
+                found.extend(leftovers.into_iter().map(|leftover| Found {
+                    context: Some(context.clone()),
+                    leftover,
+                }));
+                clusters.push((Some(context), cluster));
+            }
+            Err(err) => failures.push((context, err)),
+        }
+    }
+    if clusters.is_empty() && !failures.is_empty() {
+        let (context, error) = failures.swap_remove(0);
+        return Err(AppError::InContext {
+            context,
+            error: Box::new(error),
+        });
+    }
+    for (context, err) in &failures {
+        eprintln!(
+            "error: {context}: {}",
+            crate::invocation::name_commands(&err.to_string())
+        );
+    }
+    Ok((clusters, found, failures))
 }
 
 fn pods(n: usize) -> String {
@@ -311,12 +473,14 @@ fn pods(n: usize) -> String {
     }
 }
 
-/// kubectl's look: no borders, three spaces between columns.
-fn render_table(found: &[Leftover], now: Timestamp, header: bool) -> String {
+/// kubectl's look: no borders, three spaces between columns; a CONTEXT
+/// column first when the pods are from several clusters.
+fn render_table(found: &[Found], now: Timestamp, header: bool) -> String {
+    let several = found.iter().any(|f| f.context.is_some());
     let mut table = Table::new();
     table.load_style(TableStyle::new());
     if header {
-        table.set_header([
+        let columns = [
             "NAMESPACE",
             "NAME",
             "NODE",
@@ -324,10 +488,11 @@ fn render_table(found: &[Leftover], now: Timestamp, header: bool) -> String {
             "PHASE",
             "AGE",
             "STARTED BY",
-        ]);
+        ];
+        table.set_header(several.then_some("CONTEXT").into_iter().chain(columns));
     }
-    for leftover in found {
-        table.add_row([
+    for Found { context, leftover } in found {
+        let columns = [
             leftover.namespace.clone(),
             leftover.name.clone(),
             leftover.node.clone(),
@@ -343,7 +508,9 @@ fn render_table(found: &[Leftover], now: Timestamp, header: bool) -> String {
                 .map(|t| human_age(now, t))
                 .unwrap_or_else(|| "<unknown>".into()),
             leftover.started_by.clone().unwrap_or_else(|| "-".into()),
-        ]);
+        ];
+        let context = several.then(|| context.clone().unwrap_or_default());
+        table.add_row(context.into_iter().chain(columns));
     }
     for column in table.column_iter_mut() {
         column.set_padding((0, 3));
@@ -355,10 +522,10 @@ fn render_table(found: &[Leftover], now: Timestamp, header: bool) -> String {
 /// and the ones left out. Esc, q and Ctrl-C cancel; SIGTERM and SIGHUP
 /// interrupt. Every way out leaves the terminal's mode as it was.
 async fn confirm(
-    found: &[Leftover],
+    found: &[Found],
     now: Timestamp,
     signals: &mut Signals,
-) -> Result<(Vec<Leftover>, Vec<Leftover>), AppError> {
+) -> Result<(Vec<Found>, Vec<Found>), AppError> {
     let lines: Vec<String> = render_table(found, now, false)
         .lines()
         .map(str::to_string)
@@ -422,16 +589,16 @@ async fn confirm(
     }
 }
 
-/// Deletes the pods, 16 at a time, with a progress bar on a terminal. Each
-/// pod gets its line as its deletion ends: deletions on stdout (with a table),
-/// failures on stderr. A signal stops the deletions still under way; the
-/// pods whose deletion ended are returned with it.
+/// Deletes the pods, 16 at a time in each cluster, with a progress bar on
+/// a terminal. Each pod gets its line as its deletion ends: deletions on
+/// stdout (with a table), failures on stderr. A signal stops the deletions
+/// still under way; the pods whose deletion ended are returned with it.
 async fn delete(
-    cluster: &toolbox_cluster::ClusterContext,
-    chosen: Vec<Leftover>,
+    clusters: &Clusters,
+    chosen: Vec<Found>,
     table_output: bool,
     signals: &mut Signals,
-) -> (Vec<(Leftover, Outcome)>, Option<Signal>) {
+) -> (Vec<(Found, Outcome)>, Option<Signal>) {
     let bar = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(chosen.len() as u64);
         bar.set_style(
@@ -443,10 +610,24 @@ async fn delete(
         ProgressBar::hidden()
     };
     let mut results = Vec::with_capacity(chosen.len());
-    let mut deletions = std::pin::pin!(cluster.delete_leftovers(chosen));
+    let per_cluster = clusters.iter().map(|(context, cluster)| {
+        let mine: Vec<Leftover> = chosen
+            .iter()
+            .filter(|found| &found.context == context)
+            .map(|found| found.leftover.clone())
+            .collect();
+        cluster
+            .delete_leftovers(mine)
+            .map(move |(leftover, deletion)| {
+                let context = context.clone();
+                (Found { context, leftover }, deletion)
+            })
+            .boxed_local()
+    });
+    let mut deletions = futures::stream::select_all(per_cluster);
     let mut interrupted = None;
     loop {
-        let (leftover, deletion) = tokio::select! {
+        let (found, deletion) = tokio::select! {
             next = deletions.next() => match next {
                 Some(ended) => ended,
                 None => break,
@@ -456,21 +637,22 @@ async fn delete(
                 break;
             }
         };
-        let (ns, name) = (&leftover.namespace, &leftover.name);
+        let (ns, name) = (&found.leftover.namespace, &found.leftover.name);
+        let prefix = found.prefix();
         bar.suspend(|| match &deletion {
             Deletion::Deleted if table_output => {
-                outln!("pod \"{name}\" deleted from {ns} namespace");
+                outln!("{prefix}pod \"{name}\" deleted from {ns} namespace");
             }
             Deletion::AlreadyGone if table_output => {
-                outln!("pod \"{name}\" already gone from {ns} namespace");
+                outln!("{prefix}pod \"{name}\" already gone from {ns} namespace");
             }
             Deletion::Failed(error) => {
-                eprintln!("error: cannot delete pod \"{name}\" in namespace {ns}: {error}");
+                eprintln!("error: {prefix}cannot delete pod \"{name}\" in namespace {ns}: {error}");
             }
             _ => {}
         });
         bar.inc(1);
-        results.push((leftover, deletion.into()));
+        results.push((found, deletion.into()));
     }
     bar.finish_and_clear();
     (results, interrupted)
@@ -485,6 +667,9 @@ mod tests {
     struct Cli {
         #[command(flatten)]
         args: CleanupArgs,
+        // --contexts conflicts with the global --context.
+        #[command(flatten)]
+        global: crate::app::GlobalArgs,
     }
 
     fn parse(words: &[&str]) -> Result<CleanupArgs, clap::Error> {
@@ -522,7 +707,14 @@ mod tests {
         assert!(parse(&["-o", "wide"]).is_err());
     }
 
-    fn leftover(name: &str, started_by: Option<&str>) -> Leftover {
+    fn leftover(name: &str, started_by: Option<&str>) -> Found {
+        Found {
+            context: None,
+            leftover: bare_leftover(name, started_by),
+        }
+    }
+
+    fn bare_leftover(name: &str, started_by: Option<&str>) -> Leftover {
         Leftover {
             namespace: "kube-system".into(),
             name: name.into(),
@@ -558,15 +750,56 @@ mod tests {
     }
 
     #[test]
+    fn pods_of_several_clusters_name_their_context_first() {
+        let now: Timestamp = "2026-05-01T12:00:00Z".parse().unwrap();
+        let in_context = |context: &str, name: &str| Found {
+            context: Some(context.into()),
+            leftover: bare_leftover(name, None),
+        };
+        let text = render_table(
+            &[in_context("prod-eu", "a"), in_context("staging", "b")],
+            now,
+            true,
+        );
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("CONTEXT   NAMESPACE"), "{}", lines[0]);
+        assert!(
+            lines[1].starts_with("prod-eu   kube-system   a"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[2].starts_with("staging   kube-system   b"),
+            "{}",
+            lines[2]
+        );
+        let report = Report::new(vec![(in_context("staging", "b"), Outcome::Deleted)], now)
+            .with_failures(&[("down".into(), usage("unreachable"))]);
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["pods"][0]["context"], "staging");
+        assert_eq!(json["failedContexts"][0]["context"], "down");
+        assert_eq!(json["failedContexts"][0]["error"], "unreachable");
+        let one = serde_json::to_value(Report::new(
+            vec![(leftover("a", None), Outcome::Deleted)],
+            now,
+        ))
+        .unwrap();
+        assert!(
+            one["pods"][0].get("context").is_none() && one.get("failedContexts").is_none(),
+            "one cluster's report as it was: {one}"
+        );
+    }
+
+    #[test]
     fn persisting_pods_say_so_with_their_idle_expiry() {
         let now: Timestamp = "2026-05-01T12:00:00Z".parse().unwrap();
         let mut idle = leftover("toolbox-shell-node-1-x7k2p", Some("alice"));
-        idle.tool = Tool::Toolbox;
-        idle.persisting = Some(Persisting {
+        idle.leftover.tool = Tool::Toolbox;
+        idle.leftover.persisting = Some(Persisting {
             idle_until: Some("2026-05-01T12:10:00Z".into()),
         });
         let mut in_use = idle.clone();
-        in_use.persisting = Some(Persisting { idle_until: None });
+        in_use.leftover.persisting = Some(Persisting { idle_until: None });
         let text = render_table(&[idle, in_use], now, false);
         let lines: Vec<&str> = text.lines().collect();
         assert!(

@@ -13,7 +13,8 @@ use crate::app::App;
 use crate::contexts::ContextArgs;
 use crate::exit::{AppError, ExitStatus, usage};
 use crate::session::args::{SessionArgs, TargetArgs, profile_parser};
-use crate::session::fanout::{self, NodePod, RunInputs};
+use crate::session::clusters;
+use crate::session::fanout::{NodePod, RunInputs};
 use crate::session::pod::{DEBUG_CONTAINER, DebugNodeOptions, PodOptions, custom_error};
 use crate::session::preflight::{NodeUse, connect_to_node};
 use crate::session::single;
@@ -96,7 +97,7 @@ pub async fn run(args: DebugNodeArgs, app: &App) -> Result<ExitStatus, AppError>
             contexts: &args.contexts,
             what: format!("debug-node --profile {profile}"),
         };
-        return fanout::run(app, inputs, |cluster, node, user| {
+        return clusters::fan_out(app, inputs, |cluster, node, user| {
             let (request, pod) = options.build(&node.name, &cluster.namespace, user.to_string())?;
             Ok(NodePod {
                 pod,
@@ -286,6 +287,9 @@ mod tests {
     struct Cli {
         #[command(flatten)]
         args: DebugNodeArgs,
+        // --contexts conflicts with the global --context.
+        #[command(flatten)]
+        global: crate::app::GlobalArgs,
     }
 
     fn parse(words: &[&str]) -> Result<DebugNodeArgs, clap::Error> {

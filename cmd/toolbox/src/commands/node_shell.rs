@@ -10,7 +10,8 @@ use crate::app::App;
 use crate::contexts::ContextArgs;
 use crate::exit::{AppError, ExitStatus, usage};
 use crate::session::args::{SessionArgs, TargetArgs};
-use crate::session::fanout::{self, NodePod, RunInputs};
+use crate::session::clusters;
+use crate::session::fanout::{NodePod, RunInputs};
 use crate::session::pod::{NodeShellOptions, PodOptions};
 use crate::session::preflight::{NodeUse, connect_to_node};
 use crate::session::single;
@@ -79,7 +80,7 @@ pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError>
             contexts: &args.contexts,
             what: "node-shell".to_string(),
         };
-        return fanout::run(app, inputs, |cluster, node, user| {
+        return clusters::fan_out(app, inputs, |cluster, node, user| {
             if let Some(line) = options.unrecorded_windows_line(node) {
                 eprintln!("{line}");
             }

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use clap::{Args, Subcommand};
 use clap_complete::engine::ArgValueCompleter;
 use comfy_table::{Table, TableStyle};
+use futures::StreamExt;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use toolbox_cluster::recordings::{Found, Scope};
@@ -21,9 +22,10 @@ use toolbox_recording::{Event, Location, Recording, State, Summary, node_of};
 
 use crate::app::App;
 use crate::complete;
+use crate::contexts::{ContextArgs, selected_contexts};
 use crate::exit::{AppError, ExitStatus, usage};
 use crate::session::pod::reader_session;
-use crate::session::preflight::{NodeUse, preflight};
+use crate::session::preflight::{NodeUse, preflight, preflight_connected};
 use crate::session::spinner::Spinner;
 
 /// Find, read and replay recorded sessions.
@@ -95,6 +97,9 @@ pub struct ListArgs {
     /// Output format
     #[arg(short = 'o', long, value_name = "FORMAT", value_parser = ["table", "json", "yaml"], default_value = "table")]
     pub output: String,
+
+    #[command(flatten)]
+    pub contexts: ContextArgs,
 }
 
 #[derive(Debug, Args)]
@@ -154,11 +159,127 @@ pub async fn run(args: SessionsArgs, app: &App) -> Result<ExitStatus, AppError> 
 
 async fn list(args: ListArgs, app: &App) -> Result<ExitStatus, AppError> {
     let node = args.node.as_deref().map(parse_node_arg).transpose()?;
+    let contexts = selected_contexts(app, &args.contexts)?;
+    let spinner = Spinner::new(
+        match (node, &contexts) {
+            (Some(node), None) => format!("Reading the recordings on node {node}"),
+            (None, None) => "Reading the logs of recorded pods".to_string(),
+            (Some(node), Some(contexts)) => format!(
+                "Reading the recordings on node {node} in {} contexts",
+                contexts.len()
+            ),
+            (None, Some(contexts)) => format!(
+                "Reading the logs of recorded pods in {} contexts",
+                contexts.len()
+            ),
+        },
+        None,
+    );
+    let Some(contexts) = contexts else {
+        let rows = list_in(app, None, &args, node, &spinner).await;
+        spinner.finish();
+        let rows = wanted(rows?, &args);
+        match args.output.as_str() {
+            format @ ("json" | "yaml") => out!("{}", crate::output::document(&rows, format)?),
+            _ if rows.is_empty() => eprintln!("No sessions found."),
+            _ => outln!("{}", render_table(&rows, None)),
+        }
+        return Ok(ExitStatus::Success);
+    };
+
+    let answers: Vec<(String, Result<Vec<Summary>, AppError>)> =
+        futures::stream::iter(contexts.into_iter().map(|context| {
+            let (args, spinner) = (&args, &spinner);
+            async move {
+                let rows = list_in(app, Some(&context), args, node, spinner).await;
+                (context, rows)
+            }
+        }))
+        .buffered(CONTEXTS_AT_ONCE)
+        .collect()
+        .await;
+    spinner.finish();
+    let contexts_asked = answers.len();
+    let (mut rows, mut failures) = (Vec::new(), Vec::new());
+    for (context, answer) in answers {
+        match answer {
+            Ok(found) => rows.extend(
+                wanted(found, &args)
+                    .into_iter()
+                    .map(|row| (context.clone(), row)),
+            ),
+            Err(err) => failures.push((context, err)),
+        }
+    }
+    if failures.len() == contexts_asked && !failures.is_empty() {
+        let (context, error) = failures.swap_remove(0);
+        return Err(AppError::InContext {
+            context,
+            error: Box::new(error),
+        });
+    }
+    // A context that could not be listed fails alone, told with its
+    // reason; the others are listed, and the exit code is 1.
+    for (context, err) in &failures {
+        eprintln!(
+            "error: {context}: {}",
+            crate::invocation::name_commands(&err.to_string())
+        );
+    }
+    let rows_in_context: Vec<RowInContext<'_>> = rows
+        .iter()
+        .map(|(context, row)| RowInContext { context, row })
+        .collect();
+    match args.output.as_str() {
+        format @ ("json" | "yaml") => {
+            out!("{}", crate::output::document(&rows_in_context, format)?)
+        }
+        _ if rows.is_empty() => eprintln!("No sessions found."),
+        _ => {
+            let contexts: Vec<&str> = rows.iter().map(|(context, _)| context.as_str()).collect();
+            let rows: Vec<Summary> = rows.iter().map(|(_, row)| row.clone()).collect();
+            outln!("{}", render_table(&rows, Some(&contexts)))
+        }
+    }
+    Ok(if failures.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
+}
+
+/// How many contexts list at once: see [`crate::session::clusters`]'s
+/// pre-flights, which are as light.
+const CONTEXTS_AT_ONCE: usize = 8;
+
+/// A `sessions list` row of a listing over several clusters, with its
+/// context.
+#[derive(Debug, Serialize)]
+struct RowInContext<'a> {
+    context: &'a str,
+    #[serde(flatten)]
+    row: &'a Summary,
+}
+
+/// One cluster's rows, unfiltered: the one `--context` names (or the
+/// current one), or `context`. A node's kept recordings are read by a pod
+/// there, whose notes (why a node could not be read) are told on stderr.
+async fn list_in(
+    app: &App,
+    context: Option<&str>,
+    args: &ListArgs,
+    node: Option<&str>,
+    spinner: &Spinner,
+) -> Result<Vec<Summary>, AppError> {
     let node_use = match node {
         Some(_) => NodeUse::Session,
         None => NodeUse::Inspect,
     };
-    let (cluster, user, ()) = preflight(app, node_use, async |cluster| {
+    let cluster = match context {
+        Some(context) => app.connect_to(context).await?,
+        None => app.connect().await?,
+    };
+    let (cluster, user, ()) = preflight_connected(cluster, node_use, async |cluster| {
         if let Some(node) = node {
             cluster.get_node(node).await?;
         }
@@ -183,25 +304,20 @@ async fn list(args: ListArgs, app: &App) -> Result<ExitStatus, AppError> {
             reader_index_command(),
         )
     });
-    let spinner = Spinner::new(
-        match node {
-            Some(node) => format!("Reading the recordings on node {node}"),
-            None => "Reading the logs of recorded pods".to_string(),
-        },
-        None,
-    );
-    let listing = cluster.list_recordings(&scope, reader, &spinner).await;
-    spinner.finish();
-    let listing = listing?;
+    let listing = cluster.list_recordings(&scope, reader, spinner).await?;
+    let prefix = context.map(|c| format!("{c}: ")).unwrap_or_default();
     for note in &listing.notes {
-        eprintln!("{note}");
+        eprintln!("{prefix}{note}");
     }
+    Ok(listing.rows)
+}
+
+/// The rows --user and --since keep.
+fn wanted(rows: Vec<Summary>, args: &ListArgs) -> Vec<Summary> {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let rows: Vec<Summary> = listing
-        .rows
-        .into_iter()
+    rows.into_iter()
         .filter(|row| {
             args.user
                 .as_ref()
@@ -211,20 +327,15 @@ async fn list(args: ListArgs, app: &App) -> Result<ExitStatus, AppError> {
             (Some(since), Some(start)) => start + since.as_secs() >= now,
             _ => true,
         })
-        .collect();
-    match args.output.as_str() {
-        format @ ("json" | "yaml") => out!("{}", crate::output::document(&rows, format)?),
-        _ if rows.is_empty() => eprintln!("No sessions found."),
-        _ => outln!("{}", render_table(&rows)),
-    }
-    Ok(ExitStatus::Success)
+        .collect()
 }
 
-/// kubectl's look, as cleanup's: no borders, three spaces between columns.
-fn render_table(rows: &[Summary]) -> String {
+/// kubectl's look, as cleanup's: no borders, three spaces between columns;
+/// with `contexts` (one per row), a CONTEXT column first.
+fn render_table(rows: &[Summary], contexts: Option<&[&str]>) -> String {
     let mut table = Table::new();
     table.load_style(TableStyle::new());
-    table.set_header([
+    let columns = [
         "ID",
         "NODE",
         "POD",
@@ -235,10 +346,11 @@ fn render_table(rows: &[Summary]) -> String {
         "SIZE",
         "STATE",
         "RECORDING",
-    ]);
+    ];
+    table.set_header(contexts.map(|_| "CONTEXT").into_iter().chain(columns));
     let dash = || "-".to_string();
-    for row in rows {
-        table.add_row([
+    for (i, row) in rows.iter().enumerate() {
+        let columns = [
             row.id.clone(),
             row.node.clone(),
             row.pod.clone().unwrap_or_else(dash),
@@ -253,7 +365,9 @@ fn render_table(rows: &[Summary]) -> String {
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(", "),
-        ]);
+        ];
+        let context = contexts.map(|contexts| contexts[i].to_string());
+        table.add_row(context.into_iter().chain(columns));
     }
     for column in table.column_iter_mut() {
         column.set_padding((0, 3));
@@ -505,7 +619,7 @@ mod tests {
                 pod: "toolbox-shell-node-1-x7k2p".into(),
             }],
         };
-        let table = render_table(&[row]);
+        let table = render_table(std::slice::from_ref(&row), None);
         let lines: Vec<&str> = table.lines().collect();
         assert!(lines[0].starts_with("ID "), "{table}");
         for word in [
@@ -518,5 +632,17 @@ mod tests {
         ] {
             assert!(lines[1].contains(word), "{word} in {table}");
         }
+        let in_contexts = render_table(&[row.clone(), row.clone()], Some(&["prod-eu", "staging"]));
+        let lines: Vec<&str> = in_contexts.lines().collect();
+        assert!(lines[0].starts_with("CONTEXT   ID "), "{in_contexts}");
+        assert!(lines[1].starts_with("prod-eu   node-1."), "{in_contexts}");
+        assert!(lines[2].starts_with("staging   node-1."), "{in_contexts}");
+        let json = serde_json::to_value(RowInContext {
+            context: "staging",
+            row: &row,
+        })
+        .unwrap();
+        assert_eq!(json["context"], "staging");
+        assert_eq!(json["id"], "node-1.20261203T101500Z-4f1c9a2e");
     }
 }

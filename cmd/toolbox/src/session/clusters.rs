@@ -16,7 +16,9 @@
 //!    `context` on every node), a summary per cluster
 //!    ([`render_summaries`]) and the exit status ([`exit_status`]).
 //!
-//! With one context or none, [`super::fanout::run`] is the run, as it was.
+//! [`fan_out`] is what node-shell and debug-node call for a run: this one
+//! when the flags name several contexts, else [`super::fanout::run`], on
+//! one cluster as it was.
 
 use std::sync::Arc;
 
@@ -34,6 +36,7 @@ use super::preflight::{NodeUse, preflight_connected};
 use super::printer::{Mode, Printer, print_gathered};
 use super::summary::Summary;
 use crate::app::App;
+use crate::contexts::selected_contexts;
 use crate::exit::{AppError, ExitStatus};
 
 /// How many contexts connect and check at once: each may run a credential
@@ -75,9 +78,22 @@ pub struct ContextResult {
     pub end: ContextEnd,
 }
 
+/// A run on many nodes: on the clusters of several contexts when the flags
+/// name them, else on the one cluster ([`super::fanout::run`]).
+pub async fn fan_out(
+    app: &App,
+    inputs: RunInputs<'_>,
+    session_for: impl Fn(&ClusterContext, &TargetNode, &str) -> Result<NodeSession, AppError> + Sync,
+) -> Result<ExitStatus, AppError> {
+    match selected_contexts(app, inputs.contexts)? {
+        Some(contexts) => run(app, inputs, contexts, session_for).await,
+        None => super::fanout::run(app, inputs, session_for).await,
+    }
+}
+
 /// Runs the command on the targeted nodes of every context, each cluster
 /// failing alone, and prints it all.
-pub async fn run(
+async fn run(
     app: &App,
     inputs: RunInputs<'_>,
     contexts: Vec<String>,

@@ -27,7 +27,7 @@ use super::preflight::{NodeUse, preflight};
 use super::printer::{Mode, Printer, print_document, print_gathered};
 use super::summary::{Summary, include_hint, skipped_groups};
 use crate::app::App;
-use crate::contexts::{ContextArgs, selected_contexts};
+use crate::contexts::ContextArgs;
 use crate::exit::{AppError, ExitStatus, usage};
 
 /// How many nodes run at once by default: see "Fan-out width" in
@@ -41,7 +41,8 @@ pub struct RunInputs<'a> {
     pub command: &'a [String],
     /// "node-shell", "debug-node --profile sysadmin".
     pub what: String,
-    /// Several clusters, when these flags name them ([`super::clusters`]).
+    /// Several clusters, when these flags name them: [`super::clusters::fan_out`]
+    /// runs there rather than here.
     pub contexts: &'a ContextArgs,
 }
 
@@ -141,9 +142,6 @@ pub async fn run(
     inputs: RunInputs<'_>,
     session_for: impl Fn(&ClusterContext, &TargetNode, &str) -> Result<NodePod, AppError> + Sync,
 ) -> Result<ExitStatus, AppError> {
-    if let Some(contexts) = selected_contexts(app, inputs.contexts)? {
-        return super::clusters::run(app, inputs, contexts, session_for).await;
-    }
     let names = check(&inputs)?;
     let target = inputs.target;
     let filter = target.fanout.filter();
