@@ -176,9 +176,13 @@ async fn list(args: ListArgs, app: &App) -> Result<ExitStatus, AppError> {
         None,
     );
     let Some(contexts) = contexts else {
-        let rows = list_in(app, None, &args, node, &spinner).await;
+        let listed = list_in(app, None, &args, node, &spinner).await;
         spinner.finish();
-        let rows = wanted(rows?, &args);
+        let (rows, notes) = listed?;
+        for note in &notes {
+            eprintln!("{note}");
+        }
+        let rows = wanted(rows, &args);
         match args.output.as_str() {
             format @ ("json" | "yaml") => out!("{}", crate::output::document(&rows, format)?),
             _ if rows.is_empty() => eprintln!("No sessions found."),
@@ -187,7 +191,7 @@ async fn list(args: ListArgs, app: &App) -> Result<ExitStatus, AppError> {
         return Ok(ExitStatus::Success);
     };
 
-    let answers: Vec<(String, Result<Vec<Summary>, AppError>)> =
+    let answers: Vec<(String, Result<(Vec<Summary>, Vec<String>), AppError>)> =
         futures::stream::iter(contexts.into_iter().map(|context| {
             let (args, spinner) = (&args, &spinner);
             async move {
@@ -200,15 +204,37 @@ async fn list(args: ListArgs, app: &App) -> Result<ExitStatus, AppError> {
         .await;
     spinner.finish();
     let contexts_asked = answers.len();
-    let (mut rows, mut failures) = (Vec::new(), Vec::new());
+    let (mut rows, mut notes, mut failures) = (Vec::new(), Vec::new(), Vec::new());
     for (context, answer) in answers {
         match answer {
-            Ok(found) => rows.extend(
-                wanted(found, &args)
-                    .into_iter()
-                    .map(|row| (context.clone(), row)),
-            ),
+            Ok((found, context_notes)) => {
+                rows.extend(
+                    wanted(found, &args)
+                        .into_iter()
+                        .map(|row| (context.clone(), row)),
+                );
+                notes.extend(
+                    context_notes
+                        .into_iter()
+                        .map(|note| (context.clone(), note)),
+                );
+            }
             Err(err) => failures.push((context, err)),
+        }
+    }
+    // A note every context gives alike (what a listing without NODE
+    // leaves out) is told once; one of a single context names it.
+    let contexts_answered = contexts_asked - failures.len();
+    let mut told = Vec::new();
+    for (context, note) in &notes {
+        let alike = notes.iter().filter(|(_, other)| other == note).count();
+        if alike == contexts_answered && contexts_answered > 1 {
+            if !told.contains(note) {
+                eprintln!("{note}");
+                told.push(note.clone());
+            }
+        } else {
+            eprintln!("{context}: {note}");
         }
     }
     if failures.len() == contexts_asked && !failures.is_empty() {
@@ -261,16 +287,16 @@ struct RowInContext<'a> {
     row: &'a Summary,
 }
 
-/// One cluster's rows, unfiltered: the one `--context` names (or the
-/// current one), or `context`. A node's kept recordings are read by a pod
-/// there, whose notes (why a node could not be read) are told on stderr.
+/// One cluster's rows, unfiltered, and the listing's notes for stderr:
+/// the one `--context` names (or the current one), or `context`. A node's
+/// kept recordings are read by a pod there.
 async fn list_in(
     app: &App,
     context: Option<&str>,
     args: &ListArgs,
     node: Option<&str>,
     spinner: &Spinner,
-) -> Result<Vec<Summary>, AppError> {
+) -> Result<(Vec<Summary>, Vec<String>), AppError> {
     let node_use = match node {
         Some(_) => NodeUse::Session,
         None => NodeUse::Inspect,
@@ -305,11 +331,7 @@ async fn list_in(
         )
     });
     let listing = cluster.list_recordings(&scope, reader, spinner).await?;
-    let prefix = context.map(|c| format!("{c}: ")).unwrap_or_default();
-    for note in &listing.notes {
-        eprintln!("{prefix}{note}");
-    }
-    Ok(listing.rows)
+    Ok((listing.rows, listing.notes))
 }
 
 /// The rows --user and --since keep.
