@@ -17,6 +17,8 @@ mod debug_node;
 // A diagnostic bundle from the real node and simulated ones at once.
 mod dump;
 mod fanout;
+// One run over several clusters: the shared one and one of the test's own.
+mod many_clusters;
 mod node_shell;
 mod persist;
 mod picker_completion;
