@@ -8,13 +8,16 @@
 //! Nothing is left in either cluster.
 
 use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::time::Instant;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use harness::{
-    TOOLBOX_SELECTOR, TestNs, random_suffix, real_node, repo_root, stderr_of, stdout_of,
+    TOOLBOX_SELECTOR, TestNs, random_suffix, real_node, repo_root, send_signal, stderr_of,
+    stdout_of, wait_with_timeout,
 };
+use kube::api::ListParams;
 use serde_yaml::{Mapping, Value};
 
 /// A second local cluster of two simulated nodes (no real node: one is
@@ -350,6 +353,70 @@ async fn a_run_over_three_contexts_finishes_on_two_and_reports_the_down_one_alon
     assert_eq!(
         stderr_of(&out).trim(),
         "error: --contexts 'prod-*' matches no context of the kubeconfig (its contexts: shared, second, down)"
+    );
+
+    // --fanout is the whole run's width: 2 over two clusters is one node
+    // at a time in each. Ctrl-C then stops both and deletes every pod.
+    let mut child = toolbox(&ns, &setup)
+        .args(["node-shell", "--context", "shared", "--context", "second"])
+        .args(["--all", "-l", &selector, "--fanout", "2"])
+        .args(["--", "sh", "-c", "echo started; sleep 120"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut contexts_started = BTreeSet::new();
+    for _ in 0..2 {
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let (context, _) = line.split_once('/').expect("CONTEXT/NODE: started");
+        contexts_started.insert(context.to_string());
+    }
+    assert_eq!(
+        contexts_started,
+        BTreeSet::from(["second".to_string(), "shared".to_string()]),
+        "one node in each cluster"
+    );
+    let in_shared = ns
+        .pods()
+        .list(&ListParams::default().labels("toolbox.dev/run"))
+        .await
+        .unwrap()
+        .items
+        .len();
+    let in_second = kubectl_ok(
+        &second.kubeconfig,
+        &[
+            "get",
+            "pods",
+            "-n",
+            &ns.name,
+            "-l",
+            "toolbox.dev/run",
+            "-o",
+            "name",
+        ],
+    );
+    assert_eq!(
+        (in_shared, in_second.lines().count()),
+        (1, 1),
+        "one pod in each cluster"
+    );
+    send_signal(child.id(), "INT");
+    let status = wait_with_timeout(&mut child, Duration::from_secs(30));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    for expected in [
+        "shared: 3 nodes: 0 succeeded",
+        "second: 2 nodes: 0 succeeded",
+    ] {
+        assert!(stderr.contains(expected), "a summary still: {stderr}");
+    }
+    assert!(
+        !stderr.contains("error:"),
+        "an interruption is not an error: {stderr}"
     );
 
     nothing_left_in(&second);

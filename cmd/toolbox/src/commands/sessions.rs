@@ -191,7 +191,7 @@ async fn list(args: ListArgs, app: &App) -> Result<ExitStatus, AppError> {
         return Ok(ExitStatus::Success);
     };
 
-    let answers: Vec<(String, Result<(Vec<Summary>, Vec<String>), AppError>)> =
+    let answers: Vec<(String, Result<Listed, AppError>)> =
         futures::stream::iter(contexts.into_iter().map(|context| {
             let (args, spinner) = (&args, &spinner);
             async move {
@@ -287,6 +287,9 @@ struct RowInContext<'a> {
     row: &'a Summary,
 }
 
+/// A cluster's rows and the notes for stderr.
+type Listed = (Vec<Summary>, Vec<String>);
+
 /// One cluster's rows, unfiltered, and the listing's notes for stderr:
 /// the one `--context` names (or the current one), or `context`. A node's
 /// kept recordings are read by a pod there.
@@ -296,7 +299,7 @@ async fn list_in(
     args: &ListArgs,
     node: Option<&str>,
     spinner: &Spinner,
-) -> Result<(Vec<Summary>, Vec<String>), AppError> {
+) -> Result<Listed, AppError> {
     let node_use = match node {
         Some(_) => NodeUse::Session,
         None => NodeUse::Inspect,

@@ -20,14 +20,16 @@
 //! when the flags name several contexts, else [`super::fanout::run`], on
 //! one cluster as it was.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use futures::StreamExt;
 use serde::Serialize;
 use toolbox_cluster::nodes::Targets;
 use toolbox_cluster::session::fanout::{
-    self, FanoutEvents, FanoutSpec, NodeOutcome, NodeSession, OutputStream,
+    self, FanoutEvents, FanoutReport, FanoutSpec, NOT_STARTED, NodeOutcome, NodeSession,
+    OutputStream,
 };
+use toolbox_cluster::signals::Signals;
 use toolbox_cluster::{ClusterContext, ClusterError, Signal, TargetNode};
 
 use super::fanout::{DEFAULT_FANOUT, RunInputs, check, nothing_to_run_on};
@@ -180,6 +182,8 @@ async fn run(
         .timeout
         .unwrap_or_else(|| app.settings.start_timeout());
     let session_for = &session_for;
+    let stopped_by: Mutex<Option<Signal>> = Mutex::new(None);
+    let stopped_by = &stopped_by;
     let runs = ready.iter().zip(widths).map(|((_, ready), width)| {
         let (printer, run_id, what) = (printer.clone(), run_id.clone(), inputs.what.clone());
         async move {
@@ -201,13 +205,31 @@ async fn run(
                 context: ready.context.clone(),
                 printer,
             });
+            // A cluster still waiting its turn when a signal came (more
+            // clusters than the width) never starts: the running ones
+            // see the signal themselves.
+            let interrupted = *stopped_by.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(signal) = interrupted {
+                return Ok(never_started(ready.node_names.len(), signal));
+            }
             fanout::run(&ready.cluster, spec, events).await
         }
     });
-    let reports: Vec<_> = futures::stream::iter(runs)
-        .buffered(width.min(ready.len()).max(1))
-        .collect()
-        .await;
+    let mut signals = Signals::install().map_err(anyhow::Error::from)?;
+    let mut runs =
+        std::pin::pin!(futures::stream::iter(runs).buffered(width.min(ready.len()).max(1)));
+    let mut reports = Vec::with_capacity(ready.len());
+    loop {
+        tokio::select! {
+            next = runs.next() => match next {
+                Some(report) => reports.push(report),
+                None => break,
+            },
+            signal = signals.recv() => {
+                stopped_by.lock().unwrap_or_else(PoisonError::into_inner).get_or_insert(signal);
+            }
+        }
+    }
     printer.finish_progress();
 
     let mut interrupted: Option<Signal> = None;
@@ -285,6 +307,22 @@ async fn run(
         return Err(ClusterError::Interrupted { signal }.into());
     }
     Ok(exit_status(&results))
+}
+
+/// The report of a cluster whose run a signal stopped before it started.
+fn never_started(nodes: usize, signal: Signal) -> FanoutReport {
+    FanoutReport {
+        outcomes: vec![
+            NodeOutcome::NotRun {
+                reason: NOT_STARTED.into(),
+                message: format!("interrupted by {signal}"),
+            };
+            nodes
+        ],
+        interrupted: Some(signal),
+        aborted: None,
+        left: None,
+    }
 }
 
 /// Every context failed or had nothing to run on: the first failure, named
