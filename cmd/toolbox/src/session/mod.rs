@@ -15,11 +15,16 @@
 //! 4. Many nodes: [`fanout::run`] checks the run's flags, goes through the
 //!    same [`preflight::preflight`] with the run's nodes, and has the run's
 //!    events printed by [`printer`] and its end told by [`summary`].
+//! 5. Many clusters: [`clusters::fan_out`], which commands call for every
+//!    run, runs on each context's cluster when the flags name several
+//!    (each its own pre-flight and `fanout` run, one printer, a summary
+//!    each), and hands a run on one cluster to [`fanout::run`].
 //!
-//! Inside, `single` and `fanout` are the drivers: `single` uses `spinner`;
-//! `fanout` uses `preflight`, `pod`, `printer` and `summary`; `printer`
-//! uses `summary` and `spinner`; `preflight` and `pod` use `args`, which
-//! uses none of them.
+//! Inside, `single`, `fanout` and `clusters` are the drivers: `single`
+//! uses `spinner`; `fanout` uses `preflight`, `pod`, `printer` and
+//! `summary`; `clusters` uses `fanout` and what it uses; `printer` uses
+//! `summary` and `spinner`; `preflight` and `pod` use `args`, which uses
+//! none of them.
 
 pub mod args;
 pub mod clusters;
