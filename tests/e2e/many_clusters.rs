@@ -96,20 +96,42 @@ fn kubectl_ok(kubeconfig: &Path, args: &[&str]) -> String {
 }
 
 /// The admin's cluster, user and context of a localcluster kubeconfig,
-/// renamed `name`.
-fn admin_entries(kubeconfig: &Path, name: &str) -> (Value, Value, Value) {
+/// renamed `name`. The user's credentials come from an exec plugin, a
+/// script in `dir` that hands out the admin's token and counts its runs in
+/// `dir/runs-NAME`, as a cloud provider's kubeconfig would.
+fn admin_entries(kubeconfig: &Path, name: &str, dir: &Path) -> (Value, Value, Value) {
     let text = std::fs::read_to_string(kubeconfig).expect("reading a kubeconfig");
     let config: Value = serde_yaml::from_str(&text).expect("a kubeconfig");
     let mut cluster = config["clusters"][0].clone();
     cluster["name"] = name.into();
-    let mut user = config["users"]
+    let admin = config["users"]
         .as_sequence()
         .expect("users")
         .iter()
         .find(|user| user["name"] == "admin")
-        .expect("the admin user")
-        .clone();
-    user["name"] = name.into();
+        .expect("the admin user");
+    let token = admin["user"]["token"].as_str().expect("the admin's token");
+    let credential = serde_json::json!({
+        "apiVersion": "client.authentication.k8s.io/v1",
+        "kind": "ExecCredential",
+        "status": { "token": token }
+    });
+    let script = dir.join(format!("plugin-{name}"));
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho run >> '{}'\nprintf '%s\\n' '{credential}'\n",
+            dir.join(format!("runs-{name}")).display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let user: Value = serde_yaml::from_str(&format!(
+        "{{name: {name}, user: {{exec: {{apiVersion: client.authentication.k8s.io/v1, command: '{}', interactiveMode: Never}}}}}}",
+        script.display()
+    ))
+    .unwrap();
     let context: Value = serde_yaml::from_str(&format!(
         "{{name: {name}, context: {{cluster: {name}, user: {name}}}}}"
     ))
@@ -118,8 +140,11 @@ fn admin_entries(kubeconfig: &Path, name: &str) -> (Value, Value, Value) {
 }
 
 /// One kubeconfig with three contexts: `shared` (the shared cluster),
-/// `second` (the test's own) and `down`, whose server nothing listens on.
-fn three_contexts(ns: &TestNs, second: &SecondCluster) -> PathBuf {
+/// `second` (the test's own) and `down`, whose server nothing listens on;
+/// and the directory of its credential plugins.
+fn three_contexts(ns: &TestNs, second: &SecondCluster) -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("{}-contexts", ns.name));
+    std::fs::create_dir_all(&dir).unwrap();
     let mut clusters = Vec::new();
     let mut users = Vec::new();
     let mut contexts = Vec::new();
@@ -127,7 +152,7 @@ fn three_contexts(ns: &TestNs, second: &SecondCluster) -> PathBuf {
         (ns.env.kubeconfig.as_path(), "shared"),
         (second.kubeconfig.as_path(), "second"),
     ] {
-        let (cluster, user, context) = admin_entries(kubeconfig, name);
+        let (cluster, user, context) = admin_entries(kubeconfig, name, &dir);
         clusters.push(cluster);
         users.push(user);
         contexts.push(context);
@@ -145,11 +170,20 @@ fn three_contexts(ns: &TestNs, second: &SecondCluster) -> PathBuf {
     config.insert("users".into(), Value::Sequence(users));
     config.insert("contexts".into(), Value::Sequence(contexts));
     config.insert("current-context".into(), "shared".into());
-    let dir = std::env::temp_dir().join(format!("{}-contexts", ns.name));
-    std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("kubeconfig");
     std::fs::write(&path, serde_yaml::to_string(&config).unwrap()).unwrap();
-    path
+    (path, dir)
+}
+
+/// How many times the credential plugin of context `name` ran, since the
+/// last call.
+fn plugin_runs(setup: &Setup, name: &str) -> usize {
+    let counter = setup.plugins.join(format!("runs-{name}"));
+    let runs = std::fs::read_to_string(&counter)
+        .map(|text| text.lines().count())
+        .unwrap_or(0);
+    let _ = std::fs::remove_file(&counter);
+    runs
 }
 
 /// The label both clusters' targeted nodes carry for this test: a key of
@@ -164,6 +198,8 @@ fn label(ns: &TestNs) -> String {
 /// node's label is taken off when dropped.
 struct Setup {
     kubeconfig: PathBuf,
+    /// The credential plugins' scripts and counters.
+    plugins: PathBuf,
     label: String,
     shared_nodes: Vec<String>,
     second_nodes: Vec<String>,
@@ -184,7 +220,7 @@ impl Drop for Setup {
 }
 
 async fn set_up(ns: &mut TestNs, second: &SecondCluster) -> Setup {
-    let kubeconfig = three_contexts(ns, second);
+    let (kubeconfig, plugins) = three_contexts(ns, second);
     let label = label(ns);
     let mut shared_nodes = vec![ns.node("n1", Default::default()).await];
     shared_nodes.push(ns.node("n2", Default::default()).await);
@@ -205,6 +241,7 @@ async fn set_up(ns: &mut TestNs, second: &SecondCluster) -> Setup {
     }
     Setup {
         kubeconfig,
+        plugins,
         label,
         shared_nodes,
         second_nodes,
@@ -258,6 +295,13 @@ async fn a_run_over_three_contexts_finishes_on_two_and_reports_the_down_one_alon
         seen.insert(node.to_string());
     }
     assert_eq!(seen, want, "every node of both clusters, prefixed");
+    for context in ["shared", "second"] {
+        assert_eq!(
+            plugin_runs(&setup, context),
+            1,
+            "each cluster's own credentials, its plugin run once"
+        );
+    }
     for expected in [
         "down: toolbox: cannot reach the API server of context \"down\" at https://127.0.0.1:1",
         "shared: 3 nodes: 3 succeeded, 0 failed, 0 could not run\n",
@@ -378,14 +422,17 @@ async fn a_run_over_three_contexts_finishes_on_two_and_reports_the_down_one_alon
         BTreeSet::from(["second".to_string(), "shared".to_string()]),
         "one node in each cluster"
     );
+    // Pods of the earlier runs may still be going (deleted, not yet gone).
     let in_shared = ns
         .pods()
         .list(&ListParams::default().labels("toolbox.dev/run"))
         .await
         .unwrap()
         .items
-        .len();
-    let in_second = kubectl_ok(
+        .iter()
+        .filter(|pod| pod.metadata.deletion_timestamp.is_none())
+        .count();
+    let listed: serde_json::Value = serde_json::from_str(&kubectl_ok(
         &second.kubeconfig,
         &[
             "get",
@@ -395,14 +442,17 @@ async fn a_run_over_three_contexts_finishes_on_two_and_reports_the_down_one_alon
             "-l",
             "toolbox.dev/run",
             "-o",
-            "name",
+            "json",
         ],
-    );
-    assert_eq!(
-        (in_shared, in_second.lines().count()),
-        (1, 1),
-        "one pod in each cluster"
-    );
+    ))
+    .unwrap();
+    let in_second = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|pod| pod["metadata"]["deletionTimestamp"].is_null())
+        .count();
+    assert_eq!((in_shared, in_second), (1, 1), "one pod in each cluster");
     send_signal(child.id(), "INT");
     let status = wait_with_timeout(&mut child, Duration::from_secs(30));
     let mut stderr = String::new();
