@@ -8,7 +8,7 @@
 //! | 3 | the cluster: kubeconfig, context, unreachable server, rejected credentials, permission denied, node, namespace or session recording not found |
 //! | 4 | the pod: refused by admission or PodSecurity, could not start, or not running in time |
 //! | 5 | on many nodes: every node ran the command, and it failed (non-zero) on some |
-//! | 6 | on many nodes: some nodes could not run the command (their pod did not start, the connection was lost, ...) |
+//! | 6 | on many nodes: some nodes could not run the command (their pod did not start, the connection was lost, ...); on several clusters, also a cluster that could not run it |
 //! | 129, 130, 143 | ended by SIGHUP, SIGINT (or a cancelled picker), SIGTERM |
 //!
 //! When a remote command ran, its own exit status passes through unchanged.

@@ -411,7 +411,12 @@ async fn find_in(
     };
     let version_check = cluster.start_version_check();
     let found = cluster.find_leftovers(filter, now).await;
-    version_check.warn().await;
+    if let Some(warning) = version_check.warning().await {
+        match context {
+            Some(context) => eprintln!("warning: {context}: {warning}"),
+            None => eprintln!("warning: {warning}"),
+        }
+    }
     Ok((cluster, found?))
 }
 

@@ -308,7 +308,7 @@ async fn list_in(
         Some(context) => app.connect_to(context).await?,
         None => app.connect().await?,
     };
-    let (cluster, user, ()) = preflight_connected(cluster, node_use, async |cluster| {
+    let (cluster, user, ()) = preflight_connected(cluster, context, node_use, async |cluster| {
         if let Some(node) = node {
             cluster.get_node(node).await?;
         }

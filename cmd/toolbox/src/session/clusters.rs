@@ -113,12 +113,17 @@ async fn run(
             async move {
                 let found = async {
                     let cluster = app.connect_to(&context).await?;
-                    preflight_connected(cluster, NodeUse::Session, async |cluster| {
-                        cluster
-                            .fanout_targets(names, selector, filter)
-                            .await
-                            .map_err(AppError::from)
-                    })
+                    preflight_connected(
+                        cluster,
+                        Some(&context),
+                        NodeUse::Session,
+                        async |cluster| {
+                            cluster
+                                .fanout_targets(names, selector, filter)
+                                .await
+                                .map_err(AppError::from)
+                        },
+                    )
                     .await
                 }
                 .await;

@@ -68,13 +68,15 @@ pub async fn preflight<T>(
     find_targets: impl AsyncFnOnce(&ClusterContext) -> Result<T, AppError>,
 ) -> Result<(ClusterContext, String, T), AppError> {
     let cluster = app.connect().await?;
-    preflight_connected(cluster, node_use, find_targets).await
+    preflight_connected(cluster, None, node_use, find_targets).await
 }
 
-/// [`preflight`] on a cluster already connected to: each cluster of a run
-/// on many ([`super::clusters`]) connects to its own context first.
+/// [`preflight`] on a cluster already connected to: each cluster of a
+/// command on several ([`super::clusters`], sessions list) connects to its
+/// own context first, and passes it as `several` so that a warning names it.
 pub async fn preflight_connected<T>(
     cluster: ClusterContext,
+    several: Option<&str>,
     node_use: NodeUse,
     find_targets: impl AsyncFnOnce(&ClusterContext) -> Result<T, AppError>,
 ) -> Result<(ClusterContext, String, T), AppError> {
@@ -91,7 +93,12 @@ pub async fn preflight_connected<T>(
         },
     );
     // Told even when the targets are not found: an old server may be why.
-    version_check.warn().await;
+    if let Some(warning) = version_check.warning().await {
+        match several {
+            Some(context) => eprintln!("warning: {context}: {warning}"),
+            None => eprintln!("warning: {warning}"),
+        }
+    }
     let (user, targets, missing) = found?;
     if !missing.is_empty() {
         return Err(cluster.session_not_allowed(&user, &missing).into());

@@ -86,9 +86,15 @@ impl VersionCheck {
     /// Prints the warning for a server older than the supported range, if
     /// any, once the check is done (it gives up by itself within 2 s).
     pub async fn warn(self) {
-        if let Ok(Some(warning)) = self.0.await {
+        if let Some(warning) = self.warning().await {
             eprintln!("warning: {warning}");
         }
+    }
+
+    /// The warning [`VersionCheck::warn`] prints, for a caller that words
+    /// it itself (a command on several clusters names the cluster's context).
+    pub async fn warning(self) -> Option<String> {
+        self.0.await.ok().flatten()
     }
 }
 
