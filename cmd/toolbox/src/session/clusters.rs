@@ -242,42 +242,49 @@ async fn run(
     let mut nodes_in_order: Vec<(usize, String, NodeOutcome)> = Vec::new();
     let mut prefixed_skipped = Vec::new();
     for ((place, ready), report) in ready.iter().zip(reports) {
-        let end =
-            match report {
-                Err(err) => ContextEnd::Failed(err.into()),
-                Ok(report) => {
-                    interrupted = interrupted.or(report.interrupted);
-                    if let Some(left) = &report.left {
-                        warnings.push(format!("{}: {left}", ready.context));
-                    }
-                    let nothing_ran = !report
-                        .outcomes
+        let report = match report {
+            Ok(report) => report,
+            Err(err) => {
+                ends[*place].1 = Some(ContextEnd::Failed(err.into()));
+                continue;
+            }
+        };
+        interrupted = interrupted.or(report.interrupted);
+        if let Some(left) = &report.left {
+            warnings.push(format!("{}: {left}", ready.context));
+        }
+        let nothing_ran = !report
+            .outcomes
+            .iter()
+            .any(|outcome| matches!(outcome, NodeOutcome::Exited(_)));
+        let end = match report.aborted {
+            // Refused before any node ran (PodSecurity, RBAC): the error
+            // alone says it, as for one cluster.
+            Some(err) if nothing_ran && report.left.is_none() => ContextEnd::Failed(err.into()),
+            stopped => {
+                let summary =
+                    Summary::new(&ready.node_names, &report.outcomes, &ready.targets.skipped);
+                nodes_in_order.extend(
+                    ready
+                        .node_names
                         .iter()
-                        .any(|outcome| matches!(outcome, NodeOutcome::Exited(_)));
-                    match report.aborted {
-                        Some(err) if nothing_ran && report.left.is_none() => {
-                            ContextEnd::Failed(err.into())
-                        }
-                        stopped => {
-                            let summary = Summary::new(
-                                &ready.node_names,
-                                &report.outcomes,
-                                &ready.targets.skipped,
-                            );
-                            for (node, outcome) in ready.node_names.iter().zip(report.outcomes) {
-                                nodes_in_order.push((*place, node.clone(), outcome));
-                            }
-                            prefixed_skipped.extend(ready.targets.skipped.iter().map(
-                                |(node, why)| (format!("{}/{node}", ready.context), why.clone()),
-                            ));
-                            ContextEnd::Ran {
-                                summary,
-                                stopped: stopped.map(|err| AppError::from(err).to_string()),
-                            }
-                        }
-                    }
+                        .cloned()
+                        .zip(report.outcomes)
+                        .map(|(node, outcome)| (*place, node, outcome)),
+                );
+                prefixed_skipped.extend(
+                    ready
+                        .targets
+                        .skipped
+                        .iter()
+                        .map(|(node, why)| (format!("{}/{node}", ready.context), why.clone())),
+                );
+                ContextEnd::Ran {
+                    summary,
+                    stopped: stopped.map(|err| AppError::from(err).to_string()),
                 }
-            };
+            }
+        };
         ends[*place].1 = Some(end);
     }
     let results: Vec<ContextResult> = ends
