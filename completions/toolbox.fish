@@ -54,6 +54,7 @@ any\t''"
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l command-timeout -d 'Give up on a node whose command runs longer than this' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -s o -l output -d 'Print one document with every node\'s output and exit status at the end' -r -f -a "json\t''
 yaml\t''"
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l contexts -d 'Every kubeconfig context whose name matches this glob (*, ?, [a-z]), each its own cluster; or repeat --context NAME' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l image -d 'The image; it needs nsenter and sleep [default: the image setting, toolbox\'s node-tools]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l ttl -d 'How long the pod may live; it stops by itself after this [default: 1h]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l timeout -d 'How long to wait for the pod to start [default: 2m]' -r
@@ -77,6 +78,7 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l no-back-o
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -s b -l gather -d 'At the end, print identical outputs once, under the nodes that gave them'
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l no-stream -d 'Run the command as each pod\'s own process and read its output from the pod\'s status: no stream per node (the default with --gather and -o)'
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l stream -d 'Stream each node\'s output through an exec, even with --gather or -o'
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l all-contexts -d 'Every context of the kubeconfig, each its own cluster'
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l no-mount -d 'Do not enter the host\'s mount namespace'
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l no-uts -d 'Do not enter the host\'s UTS namespace (hostname)'
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l no-ipc -d 'Do not enter the host\'s IPC namespace, and do not share it with the pod'
@@ -97,6 +99,7 @@ any\t''"
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l command-timeout -d 'Give up on a node whose command runs longer than this' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s o -l output -d 'Print one document with every node\'s output and exit status at the end' -r -f -a "json\t''
 yaml\t''"
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l contexts -d 'Every kubeconfig context whose name matches this glob (*, ?, [a-z]), each its own cluster; or repeat --context NAME' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l image -d 'The debug container\'s image [default: the debug_image setting, busybox]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l profile -d 'The privileges the debug container gets, as kubectl\'s debug profiles [default: the debug_profile setting, general]' -r -f -a "legacy\t''
 general\t''
@@ -129,6 +132,7 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l no-back-o
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s b -l gather -d 'At the end, print identical outputs once, under the nodes that gave them'
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l no-stream -d 'Run the command as each pod\'s own process and read its output from the pod\'s status: no stream per node (the default with --gather and -o)'
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l stream -d 'Stream each node\'s output through an exec, even with --gather or -o'
+complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l all-contexts -d 'Every context of the kubeconfig, each its own cluster'
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -s q -l quiet -d 'Do not print the "Creating debugging pod" line'
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l chroot -d 'Run the shell or COMMAND chrooted into the node\'s / (mounted at /host)'
 complete -c toolbox -n "__fish_toolbox_using_subcommand debug-node" -l keep -d 'Leave the pod running after the session, and print how to reach and remove it'
@@ -206,6 +210,7 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -l older-than -
 complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -s o -l output -d 'Output format: a table, or what was found and done as JSON or YAML' -r -f -a "table\t''
 json\t''
 yaml\t''"
+complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -l contexts -d 'Every kubeconfig context whose name matches this glob (*, ?, [a-z]), each its own cluster; or repeat --context NAME' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -l kubeconfig -d 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)' -r -F
 complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -l context -d 'The kubeconfig context to use' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -s n -l namespace -d 'The namespace toolbox creates its pods in' -r
@@ -216,6 +221,7 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -s A -l all-nam
 complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -l finished -d 'Only pods whose containers have ended (phase Succeeded or Failed)'
 complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -s y -l yes -d 'Delete everything listed without asking'
 complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -l dry-run -d 'List what would be deleted, and delete nothing'
+complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -l all-contexts -d 'Every context of the kubeconfig, each its own cluster'
 complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
 complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -s h -l help -d 'Print help'
 complete -c toolbox -n "__fish_toolbox_using_subcommand cleanup" -s V -l version -d 'Print version'
@@ -310,6 +316,7 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_see
 complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''
 yaml\t''"
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from list" -l contexts -d 'Every kubeconfig context whose name matches this glob (*, ?, [a-z]), each its own cluster; or repeat --context NAME' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from list" -l kubeconfig -d 'Path to the kubeconfig file to use (instead of KUBECONFIG or ~/.kube/config)' -r -F
 complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from list" -l context -d 'The kubeconfig context to use' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from list" -s n -l namespace -d 'The namespace toolbox creates its pods in' -r
@@ -317,6 +324,7 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_see
 complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from list" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from list" -l config -d 'toolbox\'s settings file (default: $XDG_CONFIG_HOME/toolbox/config.toml)' -r -F
 complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from list" -s A -l all-namespaces -d 'Live pods in all namespaces, even when -n is given'
+complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from list" -l all-contexts -d 'Every context of the kubeconfig, each its own cluster'
 complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More output on stderr: -v for details, -vv for debugging'
 complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c toolbox -n "__fish_toolbox_using_subcommand sessions; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'

@@ -26,13 +26,12 @@ use futures::StreamExt;
 use serde::Serialize;
 use toolbox_cluster::nodes::Targets;
 use toolbox_cluster::session::fanout::{
-    self, FanoutEvents, FanoutReport, FanoutSpec, NOT_STARTED, NodeOutcome, NodeSession,
-    OutputStream,
+    self, FanoutEvents, FanoutReport, FanoutSpec, NOT_STARTED, NodeOutcome, OutputStream,
 };
 use toolbox_cluster::signals::Signals;
 use toolbox_cluster::{ClusterContext, ClusterError, Signal, TargetNode};
 
-use super::fanout::{DEFAULT_FANOUT, RunInputs, check, nothing_to_run_on};
+use super::fanout::{DEFAULT_FANOUT, NodePod, RunInputs, RunShape, check, nothing_to_run_on};
 use super::pod::random_suffix;
 use super::preflight::{NodeUse, preflight_connected};
 use super::printer::{Mode, Printer, print_gathered};
@@ -85,7 +84,7 @@ pub struct ContextResult {
 pub async fn fan_out(
     app: &App,
     inputs: RunInputs<'_>,
-    session_for: impl Fn(&ClusterContext, &TargetNode, &str) -> Result<NodeSession, AppError> + Sync,
+    session_for: impl Fn(&ClusterContext, &TargetNode, &str) -> Result<NodePod, AppError> + Sync,
 ) -> Result<ExitStatus, AppError> {
     match selected_contexts(app, inputs.contexts)? {
         Some(contexts) => run(app, inputs, contexts, session_for).await,
@@ -99,7 +98,7 @@ async fn run(
     app: &App,
     inputs: RunInputs<'_>,
     contexts: Vec<String>,
-    session_for: impl Fn(&ClusterContext, &TargetNode, &str) -> Result<NodeSession, AppError> + Sync,
+    session_for: impl Fn(&ClusterContext, &TargetNode, &str) -> Result<NodePod, AppError> + Sync,
 ) -> Result<ExitStatus, AppError> {
     let names = check(&inputs)?;
     let target = inputs.target;
@@ -187,6 +186,13 @@ async fn run(
         .timeout
         .unwrap_or_else(|| app.settings.start_timeout());
     let session_for = &session_for;
+    // Stream-less or exec'd as on one cluster (--stream, --no-stream,
+    // --gather, -o).
+    let shape = RunShape {
+        streamless: target.streamless(),
+        recorder_image: &app.settings.settings.recorder_image,
+    };
+    let shape = &shape;
     let stopped_by: Mutex<Option<Signal>> = Mutex::new(None);
     let stopped_by = &stopped_by;
     let runs = ready.iter().zip(widths).map(|((_, ready), width)| {
@@ -195,6 +201,7 @@ async fn run(
             // Each node's pod is built when its turn comes, as for one cluster.
             let session_for_index = |i: usize| {
                 session_for(&ready.cluster, &ready.targets.nodes[i], &ready.user)
+                    .map(|node| shape.session(node))
                     .map_err(|err| err.to_string())
             };
             let spec = FanoutSpec {
@@ -391,6 +398,10 @@ impl FanoutEvents for InContext {
         self.printer.finished(&self.name(node), outcome);
     }
 
+    fn remark(&self, node: &str, remark: &str) {
+        self.printer.remark(&self.name(node), remark);
+    }
+
     fn note(&self, line: &str) {
         self.printer.note(&format!("{}: {line}", self.context));
     }
@@ -503,6 +514,9 @@ struct NodeDocument<'a> {
     stdout: String,
     stderr: String,
     error: Option<&'a str>,
+    /// How the output came back, when that changes what it shows.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    remarks: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -545,6 +559,7 @@ fn document<'a>(
                     stdout,
                     stderr,
                     error,
+                    remarks: printer.take_remarks(name),
                 }
             })
             .collect(),

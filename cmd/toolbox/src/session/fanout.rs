@@ -54,19 +54,20 @@ pub struct NodePod {
     pub command: SessionCommand,
 }
 
-/// How the nodes of a run get their command.
-struct RunShape<'a> {
-    streamless: bool,
+/// How the nodes of a run get their command (a run on several clusters
+/// shapes its nodes alike: [`super::clusters`]).
+pub(super) struct RunShape<'a> {
+    pub(super) streamless: bool,
     /// Where the recorder comes from for a stream-less pod that does not
     /// record and whose image lacks it.
-    recorder_image: &'a str,
+    pub(super) recorder_image: &'a str,
 }
 
 impl RunShape<'_> {
     /// The node's session: stream-less when the run is, except on Windows
     /// nodes, whose HostProcess pods cannot run the Linux recorder and are
     /// exec'd into as in a streamed run.
-    fn session(&self, node: NodePod) -> NodeSession {
+    pub(super) fn session(&self, node: NodePod) -> NodeSession {
         let NodePod {
             pod,
             container,

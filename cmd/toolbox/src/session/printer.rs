@@ -136,6 +136,16 @@ impl Printer {
         )
     }
 
+    /// The remarks kept for `node` (`-o`), taken out of the printer, as
+    /// [`Printer::take_output`] takes its output.
+    pub fn take_remarks(&self, node: &str) -> Vec<String> {
+        self.remarks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(node)
+            .unwrap_or_default()
+    }
+
     pub fn finish_progress(&self) {
         if let Some(bar) = &self.progress {
             bar.finish_and_clear();
