@@ -315,7 +315,10 @@ async fn a_run_over_three_contexts_finishes_on_two_and_reports_the_down_one_alon
     // --gather folds the same output across clusters.
     let out = toolbox(&ns, &setup)
         .args(["node-shell", "--context", "shared", "--context", "second"])
-        .args(["--all", "-l", &selector, "--gather", "--", "echo", "same"])
+        // Through an exec: a simulated node's stream-less pod answers with
+        // its name, whatever the command (hack/cluster/stages/pods.yaml).
+        .args(["--all", "-l", &selector, "--gather", "--stream"])
+        .args(["--", "echo", "same"])
         .output()
         .unwrap();
     let stdout = stdout_of(&out);
@@ -330,7 +333,15 @@ async fn a_run_over_three_contexts_finishes_on_two_and_reports_the_down_one_alon
     // -o json: a context on every node, the run's summary and each context's.
     let out = toolbox(&ns, &setup)
         .args(["node-shell", "--contexts", "s*", "--all", "-l", &selector])
-        .args(["-o", "json", "--", "sh", "-c", "echo out; exit 3"])
+        .args([
+            "-o",
+            "json",
+            "--stream",
+            "--",
+            "sh",
+            "-c",
+            "echo out; exit 3",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
@@ -365,6 +376,34 @@ async fn a_run_over_three_contexts_finishes_on_two_and_reports_the_down_one_alon
         .collect();
     assert_eq!(contexts, [("second", "ran"), ("shared", "ran")]);
     assert_eq!(document["contexts"][1]["summary"]["nodes"], 3);
+
+    // Stream-less (-o's default): each node's pod runs the command as its
+    // own process in each cluster, the real node for real, and the
+    // simulated ones answer with their name as uname -n would.
+    let out = toolbox(&ns, &setup)
+        .args(["node-shell", "--all-contexts", "--all", "-l", &selector])
+        .args(["-o", "json", "--", "uname", "-n"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(6), "{}", stderr_of(&out));
+    let document: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let mut answered = BTreeSet::new();
+    for node in document["nodes"].as_array().expect("nodes") {
+        let name = node["node"].as_str().expect("a node");
+        assert_eq!(node["exitCode"], 0, "{node}");
+        assert_eq!(node["stdout"], format!("{name}\n"), "{node}");
+        answered.insert(format!("{}/{name}", node["context"].as_str().unwrap()));
+    }
+    assert_eq!(answered, want);
+    assert_eq!(document["contexts"][0]["context"], "down");
+    assert_eq!(document["contexts"][0]["outcome"], "failed");
+    assert!(
+        document["contexts"][0]["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("cannot reach the API server of context \"down\"")),
+        "{document}"
+    );
 
     // One context is one cluster's run, as it was: no prefix.
     let out = toolbox(&ns, &setup)
