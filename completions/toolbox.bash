@@ -176,7 +176,7 @@ _toolbox() {
             return 0
             ;;
         toolbox__subcmd__cleanup)
-            opts="-A -y -o -n -v -h -V --all-namespaces --node --tool --older-than --finished --yes --dry-run --output --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
+            opts="-A -y -o -n -v -h -V --all-namespaces --node --tool --older-than --finished --yes --dry-run --output --contexts --all-contexts --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -200,6 +200,10 @@ _toolbox() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --contexts)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --kubeconfig)
@@ -466,7 +470,7 @@ _toolbox() {
             return 0
             ;;
         toolbox__subcmd__debug__subcmd__node)
-            opts="-l -b -o -c -q -n -v -h -V --selector --all --fanout --include-not-ready --include-cordoned --os --command-timeout --no-back-off --gather --output --no-stream --stream --image --profile --env --container --quiet --custom --chroot --ttl --timeout --reason --image-pull-secret --image-pull-policy --priority-class --keep --persist --no-record --record-input --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
+            opts="-l -b -o -c -q -n -v -h -V --selector --all --fanout --include-not-ready --include-cordoned --os --command-timeout --no-back-off --gather --output --no-stream --stream --contexts --all-contexts --image --profile --env --container --quiet --custom --chroot --ttl --timeout --reason --image-pull-secret --image-pull-policy --priority-class --keep --persist --no-record --record-input --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -498,6 +502,10 @@ _toolbox() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --contexts)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --image)
@@ -1058,7 +1066,7 @@ _toolbox() {
             return 0
             ;;
         toolbox__subcmd__node__subcmd__shell)
-            opts="-l -b -o -x -n -v -h -V --selector --all --fanout --include-not-ready --include-cordoned --os --command-timeout --no-back-off --gather --output --no-stream --stream --image --no-mount --no-uts --no-ipc --no-net --no-pid --host-mount --ttl --timeout --reason --image-pull-secret --image-pull-policy --priority-class --keep --persist --no-record --record-input --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
+            opts="-l -b -o -x -n -v -h -V --selector --all --fanout --include-not-ready --include-cordoned --os --command-timeout --no-back-off --gather --output --no-stream --stream --contexts --all-contexts --image --no-mount --no-uts --no-ipc --no-net --no-pid --host-mount --ttl --timeout --reason --image-pull-secret --image-pull-policy --priority-class --keep --persist --no-record --record-input --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1090,6 +1098,10 @@ _toolbox() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --contexts)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --image)
@@ -1396,7 +1408,7 @@ _toolbox() {
             return 0
             ;;
         toolbox__subcmd__sessions__subcmd__list)
-            opts="-A -o -n -v -h -V --all-namespaces --since --user --output --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
+            opts="-A -o -n -v -h -V --all-namespaces --since --user --output --contexts --all-contexts --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1416,6 +1428,10 @@ _toolbox() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --contexts)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --kubeconfig)

@@ -212,6 +212,9 @@ async fn run(
                 start_timeout,
                 command_timeout: target.fanout.command_timeout,
                 what,
+                // Each cluster's API server pushes back on its own; its
+                // run's pace follows it alone.
+                back_off: !target.fanout.no_back_off,
             };
             let events = Arc::new(InContext {
                 context: ready.context.clone(),
