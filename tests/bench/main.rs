@@ -1371,7 +1371,11 @@ fn with_fanout_section(existing: &str, section: &str) -> String {
         .flatten()
         .min()
         .map_or(existing.len(), |at| start + FANOUT_HEADING.len() + at);
-    let end = if existing[end..].starts_with('\n') { end + 1 } else { end };
+    let end = if existing[end..].starts_with('\n') {
+        end + 1
+    } else {
+        end
+    };
     format!("{}{section}{}", &existing[..start], &existing[end..])
 }
 
@@ -1462,7 +1466,8 @@ fn control_plane_cpu(cluster_dir: &Path) -> BTreeMap<String, f64> {
             // Fields after the command's closing parenthesis: utime is the
             // 12th, stime the 13th.
             let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-            let used: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+            let used: f64 =
+                fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
             Some((name.to_string(), used / ticks))
         })
         .collect()
@@ -1807,8 +1812,7 @@ async fn fanout_section(
             // One more run, for its requests and the control plane's CPU.
             let script = toolbox_script(size, mode);
             let before = control_plane_cpu(cluster_dir);
-            let requests =
-                tokio::task::block_in_place(|| count_requests(&script, env, audit_log));
+            let requests = tokio::task::block_in_place(|| count_requests(&script, env, audit_log));
             let cpu = cpu_per_node(&before, &control_plane_cpu(cluster_dir), size.nodes);
             pods_left = pods_left.max(toolbox_pods_left(&pods).await);
             rows.push(FanoutRow {
@@ -1823,9 +1827,7 @@ async fn fanout_section(
         }
     }
     for row in &mut rows {
-        if row.size.all
-            || row.size.nodes > FANOUT_BASELINE_MAX
-            || row.mode != FanoutMode::Streamed
+        if row.size.all || row.size.nodes > FANOUT_BASELINE_MAX || row.mode != FanoutMode::Streamed
         {
             continue;
         }
@@ -2002,7 +2004,10 @@ fn fanout_text(rows: &[FanoutRow], rounds: usize) -> String {
                 .iter()
                 .find(|r| r.mode == FanoutMode::Streamed && r.size == quiet.size)?;
             let cost = |r: &FanoutRow| r.cpu.get("kube-apiserver").copied().unwrap_or(0.0);
-            Some((quiet.size.nodes, cost(quiet) / cost(loud).max(f64::MIN_POSITIVE)))
+            Some((
+                quiet.size.nodes,
+                cost(quiet) / cost(loud).max(f64::MIN_POSITIVE),
+            ))
         })
         .max_by_key(|&(nodes, _)| nodes);
     targets.push(match both {
@@ -2058,7 +2063,7 @@ fn fanout_text(rows: &[FanoutRow], rounds: usize) -> String {
     let _ = writeln!(out, "\nTargets: {}.\n", targets.join("; "));
 
     for mode in [FanoutMode::Streamed, FanoutMode::Streamless] {
-        let Some(largest) = rows.iter().filter(|r| r.mode == mode).last() else {
+        let Some(largest) = rows.iter().rfind(|r| r.mode == mode) else {
             continue;
         };
         let total: usize = largest.requests.values().sum();

@@ -158,7 +158,11 @@ async fn where_recording_is_required_only_a_recorded_session_reaches_a_node() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    assert_eq!(stdout_of(&out), format!("{node}: {node}\n"), "the stage's report");
+    assert_eq!(
+        stdout_of(&out),
+        format!("{node}: {node}\n"),
+        "the stage's report"
+    );
     let out = ns
         .toolbox()
         .args(["node-shell", &node, "--no-stream", "--no-record"])
@@ -170,7 +174,10 @@ async fn where_recording_is_required_only_a_recorded_session_reaches_a_node() {
     // A run's node that admission refuses could not run: exit 6.
     assert_eq!(out.status.code(), Some(6), "{stderr}");
     assert!(refused_for_recording(&ns, &stderr), "{stderr}");
-    assert!(stderr.contains("could not run (refused by admission)"), "{stderr}");
+    assert!(
+        stderr.contains("could not run (refused by admission)"),
+        "{stderr}"
+    );
 
     // A plain kubectl exec into a toolbox pod, by the member who started
     // it: refused by the API server before any stream opens.

@@ -455,7 +455,9 @@ mod tests {
         assert!(pushed_back(&answered(429)));
         assert!(pushed_back(&answered(503)));
         assert!(!pushed_back(&answered(500)));
-        assert!(!pushed_back(&ClusterError::NamespaceNotFound { name: "n".into() }));
+        assert!(!pushed_back(&ClusterError::NamespaceNotFound {
+            name: "n".into()
+        }));
         assert!(already_exists(&answered(409)));
         assert!(!already_exists(&answered(429)));
     }
