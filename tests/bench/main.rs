@@ -1331,9 +1331,22 @@ async fn main() {
         }
         let section = fanout_section(&admin, &env, &env_dir.audit_log, &env_dir.dir).await;
         doc.push_str(&section);
-        // Alone (BENCH_ONLY=fanout), it rewrites its own section only.
-        if only.as_deref() == Some("fanout") {
+        // In a partial run (BENCH_ONLY), it rewrites its own section only.
+        if only.is_some() {
             fanout_only = Some(section);
+        }
+    }
+
+    let mut clusters_only = None;
+    if wanted("clusters") {
+        // 6b. Two clusters at once.
+        if !doc.ends_with("\n\n") {
+            doc.push('\n');
+        }
+        let section = two_clusters_section(&admin, &env, &env_dir, &root).await;
+        doc.push_str(&section);
+        if only.is_some() {
+            clusters_only = Some(section);
         }
     }
 
@@ -1349,34 +1362,269 @@ async fn main() {
         std::fs::write(&doc_path, with_real_section(&existing_doc, section, &notes))
             .expect("writing docs/benchmarks.md");
         eprintln!("bench: wrote scenario 1b into {}", doc_path.display());
-    } else if let Some(section) = &fanout_only {
-        std::fs::write(&doc_path, with_fanout_section(&existing_doc, section))
-            .expect("writing docs/benchmarks.md");
-        eprintln!("bench: wrote scenario 6 into {}", doc_path.display());
+    } else if fanout_only.is_some() || clusters_only.is_some() {
+        // Scenario 6 and 6b, each rewriting its own section (6b's goes
+        // after 6's when the document has none yet).
+        let mut doc = existing_doc.clone();
+        if let Some(section) = &fanout_only {
+            doc = with_section(&doc, FANOUT_HEADING, section);
+        }
+        if let Some(section) = &clusters_only {
+            doc = if doc.contains(CLUSTERS_HEADING) {
+                with_section(&doc, CLUSTERS_HEADING, section)
+            } else {
+                let at = section_end(&doc, FANOUT_HEADING).unwrap_or(doc.len());
+                format!("{}{section}{}", &doc[..at], &doc[at..])
+            };
+        }
+        std::fs::write(&doc_path, doc).expect("writing docs/benchmarks.md");
+        eprintln!("bench: wrote scenario 6 and 6b into {}", doc_path.display());
     }
+}
+
+/// Where the section that starts with `heading` ends: at the next heading
+/// or the notes, after its last newline.
+fn section_end(doc: &str, heading: &str) -> Option<usize> {
+    let start = doc.find(heading)?;
+    let rest = &doc[start + heading.len()..];
+    let at = [rest.find("\n## "), rest.find(NOTES_BEGIN)]
+        .into_iter()
+        .flatten()
+        .min()
+        .map_or(doc.len(), |at| start + heading.len() + at);
+    Some(if doc[at..].starts_with('\n') {
+        at + 1
+    } else {
+        at
+    })
+}
+
+/// The heading that starts scenario 6b's section.
+const CLUSTERS_HEADING: &str = "## 6b. Two clusters";
+
+/// The nodes of each cluster in scenario 6b.
+const CLUSTER_NODES: usize = 1000;
+
+/// Scenario 6b: one stream-less run over two clusters of 1,000 nodes each
+/// (this one, and a second started beside it), against one 2,000-node run
+/// on this cluster. Returns the section.
+async fn two_clusters_section(
+    admin: &Client,
+    env: &BTreeMap<String, String>,
+    env_dir: &harness::ClusterEnv,
+    root: &Path,
+) -> String {
+    let rounds: usize = std::env::var("BENCH_FANOUT_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(2)
+        .max(1);
+    let nodes: Api<Node> = Api::all(admin.clone());
+    let mut simulated: Vec<(String, BTreeMap<String, String>)> = nodes
+        .list_metadata(&ListParams::default().labels("type=kwok"))
+        .await
+        .expect("listing the simulated nodes (type=kwok)")
+        .items
+        .into_iter()
+        .filter_map(|n| Some((n.metadata.name?, n.metadata.labels.unwrap_or_default())))
+        .collect();
+    assert!(
+        simulated.len() >= 2 * CLUSTER_NODES,
+        "scenario 6b needs {} simulated nodes here, and this cluster has {}",
+        2 * CLUSTER_NODES,
+        simulated.len()
+    );
+    simulated.sort_by(|a, b| natural_cmp(&a.0, &b.0));
+    label_first_nodes(&nodes, &simulated, &[CLUSTER_NODES, 2 * CLUSTER_NODES]).await;
+
+    // The second cluster, beside this one, stopped at the end.
+    let second_dir = root.join("target/cluster-bench-second");
+    let make = |target: &str| {
+        let status = Command::new("make")
+            .current_dir(root)
+            .args(["--no-print-directory", target])
+            .arg(format!("CLUSTER_DIR={}", second_dir.display()))
+            .args([
+                format!("NODES={CLUSTER_NODES}"),
+                "REAL_NODES=0".into(),
+                "NODE_LEASE=1h".into(),
+            ])
+            .stdout(Stdio::null())
+            .status()
+            .expect("running make");
+        assert!(
+            status.success(),
+            "make {target} for the second cluster failed"
+        );
+    };
+    eprintln!("bench: a second cluster of {CLUSTER_NODES} simulated nodes");
+    make("cluster-up");
+    struct Down<F: Fn(&str)>(F);
+    impl<F: Fn(&str)> Drop for Down<F> {
+        fn drop(&mut self) {
+            (self.0)("cluster-down");
+        }
+    }
+    let _down = Down(make);
+    let second_kubeconfig = second_dir.join("kubeconfig");
+    let second = harness::client_from(&second_kubeconfig).await;
+    ensure_namespace(&second, NAMESPACE).await;
+    let second_nodes: Api<Node> = Api::all(second.clone());
+    let mut theirs: Vec<(String, BTreeMap<String, String>)> = second_nodes
+        .list_metadata(&ListParams::default().labels("type=kwok"))
+        .await
+        .expect("listing the second cluster's nodes")
+        .items
+        .into_iter()
+        .filter_map(|n| Some((n.metadata.name?, n.metadata.labels.unwrap_or_default())))
+        .collect();
+    theirs.sort_by(|a, b| natural_cmp(&a.0, &b.0));
+    // Every one of its nodes carries the same label as this cluster's first 1,000.
+    label_first_nodes(&second_nodes, &theirs, &[CLUSTER_NODES]).await;
+
+    let both = std::env::temp_dir().join(format!("toolbox-bench-two-{}.yaml", random_suffix()));
+    two_context_kubeconfig(&env_dir.kubeconfig, &second_kubeconfig, &both);
+    let mut env_both = env.clone();
+    env_both.insert("KUBECONFIG".into(), both.display().to_string());
+    let selector = |n: usize| format!("type=kwok,{}=true", first_label(n));
+    let two_script = format!(
+        "\"$TB\" node-shell --context one --context two --all -l '{}' --no-stream -- true >/dev/null",
+        selector(CLUSTER_NODES)
+    );
+    let one_script = format!(
+        "\"$TB\" node-shell --all -l '{}' --no-stream -- true >/dev/null",
+        selector(2 * CLUSTER_NODES)
+    );
+    let here: Api<Pod> = Api::namespaced(admin.clone(), NAMESPACE);
+    let there: Api<Pod> = Api::namespaced(second.clone(), NAMESPACE);
+    clear_namespace(&here).await;
+    let run = |script: &str, env: &BTreeMap<String, String>| {
+        tokio::task::block_in_place(|| run_once(script, env))
+            .unwrap_or_else(|e| panic!("`{script}` did not exit 0: {e}"))
+    };
+    eprintln!("bench: two clusters, warm-up");
+    run(&two_script, &env_both);
+    run(&one_script, env);
+    let (mut two, mut one) = (Sample::default(), Sample::default());
+    let mut left = 0;
+    for _ in 0..rounds {
+        let (seconds, rss) = run(&two_script, &env_both);
+        eprintln!(
+            "bench:   2 × {CLUSTER_NODES} {} ({} MiB)",
+            ms(seconds),
+            rss / 1024
+        );
+        two.seconds.push(seconds);
+        two.peak_rss_kib.push(rss);
+        left = left.max(toolbox_pods_left(&here).await + toolbox_pods_left(&there).await);
+        let (seconds, rss) = run(&one_script, env);
+        eprintln!(
+            "bench:   1 × {} {} ({} MiB)",
+            2 * CLUSTER_NODES,
+            ms(seconds),
+            rss / 1024
+        );
+        one.seconds.push(seconds);
+        one.peak_rss_kib.push(rss);
+        left = left.max(toolbox_pods_left(&here).await);
+    }
+    let _ = std::fs::remove_file(&both);
+
+    let mut out = format!(
+        "{CLUSTERS_HEADING} at once
+
+"
+    );
+    let _ = writeln!(
+        out,
+        "`toolbox node-shell --context one --context two --all -l SELECTOR --no-stream -- true` on {} simulated nodes of each of two clusters (this bench's, and a second local cluster of {} nodes started beside it on the same machine: two control planes on its two cores), against `toolbox node-shell --all -l SELECTOR --no-stream -- true` on {} nodes of this one. Each is {} after one unmeasured run each, alternating; the default `--fanout` of 64 is the whole run's, split between the clusters. Pods left are toolbox's pods in either cluster right after a run, the most after any.\n",
+        thousands(CLUSTER_NODES),
+        thousands(CLUSTER_NODES),
+        thousands(2 * CLUSTER_NODES),
+        if rounds > 1 {
+            format!("the median of {rounds} runs")
+        } else {
+            "one run".into()
+        }
+    );
+    out.push_str(
+        "| run | wall | peak RSS | pods left |
+|---|---|---|---|
+",
+    );
+    for (name, sample) in [
+        (format!("2 clusters × {}", thousands(CLUSTER_NODES)), &two),
+        (
+            format!("1 cluster × {}", thousands(2 * CLUSTER_NODES)),
+            &one,
+        ),
+    ] {
+        let _ = writeln!(
+            out,
+            "| {name} | {} ({} – {}) | {:.1} MiB | {left} |",
+            ms(sample.median()),
+            ms(sample.min()),
+            ms(sample.max()),
+            sample.peak_rss_mib()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nTwo clusters take {} of one cluster's time for as many nodes.\n",
+        times(two.median() / one.median())
+    );
+    out
+}
+
+/// A kubeconfig with two contexts, `one` and `two`: the admin of each
+/// localcluster kubeconfig, renamed so that their names do not collide.
+fn two_context_kubeconfig(one: &Path, two: &Path, out: &Path) {
+    let entries = |path: &Path, name: &str| {
+        let config: serde_yaml::Value =
+            serde_yaml::from_str(&std::fs::read_to_string(path).expect("reading a kubeconfig"))
+                .expect("a kubeconfig");
+        let mut cluster = config["clusters"][0].clone();
+        cluster["name"] = name.into();
+        let mut user = config["users"]
+            .as_sequence()
+            .expect("users")
+            .iter()
+            .find(|user| user["name"] == "admin")
+            .expect("the admin user")
+            .clone();
+        user["name"] = name.into();
+        let context: serde_yaml::Value = serde_yaml::from_str(&format!(
+            "{{name: {name}, context: {{cluster: {name}, user: {name}}}}}"
+        ))
+        .unwrap();
+        (cluster, user, context)
+    };
+    let (c1, u1, x1) = entries(one, "one");
+    let (c2, u2, x2) = entries(two, "two");
+    let config = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [c1, c2],
+        "users": [u1, u2],
+        "contexts": [x1, x2],
+        "current-context": "one",
+    });
+    std::fs::write(out, serde_yaml::to_string(&config).unwrap()).expect("writing the kubeconfig");
 }
 
 /// The heading that starts scenario 6's section.
 const FANOUT_HEADING: &str = "## 6. Fan-out";
 
-/// `existing` with scenario 6's section replaced by `section`: from its
-/// heading to the next heading or the notes. Unchanged when it has none.
-fn with_fanout_section(existing: &str, section: &str) -> String {
-    let Some(start) = existing.find(FANOUT_HEADING) else {
-        return existing.to_string();
-    };
-    let rest = &existing[start + FANOUT_HEADING.len()..];
-    let end = [rest.find("\n## "), rest.find(NOTES_BEGIN)]
-        .into_iter()
-        .flatten()
-        .min()
-        .map_or(existing.len(), |at| start + FANOUT_HEADING.len() + at);
-    let end = if existing[end..].starts_with('\n') {
-        end + 1
-    } else {
-        end
-    };
-    format!("{}{section}{}", &existing[..start], &existing[end..])
+/// `existing` with the section that starts with `heading` replaced by
+/// `section`: from its heading to the next heading or the notes.
+/// Unchanged when it has none.
+fn with_section(existing: &str, heading: &str, section: &str) -> String {
+    match (existing.find(heading), section_end(existing, heading)) {
+        (Some(start), Some(end)) => {
+            format!("{}{section}{}", &existing[..start], &existing[end..])
+        }
+        _ => existing.to_string(),
+    }
 }
 
 /// Creates `count` toolbox-labelled pods, as sessions killed with -9 would leave.
@@ -2149,14 +2397,18 @@ mod tests {
         let doc = format!(
             "# B\n\n## 5. Start\n\nfive\n\n{FANOUT_HEADING}: old\n\nold rows\n\n{NOTES_BEGIN}\nnotes\n"
         );
-        let new = with_fanout_section(&doc, &format!("{FANOUT_HEADING}: new\n\nnew rows\n\n"));
+        let new = with_section(
+            &doc,
+            FANOUT_HEADING,
+            &format!("{FANOUT_HEADING}: new\n\nnew rows\n\n"),
+        );
         assert_eq!(
             new,
             format!(
                 "# B\n\n## 5. Start\n\nfive\n\n{FANOUT_HEADING}: new\n\nnew rows\n\n{NOTES_BEGIN}\nnotes\n"
             )
         );
-        assert_eq!(with_fanout_section("# B\n", "x"), "# B\n");
+        assert_eq!(with_section("# B\n", FANOUT_HEADING, "x"), "# B\n");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DeleteParams, ListParams};
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use tokio::time::Instant;
 
 use super::spec::{RUN_LABEL, SLOT_LABEL};
@@ -20,25 +20,36 @@ use crate::session::delete::{
 const DELETE_BATCH_WINDOW: Duration = Duration::from_millis(50);
 /// The most pods one deletion request names: its selector stays a few KiB.
 const DELETE_BATCH_MAX: usize = 250;
+/// How many deletion requests are in flight at once. The API server deletes
+/// the pods of one `deletecollection` one after another (its
+/// `--delete-collection-workers` is 1 by default), so batches in flight
+/// side by side are what keeps deletion up with a fast run.
+const DELETE_BATCHES_IN_FLIGHT: usize = 4;
+
+/// One finished pod to delete, and its place among the run's live pods,
+/// given back once its deletion has been answered.
+type Finished = (usize, String, Option<OwnedSemaphorePermit>);
 
 /// Deletes finished pods in the background, many per request: the pods
-/// that finish within [`DELETE_BATCH_WINDOW`] of each other go together.
-/// Each request is tried once, and a failure is not reported: the run's
-/// own deletion at the end removes whatever is left, and says so if it
-/// cannot.
+/// that finish within [`DELETE_BATCH_WINDOW`] of each other go together,
+/// [`DELETE_BATCHES_IN_FLIGHT`] requests at a time. Each request is tried
+/// once, and a failure is not reported: the run's own deletion at the end
+/// removes whatever is left, and says so if it cannot.
 pub(super) struct BatchDeleter {
-    sender: mpsc::UnboundedSender<(usize, String)>,
+    sender: mpsc::UnboundedSender<Finished>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl BatchDeleter {
     pub(super) fn start(api: Api<Pod>, run_id: String) -> BatchDeleter {
-        let (sender, mut receiver) = mpsc::unbounded_channel::<(usize, String)>();
+        let (sender, receiver) = mpsc::unbounded_channel::<Finished>();
         let task = tokio::spawn(async move {
             // Until the server refuses deletecollection (RBAC may grant
             // delete alone); then pod by pod.
-            let mut by_collection = true;
-            while let Some(first) = receiver.recv().await {
+            let by_collection = std::sync::atomic::AtomicBool::new(true);
+            // Batches are gathered one after another, and sent side by side.
+            let batches = futures::stream::unfold(receiver, |mut receiver| async move {
+                let first = receiver.recv().await?;
                 let mut batch = vec![first];
                 let until = Instant::now() + DELETE_BATCH_WINDOW;
                 while batch.len() < DELETE_BATCH_MAX {
@@ -50,15 +61,31 @@ impl BatchDeleter {
                         () = tokio::time::sleep_until(until) => break,
                     }
                 }
-                delete_batch(&api, &run_id, &batch, &mut by_collection).await;
-            }
+                Some((batch, receiver))
+            });
+            batches
+                .for_each_concurrent(DELETE_BATCHES_IN_FLIGHT, |batch| {
+                    let (api, run_id, by_collection) = (&api, &run_id, &by_collection);
+                    async move {
+                        let pods: Vec<(usize, String)> = batch
+                            .iter()
+                            .map(|(slot, name, _)| (*slot, name.clone()))
+                            .collect();
+                        delete_batch(api, run_id, &pods, by_collection).await;
+                        // The places come back once the server has answered.
+                        drop(batch);
+                    }
+                })
+                .await;
         });
         BatchDeleter { sender, task }
     }
 
-    pub(super) fn delete(&self, slot: usize, pod: String) {
+    /// Deletes `pod`, of the run's `slot`; `place`, if any, is given back
+    /// once its deletion has been answered.
+    pub(super) fn delete(&self, slot: usize, pod: String, place: Option<OwnedSemaphorePermit>) {
         // The receiver lives as long as the task, which outlives every sender.
-        let _ = self.sender.send((slot, pod));
+        let _ = self.sender.send((slot, pod, place));
     }
 
     /// Stops at once: the run's own deletion, which follows, removes what
@@ -80,9 +107,10 @@ async fn delete_batch(
     api: &Api<Pod>,
     run_id: &str,
     batch: &[(usize, String)],
-    by_collection: &mut bool,
+    by_collection: &std::sync::atomic::AtomicBool,
 ) {
-    if *by_collection && batch.len() > 1 {
+    use std::sync::atomic::Ordering;
+    if by_collection.load(Ordering::Relaxed) && batch.len() > 1 {
         let slots: Vec<String> = batch.iter().map(|(slot, _)| slot.to_string()).collect();
         let selector = format!("{RUN_LABEL}={run_id},{SLOT_LABEL} in ({})", slots.join(","));
         let (dp, lp) = (delete_params(), ListParams::default().labels(&selector));
@@ -91,7 +119,9 @@ async fn delete_batch(
         })
         .await
         {
-            Err(DeleteFailure::Refused { code: 403, .. }) => *by_collection = false,
+            Err(DeleteFailure::Refused { code: 403, .. }) => {
+                by_collection.store(false, Ordering::Relaxed);
+            }
             Err(failure) => {
                 tracing::debug!(%failure, "deleting finished pods");
                 return;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -77,6 +78,7 @@ pub async fn run(
         deletions: BatchDeleter::start(api.clone(), spec.run_id.clone()),
         maximum: LearntMaximum::default(),
         pace: Pace::new(spec.fanout, cluster.link.clone(), spec.back_off),
+        live: Arc::new(Semaphore::new(spec.fanout.max(1) * LIVE_PODS_PER_WIDTH)),
     };
 
     let mut outcomes: Vec<Option<NodeOutcome>> = vec![None; spec.nodes.len()];
@@ -156,7 +158,16 @@ pub(super) struct Run<'a> {
     maximum: LearntMaximum,
     /// How many creates are in flight at once.
     pace: Pace,
+    /// The run's pods that exist: a node takes a place before its pod is
+    /// created and gives it back once the pod's deletion is answered, so
+    /// that a run faster than its deletions waits for them rather than
+    /// leave thousands of finished pods for the end.
+    live: Arc<Semaphore>,
 }
+
+/// How many of a run's pods may exist at once, per unit of its width: the
+/// nodes in flight, and as many finished ones whose deletion is on its way.
+const LIVE_PODS_PER_WIDTH: usize = 2;
 
 impl Run<'_> {
     fn stop_with(&self, reason: String) {
@@ -207,8 +218,11 @@ impl Run<'_> {
         let pod = self.maximum.fit(pod);
 
         let updates = self.watch.subscribe(&name);
-        let admitted = tokio::select! {
-            admitted = self.pace.admit() => admitted,
+        let (place, admitted) = tokio::select! {
+            admitted = async {
+                let place = self.live.clone().acquire_owned().await.ok();
+                (place, self.pace.admit().await)
+            } => admitted,
             () = self.stop.cancelled() => {
                 self.watch.unsubscribe(&name);
                 return self.stopped();
@@ -266,7 +280,7 @@ impl Run<'_> {
             NodeWork::OwnProcess => self.own_process(node, &created, updates, &container).await,
         };
         self.watch.unsubscribe(&name);
-        self.deletions.delete(i, name);
+        self.deletions.delete(i, name, place);
         outcome
     }
 
