@@ -1343,7 +1343,7 @@ async fn main() {
         if !doc.ends_with("\n\n") {
             doc.push('\n');
         }
-        let section = two_clusters_section(&admin, &env, &env_dir, &root).await;
+        let section = two_clusters_section(&admin, &env, env_dir, &root).await;
         doc.push_str(&section);
         if only.is_some() {
             clusters_only = Some(section);
