@@ -1420,21 +1420,13 @@ async fn two_clusters_section(
         .unwrap_or(2)
         .max(1);
     let nodes: Api<Node> = Api::all(admin.clone());
-    let mut simulated: Vec<(String, BTreeMap<String, String>)> = nodes
-        .list_metadata(&ListParams::default().labels("type=kwok"))
-        .await
-        .expect("listing the simulated nodes (type=kwok)")
-        .items
-        .into_iter()
-        .filter_map(|n| Some((n.metadata.name?, n.metadata.labels.unwrap_or_default())))
-        .collect();
+    let simulated = simulated_nodes(&nodes).await;
     assert!(
         simulated.len() >= 2 * CLUSTER_NODES,
         "scenario 6b needs {} simulated nodes here, and this cluster has {}",
         2 * CLUSTER_NODES,
         simulated.len()
     );
-    simulated.sort_by(|a, b| natural_cmp(&a.0, &b.0));
     label_first_nodes(&nodes, &simulated, &[CLUSTER_NODES, 2 * CLUSTER_NODES]).await;
 
     // The second cluster, beside this one, stopped at the end.
@@ -1470,15 +1462,7 @@ async fn two_clusters_section(
     let second = harness::client_from(&second_kubeconfig).await;
     ensure_namespace(&second, NAMESPACE).await;
     let second_nodes: Api<Node> = Api::all(second.clone());
-    let mut theirs: Vec<(String, BTreeMap<String, String>)> = second_nodes
-        .list_metadata(&ListParams::default().labels("type=kwok"))
-        .await
-        .expect("listing the second cluster's nodes")
-        .items
-        .into_iter()
-        .filter_map(|n| Some((n.metadata.name?, n.metadata.labels.unwrap_or_default())))
-        .collect();
-    theirs.sort_by(|a, b| natural_cmp(&a.0, &b.0));
+    let theirs = simulated_nodes(&second_nodes).await;
     // Every one of its nodes carries the same label as this cluster's first 1,000.
     label_first_nodes(&second_nodes, &theirs, &[CLUSTER_NODES]).await;
 
@@ -1795,6 +1779,21 @@ fn times(ratio: f64) -> String {
     }
 }
 
+/// The simulated nodes (`type=kwok`) of a cluster, with their labels, in
+/// natural order.
+async fn simulated_nodes(nodes: &Api<Node>) -> Vec<(String, BTreeMap<String, String>)> {
+    let mut simulated: Vec<(String, BTreeMap<String, String>)> = nodes
+        .list_metadata(&ListParams::default().labels("type=kwok"))
+        .await
+        .expect("listing the simulated nodes (type=kwok)")
+        .items
+        .into_iter()
+        .filter_map(|n| Some((n.metadata.name?, n.metadata.labels.unwrap_or_default())))
+        .collect();
+    simulated.sort_by(|a, b| natural_cmp(&a.0, &b.0));
+    simulated
+}
+
 /// One subset of scenario 6's nodes.
 #[derive(Debug, Clone, PartialEq)]
 struct FanoutSize {
@@ -1943,19 +1942,11 @@ async fn fanout_section(
         .unwrap_or_else(|| "100,1000,all".into());
 
     let nodes: Api<Node> = Api::all(admin.clone());
-    let mut simulated: Vec<(String, BTreeMap<String, String>)> = nodes
-        .list_metadata(&ListParams::default().labels("type=kwok"))
-        .await
-        .expect("listing the simulated nodes (type=kwok)")
-        .items
-        .into_iter()
-        .filter_map(|n| Some((n.metadata.name?, n.metadata.labels.unwrap_or_default())))
-        .collect();
+    let simulated = simulated_nodes(&nodes).await;
     assert!(
         !simulated.is_empty(),
         "scenario 6 runs on the simulated nodes (type=kwok), and this cluster has none"
     );
-    simulated.sort_by(|a, b| natural_cmp(&a.0, &b.0));
     let sizes = fanout_sizes(&spec, simulated.len());
     assert!(
         !sizes.is_empty(),

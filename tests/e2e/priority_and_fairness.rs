@@ -108,6 +108,26 @@ impl Throttled {
         throttled
     }
 
+    /// Waits until the API server has configured the level (with `seats`
+    /// seats, when given); returns the label of its metrics' samples.
+    async fn configured(&self, ns: &TestNs, seats: Option<f64>) -> String {
+        let level_label = format!("priority_level=\"{}\"", self.level);
+        harness::wait_until(
+            std::time::Duration::from_secs(30),
+            "the API server to configure the priority level",
+            || async {
+                let configured = metric(
+                    ns,
+                    "apiserver_flowcontrol_nominal_limit_seats",
+                    &level_label,
+                );
+                configured.is_some() && seats.is_none_or(|seats| configured == Some(seats))
+            },
+        )
+        .await;
+        level_label
+    }
+
     /// Removes the schema, the level and the binding.
     async fn remove(self) {
         let params = DeleteParams::default();
@@ -164,20 +184,7 @@ async fn a_user_held_to_the_fewest_seats_still_fans_out_runs_a_session_and_clean
     }
     let throttled = Throttled::new(&ns).await;
     let test = std::panic::AssertUnwindSafe(async {
-        let level_label = format!("priority_level=\"{}\"", throttled.level);
-        harness::wait_until(
-            std::time::Duration::from_secs(30),
-            "the API server to configure the priority level",
-            || async {
-                metric(
-                    &ns,
-                    "apiserver_flowcontrol_nominal_limit_seats",
-                    &level_label,
-                )
-                .is_some()
-            },
-        )
-        .await;
+        let level_label = throttled.configured(&ns, None).await;
         let seats = metric(
             &ns,
             "apiserver_flowcontrol_nominal_limit_seats",
@@ -296,20 +303,7 @@ async fn a_run_that_backs_off_is_refused_less_than_one_at_fixed_width_and_every_
     }
     let throttled = Throttled::new(&ns).await;
     let test = std::panic::AssertUnwindSafe(async {
-        let level_label = format!("priority_level=\"{}\"", throttled.level);
-        harness::wait_until(
-            std::time::Duration::from_secs(30),
-            "the API server to configure the priority level",
-            || async {
-                metric(
-                    &ns,
-                    "apiserver_flowcontrol_nominal_limit_seats",
-                    &level_label,
-                )
-                .is_some()
-            },
-        )
-        .await;
+        let level_label = throttled.configured(&ns, None).await;
         // The default width, and the run's pace against none: the same run
         // at a width that never changes.
         let fixed = paced_run(&ns, &throttled, &level_label, &["--no-back-off"]);
@@ -375,19 +369,7 @@ async fn a_user_held_to_one_seat_still_runs_a_fleet_to_the_end() {
     }
     let throttled = Throttled::with_seats(&ns, true).await;
     let test = std::panic::AssertUnwindSafe(async {
-        let level_label = format!("priority_level=\"{}\"", throttled.level);
-        harness::wait_until(
-            std::time::Duration::from_secs(30),
-            "the API server to give the level one seat",
-            || async {
-                metric(
-                    &ns,
-                    "apiserver_flowcontrol_nominal_limit_seats",
-                    &level_label,
-                ) == Some(1.0)
-            },
-        )
-        .await;
+        let level_label = throttled.configured(&ns, Some(1.0)).await;
         let before = rejected(&ns, &level_label);
         let selector = format!("toolbox.test/e2e-namespace={}", ns.name);
         let started = std::time::Instant::now();
