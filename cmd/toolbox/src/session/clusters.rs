@@ -26,7 +26,7 @@ use futures::StreamExt;
 use serde::Serialize;
 use toolbox_cluster::nodes::Targets;
 use toolbox_cluster::session::fanout::{
-    self, FanoutEvents, FanoutReport, FanoutSpec, NOT_STARTED, NodeOutcome, OutputStream,
+    self, FanoutEvents, FanoutReport, FanoutSpec, NodeOutcome, OutputStream,
 };
 use toolbox_cluster::signals::Signals;
 use toolbox_cluster::{ClusterContext, ClusterError, Signal, TargetNode};
@@ -225,7 +225,10 @@ async fn run(
             // see the signal themselves.
             let interrupted = *stopped_by.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(signal) = interrupted {
-                return Ok(never_started(ready.node_names.len(), signal));
+                return Ok(FanoutReport::stopped_before_start(
+                    ready.node_names.len(),
+                    signal,
+                ));
             }
             fanout::run(&ready.cluster, spec, events).await
         }
@@ -329,22 +332,6 @@ async fn run(
         return Err(ClusterError::Interrupted { signal }.into());
     }
     Ok(exit_status(&results))
-}
-
-/// The report of a cluster whose run a signal stopped before it started.
-fn never_started(nodes: usize, signal: Signal) -> FanoutReport {
-    FanoutReport {
-        outcomes: vec![
-            NodeOutcome::NotRun {
-                reason: NOT_STARTED.into(),
-                message: format!("interrupted by {signal}"),
-            };
-            nodes
-        ],
-        interrupted: Some(signal),
-        aborted: None,
-        left: None,
-    }
 }
 
 /// Every context failed or had nothing to run on: the first failure, named

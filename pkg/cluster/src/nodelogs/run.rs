@@ -16,8 +16,8 @@ use crate::client::context::ClusterContext;
 use crate::error::{ClusterError, Result};
 use crate::nodes::nodeset::fold;
 use crate::session::fanout::{
-    self, FanoutEvents, FanoutReport, FanoutSpec, INTERRUPTED, LineSink, NOT_STARTED, NodeOutcome,
-    NodeSession, OutputStream,
+    self, FanoutEvents, FanoutReport, FanoutSpec, INTERRUPTED, LineSink, NodeOutcome, NodeSession,
+    OutputStream,
 };
 use crate::session::{Progress, SessionSpec, run_captured};
 use crate::signals::Signals;
@@ -132,7 +132,7 @@ pub async fn run_logs(
         .collect::<Vec<Plan>>();
     let plans = tokio::select! {
         plans = planning => plans,
-        signal = signals.recv() => return Ok(stopped_report(nodes.len(), signal)),
+        signal = signals.recv() => return Ok(FanoutReport::stopped_before_start(nodes.len(), signal)),
     };
 
     let mut by_query = Vec::new();
@@ -281,22 +281,6 @@ pub async fn run_logs(
         .map(|outcome| outcome.unwrap_or_else(|| stopped(report.interrupted)))
         .collect();
     Ok(report)
-}
-
-/// A run stopped by `signal` before any node was read.
-fn stopped_report(nodes: usize, signal: crate::signals::Signal) -> FanoutReport {
-    FanoutReport {
-        outcomes: vec![
-            NodeOutcome::NotRun {
-                reason: NOT_STARTED.into(),
-                message: format!("interrupted by {signal}"),
-            };
-            nodes
-        ],
-        interrupted: Some(signal),
-        aborted: None,
-        left: None,
-    }
 }
 
 /// A node whose logs could not be read at all: a short reason to group

@@ -119,6 +119,25 @@ pub struct FanoutReport {
     pub left: Option<LeftRun>,
 }
 
+impl FanoutReport {
+    /// The report of a run that `signal` stopped before any of its `nodes`
+    /// started: each is not started, and nothing was created.
+    pub fn stopped_before_start(nodes: usize, signal: Signal) -> FanoutReport {
+        FanoutReport {
+            outcomes: vec![
+                NodeOutcome::NotRun {
+                    reason: NOT_STARTED.into(),
+                    message: format!("interrupted by {signal}"),
+                };
+                nodes
+            ],
+            interrupted: Some(signal),
+            aborted: None,
+            left: None,
+        }
+    }
+}
+
 /// A run whose pods toolbox could not delete, with how to remove them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeftRun {
