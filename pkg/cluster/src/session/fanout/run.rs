@@ -306,7 +306,12 @@ impl Run<'_> {
             match created {
                 Err(err) if pushed_back(&err) && !self.stop.is_cancelled() => {
                     tracing::debug!(%err, "create refused for now, sent again");
-                    tokio::time::sleep(self.pace.retry_after()).await;
+                    // A signal ends the wait at once: the refused create
+                    // made no pod, and the server's Retry-After may be 32 s.
+                    tokio::select! {
+                        () = tokio::time::sleep(self.pace.retry_after()) => {}
+                        () = self.stop.cancelled() => return Err(err),
+                    }
                 }
                 Err(err) if already_exists(&err) => {
                     let name = pod.metadata.name.as_deref().unwrap_or_default();
