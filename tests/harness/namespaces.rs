@@ -20,6 +20,59 @@ use crate::{
     real_node, shared_cluster, stderr_of, stdout_of, toolbox_command, wait_until,
 };
 
+/// Waits until the API server's authorizer lets `dev` do what each of
+/// `rules` names first, in `namespace` or cluster-wide: a new binding
+/// reaches the authorizer's cache a moment after it is stored, and a test
+/// that runs toolbox before then is refused (seen in CI: `dev cannot get
+/// nodes` right after the grant).
+async fn may_dev(admin: &Client, rules: &[PolicyRule], namespace: Option<&str>) {
+    use k8s_openapi::api::authorization::v1::{
+        ResourceAttributes, SubjectAccessReview, SubjectAccessReviewSpec,
+    };
+    for rule in rules {
+        let (Some(verb), Some(resource)) = (
+            rule.verbs.first(),
+            rule.resources.as_ref().and_then(|r| r.first()),
+        ) else {
+            continue;
+        };
+        let (resource, subresource) = match resource.split_once('/') {
+            Some((resource, sub)) => (resource.to_string(), Some(sub.to_string())),
+            None => (resource.clone(), None),
+        };
+        let review = SubjectAccessReview {
+            spec: SubjectAccessReviewSpec {
+                user: Some("dev".into()),
+                resource_attributes: Some(ResourceAttributes {
+                    namespace: namespace.map(str::to_string),
+                    verb: Some(verb.clone()),
+                    group: rule.api_groups.as_ref().and_then(|g| g.first()).cloned(),
+                    resource: Some(resource.clone()),
+                    subresource,
+                    name: rule.resource_names.as_ref().and_then(|n| n.first()).cloned(),
+                    ..ResourceAttributes::default()
+                }),
+                ..SubjectAccessReviewSpec::default()
+            },
+            ..SubjectAccessReview::default()
+        };
+        let reviews: Api<SubjectAccessReview> = Api::all(admin.clone());
+        wait_until(
+            Duration::from_secs(30),
+            &format!("dev's grant to {verb} {resource} to take effect"),
+            || async {
+                reviews
+                    .create(&PostParams::default(), &review)
+                    .await
+                    .ok()
+                    .and_then(|r| r.status)
+                    .is_some_and(|s| s.allowed)
+            },
+        )
+        .await;
+    }
+}
+
 /// Waits until the namespace's default service account exists: the
 /// controller makes it a moment after the namespace, and pods wait for it.
 pub async fn wait_for_default_service_account(admin: &Client, namespace: &str) {
@@ -411,6 +464,7 @@ impl TestNs {
             .create(&PostParams::default(), &binding)
             .await
             .expect("creating role binding");
+        may_dev(&self.admin, &rules, Some(&self.name)).await;
     }
 
     /// Grants `dev` these rules cluster-wide, for as long as this test runs.
@@ -435,6 +489,7 @@ impl TestNs {
             .expect("creating cluster role binding");
         self.cluster_objects.push(("clusterrole", name.clone()));
         self.cluster_objects.push(("clusterrolebinding", name));
+        may_dev(&self.admin, &rules, None).await;
     }
 
     /// The toolbox pods in this namespace now.
