@@ -327,13 +327,63 @@ async fn from_node(
         }
         Local::Std => None,
     };
+    // The node's end can exit 0 with its stream cut short on the way here
+    // (the API server or the runtime lost the output's end, as
+    // kubernetes#124571 reports of kubectl exec). Nothing of it was kept
+    // under a final name, so a copy into files is read once more, from a
+    // new pod; one to stdout has already written what came.
+    let again = placement.is_some();
+    match read_from_node(args, app, &node, &paths, placement.clone()).await {
+        Err(Failure::Short(err)) if again => {
+            eprintln!(
+                "warning: {node}: the stream came short although the node's end sent it whole ({err}); nothing was kept, reading it again"
+            );
+            read_from_node(args, app, &node, &paths, placement)
+                .await
+                .map_err(Failure::into_app)
+        }
+        read => read.map_err(Failure::into_app),
+    }
+}
+
+/// How a copy failed.
+enum Failure {
+    /// The node's end exited 0, but the stream that reached here was cut
+    /// short or damaged.
+    Short(TransferError),
+    Other(AppError),
+}
+
+impl Failure {
+    fn into_app(self) -> AppError {
+        match self {
+            Failure::Short(err) => failed(err),
+            Failure::Other(err) => err,
+        }
+    }
+}
+
+impl From<AppError> for Failure {
+    fn from(err: AppError) -> Failure {
+        Failure::Other(err)
+    }
+}
+
+/// One read of `paths` from `node`, through its own pod.
+async fn read_from_node(
+    args: &CpArgs,
+    app: &App,
+    node: &str,
+    paths: &[String],
+    placement: Option<Placement>,
+) -> Result<ExitStatus, Failure> {
     let prepared = prepare(
         args,
         app,
-        node,
+        node.to_string(),
         CopyDirection::FromNode,
-        paths.clone(),
-        |id| copy_send_command(id, &paths),
+        paths.to_vec(),
+        |id| copy_send_command(id, paths),
     )
     .await?;
     let bar = Bar::new();
@@ -436,7 +486,9 @@ async fn to_node(
         stderr: Box::new(agent.clone()),
         settle: settle(&prepared, stream.clone(), done.clone(), Some(receipt)),
     };
-    finish(&prepared, io, &stream, done, agent, bar).await
+    finish(&prepared, io, &stream, done, agent, bar)
+        .await
+        .map_err(Failure::into_app)
 }
 
 /// Standard input in a temporary file, mode 0644 as a new file is.
@@ -529,7 +581,7 @@ async fn finish(
     done: Arc<Mutex<Option<Streamed>>>,
     agent: AgentLines,
     bar: Bar,
-) -> Result<ExitStatus, AppError> {
+) -> Result<ExitStatus, Failure> {
     let spinner = Spinner::new(
         format!("Starting the copy's pod on node {}", prepared.node),
         None,
@@ -550,10 +602,10 @@ async fn finish(
         // The thread's own failure (a full disk, a damaged stream) says
         // more than the exec that stopped because of it.
         Err(ClusterError::StreamFailed { reason, .. }) => {
-            return Err(match streamed {
+            return Err(Failure::Other(match streamed {
                 Some(Err(err)) => failed(err),
                 _ => failed(format!("the copy stopped: {reason}")),
-            });
+            }));
         }
         Err(err) => {
             if matches!(err.cause(), ClusterError::Interrupted { .. }) {
@@ -561,7 +613,7 @@ async fn finish(
                     "toolbox: {err}: the copy was stopped, and nothing is left under its final name"
                 );
             }
-            return Err(err.into());
+            return Err(AppError::from(err).into());
         }
     };
     if let Some(left) = &outcome.not_deleted {
@@ -578,7 +630,8 @@ async fn finish(
                 "the node's end of the copy exited {}",
                 outcome.exit_code
             ))
-        )));
+        ))
+        .into());
     }
     match streamed {
         Some(Ok(manifest)) => {
@@ -592,8 +645,11 @@ async fn finish(
             }
             Ok(ExitStatus::Success)
         }
-        Some(Err(err)) => Err(failed(err)),
-        None => Err(failed("the copy ended without its result")),
+        Some(Err(err @ (TransferError::Stream(_) | TransferError::NoManifest))) => {
+            Err(Failure::Short(err))
+        }
+        Some(Err(err)) => Err(failed(err).into()),
+        None => Err(failed("the copy ended without its result").into()),
     }
 }
 
