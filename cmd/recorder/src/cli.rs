@@ -1,4 +1,4 @@
-//! The command line: seven subcommands, parsed strictly (an unknown flag or a
+//! The command line: eight subcommands, parsed strictly (an unknown flag or a
 //! missing value is an error, exit 2), since toolbox and an admission policy
 //! both build and check these exact words. No flag changes where a recording
 //! goes.
@@ -22,6 +22,8 @@ pub enum Command {
     Send(SendArgs),
     /// toolbox cp's stream from stdin into a node path, recorded as session `id`.
     Receive(ReceiveArgs),
+    /// Run `argv` in one container's namespaces, found from its node.
+    Enter(crate::enter::EnterArgs),
     /// Copy this binary to `dest` (the init container's job).
     Install { dest: OsString },
     /// `--help`: the usage text on stdout.
@@ -83,6 +85,7 @@ usage: toolbox-recorder record --id ID [--input] -- CMD [ARG...]
        toolbox-recorder cat ID
        toolbox-recorder send --id ID -- PATH...
        toolbox-recorder receive --id ID [--force] [--no-target-directory] -- DEST
+       toolbox-recorder enter --container-id ID --enter NS[,NS...] --label TEXT -- CMD [ARG...]
        toolbox-recorder install DEST
 ";
 
@@ -90,7 +93,8 @@ usage: toolbox-recorder record --id ID [--input] -- CMD [ARG...]
 pub fn parse(args: &[OsString]) -> Result<Command, UsageError> {
     let Some((sub, rest)) = args.split_first() else {
         return Err(UsageError(
-            "a subcommand is needed: record, run, index, cat, send, receive or install".into(),
+            "a subcommand is needed: record, run, index, cat, send, receive, enter or install"
+                .into(),
         ));
     };
     match sub.to_str() {
@@ -141,12 +145,13 @@ pub fn parse(args: &[OsString]) -> Result<Command, UsageError> {
                 dest,
             }))
         }
+        Some("enter") => parse_enter(rest).map(Command::Enter),
         Some("install") => Ok(Command::Install {
             dest: one_operand("install", "DEST", rest)?.clone(),
         }),
         Some("-h" | "--help" | "help") => Ok(Command::Help),
         _ => Err(UsageError(format!(
-            "unknown subcommand {:?}: use record, run, index, cat, send, receive or install",
+            "unknown subcommand {:?}: use record, run, index, cat, send, receive, enter or install",
             sub.to_string_lossy()
         ))),
     }
@@ -197,6 +202,77 @@ fn parse_command(
         return Err(UsageError(format!("{sub}: a command is needed after --")));
     }
     Ok((id, given, argv))
+}
+
+/// `--container-id ID --enter NS[,NS...] --label TEXT -- CMD [ARG...]`,
+/// each flag once: the ID is a runtime's, 64 lowercase hex digits, so that
+/// it matches a cgroup path and nothing else.
+fn parse_enter(args: &[OsString]) -> Result<crate::enter::EnterArgs, UsageError> {
+    use crate::enter::Kind;
+    let mut values: [Option<String>; 3] = [None, None, None];
+    let names = ["--container-id", "--enter", "--label"];
+    let mut rest = args.iter();
+    loop {
+        let Some(arg) = rest.next() else {
+            return Err(UsageError(
+                "enter: `-- CMD [ARG...]` is needed after the flags".into(),
+            ));
+        };
+        let word = arg.to_str();
+        if word == Some("--") {
+            break;
+        }
+        match names.iter().position(|name| Some(*name) == word) {
+            Some(at) if values[at].is_none() => {
+                let value = rest
+                    .next()
+                    .and_then(|v| v.to_str())
+                    .ok_or_else(|| UsageError(format!("enter: {} needs a value", names[at])))?;
+                values[at] = Some(value.to_owned());
+            }
+            _ => {
+                return Err(UsageError(format!(
+                    "enter: unknown or repeated argument {:?}",
+                    arg.to_string_lossy()
+                )));
+            }
+        }
+    }
+    let [Some(container_id), Some(enter), Some(label)] = values else {
+        return Err(UsageError(
+            "enter: --container-id, --enter and --label are all needed".into(),
+        ));
+    };
+    if container_id.len() != 64
+        || !container_id
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    {
+        return Err(UsageError(format!(
+            "enter: {container_id:?} is not a container ID (64 lowercase hex digits)"
+        )));
+    }
+    let mut kinds = Vec::new();
+    for word in enter.split(',') {
+        let kind = Kind::parse(word).ok_or_else(|| {
+            UsageError(format!(
+                "enter: unknown namespace {word:?} (net, pid, mnt, ipc, uts)"
+            ))
+        })?;
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    let argv: Vec<OsString> = rest.cloned().collect();
+    if argv.is_empty() {
+        return Err(UsageError("enter: a command is needed after --".into()));
+    }
+    Ok(crate::enter::EnterArgs {
+        container_id,
+        kinds,
+        label,
+        argv,
+    })
 }
 
 /// `--id ID`, the boolean `flags` (which were given, in their order), then
@@ -316,6 +392,86 @@ mod tests {
                 argv: args(&["sh", "-l", "--id"]),
             })
         );
+    }
+
+    #[test]
+    fn enter_takes_the_container_its_namespaces_and_the_command() {
+        let id = "ab".repeat(32);
+        let parsed = parse(&args(&[
+            "enter",
+            "--label",
+            "pod a/b",
+            "--enter",
+            "net,pid,net",
+            "--container-id",
+            &id,
+            "--",
+            "ip",
+            "addr",
+        ]))
+        .unwrap();
+        assert_eq!(
+            parsed,
+            Command::Enter(crate::enter::EnterArgs {
+                container_id: id.clone(),
+                kinds: vec![crate::enter::Kind::Net, crate::enter::Kind::Pid],
+                label: "pod a/b".into(),
+                argv: args(&["ip", "addr"]),
+            })
+        );
+        for (words, message) in [
+            (
+                vec!["--enter", "net", "--label", "x", "--", "sh"],
+                "are all needed",
+            ),
+            (
+                vec![
+                    "--container-id",
+                    "abc",
+                    "--enter",
+                    "net",
+                    "--label",
+                    "x",
+                    "--",
+                    "sh",
+                ],
+                "not a container ID",
+            ),
+            (
+                vec![
+                    "--container-id",
+                    &id,
+                    "--enter",
+                    "user",
+                    "--label",
+                    "x",
+                    "--",
+                    "sh",
+                ],
+                "unknown namespace \"user\"",
+            ),
+            (
+                vec![
+                    "--container-id",
+                    &id,
+                    "--enter",
+                    "net",
+                    "--label",
+                    "x",
+                    "--",
+                ],
+                "a command is needed",
+            ),
+            (
+                vec!["--container-id", &id, "--container-id", &id],
+                "repeated",
+            ),
+        ] {
+            let mut all = vec!["enter"];
+            all.extend(words);
+            let err = parse(&args(&all)).unwrap_err();
+            assert!(err.0.contains(message), "{all:?}: {err}");
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! exec and the command, so that neither a modified client nor a killed one
 //! can skip, trim or forge the recording (docs/recorder.md).
 //!
-//! `main.rs` parses the command line with [`cli`] and calls one of the seven
+//! `main.rs` parses the command line with [`cli`] and calls one of the eight
 //! subcommands with the sinks fixed in the binary ([`PROC_ROOT`],
 //! [`SESSIONS_DIR`]); tests call the same functions with temporary ones.
 //!
@@ -22,6 +22,9 @@
 //! [`transfer`] is toolbox cp's node end (`send`, `receive`), recorded the
 //! same way, with the stream in pkg/transfer.
 //!
+//! [`enter`] is node-shell `--pod`'s way into a container's namespaces,
+//! found from the node by the container's cgroup.
+//!
 //! [`index`] reads the node's files back (`index`, `cat`); [`install`] copies
 //! the binary into a pod's emptyDir for images that lack it. [`sys`] holds the
 //! few raw system calls (poll, PTYs, termios, signals) the relays need.
@@ -29,6 +32,7 @@
 pub mod cast;
 pub mod child;
 pub mod cli;
+pub mod enter;
 pub mod index;
 pub mod install;
 pub mod pipe;

@@ -1,7 +1,9 @@
 //! `toolbox-recorder`: the command line over the library, with the sinks
 //! fixed. Exit codes: the recorded command's status for `record` and `run` (126/127
 //! when it could not start or could not be recorded), 126 for a `send` or
-//! `receive` that could not be recorded, 1 for a failed `index`, `cat`,
+//! `receive` that could not be recorded, the command's status for `enter`
+//! (125 when the container has no process on the node, 126/127 when it
+//! could not be entered or run), 1 for a failed `index`, `cat`,
 //! `send`, `receive` or `install`, 2 for a command line it refuses.
 
 use std::io::Write;
@@ -12,7 +14,7 @@ use toolbox_recorder::cli::{self, Command};
 use toolbox_recorder::index::{self, CatError, IndexError};
 use toolbox_recorder::record::{self, SinkPaths};
 use toolbox_recorder::transfer::{self, Root};
-use toolbox_recorder::{PROC_ROOT, SESSIONS_DIR, install, run, sinks, sys};
+use toolbox_recorder::{PROC_ROOT, SESSIONS_DIR, enter, install, run, sinks, sys};
 
 fn main() -> ExitCode {
     let args: Vec<_> = std::env::args_os().skip(1).collect();
@@ -82,6 +84,7 @@ fn main() -> ExitCode {
                 out,
             ))
         }
+        Command::Enter(args) => exit(enter::enter(&args, Path::new(PROC_ROOT))),
         Command::Install { dest } => {
             match install::install(Path::new("/proc/self/exe"), Path::new(&dest)) {
                 Ok(()) => ExitCode::SUCCESS,
