@@ -1066,7 +1066,7 @@ _toolbox() {
             return 0
             ;;
         toolbox__subcmd__node__subcmd__shell)
-            opts="-l -b -o -x -n -v -h -V --selector --all --fanout --include-not-ready --include-cordoned --os --command-timeout --no-back-off --gather --output --no-stream --stream --contexts --all-contexts --image --no-mount --no-uts --no-ipc --no-net --no-pid --host-mount --ttl --timeout --reason --image-pull-secret --image-pull-policy --priority-class --keep --persist --no-record --record-input --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
+            opts="-l -b -o -x -c -n -v -h -V --selector --all --fanout --include-not-ready --include-cordoned --os --command-timeout --no-back-off --gather --output --no-stream --stream --contexts --all-contexts --image --no-mount --no-uts --no-ipc --no-net --no-pid --host-mount --pod --container --enter --ttl --timeout --reason --image-pull-secret --image-pull-policy --priority-class --keep --persist --no-record --record-input --kubeconfig --context --namespace --as --as-group --config --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1105,6 +1105,22 @@ _toolbox() {
                     return 0
                     ;;
                 --image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pod)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --container)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --enter)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -56,6 +56,9 @@ complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -s o -l outp
 yaml\t''"
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l contexts -d 'Every kubeconfig context whose name matches this glob (*, ?, [a-z]), each its own cluster; or repeat --context NAME' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l image -d 'The image; it needs nsenter and sleep [default: the image setting, toolbox\'s node-tools]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l pod -d 'Open the session on this pod\'s node, in its container\'s namespaces: NS/POD, or POD in the namespace of -n' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -s c -l container -d 'With --pod: the container [default: the pod\'s kubectl.kubernetes.io/default-container, or its first]' -r
+complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l enter -d 'With --pod: the container\'s namespaces to enter, from net, pid, mnt, ipc and uts, or all; the others stay the node\'s' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l ttl -d 'How long the pod may live; it stops by itself after this [default: 1h]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l timeout -d 'How long to wait for the pod to start [default: 2m]' -r
 complete -c toolbox -n "__fish_toolbox_using_subcommand node-shell" -l reason -d 'Why you need the node; recorded on the pod for the audit trail' -r

@@ -22,6 +22,7 @@ mod many_clusters;
 mod node_shell;
 mod persist;
 mod picker_completion;
+mod pod_target;
 mod policy;
 mod require_recording;
 mod version;

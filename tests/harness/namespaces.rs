@@ -49,7 +49,11 @@ async fn may_dev(admin: &Client, rules: &[PolicyRule], namespace: Option<&str>) 
                     group: rule.api_groups.as_ref().and_then(|g| g.first()).cloned(),
                     resource: Some(resource.clone()),
                     subresource,
-                    name: rule.resource_names.as_ref().and_then(|n| n.first()).cloned(),
+                    name: rule
+                        .resource_names
+                        .as_ref()
+                        .and_then(|n| n.first())
+                        .cloned(),
                     ..ResourceAttributes::default()
                 }),
                 ..SubjectAccessReviewSpec::default()

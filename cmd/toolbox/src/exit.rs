@@ -5,7 +5,7 @@
 //! | 0 | success |
 //! | 1 | any other failure, a connection lost during the session among them |
 //! | 2 | usage: bad flags, arguments or settings |
-//! | 3 | the cluster: kubeconfig, context, unreachable server, rejected credentials, permission denied, node, namespace or session recording not found |
+//! | 3 | the cluster: kubeconfig, context, unreachable server, rejected credentials, permission denied, node, namespace, session recording or `--pod` target not found (or not enterable) |
 //! | 4 | the pod: refused by admission or PodSecurity, could not start, or not running in time |
 //! | 5 | on many nodes: every node ran the command, and it failed (non-zero) on some |
 //! | 6 | on many nodes: some nodes could not run the command (their pod did not start, the connection was lost, ...); on several clusters, also a cluster that could not run it |

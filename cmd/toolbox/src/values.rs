@@ -82,6 +82,11 @@ pub fn parse_selector(text: &str) -> Result<String, String> {
         .map_err(|e| e.reason)
 }
 
+/// node-shell `--enter`: `all`, or namespaces from net, pid, mnt, ipc, uts.
+pub fn parse_pod_namespaces(text: &str) -> Result<toolbox_podtemplate::PodNamespaces, String> {
+    toolbox_podtemplate::PodNamespaces::parse(text)
+}
+
 /// An image reference that the kubelet can parse.
 pub fn parse_image(text: &str) -> Result<String, String> {
     validation::check_image(text)

@@ -136,6 +136,14 @@ pub enum ClusterError {
     #[error("namespace \"{name}\" not found")]
     NamespaceNotFound { name: String },
 
+    #[error("pod \"{name}\" not found in namespace {namespace}")]
+    PodNotFound { namespace: String, name: String },
+
+    /// A `--pod` target toolbox cannot enter: not running, no such
+    /// container, not on a node yet.
+    #[error("cannot enter pod {pod}: {reason}")]
+    PodNotEnterable { pod: String, reason: String },
+
     #[error(
         "namespace \"{namespace}\" enforces PodSecurity \"{enforced}\" (label pod-security.kubernetes.io/enforce); {what} needs \"{needed}\": use a namespace that allows it (for example -n kube-system), or label this one pod-security.kubernetes.io/enforce={needed}{}",
         detail.as_ref().map(|d| format!(" (refused: {d})")).unwrap_or_default()
@@ -302,6 +310,8 @@ impl ClusterError {
             Unauthorized { .. } | Forbidden { .. } | SessionNotAllowed { .. } => ErrorKind::Access,
             NodeNotFound { .. }
             | NamespaceNotFound { .. }
+            | PodNotFound { .. }
+            | PodNotEnterable { .. }
             | NoNodes { .. }
             | SessionNotFound { .. } => ErrorKind::NotFound,
             ReaderFailed { .. } | StreamFailed { .. } => ErrorKind::Failed,

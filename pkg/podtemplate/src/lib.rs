@@ -32,6 +32,7 @@ mod dump;
 mod logs;
 mod node_shell;
 mod persist;
+mod pod_target;
 mod reader;
 mod recording;
 mod strategic_merge;
@@ -64,6 +65,7 @@ pub use persist::{
     PERSIST_SECONDS_ANNOTATION, REUSES_ANNOTATION, SHAPE_LABEL, make_persisting, pod_shape,
     seconds_to_expiry,
 };
+pub use pod_target::{PodNamespaces, PodTarget, TARGET_POD_ANNOTATION};
 pub use reader::{
     READER_CONTAINER, ReaderRequest, SESSIONS_POD_PREFIX, SESSIONS_SUBCOMMAND, reader_cat_command,
     reader_index_command, reader_pod,

@@ -10,6 +10,7 @@ use crate::common::{
     best_login_shell, holder_pod_spec, host_root_mount, host_root_volume, linux_holder_command,
     pod_metadata,
 };
+use crate::pod_target::{PodTarget, enter_command, equip_for_target};
 use crate::recording::{NodeFile, equip};
 use crate::{NODE_SHELL_POD_PREFIX, NODE_SHELL_SUBCOMMAND, PodCommon, pod_name};
 
@@ -106,6 +107,10 @@ pub struct NodeShellRequest {
     /// of `nsenter`ing the host (ignored on Windows, whose HostProcess containers
     /// already see the host's filesystem).
     pub host_mount: bool,
+    /// `--pod`: sessions enter this container's namespaces instead of the
+    /// host's (Linux only; `namespaces` and `host_mount` then do not apply
+    /// to the sessions).
+    pub target: Option<PodTarget>,
 }
 
 /// Builds the node-shell pod.
@@ -150,6 +155,9 @@ pub fn node_shell_pod(req: &NodeShellRequest) -> Pod {
             NodeFile::Written
         };
         equip(&mut pod, recording, node_file);
+    }
+    if let Some(target) = &req.target {
+        equip_for_target(&mut pod, target);
     }
     pod
 }
@@ -229,6 +237,10 @@ fn windows_holder_command(ttl_seconds: i64) -> Vec<String> {
 pub fn node_shell_exec_command(req: &NodeShellRequest, user_command: &[String]) -> Vec<String> {
     match req.os {
         NodeOs::Windows => windows_exec_command(user_command),
+        NodeOs::Linux | NodeOs::Bottlerocket if req.target.is_some() => {
+            let target = req.target.as_ref().expect("matched");
+            enter_command(target, &req.common.node_name, user_command)
+        }
         NodeOs::Linux => linux_exec_command(req, user_command.to_vec()),
         NodeOs::Bottlerocket => {
             let enters_host_mounts = !req.host_mount && req.namespaces.mount;
@@ -289,6 +301,7 @@ mod tests {
             os,
             namespaces: HostNamespaces::default(),
             host_mount: false,
+            target: None,
         }
     }
 

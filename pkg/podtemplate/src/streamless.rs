@@ -89,6 +89,7 @@ mod tests {
             os: NodeOs::Linux,
             namespaces: HostNamespaces::default(),
             host_mount: false,
+            target: None,
         }
     }
 

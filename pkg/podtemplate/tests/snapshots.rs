@@ -44,6 +44,7 @@ fn shell_request() -> NodeShellRequest {
         os: NodeOs::Linux,
         namespaces: HostNamespaces::default(),
         host_mount: false,
+        target: None,
     }
 }
 

@@ -367,6 +367,7 @@ mod tests {
             os: NodeOs::Linux,
             namespaces: HostNamespaces::default(),
             host_mount: false,
+            target: None,
         });
         serde_json::to_value(pod).unwrap()
     }

@@ -4,7 +4,7 @@ use clap::Args;
 use toolbox_cluster::TargetNode;
 
 use toolbox_cluster::{SessionSpec, terminal::stdin_is_terminal};
-use toolbox_podtemplate::{HostNamespaces, NODE_SHELL_CONTAINER, NodeOs};
+use toolbox_podtemplate::{HostNamespaces, NODE_SHELL_CONTAINER, NodeOs, PodNamespaces};
 
 use crate::app::App;
 use crate::contexts::ContextArgs;
@@ -15,6 +15,7 @@ use crate::session::fanout::{NodePod, RunInputs};
 use crate::session::pod::{NodeShellOptions, PodOptions};
 use crate::session::preflight::{NodeUse, connect_to_node};
 use crate::session::single;
+use crate::session::target_pod::{self, PodChoice};
 use crate::values;
 
 /// Open a root shell on a node, through a privileged pod in the host's PID,
@@ -65,6 +66,18 @@ pub struct NodeShellArgs {
     #[arg(short = 'x', long)]
     pub host_mount: bool,
 
+    /// Open the session on this pod's node, in its container's namespaces: NS/POD, or POD in the namespace of -n
+    #[arg(long, value_name = "[NS/]POD", conflicts_with_all = ["nodes", "selector", "all", "host_mount", "no_mount", "no_uts", "no_ipc", "no_net", "no_pid"])]
+    pub pod: Option<String>,
+
+    /// With --pod: the container [default: the pod's kubectl.kubernetes.io/default-container, or its first]
+    #[arg(short = 'c', long, value_name = "CONTAINER", requires = "pod")]
+    pub container: Option<String>,
+
+    /// With --pod: the container's namespaces to enter, from net, pid, mnt, ipc and uts, or all; the others stay the node's
+    #[arg(long, value_name = "NS[,NS...]", default_value = "net", requires = "pod", value_parser = values::parse_pod_namespaces)]
+    pub enter: PodNamespaces,
+
     #[command(flatten)]
     pub session: SessionArgs,
 }
@@ -92,6 +105,15 @@ pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError>
             })
         })
         .await;
+    }
+    if args.pod.is_some() {
+        let choice = PodChoice {
+            pod: args.pod.as_deref().unwrap_or_default(),
+            container: args.container.as_deref(),
+            enter: args.enter,
+            session: &args.session,
+        };
+        return target_pod::run(app, choice, options).await;
     }
     let (cluster, user, node) =
         connect_to_node(app, &args.target.single(), NodeUse::Session).await?;

@@ -20,6 +20,10 @@
 //!    (each its own pre-flight and `fanout` run, one printer, a summary
 //!    each), and hands a run on one cluster to [`fanout::run`].
 //!
+//! 6. One pod's namespaces (node-shell `--pod`): [`target_pod::run`], the
+//!    pre-flight with the pod and its node, then `single`'s session in a
+//!    pod that enters the container.
+//!
 //! Inside, `single`, `fanout` and `clusters` are the drivers: `single`
 //! uses `spinner`; `fanout` uses `preflight`, `pod`, `printer` and
 //! `summary`; `clusters` uses `fanout` and what it uses; `printer` uses
@@ -35,3 +39,4 @@ pub mod printer;
 pub mod single;
 pub mod spinner;
 pub mod summary;
+pub mod target_pod;

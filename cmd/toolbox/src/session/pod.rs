@@ -25,8 +25,8 @@ use toolbox_podtemplate::{
     Audit, COPY_CONTAINER, COPY_SUBCOMMAND, CopyDirection, CopyRequest, DEBUG_NODE_SUBCOMMAND,
     DUMP_CONTAINER, DUMP_SUBCOMMAND, DebugNodeRequest, DumpRequest, HostNamespaces, LOGS_CONTAINER,
     LOGS_SUBCOMMAND, NODE_SHELL_SUBCOMMAND, NodeLogsRequest, NodeOs, NodeShellRequest, PodCommon,
-    Profile, READER_CONTAINER, ReaderRequest, Recording, SESSIONS_SUBCOMMAND, TemplateError,
-    copy_pod, debug_node_exec_command, debug_node_pod, dump_pod, node_logs_pod,
+    PodTarget, Profile, READER_CONTAINER, ReaderRequest, Recording, SESSIONS_SUBCOMMAND,
+    TemplateError, copy_pod, debug_node_exec_command, debug_node_pod, dump_pod, node_logs_pod,
     node_shell_exec_command, node_shell_pod, reader_pod, recorded_exec_command, session_id,
 };
 
@@ -410,6 +410,8 @@ pub struct NodeShellOptions {
     pub host_mount: bool,
     /// The command to run instead of a login shell.
     pub command: Vec<String>,
+    /// `--pod`: the container whose namespaces the sessions enter.
+    pub target: Option<PodTarget>,
 }
 
 impl NodeShellOptions {
@@ -424,6 +426,7 @@ impl NodeShellOptions {
             namespaces: HostNamespaces::default(),
             host_mount: false,
             command: Vec::new(),
+            target: None,
         }
     }
 
@@ -458,6 +461,7 @@ impl NodeShellOptions {
             os: node.os,
             namespaces: self.namespaces,
             host_mount: self.host_mount,
+            target: self.target.clone(),
         };
         let pod = node_shell_pod(&request);
         (request, pod)

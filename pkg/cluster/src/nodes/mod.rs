@@ -5,11 +5,13 @@
 //! - [`lookup`]: get, list and describe nodes; the rows the picker and
 //!   completion show. Uses the client wing only.
 //! - [`nodeset`]: `node-[0001-0040]` folded and expanded. Pure.
+//! - [`target_pod`]: node-shell `--pod`'s pod, its node and container.
 //! - [`targets`]: which nodes a fan-out run goes to and which it skips;
 //!   built on [`lookup`] and [`nodeset`].
 
 mod lookup;
 pub mod nodeset;
+pub mod target_pod;
 mod targets;
 
 pub use lookup::*;
