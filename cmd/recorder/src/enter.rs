@@ -92,21 +92,11 @@ pub struct EnterArgs {
 
 /// The container's first process, by the cgroups in `proc_root`.
 pub fn find_pid(proc_root: &Path, container_id: &str) -> io::Result<Option<u32>> {
-    let mut members = Vec::new();
-    for entry in fs::read_dir(proc_root)? {
-        let Ok(entry) = entry else { continue };
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        // A process that ended meanwhile has no file left: not a member.
-        if in_container(proc_root, pid, container_id) {
-            members.push(pid);
-        }
-    }
+    // A process that ended meanwhile has no file left: not a member.
+    let members: Vec<u32> = crate::process_ids(proc_root)?
+        .into_iter()
+        .filter(|pid| in_container(proc_root, *pid, container_id))
+        .collect();
     let first = members
         .iter()
         .copied()

@@ -62,3 +62,11 @@ pub const HOST_SESSIONS_DIR: &str = "var/log/toolbox/sessions";
 /// file costs few events and system calls (a quarter of the 1 MiB the
 /// command's pipes hold), small enough for a pod's memory.
 pub const CHUNK: usize = 256 * 1024;
+
+/// The processes in `proc_root`: every entry named by a number.
+pub(crate) fn process_ids(proc_root: &std::path::Path) -> std::io::Result<Vec<u32>> {
+    Ok(std::fs::read_dir(proc_root)?
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .collect())
+}

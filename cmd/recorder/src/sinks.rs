@@ -50,25 +50,19 @@ pub fn find_holder(proc_root: &Path) -> Result<u32, HolderError> {
     let own_pid = fs::read_link(proc_root.join("self"))
         .ok()
         .and_then(|link| link.to_str()?.parse::<u32>().ok());
-    let entries = fs::read_dir(proc_root).map_err(|e| HolderError::Io(proc_root.into(), e))?;
+    let pids = crate::process_ids(proc_root).map_err(|e| HolderError::Io(proc_root.into(), e))?;
     let mut earliest: Option<(u64, u32)> = None;
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<u32>().ok())
-        else {
-            continue;
-        };
+    for pid in pids {
         if Some(pid) == own_pid {
             continue;
         }
+        let dir = proc_root.join(pid.to_string());
         // Processes come and go while this runs: one that is gone is skipped.
-        match fs::read(entry.path().join("cgroup")) {
+        match fs::read(dir.join("cgroup")) {
             Ok(cgroup) if cgroup == own_cgroup => {}
             _ => continue,
         }
-        let Some(start) = fs::read_to_string(entry.path().join("stat"))
+        let Some(start) = fs::read_to_string(dir.join("stat"))
             .ok()
             .and_then(|stat| start_time(&stat))
         else {
