@@ -228,30 +228,15 @@ impl OwnCluster {
             env: BTreeMap::new(),
             stopped: false,
         };
-        let bin = repo_root().join("target/cluster/bin");
-        let started = Instant::now();
-        let out = Command::new(bin.join("localcluster"))
-            .arg("up")
-            .arg("-dir")
-            .arg(&cluster.dir)
-            .arg("-bin")
-            .arg(&bin)
-            // The release the shared cluster runs.
-            .arg("-kube-bin")
-            .arg(&harness::cluster().kube_bin)
-            .args(["-nodes", "1", "-real-nodes", "1"])
-            // make cluster-up, which started the shared cluster, built it.
-            .arg("-recorder")
-            .arg(repo_root().join("target/recorder/toolbox-recorder"))
-            .output()
-            .expect("running localcluster up (make kube-bin builds it)");
-        assert!(
-            out.status.success(),
-            "localcluster up -dir {} failed: {}",
-            cluster.dir.display(),
-            stderr_of(&out)
+        // The release the shared cluster runs; make cluster-up, which
+        // started the shared cluster, built the recorder.
+        let recorder = repo_root().join("target/recorder/toolbox-recorder");
+        harness::start_own_cluster(
+            &cluster.dir,
+            &harness::cluster().kube_bin,
+            &["-nodes", "1", "-real-nodes", "1"],
+            Some(&recorder),
         );
-        eprintln!("{test}: cluster up in {:.1?}", started.elapsed());
         cluster.env = read_env(&cluster.dir);
         cluster
     }

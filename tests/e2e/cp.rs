@@ -16,11 +16,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use futures::{StreamExt, TryStreamExt};
-use harness::{FaultProxy, TestNs, cluster, real_node, spawn_session, stderr_of, stdout_of};
+use harness::{
+    FaultProxy, TestNs, cluster, real_node, spawn_session, stderr_of, stdout_of, watch_pods,
+};
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::WatchParams;
-use kube::core::WatchEvent;
 
 /// A directory on the node (and here) for one test, removed when dropped.
 struct NodeDir(PathBuf);
@@ -150,54 +149,6 @@ fn listing(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-/// Every version of every pod in the namespace, as a watch sees them, until
-/// the returned handle is awaited after `stop`. The watch is open when this
-/// returns, so that no pod made after it is missed.
-async fn watch_pods(
-    ns: &TestNs,
-) -> (
-    tokio::task::JoinHandle<Vec<Pod>>,
-    tokio::sync::oneshot::Sender<()>,
-) {
-    let pods = ns.pods();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let listed = pods.list(&Default::default()).await.unwrap();
-    let version = listed.metadata.resource_version.unwrap_or_default();
-    let mut events = pods
-        .watch(&WatchParams::default(), &version)
-        .await
-        .unwrap()
-        .boxed();
-    let handle = tokio::spawn(async move {
-        let mut seen = Vec::new();
-        let mut stopping = false;
-        tokio::pin!(stopped);
-        loop {
-            // Once stopped, what the watch still holds is read, until it
-            // has been quiet for a second.
-            let next = async {
-                if stopping {
-                    tokio::time::timeout(Duration::from_secs(1), events.try_next())
-                        .await
-                        .unwrap_or(Ok(None))
-                } else {
-                    events.try_next().await
-                }
-            };
-            tokio::select! {
-                biased;
-                event = next => match event {
-                    Ok(Some(WatchEvent::Added(pod) | WatchEvent::Modified(pod) | WatchEvent::Deleted(pod))) => seen.push(pod),
-                    Ok(Some(_)) => {}
-                    _ => return seen,
-                },
-                _ = &mut stopped, if !stopping => stopping = true,
-            }
-        }
-    });
-    (handle, stop)
 }
 
 fn annotation(pod: &Pod, key: &str) -> Option<String> {

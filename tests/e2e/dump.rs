@@ -12,7 +12,7 @@ use std::process::{Command as StdCommand, Stdio};
 use std::time::Duration;
 
 use harness::{
-    NodeSpec, TestNs, random_suffix, real_node, send_signal, spawn_on_pty, stderr_of, stdout_of,
+    NodeSpec, TestNs, random_suffix, real_node, send_signal, stderr_of, stdout_of,
     wait_with_timeout,
 };
 use serde_json::Value;
@@ -645,7 +645,6 @@ async fn an_item_that_fails_is_kept_and_named_and_the_run_exits_5() {
 
 #[tokio::test]
 async fn a_terminal_shows_nodes_done_and_bytes_and_a_pipe_shows_nothing() {
-    use expectrl::{Eof, Expect};
     let mut ns = TestNs::new("dump-progress").await;
     for i in 1..=3 {
         ns.node(&format!("n{i:02}"), NodeSpec::default()).await;
@@ -663,20 +662,12 @@ async fn a_terminal_shows_nodes_done_and_bytes_and_a_pipe_shows_nothing() {
         .args(["--spec", &spec.display().to_string()])
         .arg("-o")
         .arg(dir.join("on-a-terminal"));
-    let (status, screen) = tokio::task::spawn_blocking(move || {
-        let mut session = spawn_on_pty(cmd, Duration::from_secs(60));
-        let progress = session
-            .expect(expectrl::Regex(
-                r"dump: [0-2]/3 nodes done, [0-9.]+ [KM]?i?B read",
-            ))
-            .expect("a progress line while the run goes on");
-        let progress = String::from_utf8_lossy(progress.get(0).unwrap()).into_owned();
-        let rest = session.expect(Eof).expect("the run to end");
-        let screen = format!("{progress}{}", String::from_utf8_lossy(rest.as_bytes()));
-        (session.get_process().wait().expect("exit status"), screen)
-    })
-    .await
-    .unwrap();
+    let (status, screen) = harness::run_showing(
+        cmd,
+        Duration::from_secs(60),
+        r"dump: [0-2]/3 nodes done, [0-9.]+ [KM]?i?B read",
+    )
+    .await;
     assert!(
         matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
         "{status:?}: {screen}"

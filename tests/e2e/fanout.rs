@@ -10,8 +10,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use harness::{
-    FaultProxy, NodeSpec, TestNs, real_node, send_signal, spawn_on_pty, stderr_of, stdout_of,
-    wait_with_timeout,
+    FaultProxy, NodeSpec, TestNs, real_node, send_signal, stderr_of, stdout_of, wait_with_timeout,
 };
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
@@ -494,25 +493,16 @@ async fn debug_node_takes_the_same_targets_with_its_profile() {
 
 #[tokio::test]
 async fn a_terminal_shows_the_runs_progress() {
-    use expectrl::{Eof, Expect};
     let mut ns = TestNs::new("fan-progress").await;
     nodes(&mut ns, 4).await;
     let mut cmd = own_nodes_process(&ns);
     cmd.args(["--fanout", "2", "--", "sh", "-c", "sleep 1; echo done-here"]);
-    let (status, screen) = tokio::task::spawn_blocking(move || {
-        let mut session = spawn_on_pty(cmd, Duration::from_secs(60));
-        let progress = session
-            .expect(expectrl::Regex(
-                r"\d/4 started, \d running, \d done, 0 failed",
-            ))
-            .expect("a progress line while the run goes on");
-        let progress = String::from_utf8_lossy(progress.get(0).unwrap()).into_owned();
-        let rest = session.expect(Eof).expect("the run to end");
-        let screen = format!("{progress}{}", String::from_utf8_lossy(rest.as_bytes()));
-        (session.get_process().wait().expect("exit status"), screen)
-    })
-    .await
-    .unwrap();
+    let (status, screen) = harness::run_showing(
+        cmd,
+        Duration::from_secs(60),
+        r"\d/4 started, \d running, \d done, 0 failed",
+    )
+    .await;
     assert!(
         matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
         "{status:?}: {screen}"

@@ -36,27 +36,13 @@ impl SecondCluster {
             kubeconfig: dir.join("kubeconfig"),
             dir,
         };
-        let bin = repo_root().join("target/cluster/bin");
-        let started = Instant::now();
-        let out = Command::new(bin.join("localcluster"))
-            .arg("up")
-            .arg("-dir")
-            .arg(&cluster.dir)
-            .arg("-bin")
-            .arg(&bin)
-            // The release the shared cluster runs.
-            .arg("-kube-bin")
-            .arg(&harness::cluster().kube_bin)
-            .args(["-nodes", "2", "-real-nodes", "0"])
-            .output()
-            .expect("running localcluster up (make kube-bin builds it)");
-        assert!(
-            out.status.success(),
-            "localcluster up -dir {} failed: {}",
-            cluster.dir.display(),
-            stderr_of(&out)
+        // The release the shared cluster runs.
+        harness::start_own_cluster(
+            &cluster.dir,
+            &harness::cluster().kube_bin,
+            &["-nodes", "2", "-real-nodes", "0"],
+            None,
         );
-        eprintln!("second cluster up in {:.1?}", started.elapsed());
         cluster
     }
 

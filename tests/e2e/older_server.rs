@@ -10,7 +10,7 @@
 //! e2e-older-server`).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use harness::{random_suffix, repo_root, stderr_of, stdout_of, toolbox_command};
 
@@ -27,18 +27,12 @@ impl OlderCluster {
         let cluster = OlderCluster {
             dir: repo_root().join(format!("target/cluster-older-{}", random_suffix())),
         };
-        let out = Command::new(repo_root().join("target/cluster/bin/localcluster"))
-            .arg("up")
-            .arg("-dir")
-            .arg(&cluster.dir)
-            .arg("-bin")
-            .arg(repo_root().join("target/cluster/bin"))
-            .arg("-kube-bin")
-            .arg(&kube_bin)
-            .args(["-nodes", "1", "-real-nodes", "0"])
-            .output()
-            .expect("running localcluster up");
-        assert!(out.status.success(), "localcluster up: {}", stderr_of(&out));
+        harness::start_own_cluster(
+            &cluster.dir,
+            std::path::Path::new(&kube_bin),
+            &["-nodes", "1", "-real-nodes", "0"],
+            None,
+        );
         cluster
     }
 

@@ -2,8 +2,9 @@
 //! namespaces, proved on the real node with a pod of the pause image (no
 //! shell, no tools): the node's `ip` sees the pod's interface, `ps` in the
 //! pod's PID namespace sees the pod's processes only, and with `mnt` the
-//! container's root is `/` and the node's root is `/proc/1/root`. The
-//! target pod is never changed.
+//! container's root is `/` and the node's root is `/proc/1/root` (with
+//! `mnt,pid`, at `$TOOLBOX_NODE_ROOT`, shown from a busybox pod). The
+//! target pod is never changed, and the session's pod names it.
 
 use std::time::Duration;
 
@@ -17,13 +18,23 @@ const NOT_FOUND: i32 = 3;
 
 /// A pause pod on the real node, with its own network namespace; running.
 async fn pause_pod(ns: &TestNs, name: &str) -> Pod {
+    running_pod(
+        ns,
+        name,
+        json!({ "name": "app", "image": real_node().pause_image, "imagePullPolicy": "Never" }),
+    )
+    .await
+}
+
+/// A pod of `container` on the real node, once it runs.
+async fn running_pod(ns: &TestNs, name: &str, container: serde_json::Value) -> Pod {
     let node = real_node();
     let pod: Pod = serde_json::from_value(json!({
         "metadata": { "name": name },
         "spec": {
             "nodeName": node.name, "terminationGracePeriodSeconds": 0,
             "automountServiceAccountToken": false,
-            "containers": [{ "name": "app", "image": node.pause_image, "imagePullPolicy": "Never" }]
+            "containers": [container]
         }
     }))
     .unwrap();
@@ -31,12 +42,16 @@ async fn pause_pod(ns: &TestNs, name: &str) -> Pod {
         .create(&PostParams::default(), &pod)
         .await
         .unwrap();
-    wait_until(Duration::from_secs(60), "the pause pod running", || async {
-        ns.pods().get(name).await.ok().is_some_and(|p| {
-            p.status.as_ref().and_then(|s| s.pod_ip.as_ref()).is_some()
-                && p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")
-        })
-    })
+    wait_until(
+        Duration::from_secs(60),
+        "the target pod running",
+        || async {
+            ns.pods().get(name).await.ok().is_some_and(|p| {
+                p.status.as_ref().and_then(|s| s.pod_ip.as_ref()).is_some()
+                    && p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")
+            })
+        },
+    )
     .await;
     ns.pods().get(name).await.unwrap()
 }
@@ -49,6 +64,7 @@ async fn a_pause_pod_is_entered_from_its_node_and_left_unchanged() {
     let target = format!("{}/web", ns.name);
 
     // The default: the pod's network, the node's tools.
+    let (watch, stop) = harness::watch_pods(&ns).await;
     let out = ns
         .toolbox_on_real_node()
         .args([
@@ -70,6 +86,19 @@ async fn a_pause_pod_is_entered_from_its_node_and_left_unchanged() {
         addresses.lines().count(),
         2,
         "lo and the pod's eth0 only, not the node's: {addresses}"
+    );
+    stop.send(()).unwrap();
+    let seen = watch.await.unwrap();
+    assert!(
+        seen.iter().any(|p| {
+            p.metadata.name.as_deref() != Some("web")
+                && p.metadata
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.get("toolbox.dev/target-pod"))
+                    == Some(&format!("{target}/app"))
+        }),
+        "the session's pod names its target for the audit trail"
     );
     let line = stderr_of(&out);
     assert!(
@@ -131,6 +160,66 @@ async fn a_pause_pod_is_entered_from_its_node_and_left_unchanged() {
     ns.finish().await;
 }
 
+/// With `mnt` and `pid` both, the container's files and processes, and the
+/// node's root at `$TOOLBOX_NODE_ROOT`: a pod with a shell of its own.
+#[tokio::test]
+async fn with_mnt_and_pid_the_nodes_root_is_where_the_session_is_told() {
+    let ns = TestNs::new("pod-target-root").await;
+    let image = real_node().plain_image.clone();
+    running_pod(
+        &ns,
+        "box",
+        json!({ "name": "box", "image": image, "imagePullPolicy": "Never",
+                "command": ["sh", "-c", "echo from-the-container > /written; exec sleep 3600"] }),
+    )
+    .await;
+    let marker = format!("toolbox-e2e-{}", ns.name);
+    let on_node = std::path::Path::new("/var/tmp").join(&marker);
+    std::fs::write(&on_node, "on the node\n").unwrap();
+    let out = ns
+        .toolbox_on_real_node()
+        .args([
+            "node-shell",
+            "--pod",
+            &format!("{}/box", ns.name),
+            "--enter",
+            "mnt,pid",
+            "--",
+        ])
+        .args([
+            "sh",
+            "-c",
+            &format!(
+                "cat /written; cat \"$TOOLBOX_NODE_ROOT/var/tmp/{marker}\"; ps -o comm= | sort"
+            ),
+        ])
+        .output()
+        .unwrap();
+    std::fs::remove_file(&on_node).unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let stdout = stdout_of(&out);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines[..2],
+        ["from-the-container", "on the node"],
+        "the container's file, then the node's: {stdout}"
+    );
+    // The pod's processes only: its sleep, and the session's own (sort may
+    // not have started when ps reads /proc); nothing of the node's.
+    let processes = &lines[2..];
+    assert!(
+        processes.contains(&"sleep") && processes.contains(&"ps"),
+        "{stdout}"
+    );
+    assert!(
+        processes
+            .iter()
+            .all(|p| ["ps", "sh", "sleep", "sort"].contains(p)),
+        "{stdout}"
+    );
+    ns.finish().await;
+}
+
 #[tokio::test]
 async fn what_cannot_be_entered_is_one_line() {
     let ns = TestNs::new("pod-target-bad").await;
@@ -153,6 +242,11 @@ async fn what_cannot_be_entered_is_one_line() {
             vec!["--pod", "web", "--enter", "user"],
             2,
             "unknown namespace \"user\"".to_string(),
+        ),
+        (
+            vec!["--pod", "web", "--gather"],
+            2,
+            "error: --pod opens one session, on one cluster".to_string(),
         ),
     ] {
         let out = ns

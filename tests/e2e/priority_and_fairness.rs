@@ -128,8 +128,18 @@ impl Throttled {
         level_label
     }
 
+    /// Runs `test`, then removes the schema, the level and the binding
+    /// however it ended, a failed assertion included.
+    async fn around(&self, test: impl Future<Output = ()>) {
+        let outcome = std::panic::AssertUnwindSafe(test).catch_unwind().await;
+        self.remove().await;
+        if let Err(panic) = outcome {
+            std::panic::resume_unwind(panic);
+        }
+    }
+
     /// Removes the schema, the level and the binding.
-    async fn remove(self) {
+    async fn remove(&self) {
         let params = DeleteParams::default();
         let _ = Api::<FlowSchema>::all(self.admin.clone())
             .delete(&self.level, &params)
@@ -183,7 +193,7 @@ async fn a_user_held_to_the_fewest_seats_still_fans_out_runs_a_session_and_clean
         nodes.push(ns.node(&format!("n{i:02}"), NodeSpec::default()).await);
     }
     let throttled = Throttled::new(&ns).await;
-    let test = std::panic::AssertUnwindSafe(async {
+    throttled.around(async {
         let level_label = throttled.configured(&ns, None).await;
         let seats = metric(
             &ns,
@@ -260,21 +270,23 @@ async fn a_user_held_to_the_fewest_seats_still_fans_out_runs_a_session_and_clean
             started.elapsed()
         );
     })
-    .catch_unwind()
     .await;
-    throttled.remove().await;
-    if let Err(panic) = test {
-        std::panic::resume_unwind(panic);
-    }
     ns.finish().await;
 }
 
 /// A run of this many simulated nodes, stream-less, under the level.
 const PACED_NODES: usize = 200;
 
-/// Runs `--no-stream -- true` on the test's nodes as the throttled user,
-/// with `extra` flags; returns the level's rejections during the run.
-fn paced_run(ns: &TestNs, throttled: &Throttled, level_label: &str, extra: &[&str]) -> f64 {
+/// Runs `-o json -- true` (stream-less) on the test's `nodes` nodes as the
+/// throttled user, with `extra` flags; checks that every node succeeded and
+/// returns the level's rejections during the run.
+fn paced_run(
+    ns: &TestNs,
+    throttled: &Throttled,
+    level_label: &str,
+    extra: &[&str],
+    nodes: usize,
+) -> f64 {
     let before = rejected(ns, level_label);
     let selector = format!("toolbox.test/e2e-namespace={}", ns.name);
     let started = std::time::Instant::now();
@@ -288,7 +300,7 @@ fn paced_run(ns: &TestNs, throttled: &Throttled, level_label: &str, extra: &[&st
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{extra:?}: {}", stderr_of(&out));
     let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    assert_eq!(doc["summary"]["succeeded"], PACED_NODES, "{extra:?}: {doc}");
+    assert_eq!(doc["summary"]["succeeded"], nodes, "{extra:?}: {doc}");
     let refused = rejected(ns, level_label) - before;
     eprintln!("{extra:?}: {refused} rejected, {:.1?}", started.elapsed());
     refused
@@ -302,61 +314,54 @@ async fn a_run_that_backs_off_is_refused_less_than_one_at_fixed_width_and_every_
         ns.node(&format!("n{i:03}"), NodeSpec::default()).await;
     }
     let throttled = Throttled::new(&ns).await;
-    let test = std::panic::AssertUnwindSafe(async {
-        let level_label = throttled.configured(&ns, None).await;
-        // The default width, and the run's pace against none: the same run
-        // at a width that never changes.
-        let fixed = paced_run(&ns, &throttled, &level_label, &["--no-back-off"]);
-        let paced = paced_run(&ns, &throttled, &level_label, &[]);
+    throttled
+        .around(async {
+            let level_label = throttled.configured(&ns, None).await;
+            // The default width, and the run's pace against none: the same run
+            // at a width that never changes.
+            let fixed = paced_run(
+                &ns,
+                &throttled,
+                &level_label,
+                &["--no-back-off"],
+                PACED_NODES,
+            );
+            let paced = paced_run(&ns, &throttled, &level_label, &[], PACED_NODES);
 
-        // On a terminal, the progress line says that the server pushes back.
-        let selector = format!("toolbox.test/e2e-namespace={}", ns.name);
-        let mut cmd = ns.toolbox_process();
-        cmd.args(["node-shell", "--all", "-l", &selector]).args([
-            "--as",
-            &throttled.user,
-            "--no-stream",
-            "--",
-            "true",
-        ]);
-        let (status, screen) = tokio::task::spawn_blocking(move || {
-            use expectrl::{Eof, Expect};
-            let mut session = harness::spawn_on_pty(cmd, std::time::Duration::from_secs(120));
-            let pushed = session
-                .expect(expectrl::Regex(
-                    r"the API server is pushing back: \d+ of 64 at once",
-                ))
-                .map(|found| String::from_utf8_lossy(found.get(0).unwrap()).into_owned())
-                .unwrap_or_default();
-            let rest = session.expect(Eof).expect("the run to end");
-            let screen = format!("{pushed}{}", String::from_utf8_lossy(rest.as_bytes()));
-            (session.get_process().wait().expect("exit status"), screen)
+            // On a terminal, the progress line says that the server pushes back.
+            let selector = format!("toolbox.test/e2e-namespace={}", ns.name);
+            let mut cmd = ns.toolbox_process();
+            cmd.args(["node-shell", "--all", "-l", &selector]).args([
+                "--as",
+                &throttled.user,
+                "--no-stream",
+                "--",
+                "true",
+            ]);
+            let (status, screen) = harness::run_showing(
+                cmd,
+                std::time::Duration::from_secs(120),
+                r"the API server is pushing back: \d+ of 64 at once",
+            )
+            .await;
+            assert!(
+                matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
+                "{status:?}: {screen}"
+            );
+            assert!(screen.contains("pushing back"), "{screen}");
+            assert!(
+                screen.contains(&format!("{PACED_NODES} nodes: {PACED_NODES} succeeded")),
+                "{screen}"
+            );
+            eprintln!("rejected with 429: {fixed} at fixed width, {paced} backing off");
+            assert!(fixed > 0.0, "the level did not bind");
+            assert!(
+                paced < fixed,
+                "backing off was refused {paced} times, the fixed width {fixed}"
+            );
+            assert!(ns.toolbox_pods().await.is_empty(), "nothing is left");
         })
-        .await
-        .unwrap();
-        assert!(
-            matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
-            "{status:?}: {screen}"
-        );
-        assert!(screen.contains("pushing back"), "{screen}");
-        assert!(
-            screen.contains(&format!("{PACED_NODES} nodes: {PACED_NODES} succeeded")),
-            "{screen}"
-        );
-        eprintln!("rejected with 429: {fixed} at fixed width, {paced} backing off");
-        assert!(fixed > 0.0, "the level did not bind");
-        assert!(
-            paced < fixed,
-            "backing off was refused {paced} times, the fixed width {fixed}"
-        );
-        assert!(ns.toolbox_pods().await.is_empty(), "nothing is left");
-    })
-    .catch_unwind()
-    .await;
-    throttled.remove().await;
-    if let Err(panic) = test {
-        std::panic::resume_unwind(panic);
-    }
+        .await;
     ns.finish().await;
 }
 
@@ -368,34 +373,14 @@ async fn a_user_held_to_one_seat_still_runs_a_fleet_to_the_end() {
         ns.node(&format!("n{i:02}"), NodeSpec::default()).await;
     }
     let throttled = Throttled::with_seats(&ns, true).await;
-    let test = std::panic::AssertUnwindSafe(async {
-        let level_label = throttled.configured(&ns, Some(1.0)).await;
-        let before = rejected(&ns, &level_label);
-        let selector = format!("toolbox.test/e2e-namespace={}", ns.name);
-        let started = std::time::Instant::now();
-        let out = ns
-            .toolbox()
-            .args(["node-shell", "--all", "-l", &selector])
-            .args(["--as", &throttled.user, "-o", "json", "--", "true"])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-        let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
-        assert_eq!(doc["summary"]["succeeded"], ONE_SEAT_NODES, "{doc}");
-        let refused = rejected(&ns, &level_label) - before;
-        eprintln!(
-            "one seat: {refused} rejected with 429, {:.1?}",
-            started.elapsed()
-        );
-        assert!(refused > 0.0, "the level did not bind");
-        assert!(ns.toolbox_pods().await.is_empty(), "nothing is left");
-    })
-    .catch_unwind()
-    .await;
-    throttled.remove().await;
-    if let Err(panic) = test {
-        std::panic::resume_unwind(panic);
-    }
+    throttled
+        .around(async {
+            let level_label = throttled.configured(&ns, Some(1.0)).await;
+            let refused = paced_run(&ns, &throttled, &level_label, &[], ONE_SEAT_NODES);
+            assert!(refused > 0.0, "the level did not bind");
+            assert!(ns.toolbox_pods().await.is_empty(), "nothing is left");
+        })
+        .await;
     ns.finish().await;
 }
 

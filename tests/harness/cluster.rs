@@ -152,6 +152,39 @@ pub fn real_node() -> &'static RealNode {
     )
 }
 
+/// Starts a cluster of a test's own in `dir` (`localcluster up -dir`) from
+/// the release in `kube_bin`, with `args` (`-nodes`, `-real-nodes`) and,
+/// for a real node, its `recorder`: panics with localcluster's stderr when
+/// it fails. The test's Drop calls [`remove_own_cluster`].
+pub fn start_own_cluster(dir: &Path, kube_bin: &Path, args: &[&str], recorder: Option<&Path>) {
+    let bin = repo_root().join("target/cluster/bin");
+    let started = std::time::Instant::now();
+    let out = StdCommand::new(bin.join("localcluster"))
+        .arg("up")
+        .arg("-dir")
+        .arg(dir)
+        .arg("-bin")
+        .arg(&bin)
+        .arg("-kube-bin")
+        .arg(kube_bin)
+        .args(args)
+        .args(
+            recorder
+                .map(|path| [Path::new("-recorder"), path])
+                .into_iter()
+                .flatten(),
+        )
+        .output()
+        .expect("running localcluster up (make kube-bin builds it)");
+    assert!(
+        out.status.success(),
+        "localcluster up -dir {} failed: {}",
+        dir.display(),
+        crate::stderr_of(&out)
+    );
+    eprintln!("cluster {} up in {:.1?}", dir.display(), started.elapsed());
+}
+
 /// Stops a cluster that a test started itself in `dir` (`localcluster up
 /// -dir`), and removes the directory: what its Drop does.
 pub fn remove_own_cluster(dir: &Path, stop: bool) {

@@ -1,11 +1,14 @@
 //! Pods and nodes as the tests look at them: waiting for a condition or a
 //! phase, a node's Ready condition, a pod's annotations, an exec into a pod
-//! the way toolbox does one, and the pod kubectl-node-shell builds.
+//! the way toolbox does one, the pod kubectl-node-shell builds, and every
+//! version of a namespace's pods as a watch sees them ([`watch_pods`]).
 
 use std::time::Duration;
 
+use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{Node, Pod};
-use kube::api::Api;
+use kube::api::{Api, WatchParams};
+use kube::core::WatchEvent;
 use serde_json::json;
 
 /// The label every toolbox pod carries.
@@ -179,4 +182,52 @@ pub fn kubectl_node_shell_overrides(
         overrides["metadata"] = json!({ "name": name });
     }
     overrides.to_string()
+}
+
+/// Every version of every pod in the namespace, as a watch sees them, until
+/// the returned handle is awaited after `stop`. The watch is open when this
+/// returns, so that no pod made after it is missed.
+pub async fn watch_pods(
+    ns: &crate::TestNs,
+) -> (
+    tokio::task::JoinHandle<Vec<Pod>>,
+    tokio::sync::oneshot::Sender<()>,
+) {
+    let pods = ns.pods();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let listed = pods.list(&Default::default()).await.unwrap();
+    let version = listed.metadata.resource_version.unwrap_or_default();
+    let mut events = pods
+        .watch(&WatchParams::default(), &version)
+        .await
+        .unwrap()
+        .boxed();
+    let handle = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        let mut stopping = false;
+        tokio::pin!(stopped);
+        loop {
+            // Once stopped, what the watch still holds is read, until it
+            // has been quiet for a second.
+            let next = async {
+                if stopping {
+                    tokio::time::timeout(Duration::from_secs(1), events.try_next())
+                        .await
+                        .unwrap_or(Ok(None))
+                } else {
+                    events.try_next().await
+                }
+            };
+            tokio::select! {
+                biased;
+                event = next => match event {
+                    Ok(Some(WatchEvent::Added(pod) | WatchEvent::Modified(pod) | WatchEvent::Deleted(pod))) => seen.push(pod),
+                    Ok(Some(_)) => {}
+                    _ => return seen,
+                },
+                _ = &mut stopped, if !stopping => stopping = true,
+            }
+        }
+    });
+    (handle, stop)
 }

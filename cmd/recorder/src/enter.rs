@@ -118,14 +118,11 @@ fn parent(proc_root: &Path, pid: u32) -> Option<u32> {
         .and_then(|ppid| ppid.trim().parse().ok())
 }
 
-/// The namespaces as the line on stderr names them.
+/// The namespaces as the line on stderr names them, in one order.
 pub fn describe(kinds: &[Kind]) -> String {
-    let mut names: Vec<&str> = Kind::ALL
-        .into_iter()
-        .filter(|kind| kinds.contains(kind))
-        .map(Kind::name)
-        .collect();
+    let mut names: Vec<&str> = kinds.iter().map(|kind| kind.name()).collect();
     names.sort_unstable();
+    names.dedup();
     names.join(",")
 }
 
@@ -172,10 +169,9 @@ fn short(id: &str) -> &str {
 
 /// What entering left for running the command.
 struct Entered {
-    /// The command becomes a child in the container's PID namespace.
+    /// The command becomes a child in the container's PID namespace, which
+    /// mounts its `/proc` before it runs.
     fork: bool,
-    /// A `/proc` is mounted (in the child when it forks).
-    mount_proc: bool,
     node_root: String,
     /// The node's root, kept open for the command (`mnt` and `pid`).
     _node_root_fd: Option<OwnedFd>,
@@ -212,8 +208,9 @@ fn enter_namespaces(args: &EnterArgs, proc_root: &Path, pid: u32) -> io::Result<
         }
     }
     std::env::set_current_dir("/")?;
-    let mount_proc = mnt || pid_ns;
-    if mount_proc {
+    // A /proc is mounted below (here for mnt, in the child for pid): in a
+    // copy of the mount namespace, never in the container's or the node's.
+    if mnt || pid_ns {
         private_mounts()?;
     }
     let node_root = match &node_root_fd {
@@ -226,7 +223,6 @@ fn enter_namespaces(args: &EnterArgs, proc_root: &Path, pid: u32) -> io::Result<
     }
     Ok(Entered {
         fork: pid_ns,
-        mount_proc: pid_ns,
         node_root,
         _node_root_fd: node_root_fd,
     })
@@ -305,12 +301,10 @@ fn run(args: &EnterArgs, entered: Entered) -> i32 {
         let err = command.exec();
         return cannot_run(&args.argv[0], &err);
     }
-    if entered.mount_proc {
-        // SAFETY: the closure runs in the child between fork and exec, and
-        // calls mount only (async-signal-safe).
-        unsafe {
-            command.pre_exec(mount_proc_here);
-        }
+    // SAFETY: the closure runs in the child between fork and exec; the
+    // recorder is single-threaded, so no lock is held across the fork.
+    unsafe {
+        command.pre_exec(mount_proc_here);
     }
     let mut child = match command.spawn() {
         Ok(child) => child,

@@ -59,18 +59,24 @@ pub const SIGNALS: &[libc::c_int] = &[
     libc::SIGINT,
 ];
 
+/// The relays' [`SIGNALS`] caught, or the status to exit with (126, told
+/// in one line) when they cannot be.
+pub fn catch_signals() -> Result<SignalPipe, i32> {
+    SignalPipe::install(SIGNALS).map_err(|e| {
+        eprintln!("toolbox-recorder: catching signals: {e}");
+        126
+    })
+}
+
 /// Runs and records `args.argv` and returns the status to exit with.
 pub fn record(args: &RecordArgs, paths: &SinkPaths) -> i32 {
     let sinks = match open_sinks(&args.id, paths) {
         Ok(sinks) => sinks,
         Err(status) => return status,
     };
-    let signals = match SignalPipe::install(SIGNALS) {
+    let signals = match catch_signals() {
         Ok(signals) => signals,
-        Err(e) => {
-            eprintln!("toolbox-recorder: catching signals: {e}");
-            return 126;
-        }
+        Err(status) => return status,
     };
     let tty = sys::isatty(0);
     let size = if tty { sys::window_size(0) } else { None };

@@ -25,9 +25,8 @@ use std::path::Path;
 use crate::child::SpawnFailure;
 use crate::cli::RunArgs;
 use crate::pipe::{self, Passthrough};
-use crate::record::{self, DEFAULT_SIZE, Recorder, SIGNALS, SinkPaths, header};
+use crate::record::{self, DEFAULT_SIZE, Recorder, SinkPaths, header};
 use crate::sinks::Sinks;
-use crate::sys::SignalPipe;
 
 /// Where the kubelet reads a container's termination message from by
 /// default (`terminationMessagePath`); toolbox's pods keep the default.
@@ -53,12 +52,9 @@ pub fn run(args: &RunArgs, paths: &SinkPaths, message_path: &Path) -> i32 {
             Err(status) => return status,
         }
     };
-    let signals = match SignalPipe::install(SIGNALS) {
+    let signals = match record::catch_signals() {
         Ok(signals) => signals,
-        Err(e) => {
-            eprintln!("toolbox-recorder: catching signals: {e}");
-            return 126;
-        }
+        Err(status) => return status,
     };
     let mut recorder = Recorder::new(sinks, &args.id, false).keeping_output();
     if !args.unrecorded {

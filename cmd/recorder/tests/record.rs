@@ -284,31 +284,10 @@ fn rejoin_log(casts: &[Value]) -> Vec<Value> {
 
 fn pipes_pass_output_through_and_record_it_in_order() {
     let sinks = Sinks::new("pipes");
-    // The command waits for a line of input after each write, and the test
-    // sends it only once it has read that write: the order of arrival across
-    // stdout and stderr is then known.
-    let script = "printf 'out1\\n'; read x; printf 'err1\\n' >&2; read x; printf 'out2 \\303'; printf '\\251\\n'; exit 3";
-    let mut child = sinks
-        .command(&[], &["sh", "-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let mut line = [0; 5];
-    stdout.read_exact(&mut line).unwrap();
-    assert_eq!(&line, b"out1\n");
-    stdin.write_all(b"\n").unwrap();
-    stderr.read_exact(&mut line).unwrap();
-    assert_eq!(&line, b"err1\n");
-    stdin.write_all(b"\n").unwrap();
-    let mut rest = Vec::new();
-    stdout.read_to_end(&mut rest).unwrap();
-    assert_eq!(rest, "out2 é\n".as_bytes());
-    assert_eq!(child.wait().unwrap().code(), Some(3));
+    let script = INTERLEAVED;
+    let (stderr, status) = drive_interleaved(sinks.command(&[], &["sh", "-c", script]), false);
+    assert_eq!(stderr, b"err1\n");
+    assert_eq!(status, Some(3));
 
     let file = sinks.file_lines();
     let header = &file[0];
@@ -670,11 +649,34 @@ fn a_terminal_without_a_size_starts_at_80x24_and_is_restored_at_the_end() {
 
 fn run_passes_output_through_unrecorded_and_keeps_it_in_order_in_the_message() {
     let sinks = Sinks::new("run-pipes");
-    // As in the pipes test, each write waits for the test to have read the
-    // one before, so the order across the streams is known.
-    let script = "printf 'out1\\n'; read x; printf 'err1\\n' >&2; read x; printf 'out2 \\303'; printf '\\251\\n'; exit 3";
-    let mut child = sinks
-        .run_command(&["--unrecorded"], &["sh", "-c", script])
+    let command = sinks.run_command(&["--unrecorded"], &["sh", "-c", INTERLEAVED]);
+    // Both streams go to stdout, the container log, in order.
+    let (stderr, status) = drive_interleaved(command, true);
+    assert_eq!(stderr, b"", "nothing on stderr");
+    assert_eq!(status, Some(3));
+    assert_eq!(
+        sinks.message(),
+        Output::Whole(vec![
+            (Stream::Stdout, b"out1\n".to_vec()),
+            (Stream::Stderr, b"err1\n".to_vec()),
+            (Stream::Stdout, "out2 é\n".as_bytes().to_vec()),
+        ])
+    );
+    // Unrecorded: no file, and nothing but the output in the log.
+    assert!(!sinks.file().exists());
+    assert_eq!(fs::read(sinks.root.join("container.log")).unwrap(), b"");
+}
+
+/// Writes to stdout, stderr, then stdout again (the last line split
+/// inside a UTF-8 character), each after a line of input, and exits 3.
+const INTERLEAVED: &str = "printf 'out1\\n'; read x; printf 'err1\\n' >&2; read x; printf 'out2 \\303'; printf '\\251\\n'; exit 3";
+
+/// Runs [`INTERLEAVED`] through `command`, sending each line of input
+/// only once the write before it has been read, so that the order across
+/// the streams is known; with `merged`, its stderr is expected on stdout.
+/// Checks stdout, and returns what came on stderr and the exit code.
+fn drive_interleaved(mut command: Command, merged: bool) -> (Vec<u8>, Option<i32>) {
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -687,27 +689,20 @@ fn run_passes_output_through_unrecorded_and_keeps_it_in_order_in_the_message() {
     stdout.read_exact(&mut line).unwrap();
     assert_eq!(&line, b"out1\n");
     stdin.write_all(b"\n").unwrap();
-    // Both streams go to stdout, the container log, in order.
-    stdout.read_exact(&mut line).unwrap();
-    assert_eq!(&line, b"err1\n");
+    let mut err = Vec::new();
+    if merged {
+        stdout.read_exact(&mut line).unwrap();
+        assert_eq!(&line, b"err1\n");
+    } else {
+        stderr.read_exact(&mut line).unwrap();
+        err.extend_from_slice(&line);
+    }
     stdin.write_all(b"\n").unwrap();
     let mut rest = Vec::new();
     stdout.read_to_end(&mut rest).unwrap();
     assert_eq!(rest, "out2 é\n".as_bytes());
-    stderr.read_to_end(&mut rest).unwrap();
-    assert_eq!(rest, "out2 é\n".as_bytes(), "nothing on stderr");
-    assert_eq!(child.wait().unwrap().code(), Some(3));
-    assert_eq!(
-        sinks.message(),
-        Output::Whole(vec![
-            (Stream::Stdout, b"out1\n".to_vec()),
-            (Stream::Stderr, b"err1\n".to_vec()),
-            (Stream::Stdout, "out2 é\n".as_bytes().to_vec()),
-        ])
-    );
-    // Unrecorded: no file, and nothing but the output in the log.
-    assert!(!sinks.file().exists());
-    assert_eq!(fs::read(sinks.root.join("container.log")).unwrap(), b"");
+    stderr.read_to_end(&mut err).unwrap();
+    (err, child.wait().unwrap().code())
 }
 
 fn run_records_to_its_own_stdout_and_the_file() {

@@ -34,6 +34,31 @@ impl ContextArgs {
     }
 }
 
+/// The contexts a command on several could not run on, with why. When
+/// none answered, the first failure, named by its context, is the
+/// command's error (with that failure's exit code, as for one cluster);
+/// otherwise each is told in one `error:` line and they are handed back,
+/// so the command can go on with the others and end non-zero.
+pub fn tell_failures(
+    mut failures: Vec<(String, AppError)>,
+    none_answered: bool,
+) -> Result<Vec<(String, AppError)>, AppError> {
+    if none_answered && !failures.is_empty() {
+        let (context, error) = failures.swap_remove(0);
+        return Err(AppError::InContext {
+            context,
+            error: Box::new(error),
+        });
+    }
+    for (context, err) in &failures {
+        eprintln!(
+            "error: {context}: {}",
+            crate::invocation::name_commands(&err.to_string())
+        );
+    }
+    Ok(failures)
+}
+
 /// The contexts to run on when the flags name several clusters: `None` for
 /// none or one `--context`, which is today's single cluster. `--contexts`
 /// and `--all-contexts` are several even when they find one, so that the

@@ -234,13 +234,14 @@ fn windows_holder_command(ttl_seconds: i64) -> Vec<String> {
 /// - Windows: `powershell.exe -NoLogo` when interactive, otherwise
 ///   `cmd.exe /c ARG...`. Arguments stay separate so the runtime quotes each one, and
 ///   `cmd.exe` makes built-ins such as `dir` work alongside executables.
+/// - `--pod` (a target, Linux): the recorder's `enter` into the container's
+///   namespaces instead of `nsenter` into the host's.
 pub fn node_shell_exec_command(req: &NodeShellRequest, user_command: &[String]) -> Vec<String> {
+    if let (Some(target), NodeOs::Linux | NodeOs::Bottlerocket) = (&req.target, req.os) {
+        return enter_command(target, &req.common.node_name, user_command);
+    }
     match req.os {
         NodeOs::Windows => windows_exec_command(user_command),
-        NodeOs::Linux | NodeOs::Bottlerocket if req.target.is_some() => {
-            let target = req.target.as_ref().expect("matched");
-            enter_command(target, &req.common.node_name, user_command)
-        }
         NodeOs::Linux => linux_exec_command(req, user_command.to_vec()),
         NodeOs::Bottlerocket => {
             let enters_host_mounts = !req.host_mount && req.namespaces.mount;

@@ -35,6 +35,14 @@ impl PodNamespaces {
         uts: false,
     };
 
+    const NONE: PodNamespaces = PodNamespaces {
+        net: false,
+        pid: false,
+        mnt: false,
+        ipc: false,
+        uts: false,
+    };
+
     pub const ALL: PodNamespaces = PodNamespaces {
         net: true,
         pid: true,
@@ -49,10 +57,7 @@ impl PodNamespaces {
         if text == "all" {
             return Ok(PodNamespaces::ALL);
         }
-        let mut chosen = PodNamespaces {
-            net: false,
-            ..PodNamespaces::NET
-        };
+        let mut chosen = PodNamespaces::NONE;
         for word in text.split(',') {
             let slot = match word.trim() {
                 "net" => &mut chosen.net,

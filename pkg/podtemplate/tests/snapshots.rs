@@ -7,9 +7,9 @@ use k8s_openapi::api::core::v1::{Container, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use toolbox_podtemplate::{
     Audit, CopyDirection, CopyRequest, DebugNodeRequest, DumpRequest, HostNamespaces,
-    NodeLogsRequest, NodeOs, NodeShellRequest, PodCommon, Profile, ReaderRequest, Recording,
-    copy_pod, debug_node_pod, dump_pod, node_logs_pod, node_shell_pod, parse_custom_container,
-    reader_pod,
+    NodeLogsRequest, NodeOs, NodeShellRequest, PodCommon, PodNamespaces, PodTarget, Profile,
+    ReaderRequest, Recording, copy_pod, debug_node_pod, dump_pod, node_logs_pod,
+    node_shell_exec_command, node_shell_pod, parse_custom_container, reader_pod,
 };
 
 fn common(subcommand: &str, command: &[&str]) -> PodCommon {
@@ -102,6 +102,27 @@ fn node_shell_with_command() {
     let mut req = shell_request();
     req.common.audit.command = vec!["--".to_owned(), "uptime".to_owned()];
     insta::assert_yaml_snapshot!(node_shell_pod(&req));
+}
+
+/// `--pod`: node-shell's pod carrying the recorder (an init container, as
+/// the image is not the recorder's) and naming the target; its exec is the
+/// recorder's `enter`.
+#[test]
+fn node_shell_into_a_pod() {
+    let mut req = shell_request();
+    req.target = Some(PodTarget {
+        namespace: "shop".to_owned(),
+        pod: "web-1".to_owned(),
+        container: "app".to_owned(),
+        container_id: "0123456789abcdef".repeat(4),
+        enter: PodNamespaces::parse("net,pid").unwrap(),
+        recorder_image: "ghcr.io/toolbox-dev/recorder:v0.1.0".to_owned(),
+    });
+    insta::assert_yaml_snapshot!(node_shell_pod(&req));
+    insta::assert_yaml_snapshot!(node_shell_exec_command(
+        &req,
+        &["ss".to_owned(), "-tanp".to_owned()]
+    ));
 }
 
 /// `--no-mount` and `--no-uts` only change the exec command, not the pod.

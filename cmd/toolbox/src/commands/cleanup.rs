@@ -454,19 +454,7 @@ async fn find_in_each(
             Err(err) => failures.push((context, err)),
         }
     }
-    if clusters.is_empty() && !failures.is_empty() {
-        let (context, error) = failures.swap_remove(0);
-        return Err(AppError::InContext {
-            context,
-            error: Box::new(error),
-        });
-    }
-    for (context, err) in &failures {
-        eprintln!(
-            "error: {context}: {}",
-            crate::invocation::name_commands(&err.to_string())
-        );
-    }
+    let failures = crate::contexts::tell_failures(failures, clusters.is_empty())?;
     Ok((clusters, found, failures))
 }
 

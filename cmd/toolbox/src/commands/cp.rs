@@ -222,15 +222,17 @@ struct Prepared {
     recording: String,
 }
 
-/// The pre-flight, then the copy's pod and exec.
-async fn prepare(
-    args: &CpArgs,
-    app: &App,
+/// The copy's node, reached: the pre-flight done once for a copy, however
+/// many pods it takes.
+struct Connected {
+    cluster: ClusterContext,
+    user: String,
     node: String,
-    direction: CopyDirection,
-    node_paths: Vec<String>,
-    command: impl FnOnce(&str) -> Vec<String>,
-) -> Result<Prepared, AppError> {
+}
+
+/// The pre-flight: connect, the node (Linux), and that the user may run a
+/// session there.
+async fn connect(app: &App, node: String) -> Result<Connected, AppError> {
     let target = NodeArgs {
         node: Some(node),
         selector: None,
@@ -243,33 +245,50 @@ async fn prepare(
             node.name
         )));
     }
-    let node = node.name;
-    let options = PodOptions::resolve_pod(&args.pod, &app.settings);
-    let plan = CopyPlan {
-        image: args.image.clone(),
-        node: node.clone(),
-        direction,
-        node_paths,
-        audit_line: args.paths.clone(),
-        start_timeout: args
-            .pod
-            .timeout
-            .unwrap_or_else(|| app.settings.start_timeout()),
-    };
-    let session = copy_session(
-        &options,
-        &app.settings,
-        plan,
-        &cluster.namespace,
-        user,
-        command,
-    );
-    Ok(Prepared {
+    Ok(Connected {
         cluster,
-        node,
-        spec: session.spec,
-        recording: session.recording,
+        user,
+        node: node.name,
     })
+}
+
+impl Connected {
+    /// A pod and exec of the copy, each time a new pod and recording.
+    fn prepare(
+        &self,
+        args: &CpArgs,
+        app: &App,
+        direction: CopyDirection,
+        node_paths: Vec<String>,
+        command: impl FnOnce(&str) -> Vec<String>,
+    ) -> Prepared {
+        let options = PodOptions::resolve_pod(&args.pod, &app.settings);
+        let plan = CopyPlan {
+            image: args.image.clone(),
+            node: self.node.clone(),
+            direction,
+            node_paths,
+            audit_line: args.paths.clone(),
+            start_timeout: args
+                .pod
+                .timeout
+                .unwrap_or_else(|| app.settings.start_timeout()),
+        };
+        let session = copy_session(
+            &options,
+            &app.settings,
+            plan,
+            &self.cluster.namespace,
+            self.user.clone(),
+            command,
+        );
+        Prepared {
+            cluster: self.cluster.clone(),
+            node: self.node.clone(),
+            spec: session.spec,
+            recording: session.recording,
+        }
+    }
 }
 
 /// What the stream's thread came to: the files it wrote or read.
@@ -333,12 +352,14 @@ async fn from_node(
     // under a final name, so a copy into files is read once more, from a
     // new pod; one to stdout has already written what came.
     let again = placement.is_some();
-    match read_from_node(args, app, &node, &paths, placement.clone()).await {
+    let connected = connect(app, node).await?;
+    match read_from_node(args, app, &connected, &paths, placement.clone()).await {
         Err(Failure::Short(err)) if again => {
             eprintln!(
-                "warning: {node}: the stream came short although the node's end sent it whole ({err}); nothing was kept, reading it again"
+                "warning: {}: the stream came short although the node's end sent it whole ({err}); nothing was kept, reading it again",
+                connected.node
             );
-            read_from_node(args, app, &node, &paths, placement)
+            read_from_node(args, app, &connected, &paths, placement)
                 .await
                 .map_err(Failure::into_app)
         }
@@ -369,23 +390,17 @@ impl From<AppError> for Failure {
     }
 }
 
-/// One read of `paths` from `node`, through its own pod.
+/// One read of `paths` from the connected node, through its own pod.
 async fn read_from_node(
     args: &CpArgs,
     app: &App,
-    node: &str,
+    connected: &Connected,
     paths: &[String],
     placement: Option<Placement>,
 ) -> Result<ExitStatus, Failure> {
-    let prepared = prepare(
-        args,
-        app,
-        node.to_string(),
-        CopyDirection::FromNode,
-        paths.to_vec(),
-        |id| copy_send_command(id, paths),
-    )
-    .await?;
+    let prepared = connected.prepare(args, app, CopyDirection::FromNode, paths.to_vec(), |id| {
+        copy_send_command(id, paths)
+    });
     let bar = Bar::new();
     let (stream_in, stream_out) = tokio::io::duplex(PIPE);
     let options = ReceiveOptions {
@@ -447,15 +462,13 @@ async fn to_node(
         }
     };
     let total = toolbox_transfer::total_size(&sources).map_err(failed)?;
-    let prepared = prepare(
+    let prepared = connect(app, node).await?.prepare(
         args,
         app,
-        node,
         CopyDirection::ToNode,
         vec![path.clone()],
         |id| copy_receive_command(id, &path, args.force, no_target_directory),
-    )
-    .await?;
+    );
     let bar = Bar::new();
     bar.set_total(total);
     let (stream_in, stream_out) = tokio::io::duplex(PIPE);

@@ -3,7 +3,6 @@
 use clap::Args;
 use toolbox_cluster::TargetNode;
 
-use toolbox_cluster::{SessionSpec, terminal::stdin_is_terminal};
 use toolbox_podtemplate::{HostNamespaces, NODE_SHELL_CONTAINER, NodeOs, PodNamespaces};
 
 use crate::app::App;
@@ -85,6 +84,20 @@ pub struct NodeShellArgs {
 pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError> {
     args.session.check(app, &args.command)?;
     let options = pod_options(&args, app);
+    if args.pod.is_some() {
+        if args.target.is_run() || args.contexts.several(app) {
+            return Err(usage(
+                "--pod opens one session, on one cluster: it does not take a fan-out's or several contexts' flags",
+            ));
+        }
+        let choice = PodChoice {
+            pod: args.pod.as_deref().unwrap_or_default(),
+            container: args.container.as_deref(),
+            enter: args.enter,
+            session: &args.session,
+        };
+        return target_pod::run(app, choice, options).await;
+    }
     if args.target.is_run() || args.contexts.several(app) {
         let inputs = RunInputs {
             target: &args.target,
@@ -106,59 +119,16 @@ pub async fn run(args: NodeShellArgs, app: &App) -> Result<ExitStatus, AppError>
         })
         .await;
     }
-    if args.pod.is_some() {
-        let choice = PodChoice {
-            pod: args.pod.as_deref().unwrap_or_default(),
-            container: args.container.as_deref(),
-            enter: args.enter,
-            session: &args.session,
-        };
-        return target_pod::run(app, choice, options).await;
-    }
     let (cluster, user, node) =
         connect_to_node(app, &args.target.single(), NodeUse::Session).await?;
-    let target = TargetNode::from(&node);
-    if let Some(line) = options.unrecorded_windows_line(&target) {
-        eprintln!("{line}");
-    }
-    let (request, pod) = options.build(&target, &cluster.namespace, user);
-    let node_name = request.common.node_name.clone();
     let persist = args.session.persist(app);
-    if persist.is_some() && request.os == NodeOs::Windows {
+    if persist.is_some() && TargetNode::from(&node).os == NodeOs::Windows {
         return Err(usage(format!(
-            "--persist is for Linux nodes; {node_name} is a Windows node, whose HostProcess pods have no idle holder"
+            "--persist is for Linux nodes; {} is a Windows node, whose HostProcess pods have no idle holder",
+            node.metadata.name.as_deref().unwrap_or_default()
         )));
     }
-
-    let command = options.exec_command(&request);
-    // A recording id is used once, so the hint for reaching a kept pod
-    // again makes a recording of its own.
-    let again = options.exec_command(&request).argv;
-    let reach_again = single::kubectl_exec_hint(&cluster, NODE_SHELL_CONTAINER, &again);
-    let spec = SessionSpec {
-        pod,
-        container: NODE_SHELL_CONTAINER.to_string(),
-        command: command.argv,
-        tty: stdin_is_terminal(),
-        start_timeout: args
-            .session
-            .pod
-            .timeout
-            .unwrap_or_else(|| app.settings.start_timeout()),
-        keep: args.session.keep,
-        what: "node-shell".to_string(),
-        persist,
-        early_exec: toolbox_cluster::nodes::kubelet_takes_exec_directly(&node),
-    };
-    single::run(
-        &cluster,
-        spec,
-        &node_name,
-        reach_again,
-        None,
-        command.recording,
-    )
-    .await
+    single::run_node_shell(&cluster, user, &node, &options, &args.session, persist, app).await
 }
 
 /// The pod options these flags and the settings give, resolved once for

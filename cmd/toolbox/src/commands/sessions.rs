@@ -237,21 +237,9 @@ async fn list(args: ListArgs, app: &App) -> Result<ExitStatus, AppError> {
             eprintln!("{context}: {note}");
         }
     }
-    if failures.len() == contexts_asked && !failures.is_empty() {
-        let (context, error) = failures.swap_remove(0);
-        return Err(AppError::InContext {
-            context,
-            error: Box::new(error),
-        });
-    }
     // A context that could not be listed fails alone, told with its
     // reason; the others are listed, and the exit code is 1.
-    for (context, err) in &failures {
-        eprintln!(
-            "error: {context}: {}",
-            crate::invocation::name_commands(&err.to_string())
-        );
-    }
+    let failures = crate::contexts::tell_failures(failures, contexts_answered == 0)?;
     let rows_in_context: Vec<RowInContext<'_>> = rows
         .iter()
         .map(|(context, row)| RowInContext { context, row })

@@ -34,7 +34,7 @@ use toolbox_cluster::{ClusterContext, ClusterError, Signal, TargetNode};
 use super::fanout::{DEFAULT_FANOUT, NodePod, RunInputs, RunShape, check, nothing_to_run_on};
 use super::pod::random_suffix;
 use super::preflight::{NodeUse, preflight_connected};
-use super::printer::{Mode, Printer, print_gathered};
+use super::printer::{Mode, NodeDocument, Printer, print_gathered};
 use super::summary::Summary;
 use crate::app::App;
 use crate::contexts::selected_contexts;
@@ -497,20 +497,6 @@ struct Document<'a> {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct NodeDocument<'a> {
-    context: &'a str,
-    node: &'a str,
-    exit_code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    error: Option<&'a str>,
-    /// How the output came back, when that changes what it shows.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    remarks: Vec<String>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
 struct ContextDocument<'a> {
     context: &'a str,
     /// ran, nothingToRunOn or failed.
@@ -537,20 +523,7 @@ fn document<'a>(
             .iter()
             .zip(&names)
             .map(|((context, node, outcome), name)| {
-                let (stdout, stderr) = printer.take_output(name);
-                let (exit_code, error) = match outcome {
-                    NodeOutcome::Exited(code) => (Some(*code), None),
-                    NodeOutcome::NotRun { message, .. } => (None, Some(message.as_str())),
-                };
-                NodeDocument {
-                    context,
-                    node,
-                    exit_code,
-                    stdout,
-                    stderr,
-                    error,
-                    remarks: printer.take_remarks(name),
-                }
+                NodeDocument::take(printer, name, Some(context), node, outcome)
             })
             .collect(),
         summary: Summary::new(&names, &outcomes, skipped),

@@ -25,7 +25,8 @@
 //!    pod that enters the container.
 //!
 //! Inside, `single`, `fanout` and `clusters` are the drivers: `single`
-//! uses `spinner`; `fanout` uses `preflight`, `pod`, `printer` and
+//! uses `spinner`, and `pod` and `args` for node-shell's one session
+//! ([`single::run_node_shell`], which `target_pod` goes through too); `fanout` uses `preflight`, `pod`, `printer` and
 //! `summary`; `clusters` uses `fanout` and what it uses; `printer` uses
 //! `summary` and `spinner`; `preflight` and `pod` use `args`, which uses
 //! none of them.

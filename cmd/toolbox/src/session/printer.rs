@@ -308,9 +308,13 @@ struct Document<'a> {
     summary: &'a Summary,
 }
 
+/// One node of a `-o json|yaml` document; a run on several clusters names
+/// its context too.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct NodeDocument<'a> {
+pub struct NodeDocument<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    context: Option<&'a str>,
     node: &'a str,
     exit_code: Option<i32>,
     stdout: String,
@@ -321,6 +325,33 @@ struct NodeDocument<'a> {
     remarks: Vec<String>,
 }
 
+impl<'a> NodeDocument<'a> {
+    /// `node`'s entry, with the output and remarks `printer` kept under
+    /// `name` (the node's name, or `CONTEXT/NODE`) taken out of it.
+    pub fn take(
+        printer: &Printer,
+        name: &str,
+        context: Option<&'a str>,
+        node: &'a str,
+        outcome: &'a NodeOutcome,
+    ) -> NodeDocument<'a> {
+        let (stdout, stderr) = printer.take_output(name);
+        let (exit_code, error) = match outcome {
+            NodeOutcome::Exited(code) => (Some(*code), None),
+            NodeOutcome::NotRun { message, .. } => (None, Some(message.as_str())),
+        };
+        NodeDocument {
+            context,
+            node,
+            exit_code,
+            stdout,
+            stderr,
+            error,
+            remarks: printer.take_remarks(name),
+        }
+    }
+}
+
 pub fn print_document(
     printer: &Printer,
     nodes: &[String],
@@ -328,50 +359,14 @@ pub fn print_document(
     summary: &Summary,
     format: &str,
 ) -> Result<(), AppError> {
-    let mut outputs = std::mem::take(
-        &mut *printer
-            .outputs
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner),
-    );
-    let mut remarks = std::mem::take(
-        &mut *printer
-            .remarks
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner),
-    );
     let document = Document {
         nodes: nodes
             .iter()
             .zip(outcomes)
-            .map(|(node, outcome)| {
-                let output = outputs.remove(node).unwrap_or_default();
-                let (exit_code, error) = match outcome {
-                    NodeOutcome::Exited(code) => (Some(*code), None),
-                    NodeOutcome::NotRun { message, .. } => (None, Some(message.as_str())),
-                };
-                NodeDocument {
-                    node,
-                    exit_code,
-                    stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-                    stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-                    error,
-                    remarks: remarks.remove(node).unwrap_or_default(),
-                }
-            })
+            .map(|(node, outcome)| NodeDocument::take(printer, node, None, node, outcome))
             .collect(),
         summary,
     };
-    let text = if format == "yaml" {
-        serde_yaml::to_string(&document).map_err(anyhow::Error::from)?
-    } else {
-        let mut text = serde_json::to_string_pretty(&document).map_err(anyhow::Error::from)?;
-        text.push('\n');
-        text
-    };
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
+    out!("{}", crate::output::document(&document, format)?);
     Ok(())
 }

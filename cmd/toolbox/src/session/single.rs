@@ -5,11 +5,64 @@
 
 use std::time::Duration;
 
+use k8s_openapi::api::core::v1::Node;
 use toolbox_cluster::input::names::shell_word;
-use toolbox_cluster::{ClusterContext, SessionSpec};
+use toolbox_cluster::terminal::stdin_is_terminal;
+use toolbox_cluster::{ClusterContext, SessionSpec, TargetNode};
+use toolbox_podtemplate::NODE_SHELL_CONTAINER;
 
+use super::args::SessionArgs;
+use super::pod::NodeShellOptions;
 use super::spinner::{Announce, Spinner};
+use crate::app::App;
 use crate::exit::{AppError, ExitStatus};
+
+/// node-shell's one session on `node`: its pod built from `options` for
+/// `user`, kept for reuse `persist` long, run through [`run`]. A plain
+/// session and a `--pod` one both go this way.
+pub async fn run_node_shell(
+    cluster: &ClusterContext,
+    user: String,
+    node: &Node,
+    options: &NodeShellOptions,
+    session: &SessionArgs,
+    persist: Option<Duration>,
+    app: &App,
+) -> Result<ExitStatus, AppError> {
+    let target = TargetNode::from(node);
+    if let Some(line) = options.unrecorded_windows_line(&target) {
+        eprintln!("{line}");
+    }
+    let (request, pod) = options.build(&target, &cluster.namespace, user);
+    let command = options.exec_command(&request);
+    // A recording id is used once, so the hint for reaching a kept pod
+    // again makes a recording of its own.
+    let again = options.exec_command(&request).argv;
+    let reach_again = kubectl_exec_hint(cluster, NODE_SHELL_CONTAINER, &again);
+    let spec = SessionSpec {
+        pod,
+        container: NODE_SHELL_CONTAINER.to_string(),
+        command: command.argv,
+        tty: stdin_is_terminal(),
+        start_timeout: session
+            .pod
+            .timeout
+            .unwrap_or_else(|| app.settings.start_timeout()),
+        keep: session.keep,
+        what: "node-shell".to_string(),
+        persist,
+        early_exec: toolbox_cluster::nodes::kubelet_takes_exec_directly(node),
+    };
+    run(
+        cluster,
+        spec,
+        &target.name,
+        reach_again,
+        None,
+        command.recording,
+    )
+    .await
+}
 
 /// How to reach a kept pod again: the `kubectl exec` line, quoted so that it
 /// can be pasted into a shell as it is.

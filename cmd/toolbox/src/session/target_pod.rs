@@ -5,10 +5,10 @@
 //! and the entry (the recorder finds no process of its ID: exit 125) is
 //! looked up again and entered once more under its new ID.
 
+use k8s_openapi::api::core::v1::Node;
 use toolbox_cluster::nodes::target_pod::{self, TargetContainer};
-use toolbox_cluster::terminal::stdin_is_terminal;
-use toolbox_cluster::{ClusterContext, SessionSpec, TargetNode, node_readiness};
-use toolbox_podtemplate::{NODE_SHELL_CONTAINER, NodeOs, PodNamespaces, PodTarget};
+use toolbox_cluster::{ClusterContext, TargetNode, node_readiness};
+use toolbox_podtemplate::{NodeOs, PodNamespaces, PodTarget};
 
 use super::args::SessionArgs;
 use super::pod::NodeShellOptions;
@@ -54,11 +54,10 @@ pub async fn run(
         Ok((target, node))
     })
     .await?;
-    let node = TargetNode::from(&node);
-    if node.os == NodeOs::Windows {
+    if TargetNode::from(&node).os == NodeOs::Windows {
         return Err(usage(format!(
             "pod {}/{} is on {}, a Windows node: --pod enters Linux namespaces only",
-            target.namespace, target.pod, node.name
+            target.namespace, target.pod, target.node
         )));
     }
     if target.host_network && choice.enter.net {
@@ -110,11 +109,11 @@ fn split_pod(text: &str) -> Result<(Option<String>, &str), AppError> {
     Ok((namespace.map(str::to_string), name))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The session in `target`'s namespaces: node-shell's, with the target.
 async fn session(
     cluster: &ClusterContext,
     user: &str,
-    node: &TargetNode,
+    node: &Node,
     target: &TargetContainer,
     choice: &PodChoice<'_>,
     options: &NodeShellOptions,
@@ -131,32 +130,14 @@ async fn session(
         }),
         ..options.clone()
     };
-    let (request, pod) = options.build(node, &cluster.namespace, user.to_string());
-    let command = options.exec_command(&request);
-    let again = options.exec_command(&request).argv;
-    let reach_again = single::kubectl_exec_hint(cluster, NODE_SHELL_CONTAINER, &again);
-    let spec = SessionSpec {
-        pod,
-        container: NODE_SHELL_CONTAINER.to_string(),
-        command: command.argv,
-        tty: stdin_is_terminal(),
-        start_timeout: choice
-            .session
-            .pod
-            .timeout
-            .unwrap_or_else(|| app.settings.start_timeout()),
-        keep: choice.session.keep,
-        what: "node-shell".to_string(),
-        persist: None,
-        early_exec: false,
-    };
-    single::run(
+    single::run_node_shell(
         cluster,
-        spec,
-        &node.name,
-        reach_again,
+        user.to_string(),
+        node,
+        &options,
+        choice.session,
         None,
-        command.recording,
+        app,
     )
     .await
 }
